@@ -1,0 +1,201 @@
+//! Roles, passwords, tokens and access codes. Pure: no I/O.
+
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What a staff account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Proctor,
+    Rater,
+    Committee,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Proctor, Role::Rater, Role::Committee];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Proctor => "proctor",
+            Role::Rater => "rater",
+            Role::Committee => "committee",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Proctor => "Proctor",
+            Role::Rater => "Rater",
+            Role::Committee => "Exam committee",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s.trim())
+            .ok_or_else(|| {
+                format!("unknown role \"{s}\"; expected admin, proctor, rater or committee")
+            })
+    }
+}
+
+/// A login name: 3-64 characters of lower-case letters, digits, `.`, `_` and `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim().to_ascii_lowercase();
+        if !(3..=64).contains(&s.len()) {
+            return Err("a username has 3 to 64 characters".into());
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err("a username may hold only letters, digits, `.`, `_` and `-`".into());
+        }
+        Ok(Username(s))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The shortest password accepted for a staff account.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+pub fn check_password_strength(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(format!(
+            "a password has at least {MIN_PASSWORD_LEN} characters"
+        ));
+    }
+    Ok(())
+}
+
+/// An argon2id hash in PHC string form, with a random salt.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password with default parameters")
+        .to_string()
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A hash to verify against when the username is unknown, so that a wrong username takes as
+/// long as a wrong password and does not reveal which accounts exist.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not a real password, only for timing"))
+}
+
+/// 32 random bytes as hex: session tokens and CSRF tokens.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::thread_rng().gen();
+    hex::encode(bytes)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Letters and digits that cannot be mistaken for one another when read aloud or copied.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A candidate's access code, `XXXX-XXXX-XXXX` (60 bits of randomness).
+pub fn new_access_code() -> String {
+    let mut rng = rand::thread_rng();
+    let chars: Vec<char> = (0..12)
+        .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// An access code as typed: case, spaces and dashes do not matter.
+pub fn normalise_access_code(s: &str) -> String {
+    let c: Vec<char> = s
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    c.chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A random password for accounts made without one, 16 characters of the code alphabet.
+pub fn random_password() -> String {
+    let mut rng = rand::thread_rng();
+    (0..16)
+        .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let h = hash_password("correct horse battery");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse batterz", &h));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn access_codes_are_typed_forgivingly() {
+        let code = new_access_code();
+        assert_eq!(code.len(), 14);
+        assert_eq!(
+            normalise_access_code(&code.to_lowercase().replace('-', " ")),
+            code
+        );
+    }
+
+    #[test]
+    fn usernames_and_roles_parse() {
+        assert_eq!(Username::parse(" Ada.L ").unwrap().as_str(), "ada.l");
+        assert!(Username::parse("a").is_err());
+        assert!(Username::parse("bad name").is_err());
+        assert_eq!("rater".parse::<Role>().unwrap(), Role::Rater);
+        assert!("root".parse::<Role>().is_err());
+    }
+}

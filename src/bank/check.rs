@@ -1,0 +1,248 @@
+//! Rules that span files: taxonomy references, vignette references, unique ids, and whether
+//! the operational items can fill every blueprint.
+
+use std::collections::BTreeMap;
+
+use super::model::{
+    Bank, Blueprint, Diagnostic, Item, ItemKind, Level, Status, Vignette, VignetteKind,
+};
+use super::toml_files::rule_name;
+
+pub fn check(bank: &Bank, diags: &mut Vec<Diagnostic>) {
+    unique_ids(bank, diags);
+    for item in &bank.items {
+        check_item(bank, item, diags);
+    }
+    for bp in &bank.blueprints {
+        check_blueprint(bank, bp, diags);
+    }
+}
+
+fn unique_ids(bank: &Bank, diags: &mut Vec<Diagnostic>) {
+    let mut first: BTreeMap<&str, &super::model::Source> = BTreeMap::new();
+    for item in &bank.items {
+        if let Some(prev) = first.insert(&item.id, &item.source) {
+            diags.push(Diagnostic::at(
+                &item.line_of("id"),
+                format!("duplicate item id \"{}\" (also in {prev})", item.id),
+            ));
+        }
+    }
+    let mut first: BTreeMap<&str, &super::model::Source> = BTreeMap::new();
+    for v in &bank.vignettes {
+        if let Some(prev) = first.insert(&v.id, &v.source) {
+            diags.push(Diagnostic::at(
+                &v.line_of("id"),
+                format!("duplicate vignette id \"{}\" (also in {prev})", v.id),
+            ));
+        }
+    }
+    let mut first: BTreeMap<&str, &super::model::Source> = BTreeMap::new();
+    for b in &bank.blueprints {
+        if let Some(prev) = first.insert(&b.id, &b.source) {
+            diags.push(Diagnostic::at(
+                &b.source,
+                format!("duplicate blueprint id \"{}\" (also in {prev})", b.id),
+            ));
+        }
+    }
+}
+
+fn check_item(bank: &Bank, item: &Item, diags: &mut Vec<Diagnostic>) {
+    let Some(domain) = bank.taxonomy.domain(&item.domain) else {
+        let codes: Vec<&str> = bank
+            .taxonomy
+            .domains
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
+        diags.push(Diagnostic::at(
+            &item.line_of("domain"),
+            format!(
+                "unknown domain \"{}\"; the taxonomy has {}",
+                item.domain,
+                codes.join(", ")
+            ),
+        ));
+        return;
+    };
+    let Some(area) = domain.area(&item.area) else {
+        diags.push(Diagnostic::at(
+            &item.line_of("area"),
+            format!(
+                "unknown area \"{}\" in domain {} ({})",
+                item.area, domain.code, domain.name
+            ),
+        ));
+        return;
+    };
+    if area.mentor && item.levels.contains(&Level::III) {
+        diags.push(Diagnostic::at(
+            &item.line_of("levels"),
+            format!(
+                "{}/{} is Mentor-level (Level IV) only, but the item lists level III",
+                domain.code, area.code
+            ),
+        ));
+    }
+    match &item.vignette {
+        None if item.kind() == ItemKind::Open => diags.push(Diagnostic::at(
+            &item.line_of("kind"),
+            "an open item must name the vignette it hangs off (`vignette: ID`)",
+        )),
+        None => {}
+        Some(vid) => match bank.vignette(vid) {
+            None => diags.push(Diagnostic::at(
+                &item.line_of("vignette"),
+                format!("vignette \"{vid}\" does not exist"),
+            )),
+            Some(v) => {
+                let outside: Vec<&str> = item
+                    .levels
+                    .iter()
+                    .filter(|l| !v.levels.contains(l))
+                    .map(|l| l.code())
+                    .collect();
+                if !outside.is_empty() {
+                    diags.push(Diagnostic::at(
+                        &item.line_of("levels"),
+                        format!(
+                            "level {} is not a level of vignette {vid}",
+                            outside.join(", ")
+                        ),
+                    ));
+                }
+                if on_forms(item.status) && !on_forms(v.status) {
+                    diags.push(Diagnostic::at(
+                        &item.line_of("status"),
+                        format!(
+                            "the item is {} but its vignette {vid} is {}",
+                            item.status, v.status
+                        ),
+                    ));
+                }
+            }
+        },
+    }
+}
+
+/// Statuses that put an item or vignette on candidates' forms.
+fn on_forms(s: Status) -> bool {
+    matches!(s, Status::Operational | Status::Pretest)
+}
+
+/// Items a form for `level` may draw as scored (operational) or pretest items of `kind`.
+pub fn eligible<'a>(
+    bank: &'a Bank,
+    level: Level,
+    kind: ItemKind,
+    status: Status,
+) -> impl Iterator<Item = &'a Item> + 'a {
+    bank.items.iter().filter(move |i| {
+        i.kind() == kind
+            && i.status == status
+            && i.levels.contains(&level)
+            && i.vignette
+                .as_deref()
+                .and_then(|v| bank.vignette(v))
+                .is_none_or(|v| on_forms(v.status) && v.levels.contains(&level))
+    })
+}
+
+/// Vignettes Part Two may present at `level`: operational, of `kind`, with an operational open
+/// item for that level.
+pub fn part_two_vignettes(bank: &Bank, level: Level, kind: VignetteKind) -> Vec<&Vignette> {
+    bank.vignettes
+        .iter()
+        .filter(|v| v.kind == kind && v.status == Status::Operational && v.levels.contains(&level))
+        .filter(|v| {
+            eligible(bank, level, ItemKind::Open, Status::Operational)
+                .any(|i| i.vignette.as_deref() == Some(v.id.as_str()))
+        })
+        .collect()
+}
+
+fn check_blueprint(bank: &Bank, bp: &Blueprint, diags: &mut Vec<Diagnostic>) {
+    let level = bp.level;
+    let operational: Vec<&Item> =
+        eligible(bank, level, ItemKind::Mcq, Status::Operational).collect();
+    let mut needed_by_domain: BTreeMap<&str, (u32, &super::model::Source)> = BTreeMap::new();
+
+    for rule in &bp.part_one.draw {
+        let Some(domain) = bank.taxonomy.domain(&rule.domain) else {
+            diags.push(Diagnostic::at(
+                &rule.source,
+                format!("unknown domain \"{}\" in a draw rule", rule.domain),
+            ));
+            continue;
+        };
+        if let Some(area) = &rule.area {
+            if domain.area(area).is_none() {
+                diags.push(Diagnostic::at(
+                    &rule.source,
+                    format!(
+                        "unknown area \"{area}\" in domain {} in a draw rule",
+                        domain.code
+                    ),
+                ));
+                continue;
+            }
+            let have = operational
+                .iter()
+                .filter(|i| i.domain == rule.domain && &i.area == area)
+                .count() as u32;
+            if have < rule.count {
+                diags.push(Diagnostic::at(
+                    &rule.source,
+                    format!(
+                        "blueprint {} draws {} operational mcq items from {} for level {level}, but the bank has {have}",
+                        bp.id,
+                        rule.count,
+                        rule_name(&rule.domain, Some(area)),
+                    ),
+                ));
+            }
+        }
+        let entry = needed_by_domain
+            .entry(domain.code.as_str())
+            .or_insert((0, &rule.source));
+        entry.0 += rule.count;
+        if rule.area.is_none() {
+            entry.1 = &rule.source;
+        }
+    }
+    for (domain, (needed, source)) in needed_by_domain {
+        let have = operational.iter().filter(|i| i.domain == domain).count() as u32;
+        if have < needed {
+            diags.push(Diagnostic::at(
+                source,
+                format!(
+                    "blueprint {} draws {needed} operational mcq items from {domain} for level {level}, but the bank has {have}",
+                    bp.id
+                ),
+            ));
+        }
+    }
+    let pretest = eligible(bank, level, ItemKind::Mcq, Status::Pretest).count() as u32;
+    if pretest < bp.part_one.pretest_items {
+        diags.push(Diagnostic::at(
+            &bp.source,
+            format!(
+                "blueprint {} carries {} pretest items for level {level}, but the bank has {pretest} pretest mcq items",
+                bp.id, bp.part_one.pretest_items
+            ),
+        ));
+    }
+    for rule in &bp.part_two.present {
+        let have = part_two_vignettes(bank, level, rule.kind).len() as u32;
+        if have < rule.count {
+            diags.push(Diagnostic::at(
+                &rule.source,
+                format!(
+                    "blueprint {} presents {} {} vignettes for level {level}, but the bank has {have} operational ones with an operational open item",
+                    bp.id, rule.count, rule.kind
+                ),
+            ));
+        }
+    }
+}

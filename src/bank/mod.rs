@@ -1,0 +1,183 @@
+//! The item bank: items, vignettes, the taxonomy and blueprints, read from plain-text files.
+//!
+//! `read_dir` is the only function here that touches the file system; everything else works
+//! on the files' text, so the parser and checker are tested without I/O.
+
+pub mod check;
+pub mod doc;
+pub mod hash;
+pub mod model;
+pub mod parse;
+pub mod summary;
+pub mod toml_files;
+
+use std::path::Path;
+
+pub use model::*;
+
+/// One file of the bank: the path to show in errors and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// The bank's files, sorted by path within each group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BankFiles {
+    pub bank: Option<SourceFile>,
+    pub taxonomy: Option<SourceFile>,
+    pub blueprints: Vec<SourceFile>,
+    pub vignettes: Vec<SourceFile>,
+    pub items: Vec<SourceFile>,
+    /// Files that could not be read (not UTF-8, permissions), already as diagnostics.
+    pub unreadable: Vec<Diagnostic>,
+    /// Where the bank's folder itself was given, for errors about missing files.
+    pub root: String,
+}
+
+/// Reads the bank's files from `dir`. Paths in errors are shown joined to `dir` as given.
+pub fn read_dir(dir: &Path) -> std::io::Result<BankFiles> {
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{}: not a folder", dir.display()),
+        ));
+    }
+    let mut files = BankFiles {
+        root: dir.display().to_string(),
+        ..BankFiles::default()
+    };
+    let read_one = |path: &Path, files: &mut BankFiles| -> Option<SourceFile> {
+        let shown = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Some(SourceFile { path: shown, text }),
+                Err(e) => {
+                    let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count()
+                        + 1;
+                    files.unreadable.push(Diagnostic::new(
+                        &shown,
+                        line,
+                        "the file is not UTF-8 text",
+                    ));
+                    None
+                }
+            },
+            Err(e) => {
+                files
+                    .unreadable
+                    .push(Diagnostic::new(&shown, 1, format!("cannot read: {e}")));
+                None
+            }
+        }
+    };
+    for (name, slot) in [("bank.toml", 0), ("taxonomy.toml", 1)] {
+        let path = dir.join(name);
+        if path.exists() {
+            let f = read_one(&path, &mut files);
+            if slot == 0 {
+                files.bank = f;
+            } else {
+                files.taxonomy = f;
+            }
+        }
+    }
+    for (sub, ext) in [("blueprints", "toml"), ("vignettes", "md"), ("items", "md")] {
+        let folder = dir.join(sub);
+        let mut paths = Vec::new();
+        if folder.is_dir() {
+            for entry in std::fs::read_dir(&folder)? {
+                let path = entry?.path();
+                if path.is_file() && path.extension().and_then(|e| e.to_str()) == Some(ext) {
+                    paths.push(path);
+                }
+            }
+        }
+        paths.sort();
+        for path in paths {
+            if let Some(f) = read_one(&path, &mut files) {
+                match sub {
+                    "blueprints" => files.blueprints.push(f),
+                    "vignettes" => files.vignettes.push(f),
+                    _ => files.items.push(f),
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Parses and checks a whole bank. Returns every error found, sorted by path and line.
+pub fn from_files(files: &BankFiles) -> Result<Bank, Vec<Diagnostic>> {
+    let mut diags = files.unreadable.clone();
+    let missing = |name: &str| {
+        Diagnostic::new(
+            &Path::new(&files.root).join(name).display().to_string(),
+            1,
+            format!("missing: the bank needs {name}"),
+        )
+    };
+    let mut bank = Bank::default();
+    match &files.bank {
+        Some(f) => match toml_files::bank_meta(&f.path, &f.text) {
+            Ok(m) => bank.meta = m,
+            Err(e) => diags.extend(e),
+        },
+        None => diags.push(missing("bank.toml")),
+    }
+    match &files.taxonomy {
+        Some(f) => match toml_files::taxonomy(&f.path, &f.text) {
+            Ok(t) => bank.taxonomy = t,
+            Err(e) => diags.extend(e),
+        },
+        None => diags.push(missing("taxonomy.toml")),
+    }
+    for f in &files.vignettes {
+        match parse::vignette(&f.path, &f.text) {
+            Ok(v) => bank.vignettes.push(v),
+            Err(e) => diags.extend(e),
+        }
+    }
+    for f in &files.items {
+        match parse::item(&f.path, &f.text) {
+            Ok(i) => bank.items.push(i),
+            Err(e) => diags.extend(e),
+        }
+    }
+    for f in &files.blueprints {
+        match toml_files::blueprint(&f.path, &f.text) {
+            Ok(b) => bank.blueprints.push(b),
+            Err(e) => diags.extend(e),
+        }
+    }
+    if files.blueprints.is_empty() {
+        diags.push(missing("blueprints/*.toml (at least one blueprint)"));
+    }
+    // Cross-file rules need a taxonomy to mean anything.
+    if !bank.taxonomy.domains.is_empty() {
+        check::check(&bank, &mut diags);
+    }
+    if diags.is_empty() {
+        Ok(bank)
+    } else {
+        diags.sort();
+        diags.dedup();
+        Err(diags)
+    }
+}
+
+/// Reads and checks the bank in `dir`.
+pub fn load(dir: &Path) -> Result<Bank, Vec<Diagnostic>> {
+    let files = read_dir(dir).map_err(|e| {
+        vec![Diagnostic::new(
+            &dir.display().to_string(),
+            1,
+            e.to_string(),
+        )]
+    })?;
+    from_files(&files)
+}

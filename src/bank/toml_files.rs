@@ -1,0 +1,374 @@
+//! The bank's TOML files: `bank.toml`, `taxonomy.toml` and `blueprints/*.toml`.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::model::{
+    Area, BankMeta, Blueprint, Diagnostic, Domain, DrawRule, Level, PartOne, PartTwo, PresentRule,
+    Source, Taxonomy, VignetteKind,
+};
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn syntax_error(path: &str, text: &str, e: &toml::de::Error) -> Diagnostic {
+    let line = e.span().map_or(1, |s| line_of(text, s.start));
+    Diagnostic::new(path, line, e.message().trim().to_string())
+}
+
+fn at<T>(path: &str, text: &str, s: &Spanned<T>) -> Source {
+    Source::new(path, line_of(text, s.span().start))
+}
+
+pub fn bank_meta(path: &str, text: &str) -> Result<BankMeta, Vec<Diagnostic>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        name: String,
+        #[serde(default)]
+        sample: bool,
+        #[serde(default)]
+        notice: String,
+    }
+    let raw: Raw = toml::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
+    Ok(BankMeta {
+        name: raw.name,
+        sample: raw.sample,
+        notice: raw.notice,
+    })
+}
+
+pub fn taxonomy(path: &str, text: &str) -> Result<Taxonomy, Vec<Diagnostic>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawArea {
+        code: Spanned<String>,
+        name: String,
+        #[serde(default)]
+        mentor: bool,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawDomain {
+        code: Spanned<String>,
+        name: String,
+        #[serde(default)]
+        mentor: bool,
+        areas: Vec<RawArea>,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        domain: Vec<RawDomain>,
+    }
+    let raw: Raw = toml::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
+    let mut diags = Vec::new();
+    let mut codes = BTreeSet::new();
+    let mut domains = Vec::new();
+    for d in raw.domain {
+        let line = at(path, text, &d.code);
+        if !codes.insert(d.code.get_ref().clone()) {
+            diags.push(Diagnostic::at(
+                &line,
+                format!("domain code \"{}\" is given twice", d.code.get_ref()),
+            ));
+        }
+        if d.areas.is_empty() {
+            diags.push(Diagnostic::at(
+                &line,
+                format!("domain \"{}\" has no areas", d.code.get_ref()),
+            ));
+        }
+        let mut area_codes = BTreeSet::new();
+        let mut areas = Vec::new();
+        for a in d.areas {
+            if !area_codes.insert(a.code.get_ref().clone()) {
+                diags.push(Diagnostic::at(
+                    &at(path, text, &a.code),
+                    format!(
+                        "area code \"{}\" is given twice in domain \"{}\"",
+                        a.code.get_ref(),
+                        d.code.get_ref()
+                    ),
+                ));
+            }
+            areas.push(Area {
+                code: a.code.into_inner(),
+                name: a.name,
+                mentor: a.mentor || d.mentor,
+            });
+        }
+        domains.push(Domain {
+            code: d.code.into_inner(),
+            name: d.name,
+            mentor: d.mentor,
+            areas,
+        });
+    }
+    if diags.is_empty() {
+        Ok(Taxonomy { domains })
+    } else {
+        Err(diags)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDraw {
+    domain: Spanned<String>,
+    #[serde(default)]
+    area: Option<Spanned<String>>,
+    count: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPartOne {
+    name: String,
+    minutes: Spanned<u32>,
+    pass_percent: Spanned<u32>,
+    #[serde(default)]
+    pretest_items: u32,
+    draw: Vec<RawDraw>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPresent {
+    kind: Spanned<String>,
+    count: Spanned<u32>,
+    #[serde(default)]
+    min_answered: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPartTwo {
+    name: String,
+    minutes: Spanned<u32>,
+    pass_percent: Spanned<u32>,
+    answer: Spanned<u32>,
+    present: Vec<RawPresent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBlueprint {
+    id: Spanned<String>,
+    name: String,
+    level: Spanned<String>,
+    retake_wait_days: u32,
+    part_one: RawPartOne,
+    part_two: RawPartTwo,
+}
+
+/// Parses one blueprint and checks what it says on its own (its numbers and words); whether
+/// the bank can fill it is `check`'s business.
+pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
+    let raw: RawBlueprint = toml::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
+    let mut diags = Vec::new();
+    let mut err = |s: &Source, m: String| diags.push(Diagnostic::at(s, m));
+
+    let stem = std::path::Path::new(path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if raw.id.get_ref() != stem {
+        err(
+            &at(path, text, &raw.id),
+            format!(
+                "blueprint id \"{}\" does not match the file name \"{stem}.toml\"",
+                raw.id.get_ref()
+            ),
+        );
+    }
+    let level = match raw.level.get_ref().parse::<Level>() {
+        Ok(l) => Some(l),
+        Err(e) => {
+            err(&at(path, text, &raw.level), e);
+            None
+        }
+    };
+    for (what, minutes) in [
+        ("part_one.minutes", &raw.part_one.minutes),
+        ("part_two.minutes", &raw.part_two.minutes),
+    ] {
+        if *minutes.get_ref() == 0 {
+            err(
+                &at(path, text, minutes),
+                format!("{what} must be at least 1"),
+            );
+        }
+    }
+    for (what, pct) in [
+        ("part_one.pass_percent", &raw.part_one.pass_percent),
+        ("part_two.pass_percent", &raw.part_two.pass_percent),
+    ] {
+        if !(1..=100).contains(pct.get_ref()) {
+            err(
+                &at(path, text, pct),
+                format!("{what} must be from 1 to 100, found {}", pct.get_ref()),
+            );
+        }
+    }
+    if raw.part_one.draw.is_empty() {
+        err(
+            &Source::new(path, 1),
+            "part_one has no [[part_one.draw]] rules".into(),
+        );
+    }
+    let mut seen_rules = BTreeSet::new();
+    let mut draw = Vec::new();
+    for d in &raw.part_one.draw {
+        let src = at(path, text, &d.domain);
+        let key = (
+            d.domain.get_ref().clone(),
+            d.area.as_ref().map(|a| a.get_ref().clone()),
+        );
+        if !seen_rules.insert(key) {
+            err(
+                &src,
+                format!(
+                    "a draw rule for {} is given twice",
+                    rule_name(
+                        d.domain.get_ref(),
+                        d.area.as_ref().map(|a| a.get_ref().as_str())
+                    )
+                ),
+            );
+        }
+        if *d.count.get_ref() == 0 {
+            err(&at(path, text, &d.count), "count must be at least 1".into());
+        }
+        draw.push(DrawRule {
+            domain: d.domain.get_ref().clone(),
+            area: d.area.as_ref().map(|a| a.get_ref().clone()),
+            count: *d.count.get_ref(),
+            source: at(path, text, &d.count),
+        });
+    }
+
+    let mut kinds = BTreeSet::new();
+    let mut present = Vec::new();
+    let mut min_total = 0;
+    for p in &raw.part_two.present {
+        let src = at(path, text, &p.kind);
+        match p.kind.get_ref().parse::<VignetteKind>() {
+            Ok(kind) => {
+                if !kinds.insert(kind) {
+                    err(
+                        &src,
+                        format!("vignette kind \"{kind}\" is presented by two rules"),
+                    );
+                }
+                if *p.count.get_ref() == 0 {
+                    err(&at(path, text, &p.count), "count must be at least 1".into());
+                }
+                if p.min_answered > *p.count.get_ref() {
+                    err(
+                        &src,
+                        format!(
+                            "min_answered {} is more than the {} {kind} vignettes presented",
+                            p.min_answered,
+                            p.count.get_ref()
+                        ),
+                    );
+                }
+                min_total += p.min_answered;
+                present.push(PresentRule {
+                    kind,
+                    count: *p.count.get_ref(),
+                    min_answered: p.min_answered,
+                    source: at(path, text, &p.count),
+                });
+            }
+            Err(e) => err(&src, e),
+        }
+    }
+    let answer = *raw.part_two.answer.get_ref();
+    let presented: u32 = raw
+        .part_two
+        .present
+        .iter()
+        .map(|p| *p.count.get_ref())
+        .sum();
+    let answer_src = at(path, text, &raw.part_two.answer);
+    if answer == 0 || answer > presented {
+        err(
+            &answer_src,
+            format!("answer must be from 1 to the {presented} vignettes presented, found {answer}"),
+        );
+    }
+    if min_total > answer {
+        err(
+            &answer_src,
+            format!("the rules' min_answered add up to {min_total}, more than answer = {answer}"),
+        );
+    }
+
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Blueprint {
+        id: raw.id.into_inner(),
+        name: raw.name,
+        level: level.expect("checked above"),
+        retake_wait_days: raw.retake_wait_days,
+        part_one: PartOne {
+            name: raw.part_one.name,
+            minutes: raw.part_one.minutes.into_inner(),
+            pass_percent: raw.part_one.pass_percent.into_inner(),
+            pretest_items: raw.part_one.pretest_items,
+            draw,
+        },
+        part_two: PartTwo {
+            name: raw.part_two.name,
+            minutes: raw.part_two.minutes.into_inner(),
+            pass_percent: raw.part_two.pass_percent.into_inner(),
+            answer,
+            present,
+        },
+        source: Source::new(path, 1),
+    })
+}
+
+/// `TF` or `TF/attachment`.
+pub fn rule_name(domain: &str, area: Option<&str>) -> String {
+    match area {
+        Some(a) => format!("{domain}/{a}"),
+        None => domain.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_from_offsets() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+
+    #[test]
+    fn a_toml_syntax_error_names_its_line() {
+        let e = taxonomy("taxonomy.toml", "[[domain]]\ncode = \"TF\"\nname = \n").unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].source.line, 3, "{}", e[0]);
+    }
+
+    #[test]
+    fn a_repeated_area_is_named() {
+        let text = "[[domain]]\ncode = \"TF\"\nname = \"T\"\nareas = [\n  { code = \"a\", name = \"A\" },\n  { code = \"a\", name = \"B\" },\n]\n";
+        let e = taxonomy("taxonomy.toml", text).unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            "taxonomy.toml:6: area code \"a\" is given twice in domain \"TF\""
+        );
+    }
+}

@@ -1,0 +1,401 @@
+//! The command line: `serve`, `demo`, `bank check|import`, `user add`.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::auth::{self, Role, Username};
+use crate::bank;
+use crate::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use crate::store::bank::{import, Document, ImportError};
+use crate::store::users::{self, AddUserError, NewUser};
+use crate::store::Db;
+use crate::web::{self, AppState};
+
+#[derive(Debug, Parser)]
+#[command(name = "imh-exam", version, about = "The IMH-E® written exam server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// sqlite:FILE (created if missing) or postgres://user@host/db
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "IMH_BIND", default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// Mark cookies Secure (set this when users reach the server over HTTPS).
+    #[arg(long, env = "IMH_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the exam server.
+    Serve {
+        #[command(flatten)]
+        serve: ServeArgs,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Run a demo: a SQLite database with the sample bank and an account for every role.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// The demo's database (created or reused).
+        #[arg(long, default_value = "sqlite:imh-exam-demo.db")]
+        database_url: String,
+        /// The item bank to import.
+        #[arg(long, default_value = "item-bank")]
+        bank: PathBuf,
+    },
+    /// Check or import the item bank.
+    #[command(subcommand)]
+    Bank(BankCommand),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BankCommand {
+    /// Validate the bank and print every error as path:line: message.
+    Check {
+        #[arg(default_value = "item-bank")]
+        dir: PathBuf,
+    },
+    /// Check the bank, then load it into the database, keeping every version.
+    Import {
+        #[arg(default_value = "item-bank")]
+        dir: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account. Without --password-stdin a password is generated and printed.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// The person's full name.
+        #[arg(long)]
+        name: String,
+        /// admin, proctor, rater or committee
+        #[arg(long)]
+        role: Role,
+        #[arg(long, default_value = "")]
+        organisation: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "imh_exam=info,tower_http=info,warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { serve, db } => {
+            let db = Db::connect(&db.database_url)
+                .await
+                .with_context(|| format!("opening the database {}", db.database_url))?;
+            serve_forever(db, &serve).await?;
+        }
+        Command::Demo {
+            serve,
+            database_url,
+            bank,
+        } => {
+            let db = Db::connect(&database_url)
+                .await
+                .with_context(|| format!("opening the database {database_url}"))?;
+            if !demo_setup(&db, &bank, &serve).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+            serve_forever(db, &serve).await?;
+        }
+        Command::Bank(BankCommand::Check { dir }) => return Ok(bank_check(&dir)),
+        Command::Bank(BankCommand::Import { dir, db }) => {
+            let db = Db::connect(&db.database_url)
+                .await
+                .with_context(|| format!("opening the database {}", db.database_url))?;
+            return bank_import(&db, &dir, "imh-exam bank import").await;
+        }
+        Command::User(UserCommand::Add {
+            username,
+            name,
+            role,
+            organisation,
+            password_stdin,
+            db,
+        }) => {
+            let username = match Username::parse(&username) {
+                Ok(u) => u,
+                Err(e) => {
+                    eprintln!("--username: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (auth::random_password(), true)
+            };
+            if let Err(e) = auth::check_password_strength(&password) {
+                eprintln!("password: {e}");
+                return Ok(ExitCode::from(2));
+            }
+            let db = Db::connect(&db.database_url)
+                .await
+                .with_context(|| format!("opening the database {}", db.database_url))?;
+            let new = NewUser {
+                username: &username,
+                display_name: &name,
+                role,
+                organisation: &organisation,
+                password: &password,
+            };
+            match users::add_user(&db, new).await {
+                Ok(_) => {
+                    crate::store::audit::record(
+                        &db,
+                        "terminal",
+                        "user.add",
+                        &format!("{} as {role}", username.as_str()),
+                    )
+                    .await?;
+                    println!("created {} ({role})", username.as_str());
+                    if generated {
+                        println!("password: {password}");
+                    }
+                }
+                Err(AddUserError::Exists(u)) => {
+                    eprintln!("--username: a user named \"{u}\" already exists");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(AddUserError::Store(e)) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve_forever(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
+    let config = Config {
+        bind: args.bind,
+        secure_cookies: args.secure_cookies,
+        ..Config::default()
+    };
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("listening on {}", config.bind))?;
+    tracing::info!("imh-exam listening on http://{}", listener.local_addr()?);
+    let state = AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+    };
+    web::serve(state, listener, web::shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}
+
+/// Prints every error, or the bank's summary table. Exit 1 on any error.
+pub fn bank_check(dir: &Path) -> ExitCode {
+    match bank::load(dir) {
+        Ok(b) => {
+            print!("{}", bank::summary::render(&b));
+            println!("\nbank check: no errors");
+            ExitCode::SUCCESS
+        }
+        Err(diags) => {
+            let mut err = std::io::stderr().lock();
+            for d in &diags {
+                let _ = writeln!(err, "{d}");
+            }
+            let _ = writeln!(err, "bank check: {} error(s)", diags.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The bank's TOML files, for `import` to keep as documents.
+fn documents(files: &bank::BankFiles) -> Vec<(String, String, String)> {
+    let name = |p: &str| {
+        Path::new(p)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(p)
+            .to_string()
+    };
+    let mut out = Vec::new();
+    if let Some(f) = &files.bank {
+        out.push(("bank".into(), name(&f.path), f.text.clone()));
+    }
+    if let Some(f) = &files.taxonomy {
+        out.push(("taxonomy".into(), name(&f.path), f.text.clone()));
+    }
+    for f in &files.blueprints {
+        out.push(("blueprint".into(), name(&f.path), f.text.clone()));
+    }
+    out
+}
+
+/// Checks and imports the bank in `dir`; prints what changed.
+pub async fn bank_import(db: &Db, dir: &Path, by: &str) -> anyhow::Result<ExitCode> {
+    let files = bank::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let bank = match bank::from_files(&files) {
+        Ok(b) => b,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "bank import: the bank has {} error(s); nothing was imported",
+                diags.len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let docs = documents(&files);
+    let docs: Vec<Document> = docs
+        .iter()
+        .map(|(k, n, t)| Document {
+            kind: k,
+            name: n,
+            text: t,
+        })
+        .collect();
+    match import(db, &bank, &docs, &dir.display().to_string(), by).await {
+        Ok(report) => {
+            println!("bank import: {}", report.summary());
+            for c in &report.changes {
+                println!("  {c}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportError::Refused(lines)) => {
+            for l in &lines {
+                eprintln!("{l}");
+            }
+            eprintln!("bank import: refused; nothing was imported");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The demo's accounts: (username, name, role, organisation, password).
+pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str, &str)] = &[
+    (
+        "admin",
+        "Avery Admin",
+        Role::Admin,
+        "Demo Association",
+        "demo-admin-2026",
+    ),
+    (
+        "proctor",
+        "Priya Proctor",
+        Role::Proctor,
+        "Demo Association",
+        "demo-proctor-2026",
+    ),
+    (
+        "rater1",
+        "Rosa Rater",
+        Role::Rater,
+        "Lakeside Family Services",
+        "demo-rater1-2026",
+    ),
+    (
+        "rater2",
+        "Ravi Rater",
+        Role::Rater,
+        "Hillcrest Early Intervention",
+        "demo-rater2-2026",
+    ),
+    (
+        "rater3",
+        "Ruth Rater",
+        Role::Rater,
+        "Riverbend Infant Clinic",
+        "demo-rater3-2026",
+    ),
+    (
+        "committee",
+        "Cora Committee",
+        Role::Committee,
+        "Demo Association",
+        "demo-committee-2026",
+    ),
+];
+
+/// Imports the sample bank and makes the demo accounts (reusing what exists), then prints how
+/// to sign in. Returns false if the bank could not be imported.
+pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::Result<bool> {
+    if !bank_dir.is_dir() {
+        anyhow::bail!(
+            "the item bank folder {} was not found; run the demo from the repository's top folder or pass --bank DIR",
+            bank_dir.display()
+        );
+    }
+    if bank_import(db, bank_dir, "demo").await? != ExitCode::SUCCESS {
+        return Ok(false);
+    }
+    for (username, name, role, org, password) in DEMO_ACCOUNTS {
+        let username = Username::parse(username).map_err(anyhow::Error::msg)?;
+        let new = NewUser {
+            username: &username,
+            display_name: name,
+            role: *role,
+            organisation: org,
+            password,
+        };
+        match users::add_user(db, new).await {
+            Ok(_) => {}
+            Err(AddUserError::Exists(_)) => {
+                // Reused database: put the demo password back in case it was changed.
+                if let Some(u) = users::user_by_username(db, username.as_str()).await? {
+                    users::set_password(db, u.id, password).await?;
+                }
+            }
+            Err(AddUserError::Store(e)) => return Err(e.into()),
+        }
+    }
+    let code = users::create_access_code(db, "Demo Candidate", None).await?;
+    println!();
+    println!("imh-exam demo on http://{}", serve.bind);
+    println!("Staff sign-in at http://{}/login", serve.bind);
+    for (username, _, role, _, password) in DEMO_ACCOUNTS {
+        println!("  {:<10} {:<12} password {password}", role.code(), username);
+    }
+    println!(
+        "Candidate entry at http://{}/enter with access code {code} (single use; a new one is made at every start)",
+        serve.bind
+    );
+    println!("Stop with ctrl-c.");
+    Ok(true)
+}

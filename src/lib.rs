@@ -1,0 +1,11 @@
+//! imh-exam: delivers and scores the written exam of the Infant Mental Health Endorsement.
+//!
+//! Pure logic (`bank`) sits in the middle; `store` (sqlx) and `web` (axum) are thin layers at
+//! the edges. Imports run downwards: web → store → bank.
+
+pub mod auth;
+pub mod bank;
+pub mod cli;
+pub mod config;
+pub mod store;
+pub mod web;

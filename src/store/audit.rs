@@ -1,0 +1,32 @@
+//! The audit log: who did what, when.
+
+use super::{now_ms, Db, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+pub async fn record(db: &Db, actor: &str, action: &str, detail: &str) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
+        .bind(now_ms())
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<AuditEntry>> {
+    Ok(sqlx::query_as::<_, AuditEntry>(
+        "SELECT id, at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}

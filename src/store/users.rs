@@ -1,0 +1,268 @@
+//! Staff accounts, candidates' access codes and browser sessions.
+
+use crate::auth::{self, Role, Username};
+
+use super::{is_unique_violation, now_ms, Db, Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub organisation: String,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+type UserRow = (i64, String, String, String, String, String, i64);
+
+fn user_from_row(r: UserRow) -> Result<User> {
+    let role =
+        r.3.parse::<Role>()
+            .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;
+    Ok(User {
+        id: r.0,
+        username: r.1,
+        display_name: r.2,
+        role,
+        organisation: r.4,
+        password_hash: r.5,
+        disabled: r.6 != 0,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "id, username, display_name, role, organisation, password_hash, disabled";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddUserError {
+    #[error("a user named \"{0}\" already exists")]
+    Exists(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AddUserError {
+    fn from(e: sqlx::Error) -> Self {
+        AddUserError::Store(StoreError::Sqlx(e))
+    }
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a Username,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub organisation: &'a str,
+    pub password: &'a str,
+}
+
+pub async fn add_user(db: &Db, new: NewUser<'_>) -> Result<i64, AddUserError> {
+    let hash = auth::hash_password(new.password);
+    let res = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO users (username, display_name, role, organisation, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(new.username.as_str())
+    .bind(new.display_name)
+    .bind(new.role.code())
+    .bind(new.organisation)
+    .bind(hash)
+    .bind(now_ms())
+    .fetch_one(&db.pool)
+    .await;
+    match res {
+        Ok(id) => Ok(id),
+        Err(e) if is_unique_violation(&e) => {
+            Err(AddUserError::Exists(new.username.as_str().into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn set_password(db: &Db, user_id: i64, password: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(auth::hash_password(password))
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<User>> {
+    let row: Option<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+    ))
+    .bind(username.trim().to_ascii_lowercase())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(user_from_row).transpose()
+}
+
+pub async fn list_users(db: &Db) -> Result<Vec<User>> {
+    let rows: Vec<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY role, username"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(user_from_row).collect()
+}
+
+/// Checks a login. `None` for an unknown user, a wrong password or a disabled account alike.
+pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Option<User>> {
+    let user = user_by_username(db, username).await?;
+    let hash = user.as_ref().map_or_else(
+        || auth::dummy_hash().to_string(),
+        |u| u.password_hash.clone(),
+    );
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    Ok(user.filter(|u| ok && !u.disabled))
+}
+
+/// Who a session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Staff(User),
+    Candidate { access_code_id: i64, label: String },
+}
+
+/// How long a session lasts: a working day for staff, longer than any sitting for candidates.
+pub const STAFF_SESSION_MS: i64 = 12 * 60 * 60 * 1000;
+pub const CANDIDATE_SESSION_MS: i64 = 8 * 60 * 60 * 1000;
+
+/// Opens a session for a staff member and returns its token (for the cookie).
+pub async fn open_staff_session(db: &Db, user_id: i64) -> Result<String> {
+    let token = auth::random_token();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(auth::sha256_hex(&token))
+    .bind(user_id)
+    .bind(now)
+    .bind(now + STAFF_SESSION_MS)
+    .execute(&db.pool)
+    .await?;
+    Ok(token)
+}
+
+pub async fn close_session(db: &Db, token: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(auth::sha256_hex(token))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The principal behind a session token, if the session exists and has not expired.
+pub async fn session_principal(db: &Db, token: &str) -> Result<Option<Principal>> {
+    let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT user_id, access_code_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+    )
+    .bind(auth::sha256_hex(token))
+    .bind(now_ms())
+    .fetch_optional(&db.pool)
+    .await?;
+    match row {
+        Some((Some(user_id), _)) => {
+            let row: Option<UserRow> =
+                sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                    .bind(user_id)
+                    .fetch_optional(&db.pool)
+                    .await?;
+            Ok(row
+                .map(user_from_row)
+                .transpose()?
+                .filter(|u| !u.disabled)
+                .map(Principal::Staff))
+        }
+        Some((None, Some(code_id))) => {
+            let label: Option<String> =
+                sqlx::query_scalar("SELECT label FROM access_codes WHERE id = $1")
+                    .bind(code_id)
+                    .fetch_optional(&db.pool)
+                    .await?;
+            Ok(label.map(|label| Principal::Candidate {
+                access_code_id: code_id,
+                label,
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub async fn purge_expired_sessions(db: &Db) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now_ms())
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
+}
+
+/// Creates an access code for a candidate and returns it in clear, the only time it is shown.
+pub async fn create_access_code(db: &Db, label: &str, created_by: Option<i64>) -> Result<String> {
+    let code = auth::new_access_code();
+    sqlx::query(
+        "INSERT INTO access_codes (code_hash, label, created_by, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(auth::sha256_hex(&code))
+    .bind(label)
+    .bind(created_by)
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok(code)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeem {
+    /// The code was fresh; here is the new session's token.
+    Opened(String),
+    Unknown,
+    AlreadyUsed,
+}
+
+/// Uses an access code once: the first entry opens a candidate session, any later one is
+/// refused. The update is conditional, so two browsers racing with one code cannot both win.
+pub async fn redeem_access_code(db: &Db, typed: &str) -> Result<Redeem> {
+    let code = auth::normalise_access_code(typed);
+    let hash = auth::sha256_hex(&code);
+    let mut tx = db.pool.begin().await?;
+    let row: Option<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, used_at FROM access_codes WHERE code_hash = $1")
+            .bind(&hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((id, used_at)) = row else {
+        return Ok(Redeem::Unknown);
+    };
+    if used_at.is_some() {
+        return Ok(Redeem::AlreadyUsed);
+    }
+    let now = now_ms();
+    let claimed =
+        sqlx::query("UPDATE access_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if claimed != 1 {
+        return Ok(Redeem::AlreadyUsed);
+    }
+    let token = auth::random_token();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, access_code_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(auth::sha256_hex(&token))
+    .bind(id)
+    .bind(now)
+    .bind(now + CANDIDATE_SESSION_MS)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Redeem::Opened(token))
+}

@@ -1,0 +1,193 @@
+//! Signing in and out: staff by username and password, candidates by access code.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::cookie::CookieJar;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth;
+use crate::store::users::{Principal, Redeem};
+use crate::store::{audit, users};
+
+use crate::web::error::{AppError, AppResult};
+use crate::web::session::{cookie, removal, CsrfToken, Visitor, CSRF_COOKIE, SESSION_COOKIE};
+use crate::web::views::{self, csrf_field, field_error, Chrome};
+use crate::web::AppState;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct NextParam {
+    pub next: Option<String>,
+}
+
+/// Only a path on this site, never `//elsewhere` or a full URL.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn login_page(csrf: &str, next: &str, username: &str, error: Option<&String>) -> Markup {
+    views::page(
+        "Sign in",
+        None,
+        html! {
+            h1 { "Staff sign-in" }
+            p class="hint" { "For administrators, proctors, raters and the exam committee. Candidates: "
+                a href="/enter" { "enter your access code" } "." }
+            form method="post" action="/login" {
+                (csrf_field(csrf))
+                input type="hidden" name="next" value=(next);
+                (field_error("login-error", error))
+                label for="username" { "Username" }
+                input type="text" id="username" name="username" value=(username)
+                    autocomplete="username" required autofocus
+                    aria-describedby=[error.map(|_| "login-error")];
+                label for="password" { "Password" }
+                input type="password" id="password" name="password" autocomplete="current-password" required;
+                button type="submit" { "Sign in" }
+            }
+        },
+    )
+}
+
+pub async fn login_form(
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<NextParam>,
+) -> Response {
+    if visitor.staff().is_some() {
+        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    }
+    login_page(&csrf, &safe_next(q.next.as_deref()), "", None).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    pub next: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    CsrfToken(csrf): CsrfToken,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let next = safe_next(form.next.as_deref());
+    let Some(user) = users::authenticate(&state.db, &form.username, &form.password).await? else {
+        tracing::info!(username = %form.username, "failed staff login");
+        let msg = "The username or password is not right. Check both and try again.".to_string();
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            login_page(&csrf, &next, &form.username, Some(&msg)),
+        )
+            .into_response());
+    };
+    let token = users::open_staff_session(&state.db, user.id).await?;
+    audit::record(&state.db, &user.username, "login", "").await?;
+    let secure = state.config.secure_cookies;
+    // A new CSRF token with the new session, so a token seen before login is worth nothing.
+    let jar = jar.add(cookie(SESSION_COOKIE, token, secure)).add(cookie(
+        CSRF_COOKIE,
+        auth::random_token(),
+        secure,
+    ));
+    Ok((jar, Redirect::to(&next)).into_response())
+}
+
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<Response> {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        users::close_session(&state.db, c.value()).await?;
+    }
+    let jar = jar.add(removal(SESSION_COOKIE)).add(removal(CSRF_COOKIE));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+fn enter_page(csrf: &str, error: Option<&String>) -> Markup {
+    views::page(
+        "Enter your exam",
+        None,
+        html! {
+            h1 { "Enter your exam" }
+            p { "Type the access code your proctor gave you. Capital letters and dashes do not matter." }
+            form method="post" action="/enter" {
+                (csrf_field(csrf))
+                (field_error("code-error", error))
+                label for="code" { "Access code" }
+                input type="text" id="code" name="code" autocomplete="off" spellcheck="false"
+                    placeholder="XXXX-XXXX-XXXX" required autofocus
+                    aria-describedby=[error.map(|_| "code-error")];
+                button type="submit" { "Enter" }
+            }
+            p class="hint" { "Staff: " a href="/login" { "sign in here" } "." }
+        },
+    )
+}
+
+pub async fn enter_form(CsrfToken(csrf): CsrfToken) -> Markup {
+    enter_page(&csrf, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EnterForm {
+    #[serde(default)]
+    pub code: String,
+}
+
+pub async fn enter(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    CsrfToken(csrf): CsrfToken,
+    Form(form): Form<EnterForm>,
+) -> AppResult<Response> {
+    let refuse = |status: StatusCode, msg: &str| {
+        Ok((status, enter_page(&csrf, Some(&msg.to_string()))).into_response())
+    };
+    if form.code.trim().is_empty() {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Type your access code.");
+    }
+    match users::redeem_access_code(&state.db, &form.code).await? {
+        Redeem::Opened(token) => {
+            let secure = state.config.secure_cookies;
+            let jar = jar
+                .add(cookie(SESSION_COOKIE, token, secure))
+                .add(cookie(CSRF_COOKIE, auth::random_token(), secure));
+            Ok((jar, Redirect::to("/candidate")).into_response())
+        }
+        Redeem::Unknown => refuse(
+            StatusCode::UNAUTHORIZED,
+            "That access code is not valid. Check it against the one your proctor gave you.",
+        ),
+        Redeem::AlreadyUsed => refuse(
+            StatusCode::CONFLICT,
+            "That access code has already been used to enter. Each code works once; ask your proctor for help.",
+        ),
+    }
+}
+
+pub async fn candidate_home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Markup> {
+    let Some(Principal::Candidate { label, .. }) = &visitor.principal else {
+        return Err(AppError::BadRequest(
+            "This page is for candidates who have entered with an access code.".into(),
+        ));
+    };
+    Ok(views::page(
+        "Your exam",
+        Some(&Chrome {
+            user: None,
+            candidate: Some(label),
+            csrf: &csrf,
+        }),
+        html! {
+            h1 { "Welcome, " (label) }
+            p { "You are signed in to your exam. Keep this window open; your proctor will admit you to the sitting." }
+        },
+    ))
+}

@@ -1,0 +1,270 @@
+//! Staff pages: the role-aware home page, staff accounts (admin) and the bank overview
+//! (committee and admin).
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::{self, Role, Username};
+use crate::store::users::{self, AddUserError, NewUser, Principal, User};
+use crate::store::{audit, bank as bank_store};
+
+use crate::web::error::AppResult;
+use crate::web::session::{CsrfToken, Visitor};
+use crate::web::views::{self, csrf_field, field_error, Chrome};
+use crate::web::AppState;
+
+fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
+    Chrome {
+        user: Some(user),
+        candidate: None,
+        csrf,
+    }
+}
+
+pub async fn home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Response> {
+    let user = match &visitor.principal {
+        None => return Ok(Redirect::to("/login").into_response()),
+        Some(Principal::Candidate { .. }) => return Ok(Redirect::to("/candidate").into_response()),
+        Some(Principal::Staff(u)) => u,
+    };
+    let body = html! {
+        h1 { "Welcome, " (user.display_name) }
+        p class="hint" { "Signed in as " (user.role.title()) "." }
+        @match user.role {
+            Role::Admin => {
+                h2 { "Administration" }
+                ul {
+                    li { a href="/admin/users" { "Staff accounts" } ": add proctors, raters and committee members." }
+                    li { a href="/bank" { "Item bank" } ": what is imported, by domain, kind and status." }
+                }
+            }
+            Role::Proctor => {
+                h2 { "Proctoring" }
+                p { "Sittings you proctor are listed here once they are scheduled: admit candidates, watch the sitting, pause, add time and log incidents." }
+                p { "No sittings are scheduled for you." }
+            }
+            Role::Rater => {
+                h2 { "Scoring" }
+                p { "Open responses assigned to you appear here, without any candidate's name, to score against the rubric." }
+                p { "Your queue is empty." }
+            }
+            Role::Committee => {
+                h2 { "Exam committee" }
+                ul {
+                    li { a href="/bank" { "Item bank" } ": items by domain, kind and status." }
+                }
+            }
+        }
+    };
+    Ok(views::page("Home", Some(&chrome(user, &csrf)), body).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub organisation: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+type Errors = BTreeMap<&'static str, String>;
+
+fn users_page(
+    me: &User,
+    csrf: &str,
+    all: &[User],
+    form: &UserForm,
+    errors: &Errors,
+    created: Option<&str>,
+) -> Markup {
+    views::page(
+        "Staff accounts",
+        Some(&chrome(me, csrf)),
+        html! {
+            h1 { "Staff accounts" }
+            @if let Some(name) = created {
+                p class="notice" role="status" { "Account " (name) " created." }
+            }
+            table {
+                caption class="hint" { (all.len()) " accounts" }
+                thead { tr { th scope="col" { "Username" } th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Organisation" } } }
+                tbody {
+                    @for u in all {
+                        tr { td { (u.username) } td { (u.display_name) } td { (u.role.title()) } td { (u.organisation) } }
+                    }
+                }
+            }
+            h2 { "Add a staff account" }
+            form method="post" action="/admin/users" novalidate {
+                (csrf_field(csrf))
+                label for="username" { "Username" }
+                input type="text" id="username" name="username" value=(form.username) required
+                    aria-invalid=[errors.contains_key("username").then_some("true")]
+                    aria-describedby=[errors.contains_key("username").then_some("username-error")];
+                (field_error("username-error", errors.get("username")))
+                label for="display_name" { "Full name" }
+                input type="text" id="display_name" name="display_name" value=(form.display_name) required
+                    aria-describedby=[errors.contains_key("display_name").then_some("display_name-error")];
+                (field_error("display_name-error", errors.get("display_name")))
+                label for="role" { "Role" }
+                select id="role" name="role" aria-describedby=[errors.contains_key("role").then_some("role-error")] {
+                    @for r in Role::ALL {
+                        option value=(r.code()) selected[form.role == r.code()] { (r.title()) }
+                    }
+                }
+                (field_error("role-error", errors.get("role")))
+                label for="organisation" { "Organisation" }
+                p class="hint" id="organisation-hint" { "Raters are never given responses from their own organisation's candidates." }
+                input type="text" id="organisation" name="organisation" value=(form.organisation) aria-describedby="organisation-hint";
+                label for="password" { "Password" }
+                input type="password" id="password" name="password" autocomplete="new-password" required
+                    aria-describedby=[errors.contains_key("password").then_some("password-error")];
+                (field_error("password-error", errors.get("password")))
+                button type="submit" { "Add account" }
+            }
+        },
+    )
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Markup> {
+    let me = visitor.require(&[Role::Admin])?;
+    let all = users::list_users(&state.db).await?;
+    Ok(users_page(
+        me,
+        &csrf,
+        &all,
+        &UserForm::default(),
+        &Errors::new(),
+        None,
+    ))
+}
+
+pub async fn add_user(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Form(form): Form<UserForm>,
+) -> AppResult<Response> {
+    let me = visitor.require(&[Role::Admin])?;
+    let mut errors = Errors::new();
+    let username = Username::parse(&form.username)
+        .map_err(|e| errors.insert("username", e))
+        .ok();
+    if form.display_name.trim().is_empty() {
+        errors.insert("display_name", "Give the person's full name.".into());
+    }
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|e| errors.insert("role", e))
+        .ok();
+    if let Err(e) = auth::check_password_strength(&form.password) {
+        errors.insert("password", e);
+    }
+    if let (true, Some(username), Some(role)) = (errors.is_empty(), &username, role) {
+        match users::add_user(
+            &state.db,
+            NewUser {
+                username,
+                display_name: form.display_name.trim(),
+                role,
+                organisation: form.organisation.trim(),
+                password: &form.password,
+            },
+        )
+        .await
+        {
+            Ok(_) => {
+                audit::record(
+                    &state.db,
+                    &me.username,
+                    "user.add",
+                    &format!("{} as {}", username.as_str(), role),
+                )
+                .await?;
+                let all = users::list_users(&state.db).await?;
+                let page = users_page(
+                    me,
+                    &csrf,
+                    &all,
+                    &UserForm::default(),
+                    &errors,
+                    Some(username.as_str()),
+                );
+                return Ok((StatusCode::CREATED, page).into_response());
+            }
+            Err(AddUserError::Exists(name)) => {
+                errors.insert("username", format!("The username \"{name}\" is taken."));
+            }
+            Err(AddUserError::Store(e)) => return Err(e.into()),
+        }
+    }
+    let all = users::list_users(&state.db).await?;
+    let form = UserForm {
+        password: String::new(),
+        ..form
+    };
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        users_page(me, &csrf, &all, &form, &errors, None),
+    )
+        .into_response())
+}
+
+pub async fn bank(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Markup> {
+    let me = visitor.require(&[Role::Committee, Role::Admin])?;
+    let counts = bank_store::current_counts(&state.db).await?;
+    let notice = bank_store::latest_notice(&state.db).await?;
+    let statuses = ["operational", "pretest", "draft", "retired"];
+    let mut rows: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
+    for (domain, kind, status, n) in counts {
+        rows.entry((domain, kind)).or_default().insert(status, n);
+    }
+    Ok(views::page(
+        "Item bank",
+        Some(&chrome(me, &csrf)),
+        html! {
+            h1 { "Item bank" }
+            @if let Some(n) = notice { p class="notice" { (n) } }
+            @if rows.is_empty() {
+                p { "No bank has been imported yet. Run " code { "imh-exam bank import item-bank" } "." }
+            } @else {
+                table {
+                    caption { "Newest version of every item, by domain, kind and status" }
+                    thead { tr {
+                        th scope="col" { "Domain" } th scope="col" { "Kind" }
+                        @for s in statuses { th scope="col" class="n" { (s) } }
+                    } }
+                    tbody {
+                        @for ((domain, kind), by_status) in &rows {
+                            tr {
+                                th scope="row" { (domain) } td { (kind) }
+                                @for s in statuses { td class="n" { (by_status.get(s).copied().unwrap_or(0)) } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}

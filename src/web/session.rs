@@ -1,0 +1,173 @@
+//! Cookie sessions and CSRF protection.
+//!
+//! The session cookie holds a random token; the database holds only its SHA-256. Every
+//! request gets a CSRF token in its own cookie (double submit): every form carries it in a
+//! hidden `csrf` field (or, for scripts, an `x-csrf-token` header), and the layer below refuses
+//! any POST, PUT, PATCH or DELETE whose token does not match, before a handler runs.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+use crate::auth::{self, Role};
+use crate::store::users::{self, Principal, User};
+
+use super::error::AppError;
+use super::AppState;
+
+pub const SESSION_COOKIE: &str = "imh_session";
+pub const CSRF_COOKIE: &str = "imh_csrf";
+pub const CSRF_FIELD: &str = "csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The CSRF token of this request, for forms to render.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("csrf layer not installed")))
+    }
+}
+
+pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build()
+}
+
+pub fn removal(name: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::build((name, "")).path("/").build();
+    c.make_removal();
+    c
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Issues a CSRF cookie to browsers without one and checks the token on unsafe methods.
+pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(req.headers());
+    let existing = jar
+        .get(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64);
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+
+    let (mut req, token) = if unsafe_method {
+        let Some(expected) = existing.clone() else {
+            return AppError::Csrf.into_response();
+        };
+        let header_token = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let (parts, body) = req.into_parts();
+        let bytes = match to_bytes(body, state.config.body_limit).await {
+            Ok(b) => b,
+            Err(_) => {
+                return AppError::BadRequest(
+                    "The request is larger than this server accepts.".into(),
+                )
+                .into_response()
+            }
+        };
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let sent =
+            header_token.or_else(|| is_form.then(|| form_field(&bytes, CSRF_FIELD)).flatten());
+        match sent {
+            Some(sent) if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => {}
+            _ => return AppError::Csrf.into_response(),
+        }
+        (Request::from_parts(parts, Body::from(bytes)), expected)
+    } else {
+        let token = existing.clone().unwrap_or_else(auth::random_token);
+        (req, token)
+    };
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(req).await;
+    if existing.is_none() {
+        let c = cookie(CSRF_COOKIE, token, state.config.secure_cookies);
+        if let Ok(v) = c.to_string().parse() {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// Who is asking: a staff member, a candidate, or nobody.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub principal: Option<Principal>,
+    /// The path asked for, to come back to after logging in.
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = AppError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let principal = match jar.get(SESSION_COOKIE) {
+            Some(c) => users::session_principal(&state.db, c.value()).await?,
+            None => None,
+        };
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+        Ok(Visitor { principal, path })
+    }
+}
+
+impl Visitor {
+    pub fn staff(&self) -> Option<&User> {
+        match &self.principal {
+            Some(Principal::Staff(u)) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The signed-in staff member, if their role is one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
+        match self.staff() {
+            None => Err(AppError::LoginRequired {
+                next: self.path.clone(),
+            }),
+            Some(u) if roles.contains(&u.role) => Ok(u),
+            Some(_) => Err(AppError::Forbidden(
+                roles
+                    .iter()
+                    .map(|r| r.title().to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            )),
+        }
+    }
+}
