@@ -8,13 +8,36 @@ use super::model::{
 };
 use super::toml_files::rule_name;
 
-pub fn check(bank: &Bank, diags: &mut Vec<Diagnostic>) {
+/// Checks what spans files. Whether the blueprints can be filled is judged only when nothing
+/// else is wrong (`complete` says every file parsed): an item with an error would otherwise show
+/// up a second time as a shortfall, hiding the cause behind its effect.
+pub fn check(bank: &Bank, complete: bool, diags: &mut Vec<Diagnostic>) {
     unique_ids(bank, diags);
     for item in &bank.items {
+        file_name_is_id(&item.source, &item.id, diags);
         check_item(bank, item, diags);
     }
-    for bp in &bank.blueprints {
-        check_blueprint(bank, bp, diags);
+    for v in &bank.vignettes {
+        file_name_is_id(&v.source, &v.id, diags);
+    }
+    if complete && diags.is_empty() {
+        for bp in &bank.blueprints {
+            check_blueprint(bank, bp, diags);
+        }
+    }
+}
+
+fn file_name_is_id(source: &super::model::Source, id: &str, diags: &mut Vec<Diagnostic>) {
+    let stem = std::path::Path::new(&source.path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if stem != id {
+        diags.push(Diagnostic::new(
+            &source.path,
+            1,
+            format!("id \"{id}\" does not match the file name \"{stem}.md\""),
+        ));
     }
 }
 

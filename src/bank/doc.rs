@@ -39,13 +39,15 @@ pub struct Doc {
     pub sections: Vec<Section>,
 }
 
-/// Joins lines into text: runs of blank lines become one paragraph break, ends are trimmed.
+/// Joins lines into text: each line trimmed, runs of blank lines become one paragraph break,
+/// blank lines at the ends dropped.
 pub fn join_text<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
     let mut pending_break = false;
     for line in lines {
-        let line = line.trim_end();
-        if line.trim().is_empty() {
+        // Indentation carries no meaning in bank text: continuation lines are often indented.
+        let line = line.trim();
+        if line.is_empty() {
             pending_break = !out.is_empty();
             continue;
         }

@@ -159,7 +159,8 @@ pub fn from_files(files: &BankFiles) -> Result<Bank, Vec<Diagnostic>> {
     }
     // Cross-file rules need a taxonomy to mean anything.
     if !bank.taxonomy.domains.is_empty() {
-        check::check(&bank, &mut diags);
+        let complete = diags.is_empty();
+        check::check(&bank, complete, &mut diags);
     }
     if diags.is_empty() {
         Ok(bank)

@@ -83,17 +83,6 @@ impl<'a> Reader<'a> {
             self.error(line, e);
             return None;
         }
-        let stem = std::path::Path::new(self.path)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
-        if stem != id {
-            self.error(
-                line,
-                format!("id \"{id}\" does not match the file name \"{stem}.md\""),
-            );
-        }
         Some(id)
     }
 
@@ -616,11 +605,8 @@ mod tests {
     }
 
     #[test]
-    fn file_name_must_match_id() {
-        assert_eq!(
-            errors(item("items/TF-0002.md", MCQ)),
-            vec!["items/TF-0002.md:1: id \"TF-0001\" does not match the file name \"TF-0002.md\""]
-        );
+    fn the_parser_leaves_the_file_name_to_check() {
+        assert_eq!(item("items/TF-0002.md", MCQ).unwrap().id, "TF-0001");
     }
 
     const OPEN: &str = "id: CL01-Q1\nversion: 1\nkind: open\ndomain: REF\narea: curiosity\nlevels: III\nstatus: operational\nvignette: CL01\nmax-score: 2\n\n## Prompt\nWhat do you wonder?\n\n## Rubric\n### 0\nDescriptor: Nothing.\nAnchor: I would tell her.\n### 1\nDescriptor: Some.\n  more words\nAnchor: A.\nAnchor: B.\n### 2\nDescriptor: All.\nAnchor: C.\n";

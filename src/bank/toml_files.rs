@@ -17,7 +17,15 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 
 fn syntax_error(path: &str, text: &str, e: &toml::de::Error) -> Diagnostic {
     let line = e.span().map_or(1, |s| line_of(text, s.start));
-    Diagnostic::new(path, line, e.message().trim().to_string())
+    // One line per error: a multi-line message would break `path:line: message` output.
+    let message = e
+        .message()
+        .trim()
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ");
+    Diagnostic::new(path, line, message)
 }
 
 fn at<T>(path: &str, text: &str, s: &Spanned<T>) -> Source {

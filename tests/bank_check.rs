@@ -1,0 +1,403 @@
+//! `imh-exam bank check`: the sample bank passes; a small bank broken in one way per test
+//! fails with the exact `path:line: message` of that break.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imh-exam"))
+}
+
+const BLUEPRINT: &str = r#"id = "mini"
+name = "Mini"
+level = "III"
+retake_wait_days = 365
+
+[part_one]
+name = "Part One"
+minutes = 90
+pass_percent = 80
+pretest_items = 0
+
+[[part_one.draw]]
+domain = "TF"
+area = "attachment"
+count = 1
+
+[[part_one.draw]]
+domain = "TF"
+count = 1
+
+[part_two]
+name = "Part Two"
+minutes = 90
+pass_percent = 80
+answer = 1
+
+[[part_two.present]]
+kind = "clinical"
+count = 1
+"#;
+
+const VIGNETTE: &str = "id: CL01
+version: 1
+kind: clinical
+title: A home visit
+levels: III
+status: operational
+
+## Text
+A mother and her four-month-old at home.
+";
+
+fn mcq(id: &str, area: &str, key: &str) -> String {
+    format!(
+        "id: {id}
+version: 1
+kind: mcq
+domain: TF
+area: {area}
+levels: all
+status: operational
+
+## Stem
+Which is best?
+
+## Options
+A. One
+B. Two
+C. Three
+D. Four
+
+## Key
+{key}
+
+## Rationale
+B is best because it is.
+"
+    )
+}
+
+const OPEN: &str = "id: CL01-Q1
+version: 1
+kind: open
+domain: REF
+area: curiosity
+levels: III
+status: operational
+vignette: CL01
+max-score: 2
+
+## Prompt
+What do you wonder about?
+
+## Rubric
+
+### 0
+Descriptor: No wondering.
+Anchor: She should feed him more.
+
+### 1
+Descriptor: Some wondering.
+Anchor: I wonder if he is tired.
+
+### 2
+Descriptor: Wonders about both partners.
+Anchor: I wonder what he feels and what she feels.
+";
+
+/// A valid bank in a fresh temporary folder, at `<tmp>/bank`.
+struct Fixture {
+    tmp: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = Fixture { tmp };
+        f.write("bank.toml", "name = \"test bank\"\n");
+        f.write(
+            "taxonomy.toml",
+            &std::fs::read_to_string(repo().join("item-bank/taxonomy.toml")).unwrap(),
+        );
+        f.write("blueprints/mini.toml", BLUEPRINT);
+        f.write("vignettes/CL01.md", VIGNETTE);
+        f.write("items/TF-0001.md", &mcq("TF-0001", "attachment", "B"));
+        f.write("items/TF-0002.md", &mcq("TF-0002", "development", "C"));
+        f.write("items/CL01-Q1.md", OPEN);
+        f
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join("bank").join(rel)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.path(rel)).unwrap();
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        self.write(rel, &text.replacen(from, to, 1));
+    }
+
+    /// Runs `imh-exam bank check bank` from the fixture's folder.
+    fn check(&self) -> Output {
+        bin()
+            .args(["bank", "check", "bank"])
+            .current_dir(self.tmp.path())
+            .output()
+            .unwrap()
+    }
+
+    /// The error lines of a failing check (the count line at the end left out).
+    fn errors(&self) -> Vec<String> {
+        let out = self.check();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "bank check should fail: {out:?}"
+        );
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let mut lines: Vec<String> = stderr.lines().map(str::to_string).collect();
+        let last = lines.pop().unwrap();
+        assert_eq!(last, format!("bank check: {} error(s)", lines.len()));
+        lines
+    }
+}
+
+#[test]
+fn the_sample_bank_passes_and_prints_its_table() {
+    let out = bin()
+        .args(["bank", "check", "item-bank"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("SAMPLE CONTENT"));
+    for level in [
+        "Level III",
+        "Level IV-Clinical",
+        "Level IV-Policy",
+        "Level IV-Research/Faculty",
+    ] {
+        assert!(stdout.contains(level), "no table for {level}");
+    }
+    assert!(stdout.ends_with("bank check: no errors\n"));
+}
+
+#[test]
+fn the_fixture_is_valid() {
+    let f = Fixture::new();
+    let out = f.check();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn unknown_domain() {
+    let f = Fixture::new();
+    f.edit("items/TF-0002.md", "domain: TF", "domain: TX");
+    assert_eq!(
+        f.errors(),
+        vec!["bank/items/TF-0002.md:4: unknown domain \"TX\"; the taxonomy has TF, LAW, DSS, WWO, COM, REF, THK, SYS, ADM, RES"]
+    );
+}
+
+#[test]
+fn unknown_area() {
+    let f = Fixture::new();
+    f.edit("items/TF-0002.md", "area: development", "area: developmnet");
+    assert_eq!(
+        f.errors(),
+        vec!["bank/items/TF-0002.md:5: unknown area \"developmnet\" in domain TF (Theoretical Foundations)"]
+    );
+}
+
+#[test]
+fn duplicate_id() {
+    let f = Fixture::new();
+    f.write("items/TF-0003.md", &mcq("TF-0001", "development", "A"));
+    assert_eq!(
+        f.errors(),
+        vec![
+            "bank/items/TF-0003.md:1: duplicate item id \"TF-0001\" (also in bank/items/TF-0001.md:1)",
+            "bank/items/TF-0003.md:1: id \"TF-0001\" does not match the file name \"TF-0003.md\"",
+        ]
+    );
+}
+
+#[test]
+fn key_that_is_not_an_option() {
+    let f = Fixture::new();
+    f.edit("items/TF-0001.md", "## Key\nB", "## Key\nE");
+    assert_eq!(
+        f.errors(),
+        vec!["bank/items/TF-0001.md:19: option \"E\" is the key but only A-D exist"]
+    );
+}
+
+#[test]
+fn rubric_missing_a_score_point() {
+    let f = Fixture::new();
+    f.edit(
+        "items/CL01-Q1.md",
+        "### 1\nDescriptor: Some wondering.\nAnchor: I wonder if he is tired.\n",
+        "",
+    );
+    assert_eq!(
+        f.errors(),
+        vec!["bank/items/CL01-Q1.md:14: the rubric has no score point 1 (max-score is 2)"]
+    );
+}
+
+#[test]
+fn score_point_without_anchor() {
+    let f = Fixture::new();
+    f.edit(
+        "items/CL01-Q1.md",
+        "Anchor: I wonder what he feels and what she feels.\n",
+        "",
+    );
+    assert_eq!(
+        f.errors(),
+        vec!["bank/items/CL01-Q1.md:24: score point 2 has no `Anchor:` answer"]
+    );
+}
+
+#[test]
+fn vignette_that_does_not_exist() {
+    let f = Fixture::new();
+    f.edit("items/CL01-Q1.md", "vignette: CL01", "vignette: CL09");
+    assert_eq!(
+        f.errors(),
+        vec!["bank/items/CL01-Q1.md:8: vignette \"CL09\" does not exist"]
+    );
+}
+
+#[test]
+fn blueprint_the_operational_items_cannot_fill() {
+    let f = Fixture::new();
+    f.edit("items/TF-0001.md", "status: operational", "status: draft");
+    assert_eq!(
+        f.errors(),
+        vec![
+            "bank/blueprints/mini.toml:15: blueprint mini draws 1 operational mcq items from TF/attachment for level III, but the bank has 0",
+            "bank/blueprints/mini.toml:19: blueprint mini draws 2 operational mcq items from TF for level III, but the bank has 1",
+        ]
+    );
+}
+
+#[test]
+fn blueprint_short_of_vignettes() {
+    let f = Fixture::new();
+    f.edit(
+        "vignettes/CL01.md",
+        "status: operational",
+        "status: retired",
+    );
+    f.edit("items/CL01-Q1.md", "status: operational", "status: retired");
+    assert_eq!(
+        f.errors(),
+        vec!["bank/blueprints/mini.toml:29: blueprint mini presents 1 clinical vignettes for level III, but the bank has 0 operational ones with an operational open item"]
+    );
+}
+
+#[test]
+fn bad_syntax_in_an_item() {
+    let f = Fixture::new();
+    f.edit(
+        "items/TF-0002.md",
+        "status: operational\n",
+        "status operational\n",
+    );
+    assert_eq!(
+        f.errors(),
+        vec![
+            "bank/items/TF-0002.md:1: missing header field `status`",
+            "bank/items/TF-0002.md:7: expected a header line `field: value` or a section `## Name`, found \"status operational\"",
+        ]
+    );
+}
+
+#[test]
+fn bad_syntax_in_a_blueprint() {
+    let f = Fixture::new();
+    f.edit("blueprints/mini.toml", "count = 1\n", "count = one\n");
+    let errors = f.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("bank/blueprints/mini.toml:15: "),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn mentor_only_area_at_level_three() {
+    let f = Fixture::new();
+    f.write(
+        "items/TF-0003.md",
+        &mcq("TF-0003", "adult-learning", "A").replace("levels: all", "levels: III, IV-Clinical"),
+    );
+    assert_eq!(
+        f.errors(),
+        vec!["bank/items/TF-0003.md:6: TF/adult-learning is Mentor-level (Level IV) only, but the item lists level III"]
+    );
+}
+
+#[test]
+fn every_error_is_printed_at_once() {
+    let f = Fixture::new();
+    f.edit("items/TF-0002.md", "domain: TF", "domain: TX");
+    f.edit("items/TF-0001.md", "## Key\nB", "## Key\nE");
+    f.edit("vignettes/CL01.md", "kind: clinical", "kind: clinic");
+    let errors = f.errors();
+    assert!(
+        errors.contains(
+            &"bank/items/TF-0001.md:19: option \"E\" is the key but only A-D exist".to_string()
+        ),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("bank/items/TF-0002.md:4: unknown domain \"TX\"")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e
+                .starts_with("bank/vignettes/CL01.md:3: kind: unknown vignette kind \"clinic\"")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_missing_folder_is_a_clear_error() {
+    let out = bin()
+        .args(["bank", "check", "no-such-bank"])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).lines().next(),
+        Some("no-such-bank:1: no-such-bank: not a folder")
+    );
+}
