@@ -1,0 +1,279 @@
+//! Login, roles, sessions, CSRF and candidates' access codes, over real HTTP.
+
+use imh_exam::auth::Role;
+use imh_exam::store::users;
+
+use crate::helpers::{csrf_of, spawn_app, Engine, PASSWORD};
+use crate::on_both_engines;
+
+async fn health_and_security_headers(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let res = app.browser().get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    let h = res.headers().clone();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
+    assert_eq!(res.text().await.unwrap(), "ok");
+}
+
+async fn a_staff_page_refuses_an_anonymous_visitor(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let b = app.browser();
+    for path in ["/admin/users", "/bank"] {
+        let res = b.get(path).await;
+        assert_eq!(res.status(), 303, "{path}");
+        assert_eq!(res.headers()["location"], format!("/login?next={path}"));
+    }
+    assert_eq!(b.get("/").await.headers()["location"], "/login");
+}
+
+async fn a_staff_page_refuses_the_wrong_role(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let rater = app.as_role(Role::Rater).await;
+    let res = rater.get("/admin/users").await;
+    assert_eq!(res.status(), 403);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("This page is for administrator"));
+    assert_eq!(rater.get("/bank").await.status(), 403);
+    // The rater's own home page works and is the rater's.
+    let home = rater.get_text("/").await;
+    assert!(home.contains("Your queue is empty"), "{home}");
+}
+
+async fn each_role_gets_its_own_home_page(engine: Engine) {
+    let app = spawn_app(engine).await;
+    for (role, marker) in [
+        (Role::Admin, "Staff accounts"),
+        (Role::Proctor, "No sittings are scheduled for you"),
+        (Role::Rater, "Your queue is empty"),
+        (Role::Committee, "Exam committee"),
+    ] {
+        let b = app.as_role(role).await;
+        let home = b.get_text("/").await;
+        assert!(home.contains(marker), "{role}: {home}");
+        assert!(home.contains(role.title()), "{role}");
+    }
+}
+
+async fn admin_and_committee_reach_their_pages(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.as_role(Role::Admin).await;
+    assert_eq!(admin.get("/admin/users").await.status(), 200);
+    assert_eq!(admin.get("/bank").await.status(), 200);
+    let committee = app.as_role(Role::Committee).await;
+    assert_eq!(committee.get("/bank").await.status(), 200);
+    assert_eq!(committee.get("/admin/users").await.status(), 403);
+}
+
+async fn a_form_post_without_the_token_is_refused(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.as_role(Role::Admin).await;
+    let fields = [
+        ("username", "newrater"),
+        ("display_name", "New Rater"),
+        ("role", "rater"),
+        ("organisation", ""),
+        ("password", "long enough password"),
+    ];
+    // No token at all.
+    let res = admin
+        .client
+        .post(admin.url("/admin/users"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("Nothing was changed"));
+    // A token, but not this browser's.
+    let mut forged = fields.to_vec();
+    forged.push((
+        "csrf",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    ));
+    let res = admin
+        .client
+        .post(admin.url("/admin/users"))
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(users::user_by_username(&app.db, "newrater")
+        .await
+        .unwrap()
+        .is_none());
+    // The same form with the page's token goes through.
+    let res = admin
+        .post_form("/admin/users", "/admin/users", &fields)
+        .await;
+    assert_eq!(res.status(), 201);
+    let made = users::user_by_username(&app.db, "newrater")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(made.role, Role::Rater);
+}
+
+async fn the_login_form_itself_needs_the_token(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.add_staff("ada", Role::Admin, "").await;
+    let b = app.browser();
+    b.get("/login").await;
+    let res = b
+        .client
+        .post(b.url("/login"))
+        .form(&[("username", "ada"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(b.get("/").await.headers()["location"], "/login");
+}
+
+async fn login_failures_say_what_and_keep_the_username(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.add_staff("ada", Role::Admin, "").await;
+    let b = app.browser();
+    let res = b.login("ada", "wrong password").await;
+    assert_eq!(res.status(), 401);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("The username or password is not right"));
+    assert!(html.contains("value=\"ada\""));
+    let res = b.login("nobody", PASSWORD).await;
+    assert_eq!(res.status(), 401);
+}
+
+async fn login_returns_to_the_page_asked_for_and_logout_ends_the_session(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.add_staff("ada", Role::Admin, "").await;
+    let b = app.browser();
+    let res = b
+        .post_form(
+            "/login?next=/admin/users",
+            "/login",
+            &[
+                ("username", "ada"),
+                ("password", PASSWORD),
+                ("next", "/admin/users"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/admin/users");
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("imh_session="))
+        .unwrap();
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Lax"), "{session}");
+    // An offsite `next` is ignored.
+    let other = app.browser();
+    let res = other
+        .post_form(
+            "/login",
+            "/login",
+            &[
+                ("username", "ada"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.headers()["location"], "/");
+
+    assert_eq!(b.get("/admin/users").await.status(), 200);
+    let res = b.post_form("/", "/logout", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(b.get("/admin/users").await.status(), 303);
+    // The other browser's session is untouched by this logout.
+    assert_eq!(other.get("/admin/users").await.status(), 200);
+}
+
+async fn an_access_code_admits_one_browser_once(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let code = users::create_access_code(&app.db, "Dana Candidate", None)
+        .await
+        .unwrap();
+
+    let b = app.browser();
+    let res = b
+        .post_form("/enter", "/enter", &[("code", &code.to_lowercase())])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/candidate");
+    let page = b.get_text("/candidate").await;
+    assert!(page.contains("Welcome, Dana Candidate"), "{page}");
+    // A candidate is not staff.
+    assert_eq!(b.get("/bank").await.status(), 303);
+
+    let other = app.browser();
+    let res = other
+        .post_form("/enter", "/enter", &[("code", &code)])
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("already been used"));
+    let res = other
+        .post_form("/enter", "/enter", &[("code", "AAAA-BBBB-CCCC")])
+        .await;
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("not valid"));
+}
+
+async fn user_form_errors_name_the_field(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.as_role(Role::Admin).await;
+    let res = admin
+        .post_form(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("username", "x"),
+                ("display_name", ""),
+                ("role", "root"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    for (id, msg) in [
+        ("username-error", "a username has 3 to 64 characters"),
+        ("display_name-error", "Give the person's full name."),
+        ("role-error", "unknown role"),
+        ("password-error", "a password has at least 10 characters"),
+    ] {
+        let at = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no {id} in {html}"));
+        assert!(html[at..].contains(msg), "{id}: {msg}");
+    }
+    let _ = csrf_of(&html);
+}
+
+on_both_engines!(
+    health_and_security_headers,
+    a_staff_page_refuses_an_anonymous_visitor,
+    a_staff_page_refuses_the_wrong_role,
+    each_role_gets_its_own_home_page,
+    admin_and_committee_reach_their_pages,
+    a_form_post_without_the_token_is_refused,
+    the_login_form_itself_needs_the_token,
+    login_failures_say_what_and_keep_the_username,
+    login_returns_to_the_page_asked_for_and_logout_ends_the_session,
+    an_access_code_admits_one_browser_once,
+    user_form_errors_name_the_field,
+);

@@ -1,0 +1,6 @@
+//! HTTP and storage tests: one binary, every test run on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod bank_import;
