@@ -217,9 +217,24 @@ async fn serve_forever(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
         db: db.clone(),
         config: Arc::new(config),
     };
+    let purger = tokio::spawn(purge_sessions_hourly(db.clone()));
     web::serve(state, listener, web::shutdown_signal()).await?;
+    purger.abort();
     db.close().await;
     Ok(())
+}
+
+/// Expired sessions are refused on use; this only keeps the table small.
+async fn purge_sessions_hourly(db: Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match users::purge_expired_sessions(&db).await {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired sessions"),
+        }
+    }
 }
 
 /// Prints every error, or the bank's summary table. Exit 1 on any error.

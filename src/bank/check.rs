@@ -269,3 +269,60 @@ fn check_blueprint(bank: &Bank, bp: &Blueprint, diags: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// How many forms of `bp` the bank can supply that share no item: the smallest, over every
+/// draw rule and vignette rule, of what the bank holds divided by what one form takes. A rule
+/// without an area draws from the whole domain, so a domain must hold enough for all its rules.
+pub fn disjoint_forms(bank: &Bank, bp: &Blueprint) -> u32 {
+    let level = bp.level;
+    let operational: Vec<&Item> =
+        eligible(bank, level, ItemKind::Mcq, Status::Operational).collect();
+    let mut forms = u32::MAX;
+    let mut by_domain: BTreeMap<&str, u32> = BTreeMap::new();
+    for rule in &bp.part_one.draw {
+        *by_domain.entry(rule.domain.as_str()).or_insert(0) += rule.count;
+        if let Some(area) = &rule.area {
+            let have = operational
+                .iter()
+                .filter(|i| i.domain == rule.domain && &i.area == area)
+                .count() as u32;
+            forms = forms.min(have / rule.count.max(1));
+        }
+    }
+    for (domain, needed) in by_domain {
+        let have = operational.iter().filter(|i| i.domain == domain).count() as u32;
+        forms = forms.min(have / needed.max(1));
+    }
+    if bp.part_one.pretest_items > 0 {
+        let have = eligible(bank, level, ItemKind::Mcq, Status::Pretest).count() as u32;
+        forms = forms.min(have / bp.part_one.pretest_items);
+    }
+    for rule in &bp.part_two.present {
+        let have = part_two_vignettes(bank, level, rule.kind).len() as u32;
+        forms = forms.min(have / rule.count.max(1));
+    }
+    forms
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::disjoint_forms;
+
+    /// The sample bank promises at least two forms per blueprint that share no item.
+    #[test]
+    fn every_sample_blueprint_can_draw_two_disjoint_forms() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("item-bank");
+        let bank = crate::bank::load(&dir).expect("sample bank is valid");
+        assert_eq!(bank.blueprints.len(), 4);
+        for bp in &bank.blueprints {
+            assert!(
+                disjoint_forms(&bank, bp) >= 2,
+                "{} supplies {}",
+                bp.id,
+                disjoint_forms(&bank, bp)
+            );
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::check::{eligible, part_two_vignettes};
+use super::check::{disjoint_forms, eligible, part_two_vignettes};
 use super::model::{Bank, ItemKind, Level, Status};
 
 /// Counts of items offered at `level`, keyed by (domain, kind, status).
@@ -78,7 +78,7 @@ pub fn render(bank: &Bank) -> String {
         let level = bp.level;
         let _ = writeln!(
             s,
-            "blueprint {} (level {level}): part one draws {} scored + {} pretest of {} operational / {} pretest mcq items; part two presents {} vignettes, answer {}, from {} eligible",
+            "blueprint {} (level {level}): part one draws {} scored + {} pretest of {} operational / {} pretest mcq items; part two presents {} vignettes, answer {}, from {} eligible; {} forms sharing no item",
             bp.id,
             bp.part_one.scored_items(),
             bp.part_one.pretest_items,
@@ -92,6 +92,7 @@ pub fn render(bank: &Bank) -> String {
                 .map(|p| format!("{} {}", part_two_vignettes(bank, level, p.kind).len(), p.kind))
                 .collect::<Vec<_>>()
                 .join(" + "),
+            disjoint_forms(bank, bp),
         );
     }
     s

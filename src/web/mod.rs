@@ -45,6 +45,9 @@ pub fn router(state: AppState) -> Router {
             header::HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=()",
         ),
+        // Pages carry names, tokens and (later) exam content: never kept by a shared browser or
+        // proxy. Assets set their own caching.
+        (header::CACHE_CONTROL, "no-store"),
     ];
     let mut app = Router::new()
         .route("/healthz", get(healthz))

@@ -17,6 +17,7 @@ async fn health_and_security_headers(engine: Engine) {
         .to_str()
         .unwrap()
         .contains("default-src 'self'"));
+    assert_eq!(h["cache-control"], "no-store");
     assert_eq!(res.text().await.unwrap(), "ok");
 }
 

@@ -50,6 +50,8 @@ fn postgres_admin_url() -> String {
 /// A database that lives as long as the test.
 pub struct TestDb {
     pub db: Db,
+    /// The database URL, for running the binary against the same database.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -81,6 +83,7 @@ pub async fn test_db(engine: Engine) -> TestDb {
             let db = Db::connect(&url).await.expect("open SQLite");
             TestDb {
                 db,
+                url,
                 _dir: Some(dir),
             }
         }
@@ -111,7 +114,11 @@ pub async fn test_db(engine: Engine) -> TestDb {
             let db = Db::connect(&url)
                 .await
                 .expect("open PostgreSQL test database");
-            TestDb { db, _dir: None }
+            TestDb {
+                db,
+                url,
+                _dir: None,
+            }
         }
     }
 }
