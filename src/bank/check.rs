@@ -293,9 +293,9 @@ pub fn disjoint_forms(bank: &Bank, bp: &Blueprint) -> u32 {
         let have = operational.iter().filter(|i| i.domain == domain).count() as u32;
         forms = forms.min(have / needed.max(1));
     }
-    if bp.part_one.pretest_items > 0 {
-        let have = eligible(bank, level, ItemKind::Mcq, Status::Pretest).count() as u32;
-        forms = forms.min(have / bp.part_one.pretest_items);
+    let pretest = eligible(bank, level, ItemKind::Mcq, Status::Pretest).count() as u32;
+    if let Some(n) = pretest.checked_div(bp.part_one.pretest_items) {
+        forms = forms.min(n);
     }
     for rule in &bp.part_two.present {
         let have = part_two_vignettes(bank, level, rule.kind).len() as u32;
