@@ -7,5 +7,6 @@ pub mod auth;
 pub mod bank;
 pub mod cli;
 pub mod config;
+pub mod exam;
 pub mod store;
 pub mod web;

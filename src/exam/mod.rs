@@ -1,0 +1,5 @@
+//! Exam delivery's pure core: drawing forms, the server's clock, the response log.
+
+pub mod chain;
+pub mod clock;
+pub mod form;
