@@ -3,3 +3,4 @@
 pub mod chain;
 pub mod clock;
 pub mod form;
+pub mod registration;

@@ -22,6 +22,23 @@ pub async fn record(db: &Db, actor: &str, action: &str, detail: &str) -> Result<
     Ok(())
 }
 
+/// The same, inside a transaction, so the record stands or falls with what it records.
+pub async fn record_tx(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
+        .bind(now_ms())
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<AuditEntry>> {
     Ok(sqlx::query_as::<_, AuditEntry>(
         "SELECT id, at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT $1",

@@ -406,3 +406,87 @@ pub async fn latest_notice(db: &Db) -> Result<Option<String>> {
         .map(|m| m.notice)
         .filter(|n| !n.is_empty()))
 }
+
+/// The newest imported text of every blueprint, parsed.
+pub async fn blueprints(db: &Db) -> Result<Vec<crate::bank::Blueprint>> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT name, body, imported_at FROM bank_documents WHERE doc_kind = 'blueprint' ORDER BY name, imported_at DESC",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: Vec<crate::bank::Blueprint> = Vec::new();
+    let mut names = BTreeSet::new();
+    for (name, body, _) in rows {
+        if !names.insert(name.clone()) {
+            continue;
+        }
+        match crate::bank::toml_files::blueprint(&name, &body) {
+            Ok(bp) => out.push(bp),
+            Err(e) => {
+                tracing::error!(blueprint = %name, errors = ?e, "a stored blueprint no longer parses")
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The bank as form assembly sees it: the newest version of every item and vignette.
+pub async fn pool(db: &Db) -> Result<crate::exam::form::Pool> {
+    use crate::exam::form::{Pool, PoolItem, PoolVignette};
+    let bad = |e: String| StoreError::Sqlx(sqlx::Error::Decode(e.into()));
+    let items: Vec<ItemRow> = sqlx::query_as(&format!(
+        "SELECT {ITEM_COLUMNS} FROM item_versions iv
+         WHERE iv.version = (SELECT MAX(v2.version) FROM item_versions v2 WHERE v2.item_id = iv.item_id)"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut pool_items = Vec::new();
+    for row in items {
+        let item = stored_item(row)?;
+        pool_items.push(PoolItem {
+            kind: match &item.body {
+                ItemBody::Mcq(_) => crate::bank::ItemKind::Mcq,
+                ItemBody::Open(_) => crate::bank::ItemKind::Open,
+            },
+            options: match &item.body {
+                ItemBody::Mcq(m) => m.options.len(),
+                ItemBody::Open(_) => 0,
+            },
+            id: item.id,
+            version: item.version,
+            status: item.status,
+            domain: item.domain,
+            area: item.area,
+            levels: item.levels,
+            vignette: item.vignette,
+        });
+    }
+    let vignettes: Vec<(String, i64, String, String, String)> = sqlx::query_as(
+        "SELECT vignette_id, version, kind, status, levels FROM vignette_versions vv
+         WHERE vv.version = (SELECT MAX(v2.version) FROM vignette_versions v2 WHERE v2.vignette_id = vv.vignette_id)",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut pool_vignettes = Vec::new();
+    for (id, version, kind, status, levels) in vignettes {
+        pool_vignettes.push(PoolVignette {
+            id,
+            version: u32::try_from(version).map_err(|e| bad(e.to_string()))?,
+            kind: kind.parse().map_err(bad)?,
+            status: status.parse().map_err(bad)?,
+            levels: parse_levels(&levels).map_err(bad)?,
+        });
+    }
+    Ok(Pool::new(pool_items, pool_vignettes))
+}
+
+/// One vignette version as a candidate reads it: title and text only.
+pub async fn vignette_text(db: &Db, id: &str, version: u32) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT title, body FROM vignette_versions WHERE vignette_id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(i64::from(version))
+    .fetch_optional(&db.pool)
+    .await?)
+}

@@ -2,8 +2,10 @@
 //! database URL. Queries are written once, with `$1` placeholders that both accept; only the
 //! DDL differs, in `migrations/sqlite` and `migrations/postgres`.
 
+pub mod attempts;
 pub mod audit;
 pub mod bank;
+pub mod sittings;
 pub mod users;
 
 use std::str::FromStr;

@@ -5,3 +5,4 @@ mod helpers;
 mod auth;
 mod bank_import;
 mod cli;
+mod delivery;

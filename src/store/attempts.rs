@@ -1,0 +1,553 @@
+//! Attempts: one timed part of a registration, its form, its clock and its response log.
+//!
+//! Every write to an attempt starts with an UPDATE of its row, which takes SQLite's write lock
+//! and PostgreSQL's row lock before anything is read: saves to one attempt are serialised, so
+//! the chain never forks, on either engine, with one code path.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::{Any, Transaction};
+
+use crate::bank::Blueprint;
+use crate::exam::chain::{self, Save};
+use crate::exam::clock::{Clock, Multiplier, GRACE_MS};
+use crate::exam::form::{assemble, Form, FormError, History, Parts, Pool};
+
+use super::sittings::{Registration, Sitting};
+use super::{Db, Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: i64,
+    pub registration_id: i64,
+    pub part: u8,
+    pub form: Form,
+    pub clock: Clock,
+    pub chain_head: String,
+    pub chain_len: i64,
+    pub last_save_at: Option<i64>,
+    pub submitted_at: Option<i64>,
+    pub submitted_by: Option<String>,
+    pub voided_at: Option<i64>,
+    pub void_reason: Option<String>,
+}
+
+impl Attempt {
+    pub fn is_open(&self) -> bool {
+        self.submitted_at.is_none() && self.voided_at.is_none()
+    }
+}
+
+/// The key a chain is started from: known before the attempt's row exists.
+pub fn chain_key(registration_id: i64, part: u8) -> String {
+    format!("registration-{registration_id}-part-{part}")
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    id: i64,
+    registration_id: i64,
+    part: i64,
+    form: String,
+    started_at: i64,
+    section_ms: i64,
+    multiplier_permille: i64,
+    added_ms: i64,
+    paused_ms: i64,
+    paused_since: Option<i64>,
+    chain_head: String,
+    chain_len: i64,
+    last_save_at: Option<i64>,
+    submitted_at: Option<i64>,
+    submitted_by: Option<String>,
+    voided_at: Option<i64>,
+    void_reason: Option<String>,
+}
+
+const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, last_save_at, submitted_at, submitted_by, voided_at, void_reason";
+
+fn attempt_from(r: AttemptRow) -> Result<Attempt> {
+    let form: Form = serde_json::from_str(&r.form)
+        .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;
+    Ok(Attempt {
+        id: r.id,
+        registration_id: r.registration_id,
+        part: u8::try_from(r.part).unwrap_or(1),
+        form,
+        clock: Clock {
+            started_at: r.started_at,
+            section_ms: r.section_ms,
+            multiplier: Multiplier::from_permille(
+                u32::try_from(r.multiplier_permille).unwrap_or(1000),
+            ),
+            added_ms: r.added_ms,
+            paused_ms: r.paused_ms,
+            paused_since: r.paused_since,
+        },
+        chain_head: r.chain_head,
+        chain_len: r.chain_len,
+        last_save_at: r.last_save_at,
+        submitted_at: r.submitted_at,
+        submitted_by: r.submitted_by,
+        voided_at: r.voided_at,
+        void_reason: r.void_reason,
+    })
+}
+
+pub async fn attempt(db: &Db, id: i64) -> Result<Option<Attempt>> {
+    let row: Option<AttemptRow> = sqlx::query_as(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(attempt_from).transpose()
+}
+
+pub async fn attempts_of(db: &Db, registration_id: i64) -> Result<Vec<Attempt>> {
+    let rows: Vec<AttemptRow> = sqlx::query_as(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE registration_id = $1 ORDER BY part"
+    ))
+    .bind(registration_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(attempt_from).collect()
+}
+
+async fn locked(tx: &mut Transaction<'_, Any>, id: i64) -> Result<Option<Attempt>> {
+    // Takes the write lock first (see the module's comment).
+    sqlx::query("UPDATE attempts SET chain_len = chain_len WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let row: Option<AttemptRow> = sqlx::query_as(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(attempt_from).transpose()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the proctor has not admitted you yet")]
+    NotAdmitted,
+    #[error("the sitting is not open now")]
+    SittingClosed,
+    #[error("you are not registered for this part")]
+    NotRegistered,
+    #[error("finish and submit the part you have started first")]
+    OtherPartRunning,
+    #[error("this part's form cannot be drawn: {0}")]
+    Form(#[from] FormError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for StartError {
+    fn from(e: sqlx::Error) -> Self {
+        StartError::Store(StoreError::Sqlx(e))
+    }
+}
+
+/// What this person has seen before and how often every item and vignette has been used.
+async fn history(db: &Db, email: &str, registration_id: i64) -> Result<History> {
+    let seen: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT f.object_id FROM form_items f
+         JOIN attempts a ON a.id = f.attempt_id JOIN registrations r ON r.id = a.registration_id
+         WHERE r.email = $1 AND r.id <> $2",
+    )
+    .bind(email)
+    .bind(registration_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let exposure: Vec<(String, i64)> =
+        sqlx::query_as("SELECT object_id, COUNT(*) FROM form_items GROUP BY object_id")
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(History {
+        seen: seen.into_iter().collect::<BTreeSet<_>>(),
+        exposure: exposure
+            .into_iter()
+            .map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect::<BTreeMap<_, _>>(),
+    })
+}
+
+/// Starts a part (or returns it if already started): draws the form with a fresh seed and
+/// starts its clock.
+pub async fn start_part(
+    db: &Db,
+    sitting: &Sitting,
+    reg: &Registration,
+    bp: &Blueprint,
+    pool: &Pool,
+    part: u8,
+    now: i64,
+) -> Result<Attempt, StartError> {
+    let sits = if part == 1 {
+        reg.parts.one
+    } else {
+        reg.parts.two
+    };
+    if !sits {
+        return Err(StartError::NotRegistered);
+    }
+    if reg.admitted_at.is_none() {
+        return Err(StartError::NotAdmitted);
+    }
+    let existing = attempts_of(db, reg.id).await?;
+    if let Some(a) = existing.iter().find(|a| a.part == part) {
+        return Ok(a.clone());
+    }
+    if existing.iter().any(Attempt::is_open) {
+        return Err(StartError::OtherPartRunning);
+    }
+    if !sitting.is_open(now) {
+        return Err(StartError::SittingClosed);
+    }
+    let history = history(db, &reg.email, reg.id).await?;
+    let seed: u64 = rand::random();
+    let parts = Parts {
+        one: part == 1,
+        two: part == 2,
+    };
+    let form = assemble(bp, pool, &history, parts, seed)?;
+    let minutes = if part == 1 {
+        bp.part_one.minutes
+    } else {
+        bp.part_two.minutes
+    };
+    let clock = Clock::start(now, minutes, reg.multiplier);
+    let mut tx = db.pool.begin().await?;
+    let res = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO attempts (registration_id, part, seed, form, started_at, section_ms, multiplier_permille, chain_head)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(reg.id)
+    .bind(i64::from(part))
+    // Stored as the same 64 bits; the form carries it as an unsigned number too.
+    .bind(seed as i64)
+    .bind(serde_json::to_string(&form).expect("a form serialises"))
+    .bind(clock.started_at)
+    .bind(clock.section_ms)
+    .bind(i64::from(clock.multiplier.permille()))
+    .bind(chain::genesis(&chain_key(reg.id, part)))
+    .fetch_one(&mut *tx)
+    .await;
+    let id = match res {
+        Ok(id) => id,
+        Err(e) if super::is_unique_violation(&e) => {
+            // Another request started it first: use theirs.
+            drop(tx);
+            let again = attempts_of(db, reg.id).await?;
+            return again
+                .into_iter()
+                .find(|a| a.part == part)
+                .ok_or(StartError::Store(StoreError::Sqlx(e)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for object in form.ids() {
+        sqlx::query("INSERT INTO form_items (attempt_id, object_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(object)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(attempt(db, id).await?.expect("just inserted"))
+}
+
+/// What became of a save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub seq: u64,
+    /// False when this sequence number was stored before (a retry): nothing new was written.
+    pub stored: bool,
+    /// Whether this save is now the item's answer (false for a save older than the newest).
+    pub current: bool,
+    pub remaining_ms: i64,
+    pub head: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("the time for this part is over; answers saved before the deadline are kept")]
+    Deadline,
+    #[error("this part has been submitted; answers can no longer change")]
+    Submitted,
+    #[error("this attempt was voided by the proctor")]
+    Voided,
+    #[error("no such attempt")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(e: sqlx::Error) -> Self {
+        SaveError::Store(StoreError::Sqlx(e))
+    }
+}
+
+/// Appends a save to the attempt's log and updates the current answer. Idempotent by
+/// sequence number. `item_id` and `answer` are already checked by the caller against the form.
+pub async fn save(
+    db: &Db,
+    attempt_id: i64,
+    item_id: &str,
+    answer: &str,
+    seq: u64,
+    now: i64,
+) -> Result<Saved, SaveError> {
+    let mut tx = db.pool.begin().await?;
+    let Some(a) = locked(&mut tx, attempt_id).await? else {
+        return Err(SaveError::NotFound);
+    };
+    if a.voided_at.is_some() {
+        return Err(SaveError::Voided);
+    }
+    if a.submitted_at.is_some() {
+        return Err(SaveError::Submitted);
+    }
+    if !a.clock.accepts_save(now) {
+        return Err(SaveError::Deadline);
+    }
+    let seq_i = i64::try_from(seq).unwrap_or(i64::MAX);
+    let earlier: Option<String> = sqlx::query_scalar(
+        "SELECT item_id FROM response_events WHERE attempt_id = $1 AND seq = $2",
+    )
+    .bind(attempt_id)
+    .bind(seq_i)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if earlier.is_some() {
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT seq FROM current_answers WHERE attempt_id = $1 AND item_id = $2",
+        )
+        .bind(attempt_id)
+        .bind(item_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.rollback().await?;
+        return Ok(Saved {
+            seq,
+            stored: false,
+            current: current == Some(seq_i),
+            remaining_ms: a.clock.remaining_ms(now),
+            head: a.chain_head,
+        });
+    }
+    let n = u64::try_from(a.chain_len).unwrap_or(0);
+    let s = Save {
+        item_id: item_id.to_string(),
+        answer: answer.to_string(),
+        seq,
+        at_ms: now,
+    };
+    let hash = chain::link(&a.chain_head, n, &s);
+    sqlx::query(
+        "INSERT INTO response_events (attempt_id, n, item_id, answer, seq, at_ms, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(attempt_id)
+    .bind(a.chain_len)
+    .bind(item_id)
+    .bind(answer)
+    .bind(seq_i)
+    .bind(now)
+    .bind(&a.chain_head)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE attempts SET chain_head = $1, chain_len = $2, last_save_at = $3 WHERE id = $4",
+    )
+    .bind(&hash)
+    .bind(a.chain_len + 1)
+    .bind(now)
+    .bind(attempt_id)
+    .execute(&mut *tx)
+    .await?;
+    let current = sqlx::query(
+        "INSERT INTO current_answers (attempt_id, item_id, seq, answer) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (attempt_id, item_id) DO UPDATE SET seq = excluded.seq, answer = excluded.answer
+         WHERE current_answers.seq < excluded.seq",
+    )
+    .bind(attempt_id)
+    .bind(item_id)
+    .bind(seq_i)
+    .bind(answer)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    tx.commit().await?;
+    Ok(Saved {
+        seq,
+        stored: true,
+        current,
+        remaining_ms: a.clock.remaining_ms(now),
+        head: hash,
+    })
+}
+
+/// The current answers of an attempt, by item (and `@flag:`/`@choice` markers).
+pub async fn answers(db: &Db, attempt_id: i64) -> Result<BTreeMap<String, String>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT item_id, answer FROM current_answers WHERE attempt_id = $1")
+            .bind(attempt_id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The highest sequence number stored for an attempt (0 if none).
+pub async fn last_seq(db: &Db, attempt_id: i64) -> Result<u64> {
+    let n: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(seq) FROM response_events WHERE attempt_id = $1")
+            .bind(attempt_id)
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+}
+
+/// Submits an attempt; returns its chain head (the receipt), or `None` if it was submitted or
+/// voided already.
+pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Option<String>> {
+    let mut tx = db.pool.begin().await?;
+    let Some(a) = locked(&mut tx, attempt_id).await? else {
+        return Ok(None);
+    };
+    if !a.is_open() {
+        return Ok(None);
+    }
+    sqlx::query("UPDATE attempts SET submitted_at = $1, submitted_by = $2 WHERE id = $3 AND submitted_at IS NULL")
+        .bind(now)
+        .bind(by)
+        .bind(attempt_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(a.chain_head))
+}
+
+/// Submits every attempt whose time, and the grace after it, has run out. Returns their ids.
+pub async fn submit_expired(db: &Db, now: i64) -> Result<Vec<i64>> {
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM attempts WHERE submitted_at IS NULL AND voided_at IS NULL AND paused_since IS NULL
+         AND started_at + section_ms * multiplier_permille / 1000 + added_ms + paused_ms + $1 <= $2",
+    )
+    .bind(GRACE_MS)
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut done = Vec::new();
+    for id in due {
+        if submit(db, id, "server", now).await?.is_some() {
+            done.push(id);
+        }
+    }
+    Ok(done)
+}
+
+/// A proctor's change to an attempt's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockAction {
+    Pause,
+    Resume,
+    AddMinutes(i64),
+}
+
+/// Applies a clock action to an open attempt; returns the clock after it.
+pub async fn change_clock(
+    db: &Db,
+    attempt_id: i64,
+    action: ClockAction,
+    now: i64,
+) -> Result<Option<Clock>> {
+    let mut tx = db.pool.begin().await?;
+    let Some(a) = locked(&mut tx, attempt_id).await? else {
+        return Ok(None);
+    };
+    if !a.is_open() {
+        return Ok(None);
+    }
+    let mut clock = a.clock;
+    match action {
+        ClockAction::Pause => clock.pause(now),
+        ClockAction::Resume => clock.resume(now),
+        ClockAction::AddMinutes(m) => clock.add_time(m * 60_000),
+    }
+    sqlx::query(
+        "UPDATE attempts SET added_ms = $1, paused_ms = $2, paused_since = $3 WHERE id = $4",
+    )
+    .bind(clock.added_ms)
+    .bind(clock.paused_ms)
+    .bind(clock.paused_since)
+    .bind(attempt_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(clock))
+}
+
+pub async fn void(db: &Db, attempt_id: i64, reason: &str, now: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE attempts SET voided_at = $1, void_reason = $2 WHERE id = $3 AND voided_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(attempt_id)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Recomputes every attempt's chain from its stored events. Returns, per attempt, where its
+/// chain breaks (empty when every chain holds) and how many attempts were checked.
+pub async fn verify_chains(db: &Db) -> Result<(usize, Vec<(i64, String)>)> {
+    let attempts: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
+        "SELECT id, registration_id, part, chain_head, chain_len FROM attempts ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut breaks = Vec::new();
+    for (id, reg, part, head, len) in &attempts {
+        let rows: Vec<(i64, String, String, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT n, item_id, answer, seq, at_ms, prev_hash, hash FROM response_events WHERE attempt_id = $1 ORDER BY n",
+        )
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await?;
+        let events: Vec<chain::Event> = rows
+            .into_iter()
+            .map(
+                |(n, item_id, answer, seq, at_ms, prev_hash, hash)| chain::Event {
+                    n: u64::try_from(n).unwrap_or(u64::MAX),
+                    save: Save {
+                        item_id,
+                        answer,
+                        seq: u64::try_from(seq).unwrap_or(0),
+                        at_ms,
+                    },
+                    prev_hash,
+                    hash,
+                },
+            )
+            .collect();
+        let key = chain_key(*reg, u8::try_from(*part).unwrap_or(0));
+        match chain::Chain::replay(&key, &events) {
+            Err(b) => breaks.push((*id, b.to_string())),
+            Ok(c) if c.head != *head || i64::try_from(c.len).ok() != Some(*len) => breaks.push((
+                *id,
+                format!("the stored head does not match the {} events stored", c.len),
+            )),
+            Ok(_) => {}
+        }
+    }
+    Ok((attempts.len(), breaks))
+}

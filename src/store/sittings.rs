@@ -1,0 +1,506 @@
+//! Sittings, registrations, admission, and candidates' entry with their access code.
+
+use crate::auth;
+use crate::bank::{Blueprint, Level};
+use crate::exam::clock::Multiplier;
+use crate::exam::form::Parts;
+use crate::exam::registration::NewRegistration;
+
+use super::{now_ms, users, Db, Result, StoreError};
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sitting {
+    pub id: i64,
+    pub name: String,
+    pub place: String,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub blueprints: Vec<String>,
+    pub created_by: String,
+}
+
+impl Sitting {
+    pub fn is_open(&self, now: i64) -> bool {
+        self.opens_at <= now && now < self.closes_at
+    }
+}
+
+type SittingRow = (i64, String, String, i64, i64, String, String);
+
+fn sitting_from(r: SittingRow) -> Sitting {
+    Sitting {
+        id: r.0,
+        name: r.1,
+        place: r.2,
+        opens_at: r.3,
+        closes_at: r.4,
+        blueprints: r
+            .5
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        created_by: r.6,
+    }
+}
+
+const SITTING_COLUMNS: &str = "id, name, place, opens_at, closes_at, blueprints, created_by";
+
+pub struct NewSitting<'a> {
+    pub name: &'a str,
+    pub place: &'a str,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub blueprints: &'a [String],
+}
+
+pub async fn create_sitting(db: &Db, new: &NewSitting<'_>, by: &str) -> Result<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO sittings (name, place, opens_at, closes_at, blueprints, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(new.name)
+    .bind(new.place)
+    .bind(new.opens_at)
+    .bind(new.closes_at)
+    .bind(new.blueprints.join(","))
+    .bind(by)
+    .bind(now_ms())
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn sitting(db: &Db, id: i64) -> Result<Option<Sitting>> {
+    let row: Option<SittingRow> = sqlx::query_as(&format!(
+        "SELECT {SITTING_COLUMNS} FROM sittings WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(sitting_from))
+}
+
+pub async fn list_sittings(db: &Db) -> Result<Vec<Sitting>> {
+    let rows: Vec<SittingRow> = sqlx::query_as(&format!(
+        "SELECT {SITTING_COLUMNS} FROM sittings ORDER BY opens_at DESC, id DESC"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(sitting_from).collect())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub id: i64,
+    pub sitting_id: i64,
+    pub access_code_id: i64,
+    pub name: String,
+    pub email: String,
+    pub organisation: String,
+    pub level: Level,
+    pub blueprint_id: String,
+    pub parts: Parts,
+    pub multiplier: Multiplier,
+    pub extra_breaks: u32,
+    pub retake_override: Option<String>,
+    pub admitted_at: Option<i64>,
+    pub admitted_by: Option<String>,
+    pub active_session: Option<String>,
+}
+
+type RegRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+const REG_COLUMNS: &str = "id, sitting_id, access_code_id, name, email, organisation, level, blueprint_id, sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, admitted_at, admitted_by, active_session";
+
+fn reg_from(r: RegRow) -> Result<Registration> {
+    let level =
+        r.6.parse::<Level>()
+            .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;
+    Ok(Registration {
+        id: r.0,
+        sitting_id: r.1,
+        access_code_id: r.2,
+        name: r.3,
+        email: r.4,
+        organisation: r.5,
+        level,
+        blueprint_id: r.7,
+        parts: Parts {
+            one: r.8 != 0,
+            two: r.9 != 0,
+        },
+        multiplier: Multiplier::from_permille(u32::try_from(r.10).unwrap_or(1000)),
+        extra_breaks: u32::try_from(r.11).unwrap_or(0),
+        retake_override: r.12,
+        admitted_at: r.13,
+        admitted_by: r.14,
+        active_session: r.15,
+    })
+}
+
+pub async fn registration(db: &Db, id: i64) -> Result<Option<Registration>> {
+    let row: Option<RegRow> = sqlx::query_as(&format!(
+        "SELECT {REG_COLUMNS} FROM registrations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(reg_from).transpose()
+}
+
+pub async fn registration_by_code(db: &Db, access_code_id: i64) -> Result<Option<Registration>> {
+    let row: Option<RegRow> = sqlx::query_as(&format!(
+        "SELECT {REG_COLUMNS} FROM registrations WHERE access_code_id = $1"
+    ))
+    .bind(access_code_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(reg_from).transpose()
+}
+
+pub async fn registrations(db: &Db, sitting_id: i64) -> Result<Vec<Registration>> {
+    let rows: Vec<RegRow> = sqlx::query_as(&format!(
+        "SELECT {REG_COLUMNS} FROM registrations WHERE sitting_id = $1 ORDER BY name, id"
+    ))
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(reg_from).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// A field's value cannot be taken: (field, message).
+    #[error("{0}: {1}")]
+    Field(&'static str, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for RegisterError {
+    fn from(e: sqlx::Error) -> Self {
+        RegisterError::Store(StoreError::Sqlx(e))
+    }
+}
+
+/// Dates as the committee writes them, e.g. `2026-11-23`.
+pub fn date(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .map(|t| {
+            t.format(&time::macros::format_description!("[year]-[month]-[day]"))
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+}
+
+/// Registers a candidate and returns the registration's id and its access code in clear (the
+/// only time it is shown). `blueprints` are the bank's blueprints; the candidate's level picks
+/// the sitting's blueprint for that level. A part sat within the blueprint's waiting period
+/// is refused unless an admin (`by_admin`) gives a reason.
+pub async fn register(
+    db: &Db,
+    sitting: &Sitting,
+    new: &NewRegistration,
+    blueprints: &[Blueprint],
+    by: &str,
+    by_admin: bool,
+) -> Result<(i64, String), RegisterError> {
+    let Some(bp) = blueprints
+        .iter()
+        .find(|b| b.level == new.level && sitting.blueprints.contains(&b.id))
+    else {
+        return Err(RegisterError::Field(
+            "level",
+            format!("this sitting offers no blueprint for level {}", new.level),
+        ));
+    };
+    if new.retake_override.is_some() && !by_admin {
+        return Err(RegisterError::Field(
+            "retake_override",
+            "only an administrator may override the waiting period".into(),
+        ));
+    }
+    let wait_ms = i64::from(bp.retake_wait_days) * DAY_MS;
+    for (part, sits) in [(1i64, new.parts.one), (2, new.parts.two)] {
+        if !sits {
+            continue;
+        }
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(a.submitted_at) FROM attempts a JOIN registrations r ON r.id = a.registration_id
+             WHERE r.email = $1 AND a.part = $2 AND a.submitted_at IS NOT NULL AND a.voided_at IS NULL",
+        )
+        .bind(&new.email)
+        .bind(part)
+        .fetch_one(&db.pool)
+        .await?;
+        if let Some(last) = last {
+            if last + wait_ms > sitting.opens_at && new.retake_override.is_none() {
+                return Err(RegisterError::Field(
+                    "parts",
+                    format!(
+                        "{} sat Part {} on {}; the waiting period of {} days ends on {}. An administrator may register the retake earlier, with a reason.",
+                        new.email,
+                        if part == 1 { "One" } else { "Two" },
+                        date(last),
+                        bp.retake_wait_days,
+                        date(last + wait_ms)
+                    ),
+                ));
+            }
+        }
+    }
+    let code = auth::new_access_code();
+    let mut tx = db.pool.begin().await?;
+    let now = now_ms();
+    let code_id: i64 = sqlx::query_scalar(
+        "INSERT INTO access_codes (code_hash, label, created_by, created_at) VALUES ($1, $2, NULL, $3) RETURNING id",
+    )
+    .bind(auth::sha256_hex(&code))
+    .bind(&new.name)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let res = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO registrations (sitting_id, access_code_id, name, email, organisation, level, blueprint_id,
+            sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(sitting.id)
+    .bind(code_id)
+    .bind(&new.name)
+    .bind(&new.email)
+    .bind(&new.organisation)
+    .bind(new.level.code())
+    .bind(&bp.id)
+    .bind(i64::from(new.parts.one))
+    .bind(i64::from(new.parts.two))
+    .bind(i64::from(new.multiplier.permille()))
+    .bind(i64::from(new.extra_breaks))
+    .bind(new.retake_override.as_deref())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await;
+    let id = match res {
+        Ok(id) => id,
+        Err(e) if super::is_unique_violation(&e) => {
+            return Err(RegisterError::Field(
+                "email",
+                format!("{} is already registered for this sitting", new.email),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(reason) = &new.retake_override {
+        super::audit::record_tx(
+            &mut tx,
+            by,
+            "registration.retake_override",
+            &format!("registration {id} ({}): {reason}", new.email),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((id, code))
+}
+
+/// The proctor admits a candidate after checking identity. Admitting twice changes nothing.
+pub async fn admit(db: &Db, registration_id: i64, by: &str) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE registrations SET admitted_at = $1, admitted_by = $2 WHERE id = $3 AND admitted_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(by)
+    .bind(registration_id)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Records what happened in a sitting: browser events, incidents, proctor notes.
+pub async fn log_event(
+    db: &Db,
+    sitting_id: i64,
+    registration_id: Option<i64>,
+    kind: &str,
+    detail: &str,
+    actor: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sitting_events (sitting_id, registration_id, at, kind, detail, actor) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(sitting_id)
+    .bind(registration_id)
+    .bind(now_ms())
+    .bind(kind)
+    .bind(detail)
+    .bind(actor)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SittingEvent {
+    pub id: i64,
+    pub registration_id: Option<i64>,
+    pub at: i64,
+    pub kind: String,
+    pub detail: String,
+    pub actor: String,
+    pub resolved_at: Option<i64>,
+}
+
+pub async fn events(db: &Db, sitting_id: i64) -> Result<Vec<SittingEvent>> {
+    Ok(sqlx::query_as(
+        "SELECT id, registration_id, at, kind, detail, actor, resolved_at FROM sitting_events
+         WHERE sitting_id = $1 ORDER BY id DESC",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// What entering with an access code led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A new browser session for the registration: set this token as the cookie.
+    Opened(String),
+    /// This browser already holds the registration.
+    Continue,
+    Unknown,
+    /// Another browser holds the registration; an incident was logged for the proctor.
+    InUse,
+}
+
+/// A candidate enters with their code. One browser holds a registration at a time: a second
+/// browser is refused (and the proctor told) until the proctor moves the attempt to it.
+pub async fn enter(db: &Db, typed: &str, current_token: Option<&str>) -> Result<Entry> {
+    let code = auth::normalise_access_code(typed);
+    let code_id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM access_codes WHERE code_hash = $1")
+            .bind(auth::sha256_hex(&code))
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some(code_id) = code_id else {
+        return Ok(Entry::Unknown);
+    };
+    let Some(reg) = registration_by_code(db, code_id).await? else {
+        return Ok(Entry::Unknown);
+    };
+    let now = now_ms();
+    if let Some(active) = &reg.active_session {
+        if current_token.is_some_and(|t| auth::sha256_hex(t) == *active) {
+            return Ok(Entry::Continue);
+        }
+        let alive: Option<i64> = sqlx::query_scalar(
+            "SELECT expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(active)
+        .bind(now)
+        .fetch_optional(&db.pool)
+        .await?;
+        if alive.is_some() {
+            log_event(
+                db,
+                reg.sitting_id,
+                Some(reg.id),
+                "second-login",
+                "the access code was entered in a second browser and refused",
+                "system",
+            )
+            .await?;
+            return Ok(Entry::InUse);
+        }
+    }
+    let token = auth::random_token();
+    let hash = auth::sha256_hex(&token);
+    let mut tx = db.pool.begin().await?;
+    // Conditional: of two browsers racing, one wins.
+    let claimed = sqlx::query(
+        "UPDATE registrations SET active_session = $1 WHERE id = $2 AND (active_session IS NULL OR active_session = $3)",
+    )
+    .bind(&hash)
+    .bind(reg.id)
+    .bind(reg.active_session.as_deref().unwrap_or(""))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if claimed != 1 {
+        return Ok(Entry::InUse);
+    }
+    if let Some(old) = &reg.active_session {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("UPDATE access_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(code_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, access_code_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&hash)
+    .bind(code_id)
+    .bind(now)
+    .bind(now + users::CANDIDATE_SESSION_MS)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Entry::Opened(token))
+}
+
+/// The proctor moves a candidate to a new browser: the old browser's session ends, the code
+/// works again once, and the second-login incidents are resolved.
+pub async fn release_browser(db: &Db, registration_id: i64, by: &str) -> Result<()> {
+    let mut tx = db.pool.begin().await?;
+    let active: Option<Option<String>> =
+        sqlx::query_scalar("SELECT active_session FROM registrations WHERE id = $1")
+            .bind(registration_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(Some(hash)) = active {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("UPDATE registrations SET active_session = NULL WHERE id = $1")
+        .bind(registration_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE sitting_events SET resolved_at = $1, resolved_by = $2
+         WHERE registration_id = $3 AND kind = 'second-login' AND resolved_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(by)
+    .bind(registration_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
