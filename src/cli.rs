@@ -68,6 +68,18 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Check the record.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every attempt's response hash chain and name any break.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +148,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve_forever(db, &serve).await?;
         }
         Command::Bank(BankCommand::Check { dir }) => return Ok(bank_check(&dir)),
+        Command::Audit(AuditCommand::Verify { db }) => {
+            let db = Db::connect(&db.database_url)
+                .await
+                .with_context(|| format!("opening the database {}", db.database_url))?;
+            let (checked, breaks) = crate::store::attempts::verify_chains(&db).await?;
+            for (attempt, why) in &breaks {
+                eprintln!("attempt {attempt}: {why}");
+            }
+            if breaks.is_empty() {
+                println!("audit verify: {checked} attempt chain(s) checked, all intact");
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!(
+                "audit verify: {checked} attempt chain(s) checked, {} broken",
+                breaks.len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
         Command::Bank(BankCommand::Import { dir, db }) => {
             let db = Db::connect(&db.database_url)
                 .await
@@ -322,6 +352,60 @@ pub async fn bank_import(db: &Db, dir: &Path, by: &str) -> anyhow::Result<ExitCo
     }
 }
 
+/// A demo sitting, open from now for 30 days, with one new candidate per level (so every
+/// start of the demo has fresh codes). Returns (name, level, code).
+async fn demo_sitting(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
+    use crate::exam::registration::NewRegistration;
+    use crate::store::sittings::{self, NewSitting};
+    let bps = crate::store::bank::blueprints(db).await?;
+    let ids: Vec<String> = bps.iter().map(|b| b.id.clone()).collect();
+    let now = crate::store::now_ms();
+    let stamp = crate::store::sittings::date(now);
+    let id = sittings::create_sitting(
+        db,
+        &NewSitting {
+            name: &format!("Demo sitting ({stamp})"),
+            place: "remote",
+            opens_at: now - 60_000,
+            closes_at: now + 30 * 24 * 60 * 60 * 1000,
+            blueprints: &ids,
+        },
+        "demo",
+    )
+    .await?;
+    let sitting = sittings::sitting(db, id).await?.expect("just created");
+    let people = [
+        ("Dana Whitfield", crate::bank::Level::III, "1"),
+        ("Luis Ortega", crate::bank::Level::IvClinical, "1.5"),
+        ("Mei Tanaka", crate::bank::Level::IvPolicy, "1"),
+        ("Grace Okafor", crate::bank::Level::IvResearchFaculty, "1"),
+    ];
+    let mut out = Vec::new();
+    for (name, level, multiplier) in people {
+        let email = format!(
+            "{}.{}@demo.example",
+            name.split(' ').next().unwrap_or("demo").to_lowercase(),
+            id
+        );
+        let new = NewRegistration {
+            name: name.to_string(),
+            email,
+            organisation: "Demo Family Services".into(),
+            level,
+            parts: crate::exam::form::Parts::BOTH,
+            multiplier: crate::exam::clock::Multiplier::parse(multiplier)
+                .map_err(anyhow::Error::msg)?,
+            extra_breaks: 0,
+            retake_override: None,
+        };
+        match sittings::register(db, &sitting, &new, &bps, "demo", true).await {
+            Ok((_, code)) => out.push((name.to_string(), level.to_string(), code)),
+            Err(e) => anyhow::bail!("registering the demo candidate {name}: {e}"),
+        }
+    }
+    Ok(out)
+}
+
 /// The demo's accounts: (username, name, role, organisation, password).
 pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str, &str)] = &[
     (
@@ -400,7 +484,7 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::
             Err(AddUserError::Store(e)) => return Err(e.into()),
         }
     }
-    let code = users::create_access_code(db, "Demo Candidate", None).await?;
+    let codes = demo_sitting(db).await?;
     println!();
     println!("imh-exam demo on http://{}", serve.bind);
     println!("Staff sign-in at http://{}/login", serve.bind);
@@ -408,9 +492,12 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::
         println!("  {:<10} {:<12} password {password}", role.code(), username);
     }
     println!(
-        "Candidate entry at http://{}/enter with access code {code} (single use; a new one is made at every start)",
+        "Candidates enter at http://{}/enter; the proctor admits them in the sitting's console first:",
         serve.bind
     );
+    for (name, level, code) in &codes {
+        println!("  {name:<28} {level:<20} access code {code}");
+    }
     println!("Stop with ctrl-c.");
     Ok(true)
 }

@@ -124,6 +124,9 @@ pub struct Entry {
     pub item_id: String,
     pub version: u32,
     pub vignette: Option<String>,
+    /// The version of the vignette shown with the item.
+    #[serde(default)]
+    pub vignette_version: Option<u32>,
     /// False for pretest items, which are never scored.
     pub scored: bool,
     /// `option_order[shown position] = canonical option index` (0 for A).
@@ -386,6 +389,11 @@ pub fn assemble(
                     item_id: item.id.clone(),
                     version: item.version,
                     vignette: item.vignette.clone(),
+                    vignette_version: item
+                        .vignette
+                        .as_deref()
+                        .and_then(|v| pool.vignette(v))
+                        .map(|v| v.version),
                     scored,
                     option_order: order,
                 });

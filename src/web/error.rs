@@ -54,6 +54,7 @@ fn page(status: StatusCode, title: &str, message: &str) -> Response {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
+            AppError::LoginRequired { next } if next == "/enter" => Redirect::to("/enter").into_response(),
             AppError::LoginRequired { next } => {
                 let target = if next.starts_with('/') && !next.starts_with("//") {
                     format!("/login?next={}", urlencode(&next))

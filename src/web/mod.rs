@@ -52,6 +52,8 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/assets/app.css", get(css))
+        .route("/assets/exam.js", get(|| script(views::EXAM_JS)))
+        .route("/assets/proctor.js", get(|| script(views::PROCTOR_JS)))
         .merge(pages::routes())
         .fallback(|| async { error::AppError::NotFound })
         .layer(middleware::from_fn_with_state(
@@ -97,15 +99,44 @@ async fn css() -> impl IntoResponse {
     )
 }
 
+async fn script(body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+}
+
 /// Serves on `listener` until `shutdown` completes, then finishes the requests in flight.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let submitter = tokio::spawn(submit_when_time_runs_out(state.db.clone()));
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    submitter.abort();
+    served
+}
+
+/// The server submits every attempt whose time has run out, whether or not a browser is open.
+async fn submit_when_time_runs_out(db: Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match crate::store::attempts::submit_expired(&db, crate::store::now_ms()).await {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(attempts = ?ids, "submitted at the deadline")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "submitting attempts at their deadline"),
+        }
+    }
 }
 
 /// Completes on ctrl-c or SIGTERM.

@@ -123,6 +123,8 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub principal: Option<Principal>,
+    /// SHA-256 of the session token, to tell this browser's session from another's.
+    pub session_hash: Option<String>,
     /// The path asked for, to come back to after logging in.
     pub path: String,
 }
@@ -134,15 +136,22 @@ impl FromRequestParts<AppState> for Visitor {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let principal = match jar.get(SESSION_COOKIE) {
-            Some(c) => users::session_principal(&state.db, c.value()).await?,
-            None => None,
+        let (principal, session_hash) = match jar.get(SESSION_COOKIE) {
+            Some(c) => (
+                users::session_principal(&state.db, c.value()).await?,
+                Some(auth::sha256_hex(c.value())),
+            ),
+            None => (None, None),
         };
         let path = parts
             .uri
             .path_and_query()
             .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
-        Ok(Visitor { principal, path })
+        Ok(Visitor {
+            principal,
+            session_hash,
+            path,
+        })
     }
 }
 

@@ -34,6 +34,9 @@ pub fn page(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                                     @if user.role == Role::Admin {
                                         li { a href="/admin/users" { "Staff accounts" } }
                                     }
+                                    @if matches!(user.role, Role::Admin | Role::Proctor) {
+                                        li { a href="/sittings" { "Sittings" } }
+                                    }
                                     @if matches!(user.role, Role::Admin | Role::Committee) {
                                         li { a href="/bank" { "Item bank" } }
                                     }
@@ -74,6 +77,8 @@ pub fn field_error(id: &str, error: Option<&String>) -> Markup {
 }
 
 pub const CSS: &str = include_str!("assets/app.css");
+pub const EXAM_JS: &str = include_str!("assets/exam.js");
+pub const PROCTOR_JS: &str = include_str!("assets/proctor.js");
 
 pub fn css_markup() -> PreEscaped<&'static str> {
     PreEscaped(CSS)

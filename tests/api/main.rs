@@ -6,3 +6,4 @@ mod auth;
 mod bank_import;
 mod cli;
 mod delivery;
+mod exam_http;

@@ -9,12 +9,12 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth;
-use crate::store::users::{Principal, Redeem};
+use crate::store::sittings::{self, Entry};
 use crate::store::{audit, users};
 
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::AppResult;
 use crate::web::session::{cookie, removal, CsrfToken, Visitor, CSRF_COOKIE, SESSION_COOKIE};
-use crate::web::views::{self, csrf_field, field_error, Chrome};
+use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
 
 #[derive(Debug, Deserialize, Default)]
@@ -153,41 +153,26 @@ pub async fn enter(
     if form.code.trim().is_empty() {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Type your access code.");
     }
-    match users::redeem_access_code(&state.db, &form.code).await? {
-        Redeem::Opened(token) => {
+    let current = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
+    match sittings::enter(&state.db, &form.code, current.as_deref()).await? {
+        Entry::Opened(token) => {
             let secure = state.config.secure_cookies;
+            // Kept across a browser restart, so a closed window does not lock the candidate out.
+            let mut session = cookie(SESSION_COOKIE, token, secure);
+            session.set_max_age(time::Duration::milliseconds(users::CANDIDATE_SESSION_MS));
             let jar = jar
-                .add(cookie(SESSION_COOKIE, token, secure))
+                .add(session)
                 .add(cookie(CSRF_COOKIE, auth::random_token(), secure));
             Ok((jar, Redirect::to("/candidate")).into_response())
         }
-        Redeem::Unknown => refuse(
+        Entry::Continue => Ok(Redirect::to("/candidate").into_response()),
+        Entry::Unknown => refuse(
             StatusCode::UNAUTHORIZED,
             "That access code is not valid. Check it against the one your proctor gave you.",
         ),
-        Redeem::AlreadyUsed => refuse(
+        Entry::InUse => refuse(
             StatusCode::CONFLICT,
-            "That access code has already been used to enter. Each code works once; ask your proctor for help.",
+            "Your exam is already open in another browser, so this browser was not let in. Your proctor has been told and can move your exam to this browser.",
         ),
     }
-}
-
-pub async fn candidate_home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Markup> {
-    let Some(Principal::Candidate { label, .. }) = &visitor.principal else {
-        return Err(AppError::BadRequest(
-            "This page is for candidates who have entered with an access code.".into(),
-        ));
-    };
-    Ok(views::page(
-        "Your exam",
-        Some(&Chrome {
-            user: None,
-            candidate: Some(label),
-            csrf: &csrf,
-        }),
-        html! {
-            h1 { "Welcome, " (label) }
-            p { "You are signed in to your exam. Keep this window open; your proctor will admit you to the sitting." }
-        },
-    ))
 }

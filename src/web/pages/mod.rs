@@ -1,6 +1,8 @@
 //! The pages, a module per audience.
 
+pub mod exam;
 pub mod login;
+pub mod proctor;
 pub mod staff;
 
 use axum::routing::{get, post};
@@ -14,7 +16,36 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login::login_form).post(login::login))
         .route("/logout", post(login::logout))
         .route("/enter", get(login::enter_form).post(login::enter))
-        .route("/candidate", get(login::candidate_home))
+        .route("/candidate", get(exam::home))
+        .route("/exam/{part}/start", post(exam::start))
+        .route("/exam/{part}", get(exam::part))
+        .route(
+            "/exam/1/item/{pos}",
+            get(exam::item_page).post(exam::save_item),
+        )
+        .route(
+            "/exam/2/vignettes",
+            get(exam::vignettes_page).post(exam::save_vignettes),
+        )
+        .route("/exam/{part}/review", get(exam::review))
+        .route("/exam/{part}/submit", post(exam::submit))
+        .route("/exam/{part}/receipt", get(exam::receipt_page))
+        .route("/exam/api/save", post(exam::api_save))
+        .route("/exam/api/event", post(exam::api_event))
+        .route("/exam/api/clock/{part}", get(exam::api_clock))
+        .route("/sittings", get(proctor::list).post(proctor::create))
+        .route("/sittings/{id}", get(proctor::show))
+        .route("/sittings/{id}/register", post(proctor::register))
+        .route("/sittings/{id}/import", post(proctor::import_csv))
+        .route("/sittings/{id}/pause-all", post(proctor::pause_all))
+        .route("/sittings/{id}/resume-all", post(proctor::resume_all))
+        .route("/sittings/{id}/incident", post(proctor::incident))
+        .route("/registrations/{id}/admit", post(proctor::admit))
+        .route("/registrations/{id}/release", post(proctor::release))
+        .route("/attempts/{id}/pause", post(proctor::pause))
+        .route("/attempts/{id}/resume", post(proctor::resume))
+        .route("/attempts/{id}/add-time", post(proctor::add_time))
+        .route("/attempts/{id}/void", post(proctor::void))
         .route("/admin/users", get(staff::users).post(staff::add_user))
         .route("/bank", get(staff::bank))
 }

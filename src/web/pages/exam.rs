@@ -1,0 +1,823 @@
+//! The candidate's exam: usable without JavaScript (every page is a form), with a little
+//! script for autosave, the timer and offline edits. Only stems, options, prompts and vignette
+//! texts are rendered: keys, rationales and rubrics never reach the browser.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use maud::{html, Markup};
+use serde::{Deserialize, Serialize};
+
+use crate::bank::ItemBody;
+use crate::exam::chain::receipt;
+use crate::exam::form::Form;
+use crate::store::attempts::{self, Attempt, SaveError, StartError};
+use crate::store::sittings::{self, Registration, Sitting};
+use crate::store::users::Principal;
+use crate::store::{bank as bank_store, now_ms};
+
+use crate::web::error::{AppError, AppResult};
+use crate::web::pages::proctor::{minutes_seconds, when};
+use crate::web::session::{CsrfToken, Visitor};
+use crate::web::views::{self, csrf_field, Chrome};
+use crate::web::AppState;
+
+/// The longest open response accepted, in characters.
+pub const MAX_RESPONSE_CHARS: usize = 20_000;
+
+/// The candidate behind this browser, if this browser holds their registration.
+pub async fn candidate(state: &AppState, visitor: &Visitor) -> AppResult<(Registration, Sitting)> {
+    let Some(Principal::Candidate { access_code_id, .. }) = &visitor.principal else {
+        return Err(AppError::LoginRequired {
+            next: "/enter".into(),
+        });
+    };
+    let reg = sittings::registration_by_code(&state.db, *access_code_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if reg.active_session.is_none() || reg.active_session != visitor.session_hash {
+        return Err(AppError::BadRequest(
+            "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.".into(),
+        ));
+    }
+    let sitting = sittings::sitting(&state.db, reg.sitting_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((reg, sitting))
+}
+
+fn part_name(part: u8) -> &'static str {
+    if part == 1 {
+        "Part One"
+    } else {
+        "Part Two"
+    }
+}
+
+/// A sequence number for a save made from a page rendered now: larger than any stored and
+/// than any handed out earlier, so a later edit always wins.
+async fn seq_base(state: &AppState, attempt_id: i64) -> AppResult<u64> {
+    let last = attempts::last_seq(&state.db, attempt_id).await?;
+    let now = u64::try_from(now_ms()).unwrap_or(0) * 1024 + rand::random::<u64>() % 1024;
+    Ok(last.max(now) + 1)
+}
+
+fn chrome<'a>(reg: &'a Registration, csrf: &'a str) -> Chrome<'a> {
+    Chrome {
+        user: None,
+        candidate: Some(&reg.name),
+        csrf,
+    }
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    let (reg, sitting) = candidate(&state, &visitor).await?;
+    let bps = bank_store::blueprints(&state.db).await?;
+    let bp = bps.iter().find(|b| b.id == reg.blueprint_id);
+    let all = attempts::attempts_of(&state.db, reg.id).await?;
+    let now = now_ms();
+    let parts: Vec<u8> = [(1u8, reg.parts.one), (2, reg.parts.two)]
+        .into_iter()
+        .filter(|p| p.1)
+        .map(|p| p.0)
+        .collect();
+    let body = html! {
+        h1 { "Welcome, " (reg.name) }
+        p { (sitting.name) ", level " (reg.level) ". The sitting is open from " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) "." }
+        @if reg.admitted_at.is_none() {
+            p class="notice" role="status" { "Your proctor will check your identity and admit you. Keep this page open; it reloads itself every 15 seconds, or reload it yourself." }
+            meta http-equiv="refresh" content="15";
+        } @else {
+            p { "Each part is started, timed and submitted on its own. The time shown on the exam pages is the server's; it stops while your proctor pauses the sitting." }
+            @for part in &parts {
+                @let attempt = all.iter().find(|a| a.part == *part);
+                @let minutes = bp.map(|b| if *part == 1 { b.part_one.minutes } else { b.part_two.minutes }).unwrap_or(90);
+                section aria-labelledby={ "part-" (part) } {
+                    h2 id={ "part-" (part) } { (part_name(*part)) @if let Some(b) = bp { ": " (if *part == 1 { &b.part_one.name } else { &b.part_two.name }) } }
+                    @match attempt {
+                        None => {
+                            p { (minutes) " minutes"
+                                @if reg.multiplier.permille() != 1000 { ", with your approved time ×" (reg.multiplier) ": " (i64::from(minutes) * i64::from(reg.multiplier.permille()) / 1000) " minutes" } "." }
+                            form method="post" action={ "/exam/" (part) "/start" } {
+                                (csrf_field(&csrf))
+                                button type="submit" { "Start " (part_name(*part)) }
+                            }
+                        }
+                        Some(a) if a.voided_at.is_some() => { p { "This part was voided by the proctor: " (a.void_reason.clone().unwrap_or_default()) } }
+                        Some(a) if a.submitted_at.is_some() => {
+                            p { "Submitted. Your receipt code: " code class="code" { (receipt(&a.chain_head)) } }
+                        }
+                        Some(a) => {
+                            p { "In progress: " (minutes_seconds(a.clock.remaining_ms(now))) " left." }
+                            p { a href={ "/exam/" (part) } { "Continue " (part_name(*part)) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(views::page("Your exam", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(part): Path<u8>,
+) -> AppResult<Response> {
+    let (reg, sitting) = candidate(&state, &visitor).await?;
+    let bps = bank_store::blueprints(&state.db).await?;
+    let bp = bps
+        .iter()
+        .find(|b| b.id == reg.blueprint_id)
+        .ok_or(AppError::NotFound)?;
+    let pool = bank_store::pool(&state.db).await?;
+    match attempts::start_part(&state.db, &sitting, &reg, bp, &pool, part, now_ms()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/exam/{part}")).into_response()),
+        Err(StartError::Store(e)) => Err(e.into()),
+        Err(e) => Err(AppError::BadRequest(format!(
+            "{} cannot start: {e}.",
+            part_name(part)
+        ))),
+    }
+}
+
+/// The open attempt for `part`, or the page that explains why there is none.
+async fn open_attempt(
+    state: &AppState,
+    reg: &Registration,
+    part: u8,
+) -> AppResult<Result<Attempt, Response>> {
+    let all = attempts::attempts_of(&state.db, reg.id).await?;
+    match all.into_iter().find(|a| a.part == part) {
+        None => Ok(Err(Redirect::to("/candidate").into_response())),
+        Some(a) if a.is_open() && !a.clock.expired(now_ms()) => Ok(Ok(a)),
+        Some(a) if a.voided_at.is_some() => Ok(Err(Redirect::to("/candidate").into_response())),
+        Some(_) => Ok(Err(
+            Redirect::to(&format!("/exam/{part}/receipt")).into_response()
+        )),
+    }
+}
+
+fn timer(a: &Attempt, now: i64) -> Markup {
+    let remaining = a.clock.remaining_ms(now);
+    html! {
+        div class="examhead" {
+            p class="timer" {
+                "Time left: "
+                span id="timer" data-remaining-ms=(remaining) data-paused=(a.clock.is_paused()) role="timer" aria-live="off" { (minutes_seconds(remaining)) }
+                @if a.clock.is_paused() { " (paused by the proctor)" }
+            }
+            p id="save-status" class="status" role="status" aria-live="polite" { "All answers shown are saved." }
+        }
+    }
+}
+
+fn canonical_to_shown(form: &Form, item: &str, canonical: &str) -> Option<usize> {
+    let e = form.part_one.iter().find(|e| e.item_id == item)?;
+    let c = canonical.bytes().next()?.checked_sub(b'A')?;
+    e.shown_position(c)
+}
+
+pub async fn part(Path(part): Path<u8>) -> AppResult<Response> {
+    Ok(Redirect::to(&if part == 1 {
+        "/exam/1/item/1".to_string()
+    } else {
+        "/exam/2/vignettes".to_string()
+    })
+    .into_response())
+}
+
+pub async fn item_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(pos): Path<usize>,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(&state, &visitor).await?;
+    let a = match open_attempt(&state, &reg, 1).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let total = a.form.part_one.len();
+    let Some(entry) = pos.checked_sub(1).and_then(|i| a.form.part_one.get(i)) else {
+        return Err(AppError::NotFound);
+    };
+    let item = bank_store::item_version(&state.db, &entry.item_id, entry.version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ItemBody::Mcq(mcq) = &item.body else {
+        return Err(AppError::NotFound);
+    };
+    let vignette = match (&entry.vignette, entry.vignette_version) {
+        (Some(v), Some(version)) => bank_store::vignette_text(&state.db, v, version).await?,
+        _ => None,
+    };
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let chosen = answers
+        .get(&entry.item_id)
+        .and_then(|c| canonical_to_shown(&a.form, &entry.item_id, c));
+    let flagged = answers
+        .get(&format!("@flag:{}", entry.item_id))
+        .is_some_and(|f| f == "1");
+    let seq = seq_base(&state, a.id).await?;
+    let now = now_ms();
+    let body = html! {
+        (timer(&a, now))
+        h1 { "Part One, question " (pos) " of " (total) }
+        div class=(if vignette.is_some() { "with-vignette" } else { "" }) {
+            @if let Some((title, text)) = &vignette {
+                section class="vignette" aria-labelledby="vignette-title" {
+                    h2 id="vignette-title" { (title) }
+                    @for para in text.split("\n\n") { p { (para) } }
+                }
+            }
+            form method="post" action={ "/exam/1/item/" (pos) } class="item" data-attempt=(a.id) data-part="1" data-item=(entry.item_id) data-seq=(seq) {
+                (csrf_field(&csrf))
+                input type="hidden" name="seq" value=(seq);
+                fieldset {
+                    legend { @for para in mcq.stem.split("\n\n") { span class="stem" { (para) } } }
+                    @for (shown, canonical) in entry.option_order.iter().enumerate() {
+                        @let letter = (b'A' + shown as u8) as char;
+                        @let text = &mcq.options[usize::from(*canonical)].text;
+                        div class="option" {
+                            input type="radio" name="choice" id={ "opt-" (shown) } value=(shown) checked[chosen == Some(shown)];
+                            label for={ "opt-" (shown) } { span class="letter" { (letter) "." } " " (text) }
+                        }
+                    }
+                }
+                div class="option" {
+                    input type="checkbox" name="flag" id="flag" value="1" checked[flagged];
+                    label for="flag" { "Flag this question to review before submitting" }
+                }
+                div class="actions" {
+                    @if pos > 1 { button type="submit" name="go" value="prev" { "Save and go to the previous question" } }
+                    @if pos < total { button type="submit" name="go" value="next" { "Save and go to the next question" } }
+                    button type="submit" name="go" value="review" { "Save and review Part One" }
+                }
+            }
+        }
+        (navigator(&a, &answers, pos))
+        script src="/assets/exam.js" defer {}
+    };
+    Ok(views::page(&format!("Question {pos}"), Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+fn navigator(a: &Attempt, answers: &BTreeMap<String, String>, current: usize) -> Markup {
+    html! {
+        nav aria-label="Questions" class="navigator" {
+            h2 { "Questions" }
+            p class="hint" { "Answered questions are marked ✓, flagged ones ⚑." }
+            ol {
+                @for (i, e) in a.form.part_one.iter().enumerate() {
+                    @let answered = answers.get(&e.item_id).is_some_and(|v| !v.is_empty());
+                    @let flagged = answers.get(&format!("@flag:{}", e.item_id)).is_some_and(|f| f == "1");
+                    li {
+                        a href={ "/exam/1/item/" (i + 1) } aria-current=[(i + 1 == current).then_some("page")]
+                            class={ @if answered { "answered" } @if flagged { " flagged" } } {
+                            (i + 1)
+                            @if answered { " ✓" span class="sr-only" { " answered" } }
+                            @if flagged { " ⚑" span class="sr-only" { " flagged" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ItemForm {
+    pub seq: u64,
+    pub choice: Option<String>,
+    pub flag: Option<String>,
+    pub go: Option<String>,
+}
+
+pub async fn save_item(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(pos): Path<usize>,
+    axum::Form(f): axum::Form<ItemForm>,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(&state, &visitor).await?;
+    let a = match open_attempt(&state, &reg, 1).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let entry = pos
+        .checked_sub(1)
+        .and_then(|i| a.form.part_one.get(i))
+        .ok_or(AppError::NotFound)?;
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let now = now_ms();
+    if let Some(choice) = f.choice.as_deref() {
+        let canonical = mcq_answer(&a.form, &entry.item_id, choice)?;
+        if answers.get(&entry.item_id) != Some(&canonical) {
+            save_or_explain(&state, a.id, &entry.item_id, &canonical, f.seq, now).await?;
+        }
+    }
+    let flag = if f.flag.is_some() { "1" } else { "0" };
+    let key = format!("@flag:{}", entry.item_id);
+    if answers.get(&key).map_or(flag == "1", |v| v != flag) {
+        save_or_explain(&state, a.id, &key, flag, f.seq + 1, now).await?;
+    }
+    let total = a.form.part_one.len();
+    let to = match f.go.as_deref() {
+        Some("prev") if pos > 1 => format!("/exam/1/item/{}", pos - 1),
+        Some("next") if pos < total => format!("/exam/1/item/{}", pos + 1),
+        _ => "/exam/1/review".to_string(),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// A shown option position ("0".."3", or "" to clear) as the canonical letter stored.
+fn mcq_answer(form: &Form, item: &str, shown: &str) -> AppResult<String> {
+    if shown.is_empty() {
+        return Ok(String::new());
+    }
+    let e = form
+        .part_one
+        .iter()
+        .find(|e| e.item_id == item)
+        .ok_or(AppError::NotFound)?;
+    let canonical = shown
+        .parse::<usize>()
+        .ok()
+        .and_then(|s| e.option_order.get(s))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!("\"{shown}\" is not an option of this question."))
+        })?;
+    Ok(((b'A' + canonical) as char).to_string())
+}
+
+async fn save_or_explain(
+    state: &AppState,
+    attempt: i64,
+    item: &str,
+    answer: &str,
+    seq: u64,
+    now: i64,
+) -> AppResult<attempts::Saved> {
+    match attempts::save(&state.db, attempt, item, answer, seq, now).await {
+        Ok(s) => Ok(s),
+        Err(SaveError::Store(e)) => Err(e.into()),
+        Err(e) => Err(AppError::BadRequest(format!("Not saved: {e}."))),
+    }
+}
+
+fn chosen_set(answers: &BTreeMap<String, String>) -> BTreeSet<String> {
+    answers
+        .get("@choice")
+        .map(|c| {
+            c.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn word_count(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+pub async fn vignettes_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(&state, &visitor).await?;
+    let a = match open_attempt(&state, &reg, 2).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let bps = bank_store::blueprints(&state.db).await?;
+    let k = bps
+        .iter()
+        .find(|b| b.id == reg.blueprint_id)
+        .map_or(0, |b| b.part_two.answer);
+    let n = a.form.part_two.len();
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let chosen = chosen_set(&answers);
+    let seq = seq_base(&state, a.id).await?;
+    let mut sections = Vec::new();
+    for (i, p) in a.form.part_two.iter().enumerate() {
+        let (title, text) = bank_store::vignette_text(&state.db, &p.vignette_id, p.version)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut prompts = Vec::new();
+        for (id, version) in &p.items {
+            if let Some(item) = bank_store::item_version(&state.db, id, *version).await? {
+                if let ItemBody::Open(o) = item.body {
+                    prompts.push((id.clone(), o.prompt));
+                }
+            }
+        }
+        sections.push((i, p, title, text, prompts));
+    }
+    let now = now_ms();
+    let body = html! {
+        (timer(&a, now))
+        h1 { "Part Two: answer " (k) " of these " (n) " vignettes" }
+        p class="notice rule" { strong { "Read all " (n) " vignettes, then choose exactly " (k) " to answer." }
+            " Tick “I will answer this vignette” for each one you choose. You may change your choice until you submit Part Two. Only the vignettes you have chosen are submitted and scored; anything written for the others is set aside." }
+        form method="post" action="/exam/2/vignettes" class="part-two" data-attempt=(a.id) data-part="2" data-seq=(seq) data-answer=(k) {
+            (csrf_field(&csrf))
+            input type="hidden" name="seq" value=(seq);
+            @for (i, p, title, text, prompts) in &sections {
+                section class="vignette" aria-labelledby={ "v-" (i) } {
+                    h2 id={ "v-" (i) } { "Vignette " (i + 1) ": " (title) }
+                    @for para in text.split("\n\n") { p { (para) } }
+                    div class="option choose" {
+                        input type="checkbox" name="choose" id={ "choose-" (i) } value=(p.vignette_id) checked[chosen.contains(&p.vignette_id)];
+                        label for={ "choose-" (i) } { "I will answer this vignette" }
+                    }
+                    @for (id, prompt) in prompts {
+                        @let current = answers.get(id).cloned().unwrap_or_default();
+                        label for={ "r-" (id) } { @for para in prompt.split("\n\n") { span class="stem" { (para) } } }
+                        textarea id={ "r-" (id) } name={ "r:" (id) } rows="12" data-item=(id) aria-describedby={ "wc-" (id) } { (current) }
+                        p class="hint" id={ "wc-" (id) } aria-live="off" { (word_count(&current)) " words" }
+                    }
+                }
+            }
+            div class="actions" {
+                button type="submit" name="go" value="stay" { "Save" }
+                button type="submit" name="go" value="review" { "Save and review Part Two" }
+            }
+        }
+        script src="/assets/exam.js" defer {}
+    };
+    Ok(views::page("Part Two", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+pub async fn save_vignettes(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(&state, &visitor).await?;
+    let a = match open_attempt(&state, &reg, 2).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let seq: u64 = pairs
+        .iter()
+        .find(|(k, _)| k == "seq")
+        .and_then(|(_, v)| v.parse().ok())
+        .ok_or_else(|| {
+            AppError::BadRequest("The form is missing its sequence number; reload the page.".into())
+        })?;
+    let bps = bank_store::blueprints(&state.db).await?;
+    let k = bps
+        .iter()
+        .find(|b| b.id == reg.blueprint_id)
+        .map_or(0, |b| b.part_two.answer) as usize;
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let now = now_ms();
+    let mut next = seq;
+    for (key, value) in pairs.iter().filter(|(k, _)| k.starts_with("r:")) {
+        let item = &key[2..];
+        if answers.get(item).map_or(value.is_empty(), |v| v == value) {
+            continue;
+        }
+        check_open_item(&a.form, item, value)?;
+        save_or_explain(&state, a.id, item, value, next, now).await?;
+        next += 1;
+    }
+    let chosen: BTreeSet<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "choose")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let choice = check_choice(&a.form, &chosen, k)?;
+    if answers
+        .get("@choice")
+        .map_or(!choice.is_empty(), |v| *v != choice)
+    {
+        save_or_explain(&state, a.id, "@choice", &choice, next, now).await?;
+    }
+    let go = pairs
+        .iter()
+        .find(|(k, _)| k == "go")
+        .map(|(_, v)| v.as_str());
+    Ok(Redirect::to(if go == Some("review") {
+        "/exam/2/review"
+    } else {
+        "/exam/2/vignettes"
+    })
+    .into_response())
+}
+
+fn check_open_item(form: &Form, item: &str, text: &str) -> AppResult<()> {
+    if !form
+        .part_two
+        .iter()
+        .any(|p| p.items.iter().any(|(id, _)| id == item))
+    {
+        return Err(AppError::BadRequest(format!("{item} is not on your form.")));
+    }
+    if text.chars().count() > MAX_RESPONSE_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "A response may hold at most {MAX_RESPONSE_CHARS} characters; this one has {}. Nothing else was lost.",
+            text.chars().count()
+        )));
+    }
+    Ok(())
+}
+
+/// The chosen vignettes as stored: sorted ids, comma-separated; at most `k` of the presented.
+fn check_choice(form: &Form, chosen: &BTreeSet<String>, k: usize) -> AppResult<String> {
+    if let Some(bad) = chosen
+        .iter()
+        .find(|c| !form.part_two.iter().any(|p| &p.vignette_id == *c))
+    {
+        return Err(AppError::BadRequest(format!(
+            "{bad} is not one of your vignettes."
+        )));
+    }
+    if chosen.len() > k {
+        return Err(AppError::BadRequest(format!(
+            "You chose {} vignettes; Part Two asks you to answer {k}. Untick one and save again. Your writing was saved.",
+            chosen.len()
+        )));
+    }
+    Ok(chosen.iter().cloned().collect::<Vec<_>>().join(","))
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(part): Path<u8>,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(&state, &visitor).await?;
+    let a = match open_attempt(&state, &reg, part).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let bps = bank_store::blueprints(&state.db).await?;
+    let k = bps
+        .iter()
+        .find(|b| b.id == reg.blueprint_id)
+        .map_or(0, |b| b.part_two.answer) as usize;
+    let now = now_ms();
+    let body = html! {
+        (timer(&a, now))
+        h1 { "Review " (part_name(part)) }
+        @if part == 1 {
+            @let unanswered: Vec<usize> = a.form.part_one.iter().enumerate().filter(|(_, e)| answers.get(&e.item_id).is_none_or(|v| v.is_empty())).map(|(i, _)| i + 1).collect();
+            @let flagged: Vec<usize> = a.form.part_one.iter().enumerate().filter(|(_, e)| answers.get(&format!("@flag:{}", e.item_id)).is_some_and(|f| f == "1")).map(|(i, _)| i + 1).collect();
+            p { (a.form.part_one.len() - unanswered.len()) " of " (a.form.part_one.len()) " questions answered." }
+            @if !unanswered.is_empty() { p { "Not answered: " @for q in &unanswered { a href={ "/exam/1/item/" (q) } { (q) } " " } } }
+            @if !flagged.is_empty() { p { "Flagged for review: " @for q in &flagged { a href={ "/exam/1/item/" (q) } { (q) } " " } } }
+            (navigator(&a, &answers, 0))
+        } @else {
+            @let chosen = chosen_set(&answers);
+            p class=(if chosen.len() == k { "" } else { "notice" }) { "You have chosen " (chosen.len()) " of the " (k) " vignettes to answer." }
+            ul {
+                @for (i, p) in a.form.part_two.iter().enumerate() {
+                    li { "Vignette " (i + 1) ": "
+                        @if chosen.contains(&p.vignette_id) { "chosen, " (p.items.iter().map(|(id, _)| answers.get(id).map_or(0, |t| word_count(t))).sum::<usize>()) " words" }
+                        @else { "not chosen (not submitted)" } }
+                }
+            }
+            p { a href="/exam/2/vignettes" { "Back to the vignettes" } }
+        }
+        h2 { "Submit" }
+        form method="post" action={ "/exam/" (part) "/submit" } {
+            (csrf_field(&csrf))
+            div class="option" {
+                input type="checkbox" name="confirm" id="confirm" value="yes" required;
+                label for="confirm" { "I have finished " (part_name(part)) " and want to submit it. I cannot change my answers afterwards." }
+            }
+            button type="submit" { "Submit " (part_name(part)) }
+        }
+    };
+    Ok(views::page("Review", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Confirm {
+    pub confirm: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(part): Path<u8>,
+    axum::Form(f): axum::Form<Confirm>,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(&state, &visitor).await?;
+    if f.confirm.as_deref() != Some("yes") {
+        return Err(AppError::BadRequest(format!(
+            "Tick the box to confirm that you want to submit {}. Nothing was submitted.",
+            part_name(part)
+        )));
+    }
+    let all = attempts::attempts_of(&state.db, reg.id).await?;
+    let a = all
+        .into_iter()
+        .find(|a| a.part == part)
+        .ok_or(AppError::NotFound)?;
+    attempts::submit(&state.db, a.id, "candidate", now_ms()).await?;
+    Ok(Redirect::to(&format!("/exam/{part}/receipt")).into_response())
+}
+
+pub async fn receipt_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(part): Path<u8>,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(&state, &visitor).await?;
+    let all = attempts::attempts_of(&state.db, reg.id).await?;
+    let a = all
+        .into_iter()
+        .find(|a| a.part == part)
+        .ok_or(AppError::NotFound)?;
+    if a.is_open() && !a.clock.expired(now_ms()) {
+        return Ok(Redirect::to(&format!("/exam/{part}")).into_response());
+    }
+    let body = html! {
+        h1 { (part_name(part)) " is submitted" }
+        @if a.submitted_by.as_deref() == Some("server") { p { "The time ran out, so the server submitted your answers as they were saved." } }
+        @if a.submitted_at.is_none() { p { "The time has run out. The server is submitting your answers as they were saved." } }
+        p { "Your receipt code:" }
+        p { code class="code" id="receipt" { (receipt(&a.chain_head)) } }
+        p class="hint" { "The code is a fingerprint of every answer you saved, in order. Keep it: it lets the committee show that your answers are exactly as you left them." }
+        p { a href="/candidate" { "Back to your exam page" } }
+    };
+    Ok(views::page("Receipt", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+/// A save from the page's script.
+#[derive(Debug, Deserialize)]
+pub struct ApiSave {
+    pub part: u8,
+    pub item: String,
+    /// For Part One: the shown option position ("" clears); for Part Two: the text; for a
+    /// flag `@flag:ID`: "1" or "0"; for `@choice`: comma-separated vignette ids.
+    pub value: String,
+    pub seq: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApiSaved {
+    pub stored: bool,
+    pub current: bool,
+    pub remaining_ms: i64,
+    pub paused: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApiError {
+    pub error: String,
+}
+
+fn api_error(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, Json(ApiError { error: msg.into() })).into_response()
+}
+
+pub async fn api_save(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Json(s): Json<ApiSave>,
+) -> Response {
+    let (reg, _) = match candidate(&state, &visitor).await {
+        Ok(c) => c,
+        Err(AppError::BadRequest(m)) => return api_error(StatusCode::CONFLICT, m),
+        Err(_) => return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again."),
+    };
+    let all = match attempts::attempts_of(&state.db, reg.id).await {
+        Ok(a) => a,
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let Some(a) = all.into_iter().find(|a| a.part == s.part) else {
+        return api_error(StatusCode::NOT_FOUND, "This part has not been started.");
+    };
+    let value = if s.part == 1 && !s.item.starts_with('@') {
+        match mcq_answer(&a.form, &s.item, &s.value) {
+            Ok(v) => v,
+            Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        }
+    } else {
+        s.value.clone()
+    };
+    let valid = if let Some(flagged) = s.item.strip_prefix("@flag:") {
+        (a.form.part_one.iter().any(|e| e.item_id == flagged)
+            && matches!(value.as_str(), "0" | "1"))
+        .then_some(())
+        .ok_or_else(|| AppError::BadRequest("not a flag of this form".into()))
+    } else if s.item == "@choice" {
+        let bps = bank_store::blueprints(&state.db).await.unwrap_or_default();
+        let k = bps
+            .iter()
+            .find(|b| b.id == reg.blueprint_id)
+            .map_or(0, |b| b.part_two.answer) as usize;
+        let chosen: BTreeSet<String> = value
+            .split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect();
+        check_choice(&a.form, &chosen, k).map(|_| ())
+    } else if s.part == 2 {
+        check_open_item(&a.form, &s.item, &value)
+    } else if a.form.part_one.iter().any(|e| e.item_id == s.item) {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(format!(
+            "{} is not on your form",
+            s.item
+        )))
+    };
+    if let Err(e) = valid {
+        return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string());
+    }
+    let value = if s.item == "@choice" {
+        let chosen: BTreeSet<&str> = value.split(',').filter(|v| !v.is_empty()).collect();
+        chosen.into_iter().collect::<Vec<_>>().join(",")
+    } else {
+        value
+    };
+    match attempts::save(&state.db, a.id, &s.item, &value, s.seq, now_ms()).await {
+        Ok(saved) => Json(ApiSaved {
+            stored: saved.stored,
+            current: saved.current,
+            remaining_ms: saved.remaining_ms,
+            paused: a.clock.is_paused(),
+        })
+        .into_response(),
+        Err(SaveError::Store(e)) => AppError::from(e).into_response(),
+        Err(e) => api_error(StatusCode::CONFLICT, format!("{e}.")),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiEvent {
+    pub kind: String,
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// Leaving the tab, copy and paste: recorded for the proctor, never blocked.
+pub async fn api_event(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Json(e): Json<ApiEvent>,
+) -> Response {
+    let Ok((reg, _)) = candidate(&state, &visitor).await else {
+        return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
+    };
+    if !matches!(
+        e.kind.as_str(),
+        "focus-lost" | "focus-back" | "copy" | "paste" | "offline" | "online"
+    ) {
+        return api_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown event");
+    }
+    let detail: String = e.detail.chars().take(200).collect();
+    match sittings::log_event(
+        &state.db,
+        reg.sitting_id,
+        Some(reg.id),
+        &e.kind,
+        &detail,
+        "browser",
+    )
+    .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => AppError::from(err).into_response(),
+    }
+}
+
+/// The script's clock: what remains, from the server.
+pub async fn api_clock(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(part): Path<u8>,
+) -> Response {
+    let Ok((reg, _)) = candidate(&state, &visitor).await else {
+        return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
+    };
+    match attempts::attempts_of(&state.db, reg.id).await {
+        Ok(all) => match all.into_iter().find(|a| a.part == part) {
+            Some(a) => Json(serde_json::json!({
+                "remaining_ms": a.clock.remaining_ms(now_ms()),
+                "paused": a.clock.is_paused(),
+                "open": a.is_open(),
+            }))
+            .into_response(),
+            None => api_error(StatusCode::NOT_FOUND, "This part has not been started."),
+        },
+        Err(e) => AppError::from(e).into_response(),
+    }
+}

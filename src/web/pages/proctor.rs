@@ -1,0 +1,983 @@
+//! Sittings for admins and proctors: schedule, register candidates (one by one or CSV), and
+//! the console to admit, pause, resume, add time, void, move a browser and log incidents.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::Role;
+use crate::exam::registration::{parse_csv, RegistrationFields};
+use crate::store::attempts::{self, Attempt, ClockAction};
+use crate::store::sittings::{
+    self, NewSitting, RegisterError, Registration, Sitting, SittingEvent,
+};
+use crate::store::users::User;
+use crate::store::{audit, bank as bank_store, now_ms};
+
+use crate::web::error::{AppError, AppResult};
+use crate::web::session::{CsrfToken, Visitor};
+use crate::web::views::{self, csrf_field, field_error, Chrome};
+use crate::web::AppState;
+
+const STAFF: &[Role] = &[Role::Admin, Role::Proctor];
+
+fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
+    Chrome {
+        user: Some(user),
+        candidate: None,
+        csrf,
+    }
+}
+
+/// `2026-11-23 14:05 UTC`.
+pub fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses `2026-11-23T14:05` (a datetime-local field, read as UTC).
+fn parse_when(s: &str) -> Result<i64, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    time::PrimitiveDateTime::parse(s.trim(), &fmt)
+        .map(|t| t.assume_utc().unix_timestamp() * 1000)
+        .map_err(|_| format!("\"{s}\" is not a date and time such as 2026-11-23T14:00"))
+}
+
+pub fn minutes_seconds(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SittingForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub opens_at: String,
+    #[serde(default)]
+    pub closes_at: String,
+    /// Comma-separated ids; the form sends one `blueprint` checkbox per blueprint, collected
+    /// by the handler from the raw body.
+    #[serde(default)]
+    pub blueprints: String,
+}
+
+fn sittings_page(
+    me: &User,
+    csrf: &str,
+    all: &[Sitting],
+    blueprints: &[(String, String)],
+    form: &SittingForm,
+    errors: &BTreeMap<&'static str, String>,
+) -> Markup {
+    views::page(
+        "Sittings",
+        Some(&chrome(me, csrf)),
+        html! {
+            h1 { "Sittings" }
+            @if all.is_empty() { p { "No sitting is scheduled yet." } }
+            @else {
+                table {
+                    thead { tr { th scope="col" { "Sitting" } th scope="col" { "Place" } th scope="col" { "Opens" } th scope="col" { "Closes" } } }
+                    tbody {
+                        @for s in all {
+                            tr {
+                                td { a href={ "/sittings/" (s.id) } { (s.name) } }
+                                td { (s.place) } td { (when(s.opens_at)) } td { (when(s.closes_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Schedule a sitting" }
+            form method="post" action="/sittings" novalidate {
+                (csrf_field(csrf))
+                label for="name" { "Name" }
+                input type="text" id="name" name="name" value=(form.name) required aria-describedby=[errors.contains_key("name").then_some("name-error")];
+                (field_error("name-error", errors.get("name")))
+                label for="place" { "Place" }
+                p class="hint" id="place-hint" { "An address, or \"remote\" for a virtually proctored sitting." }
+                input type="text" id="place" name="place" value=(form.place) aria-describedby="place-hint";
+                label for="opens_at" { "Opens (UTC)" }
+                input type="datetime-local" id="opens_at" name="opens_at" value=(form.opens_at) required aria-describedby=[errors.contains_key("opens_at").then_some("opens_at-error")];
+                (field_error("opens_at-error", errors.get("opens_at")))
+                label for="closes_at" { "Closes (UTC)" }
+                input type="datetime-local" id="closes_at" name="closes_at" value=(form.closes_at) required aria-describedby=[errors.contains_key("closes_at").then_some("closes_at-error")];
+                (field_error("closes_at-error", errors.get("closes_at")))
+                fieldset {
+                    legend { "Blueprints offered (a candidate's level picks one)" }
+                    @for (id, name) in blueprints {
+                        label class="check" {
+                            input type="checkbox" name="blueprint" value=(id) checked[form.blueprints.is_empty() || form.blueprints.split(',').any(|b| b == id)];
+                            " " (name)
+                        }
+                    }
+                    (field_error("blueprints-error", errors.get("blueprints")))
+                }
+                button type="submit" { "Schedule" }
+            }
+        },
+    )
+}
+
+async fn blueprint_names(state: &AppState) -> AppResult<Vec<(String, String)>> {
+    Ok(bank_store::blueprints(&state.db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Markup> {
+    let me = visitor.require(STAFF)?;
+    let all = sittings::list_sittings(&state.db).await?;
+    let bps = blueprint_names(&state).await?;
+    Ok(sittings_page(
+        me,
+        &csrf,
+        &all,
+        &bps,
+        &SittingForm::default(),
+        &BTreeMap::new(),
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let chosen: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "blueprint")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let form = SittingForm {
+        name: get("name"),
+        place: get("place"),
+        opens_at: get("opens_at"),
+        closes_at: get("closes_at"),
+        blueprints: chosen.join(","),
+    };
+    let bps = blueprint_names(&state).await?;
+    let mut errors = BTreeMap::new();
+    if form.name.trim().is_empty() {
+        errors.insert(
+            "name",
+            "give the sitting a name, e.g. \"Spring 2027, remote\"".to_string(),
+        );
+    }
+    let opens = parse_when(&form.opens_at)
+        .map_err(|e| errors.insert("opens_at", e))
+        .ok();
+    let closes = parse_when(&form.closes_at)
+        .map_err(|e| errors.insert("closes_at", e))
+        .ok();
+    if let (Some(o), Some(c)) = (opens, closes) {
+        if c <= o {
+            errors.insert("closes_at", "the sitting must close after it opens".into());
+        }
+    }
+    if chosen.is_empty() {
+        errors.insert("blueprints", "offer at least one blueprint".into());
+    }
+    if let Some(bad) = chosen.iter().find(|c| !bps.iter().any(|(id, _)| id == *c)) {
+        errors.insert("blueprints", format!("there is no blueprint \"{bad}\""));
+    }
+    if !errors.is_empty() {
+        let all = sittings::list_sittings(&state.db).await?;
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            sittings_page(me, &csrf, &all, &bps, &form, &errors),
+        )
+            .into_response());
+    }
+    let place = if form.place.trim().is_empty() {
+        "remote"
+    } else {
+        form.place.trim()
+    };
+    let id = sittings::create_sitting(
+        &state.db,
+        &NewSitting {
+            name: form.name.trim(),
+            place,
+            opens_at: opens.expect("checked"),
+            closes_at: closes.expect("checked"),
+            blueprints: &chosen,
+        },
+        &me.username,
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        &me.username,
+        "sitting.create",
+        &format!("sitting {id}: {}", form.name.trim()),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/sittings/{id}")).into_response())
+}
+
+/// One row of the console.
+struct Row {
+    reg: Registration,
+    attempts: Vec<Attempt>,
+    answered: usize,
+    focus_losses: usize,
+}
+
+fn status(row: &Row, now: i64) -> String {
+    if let Some(a) = row.attempts.iter().find(|a| a.is_open()) {
+        let paused = if a.clock.is_paused() { ", paused" } else { "" };
+        return format!(
+            "in Part {}{paused}, {} left",
+            if a.part == 1 { "One" } else { "Two" },
+            minutes_seconds(a.clock.remaining_ms(now))
+        );
+    }
+    if row.attempts.iter().any(|a| a.voided_at.is_some()) {
+        return "voided".into();
+    }
+    let done: Vec<&str> = row
+        .attempts
+        .iter()
+        .filter(|a| a.submitted_at.is_some())
+        .map(|a| if a.part == 1 { "Part One" } else { "Part Two" })
+        .collect();
+    if !done.is_empty() {
+        return format!("submitted {}", done.join(" and "));
+    }
+    if row.reg.admitted_at.is_some() {
+        "admitted".into()
+    } else {
+        "waiting for admission".into()
+    }
+}
+
+/// What the console shows besides the sitting: the outcome of the last form sent.
+#[derive(Default)]
+struct Outcome {
+    message: Option<String>,
+    reg_form: RegistrationFields,
+    reg_errors: BTreeMap<&'static str, String>,
+    csv_errors: Vec<String>,
+    /// (name, email, access code) of candidates just registered: shown once.
+    new_codes: Vec<(String, String, String)>,
+}
+
+fn console(
+    me: &User,
+    csrf: &str,
+    sitting: &Sitting,
+    rows: &[Row],
+    events: &[SittingEvent],
+    out: &Outcome,
+) -> Markup {
+    let now = now_ms();
+    let (message, reg_form, reg_errors, csv_errors) = (
+        out.message.as_deref(),
+        &out.reg_form,
+        &out.reg_errors,
+        &out.csv_errors,
+    );
+    views::page(
+        &sitting.name,
+        Some(&chrome(me, csrf)),
+        html! {
+            h1 { (sitting.name) }
+            p { (sitting.place) ", " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) ". Blueprints: " (sitting.blueprints.join(", ")) "." }
+            @if let Some(m) = message { p class="notice" role="status" { (m) } }
+            @if !out.new_codes.is_empty() {
+                table id="new-codes" {
+                    caption { "New access codes" }
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Access code" } } }
+                    tbody { @for (n, e, c) in &out.new_codes { tr { td { (n) } td { (e) } td { code class="code" { (c) } } } } }
+                }
+            }
+            h2 { "Candidates" }
+            @if rows.is_empty() { p { "No candidate is registered yet." } }
+            @else {
+                div class="actions" {
+                    form method="post" action={ "/sittings/" (sitting.id) "/pause-all" } { (csrf_field(csrf)) button type="submit" { "Pause everyone" } }
+                    form method="post" action={ "/sittings/" (sitting.id) "/resume-all" } { (csrf_field(csrf)) button type="submit" { "Resume everyone" } }
+                }
+                table id="console" {
+                    thead { tr {
+                        th scope="col" { "Candidate" } th scope="col" { "Level, parts" } th scope="col" { "Status" }
+                        th scope="col" class="n" { "Answered" } th scope="col" { "Last save" } th scope="col" class="n" { "Focus losses" }
+                        th scope="col" { "Actions" }
+                    } }
+                    tbody {
+                        @for row in rows {
+                            @let open = row.attempts.iter().find(|a| a.is_open());
+                            tr data-registration=(row.reg.id) {
+                                th scope="row" { (row.reg.name) br; span class="hint" { (row.reg.email) } }
+                                td { (row.reg.level) ", " (parts_label(row.reg.parts))
+                                    @if row.reg.multiplier.permille() != 1000 { br; "time ×" (row.reg.multiplier) }
+                                    @if row.reg.extra_breaks > 0 { br; (row.reg.extra_breaks) " extra break(s)" } }
+                                td class="status" { (status(row, now)) }
+                                td class="n" { (row.answered) }
+                                td { @match open.and_then(|a| a.last_save_at) { Some(t) => { (minutes_seconds(now - t)) " ago" }, None => "—" } }
+                                td class="n" { (row.focus_losses) }
+                                td {
+                                    @if row.reg.admitted_at.is_none() {
+                                        form method="post" action={ "/registrations/" (row.reg.id) "/admit" } {
+                                            (csrf_field(csrf))
+                                            button type="submit" aria-label={ "Admit " (row.reg.name) } { "Admit" }
+                                        }
+                                    }
+                                    @if let Some(a) = open {
+                                        form method="post" action={ "/attempts/" (a.id) (if a.clock.is_paused() { "/resume" } else { "/pause" }) } {
+                                            (csrf_field(csrf))
+                                            button type="submit" { (if a.clock.is_paused() { "Resume" } else { "Pause" }) }
+                                        }
+                                        form method="post" action={ "/attempts/" (a.id) "/add-time" } {
+                                            (csrf_field(csrf))
+                                            label for={ "min-" (a.id) } { "Minutes to add" }
+                                            input type="number" id={ "min-" (a.id) } name="minutes" min="-60" max="240" value="5";
+                                            button type="submit" { "Add time" }
+                                        }
+                                        form method="post" action={ "/attempts/" (a.id) "/void" } {
+                                            (csrf_field(csrf))
+                                            label for={ "reason-" (a.id) } { "Reason to void" }
+                                            input type="text" id={ "reason-" (a.id) } name="reason" required;
+                                            button type="submit" { "Void attempt" }
+                                        }
+                                    }
+                                    @if row.reg.active_session.is_some() {
+                                        form method="post" action={ "/registrations/" (row.reg.id) "/release" } {
+                                            (csrf_field(csrf))
+                                            button type="submit" { "Move to a new browser" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Register a candidate" }
+            (registration_form(csrf, sitting.id, reg_form, reg_errors))
+            h2 { "Register from a CSV file" }
+            form method="post" action={ "/sittings/" (sitting.id) "/import" } {
+                (csrf_field(csrf))
+                p class="hint" id="csv-hint" { "Columns: name, email, organisation, level, parts (both, 1 or 2), time_multiplier, extra_breaks. The first row names the columns. Paste the file's text, or choose the file." }
+                label for="csv-file" { "CSV file" }
+                input type="file" id="csv-file" accept=".csv,text/csv" data-fills="csv";
+                label for="csv" { "CSV text" }
+                textarea id="csv" name="csv" rows="6" aria-describedby="csv-hint" {}
+                @if !csv_errors.is_empty() {
+                    div class="error" role="alert" id="csv-errors" {
+                        p { "Nothing was registered. Fix these lines and send the file again:" }
+                        ul { @for e in csv_errors { li { (e) } } }
+                    }
+                }
+                button type="submit" { "Register all" }
+            }
+            h2 { "Incidents and events" }
+            form method="post" action={ "/sittings/" (sitting.id) "/incident" } {
+                (csrf_field(csrf))
+                label for="incident" { "Log an incident" }
+                input type="text" id="incident" name="detail" required;
+                button type="submit" { "Log" }
+            }
+            @if events.is_empty() { p { "Nothing has happened yet." } }
+            @else {
+                table {
+                    thead { tr { th scope="col" { "When" } th scope="col" { "Candidate" } th scope="col" { "What" } th scope="col" { "By" } th scope="col" { "Resolved" } } }
+                    tbody {
+                        @for e in events {
+                            tr {
+                                td { (when(e.at)) }
+                                td { (e.registration_id.and_then(|id| rows.iter().find(|r| r.reg.id == id)).map(|r| r.reg.name.clone()).unwrap_or_default()) }
+                                td { (e.kind) ": " (e.detail) }
+                                td { (e.actor) }
+                                td { @if let Some(t) = e.resolved_at { (when(t)) } @else if e.kind == "second-login" { "open" } }
+                            }
+                        }
+                    }
+                }
+            }
+            script src="/assets/proctor.js" defer {}
+        },
+    )
+}
+
+fn parts_label(p: crate::exam::form::Parts) -> &'static str {
+    match (p.one, p.two) {
+        (true, true) => "both parts",
+        (true, false) => "Part One only",
+        (false, true) => "Part Two only",
+        (false, false) => "no part",
+    }
+}
+
+fn registration_form(
+    csrf: &str,
+    sitting_id: i64,
+    f: &RegistrationFields,
+    errors: &BTreeMap<&'static str, String>,
+) -> Markup {
+    let field = |name: &'static str, label: &str, value: &str, hint: Option<&str>| {
+        let err_id = format!("{name}-error");
+        html! {
+            label for=(name) { (label) }
+            @if let Some(h) = hint { p class="hint" id={ (name) "-hint" } { (h) } }
+            input type="text" id=(name) name=(name) value=(value)
+                aria-invalid=[errors.contains_key(name).then_some("true")]
+                aria-describedby=[errors.contains_key(name).then_some(err_id.clone()).or(hint.map(|_| format!("{name}-hint")))];
+            (field_error(&err_id, errors.get(name)))
+        }
+    };
+    html! {
+        form method="post" action={ "/sittings/" (sitting_id) "/register" } novalidate {
+            (csrf_field(csrf))
+            (field("name", "Full name", &f.name, None))
+            (field("email", "Email", &f.email, None))
+            (field("organisation", "Organisation", &f.organisation, Some("Raters from the same organisation never score this candidate.")))
+            label for="level" { "Level / track" }
+            select id="level" name="level" {
+                @for l in crate::bank::Level::ALL { option value=(l.code()) selected[f.level == l.code()] { (l.code()) } }
+            }
+            (field_error("level-error", errors.get("level")))
+            label for="parts" { "Parts" }
+            select id="parts" name="parts" {
+                option value="both" selected[f.parts.is_empty() || f.parts == "both"] { "Both parts" }
+                option value="1" selected[f.parts == "1"] { "Part One only (retake)" }
+                option value="2" selected[f.parts == "2"] { "Part Two only (retake)" }
+            }
+            (field_error("parts-error", errors.get("parts")))
+            (field("time_multiplier", "Approved time multiplier", &f.time_multiplier, Some("1 for standard time; 1.5 or 2 for an approved accommodation.")))
+            (field("extra_breaks", "Approved extra breaks", &f.extra_breaks, None))
+            (field("retake_override", "Retake within the waiting period: reason (administrators only)", &f.retake_override, None))
+            button type="submit" { "Register" }
+        }
+    }
+}
+
+async fn load_console(
+    state: &AppState,
+    id: i64,
+) -> AppResult<(Sitting, Vec<Row>, Vec<SittingEvent>)> {
+    let sitting = sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let regs = sittings::registrations(&state.db, id).await?;
+    let events = sittings::events(&state.db, id).await?;
+    let mut rows = Vec::new();
+    for reg in regs {
+        let attempts = attempts::attempts_of(&state.db, reg.id).await?;
+        let mut answered = 0;
+        if let Some(a) = attempts.iter().find(|a| a.is_open()).or(attempts.last()) {
+            answered = attempts::answers(&state.db, a.id)
+                .await?
+                .iter()
+                .filter(|(k, v)| !k.starts_with('@') && !v.is_empty())
+                .count();
+        }
+        let focus_losses = events
+            .iter()
+            .filter(|e| e.registration_id == Some(reg.id) && e.kind == "focus-lost")
+            .count();
+        rows.push(Row {
+            reg,
+            attempts,
+            answered,
+            focus_losses,
+        });
+    }
+    Ok((sitting, rows, events))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+) -> AppResult<Markup> {
+    let me = visitor.require(STAFF)?;
+    let (sitting, rows, events) = load_console(&state, id).await?;
+    Ok(console(
+        me,
+        &csrf,
+        &sitting,
+        &rows,
+        &events,
+        &Outcome::default(),
+    ))
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+    Form(fields): Form<RegistrationFields>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    let (sitting, rows, events) = load_console(&state, id).await?;
+    let result = match fields.parse() {
+        Err(errors) => Err(errors),
+        Ok(new) => {
+            let bps = bank_store::blueprints(&state.db).await?;
+            match sittings::register(
+                &state.db,
+                &sitting,
+                &new,
+                &bps,
+                &me.username,
+                me.role == Role::Admin,
+            )
+            .await
+            {
+                Ok((_, code)) => Ok((new.name, code)),
+                Err(RegisterError::Field(f, m)) => Err(BTreeMap::from([(f, m)])),
+                Err(RegisterError::Store(e)) => return Err(e.into()),
+            }
+        }
+    };
+    match result {
+        Ok((name, code)) => {
+            audit::record(
+                &state.db,
+                &me.username,
+                "registration.add",
+                &format!("sitting {id}: {name}"),
+            )
+            .await?;
+            let (sitting, rows, events) = load_console(&state, id).await?;
+            let out = Outcome {
+                message: Some(format!("{name} is registered. Give the candidate the access code; it is not shown again.")),
+                new_codes: vec![(name, fields.email.trim().to_lowercase(), code)],
+                ..Outcome::default()
+            };
+            Ok((
+                StatusCode::CREATED,
+                console(me, &csrf, &sitting, &rows, &events, &out),
+            )
+                .into_response())
+        }
+        Err(reg_errors) => {
+            let out = Outcome {
+                reg_form: fields,
+                reg_errors,
+                ..Outcome::default()
+            };
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                console(me, &csrf, &sitting, &rows, &events, &out),
+            )
+                .into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsvForm {
+    #[serde(default)]
+    pub csv: String,
+}
+
+pub async fn import_csv(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+    Form(form): Form<CsvForm>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    let (sitting, rows, events) = load_console(&state, id).await?;
+    let refuse = |csv_errors: Vec<String>| {
+        let out = Outcome {
+            csv_errors,
+            ..Outcome::default()
+        };
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            console(me, &csrf, &sitting, &rows, &events, &out),
+        )
+            .into_response()
+    };
+    let regs = match parse_csv(&form.csv) {
+        Ok(r) if r.is_empty() => {
+            return Ok(refuse(vec!["line 2: the file has no candidates".into()]))
+        }
+        Ok(r) => r,
+        Err(errors) => return Ok(refuse(errors)),
+    };
+    // Check every row before registering any, so a file goes in whole or not at all.
+    let bps = bank_store::blueprints(&state.db).await?;
+    let mut problems = Vec::new();
+    for (i, r) in regs.iter().enumerate() {
+        if !bps
+            .iter()
+            .any(|b| b.level == r.level && sitting.blueprints.contains(&b.id))
+        {
+            problems.push(format!(
+                "line {}: level: this sitting offers no blueprint for level {}",
+                i + 2,
+                r.level
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(refuse(problems));
+    }
+    let mut codes = Vec::new();
+    for (i, r) in regs.iter().enumerate() {
+        match sittings::register(
+            &state.db,
+            &sitting,
+            r,
+            &bps,
+            &me.username,
+            me.role == Role::Admin,
+        )
+        .await
+        {
+            Ok((_, code)) => codes.push((r.name.clone(), r.email.clone(), code)),
+            Err(RegisterError::Field(f, m)) => problems.push(format!("line {}: {f}: {m}", i + 2)),
+            Err(RegisterError::Store(e)) => return Err(e.into()),
+        }
+    }
+    audit::record(
+        &state.db,
+        &me.username,
+        "registration.import",
+        &format!(
+            "sitting {id}: {} registered, {} refused",
+            codes.len(),
+            problems.len()
+        ),
+    )
+    .await?;
+    let (sitting, rows, events) = load_console(&state, id).await?;
+    let out = Outcome {
+        message: Some(format!("{} candidate(s) registered. Give each their access code; the codes are not shown again.", codes.len())),
+        csv_errors: problems,
+        new_codes: codes,
+        ..Outcome::default()
+    };
+    Ok((
+        StatusCode::CREATED,
+        console(me, &csrf, &sitting, &rows, &events, &out),
+    )
+        .into_response())
+}
+
+async fn registration_for_staff(state: &AppState, id: i64) -> AppResult<Registration> {
+    sittings::registration(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn admit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    let reg = registration_for_staff(&state, id).await?;
+    if sittings::admit(&state.db, id, &me.username).await? {
+        audit::record(
+            &state.db,
+            &me.username,
+            "candidate.admit",
+            &format!("registration {id} ({})", reg.email),
+        )
+        .await?;
+        sittings::log_event(
+            &state.db,
+            reg.sitting_id,
+            Some(id),
+            "admitted",
+            "identity checked",
+            &me.username,
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
+}
+
+pub async fn release(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    let reg = registration_for_staff(&state, id).await?;
+    sittings::release_browser(&state.db, id, &me.username).await?;
+    audit::record(
+        &state.db,
+        &me.username,
+        "candidate.move_browser",
+        &format!("registration {id}"),
+    )
+    .await?;
+    sittings::log_event(
+        &state.db,
+        reg.sitting_id,
+        Some(id),
+        "moved-browser",
+        "the candidate may enter again in a new browser",
+        &me.username,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
+}
+
+async fn attempt_and_sitting(
+    state: &AppState,
+    attempt_id: i64,
+) -> AppResult<(Attempt, Registration)> {
+    let a = attempts::attempt(&state.db, attempt_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let reg = registration_for_staff(state, a.registration_id).await?;
+    Ok((a, reg))
+}
+
+async fn clock_action(
+    state: &AppState,
+    me: &User,
+    attempt_id: i64,
+    action: ClockAction,
+    name: &str,
+) -> AppResult<Response> {
+    let (_, reg) = attempt_and_sitting(state, attempt_id).await?;
+    if attempts::change_clock(&state.db, attempt_id, action, now_ms())
+        .await?
+        .is_some()
+    {
+        audit::record(
+            &state.db,
+            &me.username,
+            name,
+            &format!("attempt {attempt_id}: {action:?}"),
+        )
+        .await?;
+        sittings::log_event(
+            &state.db,
+            reg.sitting_id,
+            Some(reg.id),
+            name,
+            &format!("{action:?}"),
+            &me.username,
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
+}
+
+pub async fn pause(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    clock_action(&state, me, id, ClockAction::Pause, "attempt.pause").await
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    clock_action(&state, me, id, ClockAction::Resume, "attempt.resume").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AddTime {
+    #[serde(default)]
+    pub minutes: String,
+}
+
+pub async fn add_time(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<AddTime>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    let minutes: i64 = f
+        .minutes
+        .trim()
+        .parse()
+        .ok()
+        .filter(|m: &i64| (-60..=240).contains(m) && *m != 0)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Minutes to add: \"{}\" is not a whole number from -60 to 240.",
+                f.minutes
+            ))
+        })?;
+    clock_action(
+        &state,
+        me,
+        id,
+        ClockAction::AddMinutes(minutes),
+        "attempt.add_time",
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Reason {
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn void(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<Reason>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    if f.reason.trim().is_empty() {
+        return Err(AppError::BadRequest(
+            "Reason to void: give the reason; it goes to the audit log and the committee.".into(),
+        ));
+    }
+    let (_, reg) = attempt_and_sitting(&state, id).await?;
+    if attempts::void(&state.db, id, f.reason.trim(), now_ms()).await? {
+        audit::record(
+            &state.db,
+            &me.username,
+            "attempt.void",
+            &format!("attempt {id}: {}", f.reason.trim()),
+        )
+        .await?;
+        sittings::log_event(
+            &state.db,
+            reg.sitting_id,
+            Some(reg.id),
+            "voided",
+            f.reason.trim(),
+            &me.username,
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
+}
+
+async fn all_clocks(
+    state: &AppState,
+    me: &User,
+    sitting_id: i64,
+    action: ClockAction,
+    name: &str,
+) -> AppResult<Response> {
+    let (_, rows, _) = load_console(state, sitting_id).await?;
+    let now = now_ms();
+    for row in &rows {
+        if let Some(a) = row.attempts.iter().find(|a| a.is_open()) {
+            attempts::change_clock(&state.db, a.id, action, now).await?;
+        }
+    }
+    audit::record(
+        &state.db,
+        &me.username,
+        name,
+        &format!("sitting {sitting_id}"),
+    )
+    .await?;
+    sittings::log_event(
+        &state.db,
+        sitting_id,
+        None,
+        name,
+        "every running attempt",
+        &me.username,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/sittings/{sitting_id}")).into_response())
+}
+
+pub async fn pause_all(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    all_clocks(&state, me, id, ClockAction::Pause, "sitting.pause_all").await
+}
+
+pub async fn resume_all(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    all_clocks(&state, me, id, ClockAction::Resume, "sitting.resume_all").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Incident {
+    #[serde(default)]
+    pub detail: String,
+}
+
+pub async fn incident(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<Incident>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    if f.detail.trim().is_empty() {
+        return Err(AppError::BadRequest(
+            "Log an incident: describe what happened.".into(),
+        ));
+    }
+    sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    sittings::log_event(
+        &state.db,
+        id,
+        None,
+        "incident",
+        f.detail.trim(),
+        &me.username,
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        &me.username,
+        "sitting.incident",
+        &format!("sitting {id}: {}", f.detail.trim()),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/sittings/{id}")).into_response())
+}
