@@ -7,3 +7,4 @@ mod bank_import;
 mod cli;
 mod delivery;
 mod exam_http;
+mod kill;
