@@ -4,7 +4,6 @@ use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -243,10 +242,7 @@ async fn serve_forever(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
     tracing::info!("imh-exam listening on http://{}", listener.local_addr()?);
-    let state = AppState {
-        db: db.clone(),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(db.clone(), config);
     let purger = tokio::spawn(purge_sessions_hourly(db.clone()));
     web::serve(state, listener, web::shutdown_signal()).await?;
     purger.abort();

@@ -1,8 +1,8 @@
 //! Attempts: one timed part of a registration, its form, its clock and its response log.
 //!
-//! Every write to an attempt starts with an UPDATE of its row, which takes SQLite's write lock
-//! and PostgreSQL's row lock before anything is read: saves to one attempt are serialised, so
-//! the chain never forks, on either engine, with one code path.
+//! Every write to an attempt runs in the database's writer lane (SQLite) and starts with an
+//! UPDATE of its row, which takes PostgreSQL's row lock before anything is read: saves to one
+//! attempt are serialised, so the chain never forks, on either engine.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -220,6 +220,7 @@ pub async fn start_part(
         bp.part_two.minutes
     };
     let clock = Clock::start(now, minutes, reg.multiplier);
+    let lane = db.write_lane().await;
     let mut tx = db.pool.begin().await?;
     let res = sqlx::query_scalar::<_, i64>(
         "INSERT INTO attempts (registration_id, part, seed, form, started_at, section_ms, multiplier_permille, chain_head)
@@ -241,6 +242,7 @@ pub async fn start_part(
         Err(e) if super::is_unique_violation(&e) => {
             // Another request started it first: use theirs.
             drop(tx);
+            drop(lane);
             let again = attempts_of(db, reg.id).await?;
             return again
                 .into_iter()
@@ -257,6 +259,7 @@ pub async fn start_part(
             .await?;
     }
     tx.commit().await?;
+    drop(lane);
     Ok(attempt(db, id).await?.expect("just inserted"))
 }
 
@@ -264,6 +267,7 @@ pub async fn start_part(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Saved {
     pub seq: u64,
+    pub paused: bool,
     /// False when this sequence number was stored before (a retry): nothing new was written.
     pub stored: bool,
     /// Whether this save is now the item's answer (false for a save older than the newest).
@@ -302,28 +306,72 @@ pub async fn save(
     seq: u64,
     now: i64,
 ) -> Result<Saved, SaveError> {
+    let _lane = db.write_lane().await;
     let mut tx = db.pool.begin().await?;
-    let Some(a) = locked(&mut tx, attempt_id).await? else {
+    if db.backend == super::Backend::Postgres {
+        // The row lock, before reading (SQLite's lane already excludes other writers).
+        sqlx::query("UPDATE attempts SET chain_len = chain_len WHERE id = $1")
+            .bind(attempt_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // Only what a save needs: the clock, the chain's head, the state; not the form.
+    let row: Option<SaveRow> = sqlx::query_as(
+        "SELECT started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since,
+                chain_head, chain_len, submitted_at, voided_at
+         FROM attempts WHERE id = $1",
+    )
+    .bind(attempt_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
         return Err(SaveError::NotFound);
     };
-    if a.voided_at.is_some() {
+    let clock = Clock {
+        started_at: row.started_at,
+        section_ms: row.section_ms,
+        multiplier: Multiplier::from_permille(
+            u32::try_from(row.multiplier_permille).unwrap_or(1000),
+        ),
+        added_ms: row.added_ms,
+        paused_ms: row.paused_ms,
+        paused_since: row.paused_since,
+    };
+    if row.voided_at.is_some() {
         return Err(SaveError::Voided);
     }
-    if a.submitted_at.is_some() {
+    if row.submitted_at.is_some() {
         return Err(SaveError::Submitted);
     }
-    if !a.clock.accepts_save(now) {
+    if !clock.accepts_save(now) {
         return Err(SaveError::Deadline);
     }
     let seq_i = i64::try_from(seq).unwrap_or(i64::MAX);
-    let earlier: Option<String> = sqlx::query_scalar(
-        "SELECT item_id FROM response_events WHERE attempt_id = $1 AND seq = $2",
+    let n = u64::try_from(row.chain_len).unwrap_or(0);
+    let s = Save {
+        item_id: item_id.to_string(),
+        answer: answer.to_string(),
+        seq,
+        at_ms: now,
+    };
+    let hash = chain::link(&row.chain_head, n, &s);
+    // A sequence number stored before is a retry: nothing is written.
+    let inserted = sqlx::query(
+        "INSERT INTO response_events (attempt_id, n, item_id, answer, seq, at_ms, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (attempt_id, seq) DO NOTHING",
     )
     .bind(attempt_id)
+    .bind(row.chain_len)
+    .bind(item_id)
+    .bind(answer)
     .bind(seq_i)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if earlier.is_some() {
+    .bind(now)
+    .bind(&row.chain_head)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
         let current: Option<i64> = sqlx::query_scalar(
             "SELECT seq FROM current_answers WHERE attempt_id = $1 AND item_id = $2",
         )
@@ -334,39 +382,18 @@ pub async fn save(
         tx.rollback().await?;
         return Ok(Saved {
             seq,
+            paused: clock.is_paused(),
             stored: false,
             current: current == Some(seq_i),
-            remaining_ms: a.clock.remaining_ms(now),
-            head: a.chain_head,
+            remaining_ms: clock.remaining_ms(now),
+            head: row.chain_head,
         });
     }
-    let n = u64::try_from(a.chain_len).unwrap_or(0);
-    let s = Save {
-        item_id: item_id.to_string(),
-        answer: answer.to_string(),
-        seq,
-        at_ms: now,
-    };
-    let hash = chain::link(&a.chain_head, n, &s);
-    sqlx::query(
-        "INSERT INTO response_events (attempt_id, n, item_id, answer, seq, at_ms, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(attempt_id)
-    .bind(a.chain_len)
-    .bind(item_id)
-    .bind(answer)
-    .bind(seq_i)
-    .bind(now)
-    .bind(&a.chain_head)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await?;
     sqlx::query(
         "UPDATE attempts SET chain_head = $1, chain_len = $2, last_save_at = $3 WHERE id = $4",
     )
     .bind(&hash)
-    .bind(a.chain_len + 1)
+    .bind(row.chain_len + 1)
     .bind(now)
     .bind(attempt_id)
     .execute(&mut *tx)
@@ -387,11 +414,26 @@ pub async fn save(
     tx.commit().await?;
     Ok(Saved {
         seq,
+        paused: clock.is_paused(),
         stored: true,
         current,
-        remaining_ms: a.clock.remaining_ms(now),
+        remaining_ms: clock.remaining_ms(now),
         head: hash,
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct SaveRow {
+    started_at: i64,
+    section_ms: i64,
+    multiplier_permille: i64,
+    added_ms: i64,
+    paused_ms: i64,
+    paused_since: Option<i64>,
+    chain_head: String,
+    chain_len: i64,
+    submitted_at: Option<i64>,
+    voided_at: Option<i64>,
 }
 
 /// The current answers of an attempt, by item (and `@flag:`/`@choice` markers).
@@ -417,6 +459,7 @@ pub async fn last_seq(db: &Db, attempt_id: i64) -> Result<u64> {
 /// Submits an attempt; returns its chain head (the receipt), or `None` if it was submitted or
 /// voided already.
 pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Option<String>> {
+    let _lane = db.write_lane().await;
     let mut tx = db.pool.begin().await?;
     let Some(a) = locked(&mut tx, attempt_id).await? else {
         return Ok(None);
@@ -468,6 +511,7 @@ pub async fn change_clock(
     action: ClockAction,
     now: i64,
 ) -> Result<Option<Clock>> {
+    let _lane = db.write_lane().await;
     let mut tx = db.pool.begin().await?;
     let Some(a) = locked(&mut tx, attempt_id).await? else {
         return Ok(None);
@@ -495,6 +539,7 @@ pub async fn change_clock(
 }
 
 pub async fn void(db: &Db, attempt_id: i64, reason: &str, now: i64) -> Result<bool> {
+    let _lane = db.write_lane().await;
     let n = sqlx::query(
         "UPDATE attempts SET voided_at = $1, void_reason = $2 WHERE id = $3 AND voided_at IS NULL",
     )
@@ -550,4 +595,15 @@ pub async fn verify_chains(db: &Db) -> Result<(usize, Vec<(i64, String)>)> {
         }
     }
     Ok((attempts.len(), breaks))
+}
+
+/// The id of a registration's attempt at `part`, if started.
+pub async fn attempt_id(db: &Db, registration_id: i64, part: u8) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM attempts WHERE registration_id = $1 AND part = $2")
+            .bind(registration_id)
+            .bind(i64::from(part))
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }

@@ -37,6 +37,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// SQLite has one writer at a time; connections that race for it are put to sleep by its
+    /// busy handler, which wrecks latency under load. Writes that matter queue here instead.
+    /// PostgreSQL needs no such lane: its row locks serialise writes to one attempt only.
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// Milliseconds since the Unix epoch: how every instant is stored.
@@ -109,7 +113,13 @@ impl Db {
                 .execute(&pool)
                 .await?;
         }
-        let db = Db { pool, backend };
+        let writer =
+            (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        let db = Db {
+            pool,
+            backend,
+            writer,
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -124,6 +134,14 @@ impl Db {
             }
         }
         Ok(())
+    }
+
+    /// Waits for the writer's lane (SQLite); hold the guard until the transaction ends.
+    pub async fn write_lane(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.writer {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
     }
 
     pub async fn close(&self) {

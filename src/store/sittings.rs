@@ -504,3 +504,43 @@ pub async fn release_browser(db: &Db, registration_id: i64, by: &str) -> Result<
     tx.commit().await?;
     Ok(())
 }
+
+/// Notes that the candidate's browser was heard from just now.
+pub async fn touch(db: &Db, registration_id: i64) -> Result<()> {
+    sqlx::query("UPDATE registrations SET last_seen_at = $1 WHERE id = $2")
+        .bind(now_ms())
+        .bind(registration_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// When each registration of a sitting was last heard from, by registration id.
+pub async fn last_seen(db: &Db, sitting_id: i64) -> Result<std::collections::BTreeMap<i64, i64>> {
+    let rows: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, last_seen_at FROM registrations WHERE sitting_id = $1")
+            .bind(sitting_id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, t)| t.map(|t| (id, t)))
+        .collect())
+}
+
+/// For a candidate's session (SHA-256 of its token): (registration id, the session that holds
+/// the registration, blueprint id), in one query: the hot path of every save.
+pub async fn candidate_for_session(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(i64, Option<String>, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.active_session, r.blueprint_id FROM sessions s
+         JOIN registrations r ON r.access_code_id = s.access_code_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now_ms())
+    .fetch_optional(&db.pool)
+    .await?)
+}

@@ -29,6 +29,19 @@ use crate::store::Db;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    /// Attempts' forms by attempt id. A form never changes once drawn, so saves need not read
+    /// and parse it from the database every time.
+    pub forms: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<crate::exam::form::Form>>>>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> Self {
+        AppState {
+            db,
+            config: Arc::new(config),
+            forms: Arc::default(),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {

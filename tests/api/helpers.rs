@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
 use imh_exam::auth::{Role, Username};
 use imh_exam::config::Config;
@@ -145,13 +144,13 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     let db = test_db.db.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState {
-        db: db.clone(),
-        config: Arc::new(Config {
+    let state = AppState::new(
+        db.clone(),
+        Config {
             bind: addr,
             ..Config::default()
-        }),
-    };
+        },
+    );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(web::serve(state, listener, async {
         let _ = rx.await;

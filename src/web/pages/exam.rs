@@ -8,8 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use axum_extra::extract::cookie::CookieJar;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::bank::ItemBody;
 use crate::exam::chain::receipt;
@@ -19,9 +21,10 @@ use crate::store::sittings::{self, Registration, Sitting};
 use crate::store::users::Principal;
 use crate::store::{bank as bank_store, now_ms};
 
+use crate::auth;
 use crate::web::error::{AppError, AppResult};
 use crate::web::pages::proctor::{minutes_seconds, when};
-use crate::web::session::{CsrfToken, Visitor};
+use crate::web::session::{CsrfToken, Visitor, SESSION_COOKIE};
 use crate::web::views::{self, csrf_field, Chrome};
 use crate::web::AppState;
 
@@ -689,23 +692,37 @@ fn api_error(status: StatusCode, msg: impl Into<String>) -> Response {
 
 pub async fn api_save(
     State(state): State<AppState>,
-    visitor: Visitor,
+    jar: CookieJar,
     Json(s): Json<ApiSave>,
 ) -> Response {
-    let (reg, _) = match candidate(&state, &visitor).await {
-        Ok(c) => c,
-        Err(AppError::BadRequest(m)) => return api_error(StatusCode::CONFLICT, m),
-        Err(_) => return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again."),
+    // The hot path: one query from the session to the registration, the form from memory.
+    let Some(token) = jar.get(SESSION_COOKIE).map(|c| auth::sha256_hex(c.value())) else {
+        return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
     };
-    let all = match attempts::attempts_of(&state.db, reg.id).await {
-        Ok(a) => a,
+    let (reg_id, active, blueprint_id) = match sittings::candidate_for_session(&state.db, &token)
+        .await
+    {
+        Ok(Some(c)) => c,
+        Ok(None) => return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again."),
         Err(e) => return AppError::from(e).into_response(),
     };
-    let Some(a) = all.into_iter().find(|a| a.part == s.part) else {
-        return api_error(StatusCode::NOT_FOUND, "This part has not been started.");
+    if active.as_deref() != Some(token.as_str()) {
+        return api_error(
+            StatusCode::CONFLICT,
+            "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.",
+        );
+    }
+    let attempt = match attempts::attempt_id(&state.db, reg_id, s.part).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return api_error(StatusCode::NOT_FOUND, "This part has not been started."),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let form = match cached_form(&state, attempt).await {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
     };
     let value = if s.part == 1 && !s.item.starts_with('@') {
-        match mcq_answer(&a.form, &s.item, &s.value) {
+        match mcq_answer(&form, &s.item, &s.value) {
             Ok(v) => v,
             Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
         }
@@ -713,25 +730,24 @@ pub async fn api_save(
         s.value.clone()
     };
     let valid = if let Some(flagged) = s.item.strip_prefix("@flag:") {
-        (a.form.part_one.iter().any(|e| e.item_id == flagged)
-            && matches!(value.as_str(), "0" | "1"))
-        .then_some(())
-        .ok_or_else(|| AppError::BadRequest("not a flag of this form".into()))
+        (form.part_one.iter().any(|e| e.item_id == flagged) && matches!(value.as_str(), "0" | "1"))
+            .then_some(())
+            .ok_or_else(|| AppError::BadRequest("not a flag of this form".into()))
     } else if s.item == "@choice" {
         let bps = bank_store::blueprints(&state.db).await.unwrap_or_default();
         let k = bps
             .iter()
-            .find(|b| b.id == reg.blueprint_id)
+            .find(|b| b.id == blueprint_id)
             .map_or(0, |b| b.part_two.answer) as usize;
         let chosen: BTreeSet<String> = value
             .split(',')
             .filter(|v| !v.is_empty())
             .map(str::to_string)
             .collect();
-        check_choice(&a.form, &chosen, k).map(|_| ())
+        check_choice(&form, &chosen, k).map(|_| ())
     } else if s.part == 2 {
-        check_open_item(&a.form, &s.item, &value)
-    } else if a.form.part_one.iter().any(|e| e.item_id == s.item) {
+        check_open_item(&form, &s.item, &value)
+    } else if form.part_one.iter().any(|e| e.item_id == s.item) {
         Ok(())
     } else {
         Err(AppError::BadRequest(format!(
@@ -748,17 +764,34 @@ pub async fn api_save(
     } else {
         value
     };
-    match attempts::save(&state.db, a.id, &s.item, &value, s.seq, now_ms()).await {
+    match attempts::save(&state.db, attempt, &s.item, &value, s.seq, now_ms()).await {
         Ok(saved) => Json(ApiSaved {
             stored: saved.stored,
             current: saved.current,
             remaining_ms: saved.remaining_ms,
-            paused: a.clock.is_paused(),
+            paused: saved.paused,
         })
         .into_response(),
         Err(SaveError::Store(e)) => AppError::from(e).into_response(),
         Err(e) => api_error(StatusCode::CONFLICT, format!("{e}.")),
     }
+}
+
+/// An attempt's form, read from the database once per server process.
+async fn cached_form(state: &AppState, attempt: i64) -> AppResult<Arc<Form>> {
+    if let Some(f) = state.forms.lock().expect("form cache lock").get(&attempt) {
+        return Ok(f.clone());
+    }
+    let a = attempts::attempt(&state.db, attempt)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = Arc::new(a.form);
+    state
+        .forms
+        .lock()
+        .expect("form cache lock")
+        .insert(attempt, form.clone());
+    Ok(form)
 }
 
 #[derive(Debug, Deserialize)]
@@ -784,6 +817,9 @@ pub async fn api_event(
         return api_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown event");
     }
     let detail: String = e.detail.chars().take(200).collect();
+    if let Err(err) = sittings::touch(&state.db, reg.id).await {
+        return AppError::from(err).into_response();
+    }
     match sittings::log_event(
         &state.db,
         reg.sitting_id,
@@ -808,6 +844,9 @@ pub async fn api_clock(
     let Ok((reg, _)) = candidate(&state, &visitor).await else {
         return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
     };
+    if let Err(e) = sittings::touch(&state.db, reg.id).await {
+        return AppError::from(e).into_response();
+    }
     match attempts::attempts_of(&state.db, reg.id).await {
         Ok(all) => match all.into_iter().find(|a| a.part == part) {
             Some(a) => Json(serde_json::json!({

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/exam/api/clock/{part}", get(exam::api_clock))
         .route("/sittings", get(proctor::list).post(proctor::create))
         .route("/sittings/{id}", get(proctor::show))
+        .route("/sittings/{id}/live", get(proctor::live))
         .route("/sittings/{id}/register", post(proctor::register))
         .route("/sittings/{id}/import", post(proctor::import_csv))
         .route("/sittings/{id}/pause-all", post(proctor::pause_all))

@@ -253,6 +253,35 @@ struct Row {
     attempts: Vec<Attempt>,
     answered: usize,
     focus_losses: usize,
+    /// Last time the browser was heard from: a save, the clock, an event.
+    last_seen: Option<i64>,
+}
+
+/// How recently the candidate's browser was heard from.
+fn connection(row: &Row, now: i64) -> String {
+    let heard = row
+        .attempts
+        .iter()
+        .filter_map(|a| a.last_save_at)
+        .chain(row.last_seen)
+        .max();
+    match heard {
+        None => "not yet seen".into(),
+        Some(t) if now - t < 30_000 => "online".into(),
+        Some(t) => format!("not heard from for {}", minutes_seconds(now - t)),
+    }
+}
+
+fn last_save(row: &Row, now: i64) -> String {
+    match row
+        .attempts
+        .iter()
+        .find(|a| a.is_open())
+        .and_then(|a| a.last_save_at)
+    {
+        Some(t) => format!("{} ago", minutes_seconds(now - t)),
+        None => "—".into(),
+    }
 }
 
 fn status(row: &Row, now: i64) -> String {
@@ -324,16 +353,18 @@ fn console(
                 }
             }
             h2 { "Candidates" }
+            p class="hint" { "This table updates itself every few seconds." }
             @if rows.is_empty() { p { "No candidate is registered yet." } }
             @else {
                 div class="actions" {
                     form method="post" action={ "/sittings/" (sitting.id) "/pause-all" } { (csrf_field(csrf)) button type="submit" { "Pause everyone" } }
                     form method="post" action={ "/sittings/" (sitting.id) "/resume-all" } { (csrf_field(csrf)) button type="submit" { "Resume everyone" } }
                 }
-                table id="console" {
+                table id="console" data-live={ "/sittings/" (sitting.id) "/live" } {
                     thead { tr {
                         th scope="col" { "Candidate" } th scope="col" { "Level, parts" } th scope="col" { "Status" }
                         th scope="col" class="n" { "Answered" } th scope="col" { "Last save" } th scope="col" class="n" { "Focus losses" }
+                        th scope="col" { "Connection" }
                         th scope="col" { "Actions" }
                     } }
                     tbody {
@@ -345,9 +376,10 @@ fn console(
                                     @if row.reg.multiplier.permille() != 1000 { br; "time ×" (row.reg.multiplier) }
                                     @if row.reg.extra_breaks > 0 { br; (row.reg.extra_breaks) " extra break(s)" } }
                                 td class="status" { (status(row, now)) }
-                                td class="n" { (row.answered) }
-                                td { @match open.and_then(|a| a.last_save_at) { Some(t) => { (minutes_seconds(now - t)) " ago" }, None => "—" } }
-                                td class="n" { (row.focus_losses) }
+                                td class="n answered" { (row.answered) }
+                                td class="last-save" { (last_save(row, now)) }
+                                td class="n focus" { (row.focus_losses) }
+                                td class="connection" { (connection(row, now)) }
                                 td {
                                     @if row.reg.admitted_at.is_none() {
                                         form method="post" action={ "/registrations/" (row.reg.id) "/admit" } {
@@ -493,6 +525,7 @@ async fn load_console(
         .ok_or(AppError::NotFound)?;
     let regs = sittings::registrations(&state.db, id).await?;
     let events = sittings::events(&state.db, id).await?;
+    let seen = sittings::last_seen(&state.db, id).await?;
     let mut rows = Vec::new();
     for reg in regs {
         let attempts = attempts::attempts_of(&state.db, reg.id).await?;
@@ -508,11 +541,13 @@ async fn load_console(
             .iter()
             .filter(|e| e.registration_id == Some(reg.id) && e.kind == "focus-lost")
             .count();
+        let last_seen = seen.get(&reg.id).copied();
         rows.push(Row {
             reg,
             attempts,
             answered,
             focus_losses,
+            last_seen,
         });
     }
     Ok((sitting, rows, events))
@@ -692,6 +727,31 @@ pub async fn import_csv(
         console(me, &csrf, &sitting, &rows, &events, &out),
     )
         .into_response())
+}
+
+/// The console's rows as JSON, for its script to refresh the table in place.
+pub async fn live(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    visitor.require(STAFF)?;
+    let (_, rows, _) = load_console(&state, id).await?;
+    let now = now_ms();
+    let out: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "registration": r.reg.id,
+                "status": status(r, now),
+                "answered": r.answered,
+                "last_save": last_save(r, now),
+                "focus_losses": r.focus_losses,
+                "connection": connection(r, now),
+            })
+        })
+        .collect();
+    Ok(axum::Json(out).into_response())
 }
 
 async fn registration_for_staff(state: &AppState, id: i64) -> AppResult<Registration> {

@@ -1,0 +1,302 @@
+//! Load harness: N simulated candidates over loopback, saving answers as a real exam does.
+//!
+//! `cargo bench --bench load` runs the full load (defaults: 500 candidates, 10 saves a second
+//! each = 5,000 saves/s offered, for 20 s, on SQLite). Under `cargo test` it runs a short smoke
+//! load so CI shows the harness works. Settings: LOAD_CANDIDATES, LOAD_RATE (saves per second
+//! per candidate), LOAD_SECONDS, LOAD_DATABASE_URL (default: a fresh SQLite file).
+//!
+//! The server runs as its own process (the release binary under `cargo bench`), so the harness
+//! and the server each have their own file descriptors; they share the machine's cores. Every
+//! save is a real one: a transaction appending to the attempt's hash chain, acknowledged only
+//! after commit.
+
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imh_exam::bank::{self, Level};
+use imh_exam::exam::clock::Multiplier;
+use imh_exam::exam::form::Parts;
+use imh_exam::exam::registration::NewRegistration;
+use imh_exam::store::bank::{blueprints, import, pool, Document};
+use imh_exam::store::sittings::{self, NewSitting};
+use imh_exam::store::{attempts, now_ms, Db};
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a csrf field") + marker.len();
+    html[start..start + 64].to_string()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// One simulated candidate: a browser with its session and the items of its form.
+struct Candidate {
+    client: reqwest::Client,
+    token: String,
+    items: Vec<String>,
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let candidates = setting("LOAD_CANDIDATES", if full { 500 } else { 10 }) as usize;
+    let rate = setting("LOAD_RATE", 10);
+    let seconds = setting("LOAD_SECONDS", if full { 20 } else { 2 });
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = std::env::var("LOAD_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite:{}", dir.path().join("load.db").display()));
+    let db = Db::connect(&url).await.expect("database");
+
+    // The sample bank, one sitting, `candidates` admitted candidates with Part One started.
+    let files = bank::read_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("item-bank"))
+        .unwrap();
+    let b = bank::from_files(&files).unwrap();
+    let docs: Vec<Document> = files
+        .blueprints
+        .iter()
+        .map(|f| Document {
+            kind: "blueprint",
+            name: f.path.rsplit('/').next().unwrap(),
+            text: &f.text,
+        })
+        .collect();
+    import(&db, &b, &docs, "load", "load").await.unwrap();
+    let bps = blueprints(&db).await.unwrap();
+    let pool = pool(&db).await.unwrap();
+    let ids: Vec<String> = bps.iter().map(|b| b.id.clone()).collect();
+    let now = now_ms();
+    let sitting_id = sittings::create_sitting(
+        &db,
+        &NewSitting {
+            name: "load",
+            place: "remote",
+            opens_at: now - 60_000,
+            closes_at: now + 86_400_000,
+            blueprints: &ids,
+        },
+        "load",
+    )
+    .await
+    .unwrap();
+    let sitting = sittings::sitting(&db, sitting_id).await.unwrap().unwrap();
+    let bp = bps.iter().find(|b| b.level == Level::III).unwrap();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_imh-exam"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("start the server"),
+    );
+    let probe = reqwest::Client::new();
+    for _ in 0..200 {
+        if probe
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    eprintln!("load: setting up {candidates} candidates…");
+    let mut people = Vec::new();
+    for i in 0..candidates {
+        let new = NewRegistration {
+            name: format!("Load Candidate {i}"),
+            email: format!("load{i}@example.org"),
+            organisation: "Load".into(),
+            level: Level::III,
+            parts: Parts::BOTH,
+            multiplier: Multiplier::STANDARD,
+            extra_breaks: 0,
+            retake_override: None,
+        };
+        let (reg_id, code) = sittings::register(&db, &sitting, &new, &bps, "load", false)
+            .await
+            .unwrap();
+        sittings::admit(&db, reg_id, "load").await.unwrap();
+        let reg = sittings::registration(&db, reg_id).await.unwrap().unwrap();
+        let a = attempts::start_part(&db, &sitting, &reg, bp, &pool, 1, now)
+            .await
+            .unwrap();
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = client
+            .get(format!("{base}/enter"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let res = client
+            .post(format!("{base}/enter"))
+            .form(&[("code", code.as_str()), ("csrf", &csrf_of(&page))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "entering with the code");
+        let page = client
+            .get(format!("{base}/candidate"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        people.push(Candidate {
+            client,
+            token: csrf_of(&page),
+            items: a.form.part_one.iter().map(|e| e.item_id.clone()).collect(),
+        });
+    }
+
+    // Each candidate saves `rate` times a second (spread out, not in lockstep), as answers
+    // change; a late response does not delay the next save (an open loop, like real people).
+    eprintln!("load: {candidates} candidates × {rate} saves/s for {seconds} s…");
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, c) in people.into_iter().enumerate() {
+        let base = base.clone();
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = Arc::new(c);
+            let period = Duration::from_micros(1_000_000 / rate.max(1));
+            let offset = period.mul_f64((i as f64 * 0.618_034) % 1.0);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut inflight = Vec::new();
+            let mut seq = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                tick.tick().await;
+                seq += 1;
+                let c = c.clone();
+                let base = base.clone();
+                inflight.push(tokio::spawn(async move {
+                    let item = &c.items[(seq as usize) % c.items.len()];
+                    let t0 = Instant::now();
+                    let res = c
+                        .client
+                        .post(format!("{base}/exam/api/save"))
+                        .header("x-csrf-token", &c.token)
+                        .json(&serde_json::json!({"part": 1, "item": item, "value": (seq % 4).to_string(), "seq": seq}))
+                        .send()
+                        .await;
+                    let ok = matches!(&res, Ok(r) if r.status() == 200);
+                    if let Ok(r) = res {
+                        let _ = r.bytes().await;
+                    }
+                    (ok, t0.elapsed())
+                }));
+            }
+            let mut out = Vec::new();
+            for h in inflight {
+                out.push(h.await.unwrap());
+            }
+            out
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    let mut failed = 0usize;
+    for t in tasks {
+        for (ok, d) in t.await.unwrap() {
+            if ok {
+                latencies.push(d);
+            } else {
+                failed += 1;
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let acked = latencies.len();
+
+    // The same server's health endpoint under the same concurrency, for comparison.
+    let health_stop = Instant::now() + Duration::from_secs(seconds.min(5));
+    let mut probes = Vec::new();
+    for _ in 0..candidates.min(200) {
+        let base = base.clone();
+        let client = reqwest::Client::new();
+        probes.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < health_stop {
+                if client
+                    .get(format!("{base}/healthz"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+                {
+                    n += 1;
+                }
+            }
+            n
+        }));
+    }
+    let mut health = 0u64;
+    for p in probes {
+        health += p.await.unwrap();
+    }
+    let health_rate = health as f64 / seconds.min(5) as f64;
+
+    let (checked, breaks) = attempts::verify_chains(&db).await.unwrap();
+    println!(
+        "load: {candidates} candidates, {rate} saves/s each offered ({} saves/s), {seconds} s, database {}",
+        candidates as u64 * rate,
+        url.split(':').next().unwrap_or("?")
+    );
+    println!(
+        "load: {acked} saves acknowledged ({:.0} saves/s), {failed} failed; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        acked as f64 / elapsed,
+        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
+    );
+    println!("load: /healthz on the same server: {health_rate:.0} requests/s");
+    println!(
+        "load: {checked} attempt chains verified, {} broken",
+        breaks.len()
+    );
+    assert!(breaks.is_empty(), "{breaks:?}");
+    assert!(acked > 0, "no save was acknowledged");
+}
