@@ -1,8 +1,8 @@
 //! Attempts: one timed part of a registration, its form, its clock and its response log.
 //!
-//! Every write to an attempt runs in the database's writer lane (SQLite) and starts with an
-//! UPDATE of its row, which takes PostgreSQL's row lock before anything is read: saves to one
-//! attempt are serialised, so the chain never forks, on either engine.
+//! Every write to an attempt goes through the database's writer (SQLite's one write connection)
+//! and locks the attempt's row on PostgreSQL before anything is read: saves to one attempt are
+//! serialised, so the chain never forks, on either engine.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,7 +64,8 @@ struct AttemptRow {
     void_reason: Option<String>,
 }
 
-const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, last_save_at, submitted_at, submitted_by, voided_at, void_reason";
+/// `last_save_at` is the newest event's time: a save writes only its event.
+const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, (SELECT MAX(e.at_ms) FROM response_events e WHERE e.attempt_id = attempts.id) AS last_save_at, submitted_at, submitted_by, voided_at, void_reason";
 
 fn attempt_from(r: AttemptRow) -> Result<Attempt> {
     let form: Form = serde_json::from_str(&r.form)
@@ -220,8 +221,7 @@ pub async fn start_part(
         bp.part_two.minutes
     };
     let clock = Clock::start(now, minutes, reg.multiplier);
-    let lane = db.write_lane().await;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let res = sqlx::query_scalar::<_, i64>(
         "INSERT INTO attempts (registration_id, part, seed, form, started_at, section_ms, multiplier_permille, chain_head)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -242,7 +242,6 @@ pub async fn start_part(
         Err(e) if super::is_unique_violation(&e) => {
             // Another request started it first: use theirs.
             drop(tx);
-            drop(lane);
             let again = attempts_of(db, reg.id).await?;
             return again
                 .into_iter()
@@ -259,7 +258,6 @@ pub async fn start_part(
             .await?;
     }
     tx.commit().await?;
-    drop(lane);
     Ok(attempt(db, id).await?.expect("just inserted"))
 }
 
@@ -306,22 +304,26 @@ pub async fn save(
     seq: u64,
     now: i64,
 ) -> Result<Saved, SaveError> {
-    let _lane = db.write_lane().await;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     if db.backend == super::Backend::Postgres {
         // The row lock, before reading (SQLite's lane already excludes other writers).
-        sqlx::query("UPDATE attempts SET chain_len = chain_len WHERE id = $1")
+        sqlx::query("SELECT id FROM attempts WHERE id = $1 FOR UPDATE")
             .bind(attempt_id)
             .execute(&mut *tx)
             .await?;
     }
-    // Only what a save needs: the clock, the chain's head, the state; not the form.
+    // One read: the clock, the state, the chain's head (its last event) and this item's newest
+    // sequence number. The form is not read.
     let row: Option<SaveRow> = sqlx::query_as(
-        "SELECT started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since,
-                chain_head, chain_len, submitted_at, voided_at
-         FROM attempts WHERE id = $1",
+        "SELECT a.started_at, a.section_ms, a.multiplier_permille, a.added_ms, a.paused_ms,
+                a.paused_since, a.chain_head, a.submitted_at, a.voided_at,
+                (SELECT e.hash FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_hash,
+                (SELECT e.n FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_n,
+                (SELECT MAX(e.seq) FROM response_events e WHERE e.attempt_id = a.id AND e.item_id = $2) AS item_seq
+         FROM attempts a WHERE a.id = $1",
     )
     .bind(attempt_id)
+    .bind(item_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
@@ -347,76 +349,49 @@ pub async fn save(
         return Err(SaveError::Deadline);
     }
     let seq_i = i64::try_from(seq).unwrap_or(i64::MAX);
-    let n = u64::try_from(row.chain_len).unwrap_or(0);
+    let head = row.last_hash.unwrap_or(row.chain_head);
+    let len = row.last_n.map_or(0, |n| n + 1);
     let s = Save {
         item_id: item_id.to_string(),
         answer: answer.to_string(),
         seq,
         at_ms: now,
     };
-    let hash = chain::link(&row.chain_head, n, &s);
+    let hash = chain::link(&head, u64::try_from(len).unwrap_or(0), &s);
     // A sequence number stored before is a retry: nothing is written.
     let inserted = sqlx::query(
         "INSERT INTO response_events (attempt_id, n, item_id, answer, seq, at_ms, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (attempt_id, seq) DO NOTHING",
     )
     .bind(attempt_id)
-    .bind(row.chain_len)
+    .bind(len)
     .bind(item_id)
     .bind(answer)
     .bind(seq_i)
     .bind(now)
-    .bind(&row.chain_head)
+    .bind(&head)
     .bind(&hash)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 0 {
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT seq FROM current_answers WHERE attempt_id = $1 AND item_id = $2",
-        )
-        .bind(attempt_id)
-        .bind(item_id)
-        .fetch_optional(&mut *tx)
-        .await?;
         tx.rollback().await?;
         return Ok(Saved {
             seq,
             paused: clock.is_paused(),
             stored: false,
-            current: current == Some(seq_i),
+            current: row.item_seq == Some(seq_i),
             remaining_ms: clock.remaining_ms(now),
-            head: row.chain_head,
+            head,
         });
     }
-    sqlx::query(
-        "UPDATE attempts SET chain_head = $1, chain_len = $2, last_save_at = $3 WHERE id = $4",
-    )
-    .bind(&hash)
-    .bind(row.chain_len + 1)
-    .bind(now)
-    .bind(attempt_id)
-    .execute(&mut *tx)
-    .await?;
-    let current = sqlx::query(
-        "INSERT INTO current_answers (attempt_id, item_id, seq, answer) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (attempt_id, item_id) DO UPDATE SET seq = excluded.seq, answer = excluded.answer
-         WHERE current_answers.seq < excluded.seq",
-    )
-    .bind(attempt_id)
-    .bind(item_id)
-    .bind(seq_i)
-    .bind(answer)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
     tx.commit().await?;
     Ok(Saved {
         seq,
         paused: clock.is_paused(),
         stored: true,
-        current,
+        // The newest save of an item is its answer; an older one arriving late is only logged.
+        current: row.item_seq.is_none_or(|m| seq_i > m),
         remaining_ms: clock.remaining_ms(now),
         head: hash,
     })
@@ -431,18 +406,25 @@ struct SaveRow {
     paused_ms: i64,
     paused_since: Option<i64>,
     chain_head: String,
-    chain_len: i64,
     submitted_at: Option<i64>,
     voided_at: Option<i64>,
+    last_hash: Option<String>,
+    last_n: Option<i64>,
+    item_seq: Option<i64>,
 }
 
-/// The current answers of an attempt, by item (and `@flag:`/`@choice` markers).
+/// The current answers of an attempt, by item (and `@flag:`/`@choice` markers): for each item
+/// the save with the highest sequence number.
 pub async fn answers(db: &Db, attempt_id: i64) -> Result<BTreeMap<String, String>> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT item_id, answer FROM current_answers WHERE attempt_id = $1")
-            .bind(attempt_id)
-            .fetch_all(&db.pool)
-            .await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT e.item_id, e.answer FROM response_events e
+         JOIN (SELECT item_id, MAX(seq) AS seq FROM response_events WHERE attempt_id = $1 GROUP BY item_id) m
+           ON m.item_id = e.item_id AND m.seq = e.seq
+         WHERE e.attempt_id = $1",
+    )
+    .bind(attempt_id)
+    .fetch_all(&db.pool)
+    .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -459,22 +441,34 @@ pub async fn last_seq(db: &Db, attempt_id: i64) -> Result<u64> {
 /// Submits an attempt; returns its chain head (the receipt), or `None` if it was submitted or
 /// voided already.
 pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Option<String>> {
-    let _lane = db.write_lane().await;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let Some(a) = locked(&mut tx, attempt_id).await? else {
         return Ok(None);
     };
     if !a.is_open() {
         return Ok(None);
     }
-    sqlx::query("UPDATE attempts SET submitted_at = $1, submitted_by = $2 WHERE id = $3 AND submitted_at IS NULL")
-        .bind(now)
-        .bind(by)
-        .bind(attempt_id)
-        .execute(&mut *tx)
-        .await?;
+    // The receipt: the head of the chain as submitted, kept on the attempt.
+    let last: Option<(String, i64)> = sqlx::query_as(
+        "SELECT hash, n FROM response_events WHERE attempt_id = $1 ORDER BY n DESC LIMIT 1",
+    )
+    .bind(attempt_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (head, len) = last.map_or((a.chain_head.clone(), 0), |(h, n)| (h, n + 1));
+    sqlx::query(
+        "UPDATE attempts SET submitted_at = $1, submitted_by = $2, chain_head = $3, chain_len = $4
+         WHERE id = $5 AND submitted_at IS NULL",
+    )
+    .bind(now)
+    .bind(by)
+    .bind(&head)
+    .bind(len)
+    .bind(attempt_id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(Some(a.chain_head))
+    Ok(Some(head))
 }
 
 /// Submits every attempt whose time, and the grace after it, has run out. Returns their ids.
@@ -511,8 +505,7 @@ pub async fn change_clock(
     action: ClockAction,
     now: i64,
 ) -> Result<Option<Clock>> {
-    let _lane = db.write_lane().await;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let Some(a) = locked(&mut tx, attempt_id).await? else {
         return Ok(None);
     };
@@ -539,14 +532,13 @@ pub async fn change_clock(
 }
 
 pub async fn void(db: &Db, attempt_id: i64, reason: &str, now: i64) -> Result<bool> {
-    let _lane = db.write_lane().await;
     let n = sqlx::query(
         "UPDATE attempts SET voided_at = $1, void_reason = $2 WHERE id = $3 AND voided_at IS NULL",
     )
     .bind(now)
     .bind(reason)
     .bind(attempt_id)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?
     .rows_affected();
     Ok(n == 1)
@@ -555,13 +547,13 @@ pub async fn void(db: &Db, attempt_id: i64, reason: &str, now: i64) -> Result<bo
 /// Recomputes every attempt's chain from its stored events. Returns, per attempt, where its
 /// chain breaks (empty when every chain holds) and how many attempts were checked.
 pub async fn verify_chains(db: &Db) -> Result<(usize, Vec<(i64, String)>)> {
-    let attempts: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT id, registration_id, part, chain_head, chain_len FROM attempts ORDER BY id",
+    let attempts: Vec<(i64, i64, i64, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, registration_id, part, chain_head, chain_len, submitted_at FROM attempts ORDER BY id",
     )
     .fetch_all(&db.pool)
     .await?;
     let mut breaks = Vec::new();
-    for (id, reg, part, head, len) in &attempts {
+    for (id, reg, part, head, len, submitted) in &attempts {
         let rows: Vec<(i64, String, String, i64, i64, String, String)> = sqlx::query_as(
             "SELECT n, item_id, answer, seq, at_ms, prev_hash, hash FROM response_events WHERE attempt_id = $1 ORDER BY n",
         )
@@ -587,10 +579,16 @@ pub async fn verify_chains(db: &Db) -> Result<(usize, Vec<(i64, String)>)> {
         let key = chain_key(*reg, u8::try_from(*part).unwrap_or(0));
         match chain::Chain::replay(&key, &events) {
             Err(b) => breaks.push((*id, b.to_string())),
-            Ok(c) if c.head != *head || i64::try_from(c.len).ok() != Some(*len) => breaks.push((
-                *id,
-                format!("the stored head does not match the {} events stored", c.len),
-            )),
+            // A submitted attempt's receipt must be the head of exactly the events stored.
+            Ok(c)
+                if submitted.is_some()
+                    && (c.head != *head || i64::try_from(c.len).ok() != Some(*len)) =>
+            {
+                breaks.push((
+                    *id,
+                    format!("the receipt does not match the {} events stored", c.len),
+                ))
+            }
             Ok(_) => {}
         }
     }

@@ -37,10 +37,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
-    /// SQLite has one writer at a time; connections that race for it are put to sleep by its
-    /// busy handler, which wrecks latency under load. Writes that matter queue here instead.
-    /// PostgreSQL needs no such lane: its row locks serialise writes to one attempt only.
-    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Where the exam's writes go. SQLite has one writer at a time; connections that race for
+    /// it are put to sleep by its busy handler, which wrecks latency under load, so on SQLite
+    /// these writes queue for one dedicated connection. On PostgreSQL it is the main pool: row
+    /// locks serialise writes to one attempt only.
+    pub writer: AnyPool,
 }
 
 /// Milliseconds since the Unix epoch: how every instant is stored.
@@ -82,13 +83,40 @@ impl Db {
             Backend::Postgres => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // One writer at a time is what SQLite allows; a few readers beside it in WAL.
+        let pool = Self::pool(
+            backend,
+            options.clone(),
+            match backend {
+                // Readers work side by side in WAL.
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(10))
+            },
+        )
+        .await?;
+        if backend == Backend::Sqlite {
+            // WAL persists in the file; readers no longer block the writer.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        let writer = match backend {
+            Backend::Sqlite => Self::pool(backend, options, 1).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        let db = Db {
+            pool,
+            backend,
+            writer,
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn pool(backend: Backend, options: AnyConnectOptions, size: u32) -> Result<AnyPool> {
+        Ok(AnyPoolOptions::new()
+            .max_connections(size)
+            // The one writer's queue may be long under load; a request gives up at 30 s anyway.
+            .acquire_timeout(Duration::from_secs(if size == 1 { 30 } else { 10 }))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -106,22 +134,7 @@ impl Db {
                 })
             })
             .connect_with(options)
-            .await?;
-        if backend == Backend::Sqlite {
-            // WAL persists in the file; readers no longer block the writer.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await?;
-        }
-        let writer =
-            (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        let db = Db {
-            pool,
-            backend,
-            writer,
-        };
-        db.migrate().await?;
-        Ok(db)
+            .await?)
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -136,15 +149,8 @@ impl Db {
         Ok(())
     }
 
-    /// Waits for the writer's lane (SQLite); hold the guard until the transaction ends.
-    pub async fn write_lane(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.writer {
-            Some(m) => Some(m.lock().await),
-            None => None,
-        }
-    }
-
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -355,7 +355,7 @@ pub async fn log_event(
     .bind(kind)
     .bind(detail)
     .bind(actor)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }
@@ -510,7 +510,7 @@ pub async fn touch(db: &Db, registration_id: i64) -> Result<()> {
     sqlx::query("UPDATE registrations SET last_seen_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(registration_id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
