@@ -294,8 +294,12 @@ impl From<sqlx::Error> for SaveError {
     }
 }
 
-/// Appends a save to the attempt's log and updates the current answer. Idempotent by
-/// sequence number. `item_id` and `answer` are already checked by the caller against the form.
+/// Appends a save to the attempt's log. Idempotent by sequence number. `item_id` and `answer`
+/// are already checked by the caller against the form. Returns once the save is committed.
+///
+/// Saves are group-committed: they queue for the database's writer, which runs every save
+/// waiting at that moment in one transaction and answers each only after the commit. One
+/// commit for many saves is what lets SQLite take thousands of durable saves a second.
 pub async fn save(
     db: &Db,
     attempt_id: i64,
@@ -304,16 +308,113 @@ pub async fn save(
     seq: u64,
     now: i64,
 ) -> Result<Saved, SaveError> {
+    let (reply, answer_rx) = tokio::sync::oneshot::channel();
+    let request = SaveRequest {
+        attempt_id,
+        item_id: item_id.to_string(),
+        answer: answer.to_string(),
+        seq,
+        now,
+        reply,
+    };
+    let queue = db
+        .saves
+        .get_or_init(|| async {
+            let (tx, rx) = tokio::sync::mpsc::channel(4096);
+            tokio::spawn(write_saves(db.clone(), rx));
+            tx
+        })
+        .await;
+    if queue.send(request).await.is_err() {
+        return Err(SaveError::Store(StoreError::Sqlx(sqlx::Error::PoolClosed)));
+    }
+    answer_rx
+        .await
+        .unwrap_or(Err(SaveError::Store(StoreError::Sqlx(
+            sqlx::Error::PoolClosed,
+        ))))
+}
+
+/// A save waiting for the writer.
+pub struct SaveRequest {
+    attempt_id: i64,
+    item_id: String,
+    answer: String,
+    seq: u64,
+    now: i64,
+    reply: tokio::sync::oneshot::Sender<Result<Saved, SaveError>>,
+}
+
+/// The most saves one transaction takes; a bound on how long the first of them waits.
+const MAX_BATCH: usize = 128;
+
+/// The writer: drains the queue into batches, one transaction each.
+async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        // Stable: each attempt's saves keep their order, and PostgreSQL's row locks are taken
+        // in one order by every writer, so two processes' batches cannot deadlock.
+        batch.sort_by_key(|r| r.attempt_id);
+        match save_batch(&db, &batch).await {
+            Ok(results) => {
+                for (request, result) in batch.into_iter().zip(results) {
+                    let _ = request.reply.send(result);
+                }
+            }
+            Err(e) => {
+                // Nothing of the batch was committed: try each save on its own, so one bad
+                // save cannot sink the others.
+                tracing::warn!(error = %e, saves = batch.len(), "a batch of saves failed; saving one by one");
+                for request in batch {
+                    let result = save_alone(&db, &request).await;
+                    let _ = request.reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, SaveError>>> {
     let mut tx = db.writer.begin().await?;
-    if db.backend == super::Backend::Postgres {
-        // The row lock, before reading (SQLite's lane already excludes other writers).
+    let mut results = Vec::with_capacity(batch.len());
+    for r in batch {
+        match save_in(&mut tx, db.backend, r).await {
+            Err(SaveError::Store(e)) => return Err(e),
+            other => results.push(other),
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+async fn save_alone(db: &Db, r: &SaveRequest) -> Result<Saved, SaveError> {
+    let mut tx = db.writer.begin().await?;
+    let result = save_in(&mut tx, db.backend, r).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// One save inside the writer's transaction: one read, at most one INSERT.
+async fn save_in(
+    tx: &mut Transaction<'_, Any>,
+    backend: super::Backend,
+    r: &SaveRequest,
+) -> Result<Saved, SaveError> {
+    if backend == super::Backend::Postgres {
+        // The row lock, before reading (on SQLite the one writer connection excludes others).
         sqlx::query("SELECT id FROM attempts WHERE id = $1 FOR UPDATE")
-            .bind(attempt_id)
-            .execute(&mut *tx)
+            .bind(r.attempt_id)
+            .execute(&mut **tx)
             .await?;
     }
-    // One read: the clock, the state, the chain's head (its last event) and this item's newest
-    // sequence number. The form is not read.
+    // The clock, the state, the chain's head (its last event) and this item's newest sequence
+    // number. The form is not read.
     let row: Option<SaveRow> = sqlx::query_as(
         "SELECT a.started_at, a.section_ms, a.multiplier_permille, a.added_ms, a.paused_ms,
                 a.paused_since, a.chain_head, a.submitted_at, a.voided_at,
@@ -322,9 +423,9 @@ pub async fn save(
                 (SELECT MAX(e.seq) FROM response_events e WHERE e.attempt_id = a.id AND e.item_id = $2) AS item_seq
          FROM attempts a WHERE a.id = $1",
     )
-    .bind(attempt_id)
-    .bind(item_id)
-    .fetch_optional(&mut *tx)
+    .bind(r.attempt_id)
+    .bind(&r.item_id)
+    .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else {
         return Err(SaveError::NotFound);
@@ -345,17 +446,17 @@ pub async fn save(
     if row.submitted_at.is_some() {
         return Err(SaveError::Submitted);
     }
-    if !clock.accepts_save(now) {
+    if !clock.accepts_save(r.now) {
         return Err(SaveError::Deadline);
     }
-    let seq_i = i64::try_from(seq).unwrap_or(i64::MAX);
+    let seq_i = i64::try_from(r.seq).unwrap_or(i64::MAX);
     let head = row.last_hash.unwrap_or(row.chain_head);
     let len = row.last_n.map_or(0, |n| n + 1);
     let s = Save {
-        item_id: item_id.to_string(),
-        answer: answer.to_string(),
-        seq,
-        at_ms: now,
+        item_id: r.item_id.clone(),
+        answer: r.answer.clone(),
+        seq: r.seq,
+        at_ms: r.now,
     };
     let hash = chain::link(&head, u64::try_from(len).unwrap_or(0), &s);
     // A sequence number stored before is a retry: nothing is written.
@@ -363,37 +464,30 @@ pub async fn save(
         "INSERT INTO response_events (attempt_id, n, item_id, answer, seq, at_ms, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (attempt_id, seq) DO NOTHING",
     )
-    .bind(attempt_id)
+    .bind(r.attempt_id)
     .bind(len)
-    .bind(item_id)
-    .bind(answer)
+    .bind(&r.item_id)
+    .bind(&r.answer)
     .bind(seq_i)
-    .bind(now)
+    .bind(r.now)
     .bind(&head)
     .bind(&hash)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
-    if inserted == 0 {
-        tx.rollback().await?;
-        return Ok(Saved {
-            seq,
-            paused: clock.is_paused(),
-            stored: false,
-            current: row.item_seq == Some(seq_i),
-            remaining_ms: clock.remaining_ms(now),
-            head,
-        });
-    }
-    tx.commit().await?;
+    let stored = inserted == 1;
     Ok(Saved {
-        seq,
+        seq: r.seq,
         paused: clock.is_paused(),
-        stored: true,
+        stored,
         // The newest save of an item is its answer; an older one arriving late is only logged.
-        current: row.item_seq.is_none_or(|m| seq_i > m),
-        remaining_ms: clock.remaining_ms(now),
-        head: hash,
+        current: if stored {
+            row.item_seq.is_none_or(|m| seq_i > m)
+        } else {
+            row.item_seq == Some(seq_i)
+        },
+        remaining_ms: clock.remaining_ms(r.now),
+        head: if stored { hash } else { head },
     })
 }
 

@@ -42,6 +42,9 @@ pub struct Db {
     /// these writes queue for one dedicated connection. On PostgreSQL it is the main pool: row
     /// locks serialise writes to one attempt only.
     pub writer: AnyPool,
+    /// The queue of saves for the writer task, started with the first save.
+    pub(crate) saves:
+        std::sync::Arc<tokio::sync::OnceCell<tokio::sync::mpsc::Sender<attempts::SaveRequest>>>,
 }
 
 /// Milliseconds since the Unix epoch: how every instant is stored.
@@ -107,6 +110,7 @@ impl Db {
             pool,
             backend,
             writer,
+            saves: std::sync::Arc::default(),
         };
         db.migrate().await?;
         Ok(db)

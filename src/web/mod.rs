@@ -32,6 +32,8 @@ pub struct AppState {
     /// Attempts' forms by attempt id. A form never changes once drawn, so saves need not read
     /// and parse it from the database every time.
     pub forms: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<crate::exam::form::Form>>>>,
+    /// Attempt ids by (registration, part): fixed once a part has started.
+    pub attempt_ids: Arc<std::sync::Mutex<std::collections::HashMap<(i64, u8), i64>>>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             forms: Arc::default(),
+            attempt_ids: Arc::default(),
         }
     }
 }

@@ -712,10 +712,26 @@ pub async fn api_save(
             "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.",
         );
     }
-    let attempt = match attempts::attempt_id(&state.db, reg_id, s.part).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return api_error(StatusCode::NOT_FOUND, "This part has not been started."),
-        Err(e) => return AppError::from(e).into_response(),
+    let cached = state
+        .attempt_ids
+        .lock()
+        .expect("attempt id cache lock")
+        .get(&(reg_id, s.part))
+        .copied();
+    let attempt = match cached {
+        Some(id) => id,
+        None => match attempts::attempt_id(&state.db, reg_id, s.part).await {
+            Ok(Some(id)) => {
+                state
+                    .attempt_ids
+                    .lock()
+                    .expect("attempt id cache lock")
+                    .insert((reg_id, s.part), id);
+                id
+            }
+            Ok(None) => return api_error(StatusCode::NOT_FOUND, "This part has not been started."),
+            Err(e) => return AppError::from(e).into_response(),
+        },
     };
     let form = match cached_form(&state, attempt).await {
         Ok(f) => f,
