@@ -152,6 +152,19 @@
   document.addEventListener("copy", function () { report("copy"); });
   document.addEventListener("paste", function () { report("paste"); });
 
+  // Keys: Alt+Shift with a letter, so no single key can be pressed by mistake (WCAG 2.1.4).
+  // N next, P previous, R review, F flag; on Part One, 1-4 with Alt+Shift choose an option.
+  document.addEventListener("keydown", function (ev) {
+    if (!ev.altKey || !ev.shiftKey || ev.ctrlKey || ev.metaKey) { return; }
+    var key = ev.code;
+    var click = function (sel) { var el = form.querySelector(sel); if (el) { ev.preventDefault(); el.click(); } };
+    if (key === "KeyN") { click("button[value=next]"); }
+    else if (key === "KeyP") { click("button[value=prev]"); }
+    else if (key === "KeyR") { click("button[value=review]"); }
+    else if (key === "KeyF") { click("input[name=flag]"); }
+    else if (/^Digit[1-4]$/.test(key)) { click("#opt-" + (Number(key.slice(5)) - 1)); }
+  });
+
   // Before leaving a page through a form, send what is waiting.
   form.addEventListener("submit", function () { flush(); });
   flush();

@@ -267,6 +267,7 @@ pub async fn item_page(
             }
         }
         (navigator(&a, &answers, pos))
+        p class="hint" { "Keyboard: Tab moves between answers and buttons; arrow keys move between options. With the page's script: Alt+Shift+1 to 4 choose an option, Alt+Shift+F flags, Alt+Shift+N and Alt+Shift+P go to the next and previous question, Alt+Shift+R to the review." }
         script src="/assets/exam.js" defer {}
     };
     Ok(views::page(&format!("Question {pos}"), Some(&chrome(&reg, &csrf)), body).into_response())
