@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use imh_exam::bank::{self, Level};
+use imh_exam::bank::Level;
 use imh_exam::exam::clock::Multiplier;
 use imh_exam::exam::form::Parts;
 use imh_exam::exam::registration::NewRegistration;
-use imh_exam::store::bank::{blueprints, import, pool, Document};
+use imh_exam::store::bank::{blueprints, import_dir, pool};
 use imh_exam::store::sittings::{self, NewSitting};
 use imh_exam::store::{attempts, now_ms, Db};
 
@@ -73,19 +73,13 @@ async fn main() {
     let db = Db::connect(&url).await.expect("database");
 
     // The sample bank, one sitting, `candidates` admitted candidates with Part One started.
-    let files = bank::read_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("item-bank"))
-        .unwrap();
-    let b = bank::from_files(&files).unwrap();
-    let docs: Vec<Document> = files
-        .blueprints
-        .iter()
-        .map(|f| Document {
-            kind: "blueprint",
-            name: f.path.rsplit('/').next().unwrap(),
-            text: &f.text,
-        })
-        .collect();
-    import(&db, &b, &docs, "load", "load").await.unwrap();
+    import_dir(
+        &db,
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("item-bank"),
+        "load",
+    )
+    .await
+    .unwrap();
     let bps = blueprints(&db).await.unwrap();
     let pool = pool(&db).await.unwrap();
     let ids: Vec<String> = bps.iter().map(|b| b.id.clone()).collect();

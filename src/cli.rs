@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use crate::auth::{self, Role, Username};
 use crate::bank;
 use crate::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
-use crate::store::bank::{import, Document, ImportError};
+use crate::store::bank::{import_dir, ImportDirError, ImportError};
 use crate::store::users::{self, AddUserError, NewUser};
 use crate::store::Db;
 use crate::web::{self, AppState};
@@ -282,54 +282,9 @@ pub fn bank_check(dir: &Path) -> ExitCode {
     }
 }
 
-/// The bank's TOML files, for `import` to keep as documents.
-fn documents(files: &bank::BankFiles) -> Vec<(String, String, String)> {
-    let name = |p: &str| {
-        Path::new(p)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or(p)
-            .to_string()
-    };
-    let mut out = Vec::new();
-    if let Some(f) = &files.bank {
-        out.push(("bank".into(), name(&f.path), f.text.clone()));
-    }
-    if let Some(f) = &files.taxonomy {
-        out.push(("taxonomy".into(), name(&f.path), f.text.clone()));
-    }
-    for f in &files.blueprints {
-        out.push(("blueprint".into(), name(&f.path), f.text.clone()));
-    }
-    out
-}
-
 /// Checks and imports the bank in `dir`; prints what changed.
 pub async fn bank_import(db: &Db, dir: &Path, by: &str) -> anyhow::Result<ExitCode> {
-    let files = bank::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
-    let bank = match bank::from_files(&files) {
-        Ok(b) => b,
-        Err(diags) => {
-            for d in &diags {
-                eprintln!("{d}");
-            }
-            eprintln!(
-                "bank import: the bank has {} error(s); nothing was imported",
-                diags.len()
-            );
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let docs = documents(&files);
-    let docs: Vec<Document> = docs
-        .iter()
-        .map(|(k, n, t)| Document {
-            kind: k,
-            name: n,
-            text: t,
-        })
-        .collect();
-    match import(db, &bank, &docs, &dir.display().to_string(), by).await {
+    match import_dir(db, dir, by).await {
         Ok(report) => {
             println!("bank import: {}", report.summary());
             for c in &report.changes {
@@ -337,14 +292,27 @@ pub async fn bank_import(db: &Db, dir: &Path, by: &str) -> anyhow::Result<ExitCo
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(ImportError::Refused(lines)) => {
+        Err(ImportDirError::Invalid(diags)) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "bank import: the bank has {} error(s); nothing was imported",
+                diags.len()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(ImportDirError::Import(ImportError::Refused(lines))) => {
             for l in &lines {
                 eprintln!("{l}");
             }
             eprintln!("bank import: refused; nothing was imported");
             Ok(ExitCode::FAILURE)
         }
-        Err(ImportError::Store(e)) => Err(e.into()),
+        Err(ImportDirError::Read(e)) => {
+            Err(anyhow::Error::new(e).context(format!("reading {}", dir.display())))
+        }
+        Err(ImportDirError::Import(ImportError::Store(e))) => Err(e.into()),
     }
 }
 

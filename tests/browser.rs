@@ -18,13 +18,13 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
-use imh_exam::bank::{self, Level};
+use imh_exam::bank::Level;
 use imh_exam::config::Config;
 use imh_exam::exam::chain::receipt;
 use imh_exam::exam::clock::Multiplier;
 use imh_exam::exam::form::Parts;
 use imh_exam::exam::registration::NewRegistration;
-use imh_exam::store::bank::{blueprints, import, Document};
+use imh_exam::store::bank::{blueprints, import_dir};
 use imh_exam::store::sittings::{self, NewSitting};
 use imh_exam::store::{attempts, now_ms, Db};
 use imh_exam::web::{self, AppState};
@@ -82,18 +82,7 @@ async fn spawn_app() -> App {
 
 async fn import_sample(db: &Db) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("item-bank");
-    let files = bank::read_dir(&root).unwrap();
-    let b = bank::from_files(&files).unwrap();
-    let docs: Vec<Document> = files
-        .blueprints
-        .iter()
-        .map(|f| Document {
-            kind: "blueprint",
-            name: f.path.rsplit('/').next().unwrap(),
-            text: &f.text,
-        })
-        .collect();
-    import(db, &b, &docs, "sample", "test").await.unwrap();
+    import_dir(db, &root, "test").await.unwrap();
 }
 
 /// An open sitting with one admitted Level III candidate who sits both parts; returns the

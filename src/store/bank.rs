@@ -296,6 +296,50 @@ fn describe_change(
     parts.join("; ")
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ImportDirError {
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+    /// The bank has errors (every one of them); nothing was imported.
+    #[error("the bank has {} error(s)", .0.len())]
+    Invalid(Vec<crate::bank::Diagnostic>),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+}
+
+/// Reads, checks and imports the bank in `dir`, keeping its TOML files (bank, taxonomy,
+/// blueprints) as documents so that a blueprint as it was on a sitting's day can be read back.
+pub async fn import_dir(
+    db: &Db,
+    dir: &std::path::Path,
+    by: &str,
+) -> Result<ImportReport, ImportDirError> {
+    let files = crate::bank::read_dir(dir)?;
+    let bank = crate::bank::from_files(&files).map_err(ImportDirError::Invalid)?;
+    let name = |p: &str| {
+        std::path::Path::new(p)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(p)
+            .to_string()
+    };
+    let mut docs: Vec<(&str, String, &str)> = Vec::new();
+    if let Some(f) = &files.bank {
+        docs.push(("bank", name(&f.path), &f.text));
+    }
+    if let Some(f) = &files.taxonomy {
+        docs.push(("taxonomy", name(&f.path), &f.text));
+    }
+    for f in &files.blueprints {
+        docs.push(("blueprint", name(&f.path), &f.text));
+    }
+    let docs: Vec<Document> = docs
+        .iter()
+        .map(|(kind, name, text)| Document { kind, name, text })
+        .collect();
+    Ok(import(db, &bank, &docs, &dir.display().to_string(), by).await?)
+}
+
 /// One stored item version, as the exam and the committee read it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredItem {

@@ -1,12 +1,12 @@
 //! Exam delivery below the web layer, on both engines: sittings, registration, entry with the
 //! code, admission, starting a part, saves into the hash chain, the clock, submission.
 
-use imh_exam::bank::{self, Level};
+use imh_exam::bank::Level;
 use imh_exam::exam::clock::{Multiplier, GRACE_MS};
 use imh_exam::exam::form::Parts;
 use imh_exam::exam::registration::NewRegistration;
 use imh_exam::store::attempts::{self, ClockAction, SaveError, StartError};
-use imh_exam::store::bank::{blueprints, import, pool, Document};
+use imh_exam::store::bank::{blueprints, import_dir, pool};
 use imh_exam::store::sittings::{self, Entry, NewSitting, RegisterError, Sitting};
 use imh_exam::store::Db;
 
@@ -17,18 +17,9 @@ const HOUR: i64 = 60 * 60 * 1000;
 const MIN: i64 = 60 * 1000;
 
 pub async fn import_sample(db: &Db) {
-    let files = bank::read_dir(&repo().join("item-bank")).unwrap();
-    let b = bank::from_files(&files).unwrap();
-    let docs: Vec<Document> = files
-        .blueprints
-        .iter()
-        .map(|f| Document {
-            kind: "blueprint",
-            name: f.path.rsplit('/').next().unwrap(),
-            text: &f.text,
-        })
-        .collect();
-    import(db, &b, &docs, "sample", "test").await.unwrap();
+    import_dir(db, &repo().join("item-bank"), "test")
+        .await
+        .unwrap();
 }
 
 pub async fn open_sitting(db: &Db, now: i64) -> Sitting {
