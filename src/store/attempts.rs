@@ -317,14 +317,25 @@ pub async fn save(
         now,
         reply,
     };
-    let queue = db
+    let queues = db
         .saves
         .get_or_init(|| async {
-            let (tx, rx) = tokio::sync::mpsc::channel(4096);
-            tokio::spawn(write_saves(db.clone(), rx));
-            tx
+            // SQLite has one writer; PostgreSQL takes several side by side.
+            let writers = match db.backend {
+                super::Backend::Sqlite => 1,
+                super::Backend::Postgres => 4,
+            };
+            (0..writers)
+                .map(|_| {
+                    let (tx, rx) = tokio::sync::mpsc::channel(4096);
+                    tokio::spawn(write_saves(db.clone(), rx));
+                    tx
+                })
+                .collect::<Vec<_>>()
         })
         .await;
+    // An attempt always goes to the same writer, so its saves stay in order.
+    let queue = &queues[usize::try_from(attempt_id.rem_euclid(queues.len() as i64)).unwrap_or(0)];
     if queue.send(request).await.is_err() {
         return Err(SaveError::Store(StoreError::Sqlx(sqlx::Error::PoolClosed)));
     }

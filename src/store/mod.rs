@@ -42,10 +42,11 @@ pub struct Db {
     /// these writes queue for one dedicated connection. On PostgreSQL it is the main pool: row
     /// locks serialise writes to one attempt only.
     pub writer: AnyPool,
-    /// The queue of saves for the writer task, started with the first save.
-    pub(crate) saves:
-        std::sync::Arc<tokio::sync::OnceCell<tokio::sync::mpsc::Sender<attempts::SaveRequest>>>,
+    /// The queues of saves for the writer tasks, started with the first save.
+    pub(crate) saves: std::sync::Arc<SaveQueues>,
 }
+
+type SaveQueues = tokio::sync::OnceCell<Vec<tokio::sync::mpsc::Sender<attempts::SaveRequest>>>;
 
 /// Milliseconds since the Unix epoch: how every instant is stored.
 pub fn now_ms() -> i64 {
