@@ -30,9 +30,16 @@ pub struct Attempt {
     pub submitted_by: Option<String>,
     pub voided_at: Option<i64>,
     pub void_reason: Option<String>,
+    /// Who stopped the clock, while it is stopped: "proctor" or "break".
+    pub paused_by: Option<String>,
 }
 
 impl Attempt {
+    /// True while the candidate is on one of their approved breaks.
+    pub fn on_break(&self) -> bool {
+        self.clock.is_paused() && self.paused_by.as_deref() == Some("break")
+    }
+
     pub fn is_open(&self) -> bool {
         self.submitted_at.is_none() && self.voided_at.is_none()
     }
@@ -62,10 +69,11 @@ struct AttemptRow {
     submitted_by: Option<String>,
     voided_at: Option<i64>,
     void_reason: Option<String>,
+    paused_by: Option<String>,
 }
 
 /// `last_save_at` is the newest event's time: a save writes only its event.
-const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, (SELECT MAX(e.at_ms) FROM response_events e WHERE e.attempt_id = attempts.id) AS last_save_at, submitted_at, submitted_by, voided_at, void_reason";
+const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, (SELECT MAX(e.at_ms) FROM response_events e WHERE e.attempt_id = attempts.id) AS last_save_at, submitted_at, submitted_by, voided_at, void_reason, paused_by";
 
 fn attempt_from(r: AttemptRow) -> Result<Attempt> {
     let form: Form = serde_json::from_str(&r.form)
@@ -92,6 +100,7 @@ fn attempt_from(r: AttemptRow) -> Result<Attempt> {
         submitted_by: r.submitted_by,
         voided_at: r.voided_at,
         void_reason: r.void_reason,
+        paused_by: r.paused_by,
     })
 }
 
@@ -282,6 +291,9 @@ pub enum SaveError {
     Submitted,
     #[error("this attempt was voided by the proctor")]
     Voided,
+    /// The clock is stopped (a proctor's pause or a break): answers wait until it runs again.
+    #[error("your exam is paused; your answer will be saved when it resumes")]
+    Paused,
     #[error("no such attempt")]
     NotFound,
     #[error(transparent)]
@@ -457,6 +469,9 @@ async fn save_in(
     if row.submitted_at.is_some() {
         return Err(SaveError::Submitted);
     }
+    if clock.is_paused() {
+        return Err(SaveError::Paused);
+    }
     if !clock.accepts_save(r.now) {
         return Err(SaveError::Deadline);
     }
@@ -595,45 +610,103 @@ pub async fn submit_expired(db: &Db, now: i64) -> Result<Vec<i64>> {
     Ok(done)
 }
 
-/// A proctor's change to an attempt's clock.
+/// A change to an attempt's clock: the proctor's, or the candidate's break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockAction {
     Pause,
     Resume,
     AddMinutes(i64),
+    /// The candidate starts an approved break (counted against the registration's allowance).
+    StartBreak,
+    /// The candidate ends their break (not a proctor's pause).
+    EndBreak,
 }
 
-/// Applies a clock action to an open attempt; returns the clock after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClockChange {
+    Done(Clock),
+    /// Nothing to do: the attempt is closed, or the action does not apply now.
+    NotApplicable,
+    /// The candidate has no approved break left.
+    NoBreakLeft,
+}
+
+/// Applies a clock action to an open attempt.
 pub async fn change_clock(
     db: &Db,
     attempt_id: i64,
     action: ClockAction,
     now: i64,
-) -> Result<Option<Clock>> {
+) -> Result<ClockChange> {
     let mut tx = db.writer.begin().await?;
     let Some(a) = locked(&mut tx, attempt_id).await? else {
-        return Ok(None);
+        return Ok(ClockChange::NotApplicable);
     };
     if !a.is_open() {
-        return Ok(None);
+        return Ok(ClockChange::NotApplicable);
     }
-    let mut clock = a.clock;
+    let mut clock = a.clock.clone();
+    let mut paused_by = a.paused_by.clone();
     match action {
-        ClockAction::Pause => clock.pause(now),
-        ClockAction::Resume => clock.resume(now),
+        ClockAction::Pause => {
+            clock.pause(now);
+            // A proctor's pause during a break takes over: only the proctor resumes.
+            paused_by = Some("proctor".into());
+        }
+        ClockAction::Resume => {
+            clock.resume(now);
+            paused_by = None;
+        }
         ClockAction::AddMinutes(m) => clock.add_time(m * 60_000),
+        ClockAction::StartBreak => {
+            if clock.is_paused() {
+                return Ok(ClockChange::NotApplicable);
+            }
+            let granted = sqlx::query(
+                "UPDATE registrations SET breaks_taken = breaks_taken + 1
+                 WHERE id = $1 AND breaks_taken < extra_breaks",
+            )
+            .bind(a.registration_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if granted != 1 {
+                return Ok(ClockChange::NoBreakLeft);
+            }
+            clock.pause(now);
+            paused_by = Some("break".into());
+        }
+        ClockAction::EndBreak => {
+            if !a.on_break() {
+                return Ok(ClockChange::NotApplicable);
+            }
+            clock.resume(now);
+            paused_by = None;
+        }
     }
     sqlx::query(
-        "UPDATE attempts SET added_ms = $1, paused_ms = $2, paused_since = $3 WHERE id = $4",
+        "UPDATE attempts SET added_ms = $1, paused_ms = $2, paused_since = $3, paused_by = $4 WHERE id = $5",
     )
     .bind(clock.added_ms)
     .bind(clock.paused_ms)
     .bind(clock.paused_since)
+    .bind(paused_by.as_deref())
     .bind(attempt_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Some(clock))
+    Ok(ClockChange::Done(clock))
+}
+
+/// Approved extra breaks the registration has left.
+pub async fn breaks_left(db: &Db, registration_id: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT extra_breaks - breaks_taken FROM registrations WHERE id = $1")
+            .bind(registration_id)
+            .fetch_optional(&db.pool)
+            .await?
+            .unwrap_or(0),
+    )
 }
 
 pub async fn void(db: &Db, attempt_id: i64, reason: &str, now: i64) -> Result<bool> {

@@ -5,7 +5,7 @@ use imh_exam::bank::Level;
 use imh_exam::exam::clock::{Multiplier, GRACE_MS};
 use imh_exam::exam::form::Parts;
 use imh_exam::exam::registration::NewRegistration;
-use imh_exam::store::attempts::{self, ClockAction, SaveError, StartError};
+use imh_exam::store::attempts::{self, ClockAction, ClockChange, SaveError, StartError};
 use imh_exam::store::bank::{blueprints, import_dir, pool};
 use imh_exam::store::sittings::{self, Entry, NewSitting, RegisterError, Sitting};
 use imh_exam::store::Db;
@@ -190,10 +190,13 @@ async fn the_whole_flow_below_the_web(engine: Engine) {
     attempts::change_clock(db, a.id, ClockAction::Resume, now + 30 * MIN)
         .await
         .unwrap();
-    let clock = attempts::change_clock(db, a.id, ClockAction::AddMinutes(5), now + 31 * MIN)
-        .await
-        .unwrap()
-        .unwrap();
+    let ClockChange::Done(clock) =
+        attempts::change_clock(db, a.id, ClockAction::AddMinutes(5), now + 31 * MIN)
+            .await
+            .unwrap()
+    else {
+        panic!("the clock changes")
+    };
     assert_eq!(clock.deadline(now + 31 * MIN), Some(now + 150 * MIN));
 
     let receipt = attempts::submit(db, a.id, "candidate", now + 40 * MIN)

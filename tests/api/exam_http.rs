@@ -475,7 +475,99 @@ async fn csv_registration_names_bad_lines_and_registers_nothing(engine: Engine) 
     );
 }
 
+async fn an_approved_break_stops_the_clock_and_is_counted(engine: Engine) {
+    let app = spawn_app(engine).await;
+    import_sample(&app.db).await;
+    let now = now_ms();
+    let sitting = crate::delivery::open_sitting(&app.db, now).await;
+    let bps = bank_store::blueprints(&app.db).await.unwrap();
+    let mut new = crate::delivery::candidate(
+        "dee@example.org",
+        imh_exam::bank::Level::III,
+        imh_exam::exam::form::Parts::BOTH,
+        "1",
+    );
+    new.extra_breaks = 1;
+    let (reg_id, code) = sittings::register(&app.db, &sitting, &new, &bps, "p", false)
+        .await
+        .unwrap();
+    sittings::admit(&app.db, reg_id, "p").await.unwrap();
+    let proctor = app.as_role(Role::Proctor).await;
+    let cand = app.browser();
+    cand.post_form("/enter", "/enter", &[("code", &code)]).await;
+    cand.post_form("/candidate", "/exam/1/start", &[]).await;
+    let page = cand.get_text("/exam/1/item/1").await;
+    assert!(
+        page.contains("Take a break (1 approved break left)"),
+        "{page}"
+    );
+
+    let res = cand.post_form("/exam/1/item/1", "/exam/1/break", &[]).await;
+    assert_eq!(res.headers()["location"], "/exam/1");
+    let page = cand.get_text("/exam/1/item/1").await;
+    assert!(page.contains("You are on a break"), "{page}");
+    let clock: serde_json::Value = cand.get("/exam/api/clock/1").await.json().await.unwrap();
+    assert_eq!(clock["paused"], true);
+    let live: serde_json::Value = proctor
+        .get(&format!("/sittings/{}/live", sitting.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        live[0]["status"].as_str().unwrap().contains("on a break"),
+        "{live}"
+    );
+    // While the clock is stopped a save waits (423) rather than counting.
+    let a = attempts::attempts_of(&app.db, reg_id)
+        .await
+        .unwrap()
+        .remove(0);
+    let token = csrf_of(&page);
+    let res = cand
+        .client
+        .post(cand.url("/exam/api/save"))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"part": 1, "item": a.form.part_one[0].item_id, "value": "1", "seq": 9_000_000_000_000_000u64}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 423);
+
+    let res = cand
+        .post_form("/exam/1/item/1", "/exam/1/end-break", &[])
+        .await;
+    assert_eq!(res.headers()["location"], "/exam/1");
+    let page = cand.get_text("/exam/1/item/1").await;
+    assert!(page.contains("question 1 of 65"));
+    assert!(!page.contains("Take a break"), "the one break is used");
+    let res = cand.post_form("/exam/1/item/1", "/exam/1/break", &[]).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("no approved break left"));
+
+    // A proctor's pause is not the candidate's to end.
+    proctor
+        .post_form(
+            &format!("/sittings/{}", sitting.id),
+            &format!("/attempts/{}/pause", a.id),
+            &[],
+        )
+        .await;
+    let page = cand.get_text("/exam/1/item/1").await;
+    assert!(page.contains("Your proctor has paused your exam"), "{page}");
+    cand.post_form("/exam/1/item/1", "/exam/1/end-break", &[])
+        .await;
+    let clock: serde_json::Value = cand.get("/exam/api/clock/1").await.json().await.unwrap();
+    assert_eq!(clock["paused"], true);
+    let events = sittings::events(&app.db, sitting.id).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.kind == "break-start")
+            && events.iter().any(|e| e.kind == "break-end")
+    );
+}
+
 on_both_engines!(
+    an_approved_break_stops_the_clock_and_is_counted,
     the_whole_exam_over_http,
     part_two_choice_pause_added_time_and_the_deadline,
     one_browser_at_a_time,

@@ -56,6 +56,10 @@
         setQueue(queue().filter(function (x) { return x.seq !== s.seq; }));
         if (timer && typeof res.body.remaining_ms === "number") { setRemaining(res.body.remaining_ms, res.body.paused); }
         flush();
+      } else if (res.status === 423) {
+        // Paused: the save waits here and goes when the exam resumes.
+        say(res.body.error || "Your exam is paused.");
+        setTimeout(flush, 5000);
       } else {
         // Refused for good (time over, submitted, another browser): say why, keep the rest.
         setQueue(queue().filter(function (x) { return x.seq !== s.seq; }));

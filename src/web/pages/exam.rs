@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::bank::ItemBody;
 use crate::exam::chain::receipt;
 use crate::exam::form::Form;
-use crate::store::attempts::{self, Attempt, SaveError, StartError};
+use crate::store::attempts::{self, Attempt, ClockAction, ClockChange, SaveError, StartError};
 use crate::store::sittings::{self, Registration, Sitting};
 use crate::store::users::Principal;
 use crate::store::{bank as bank_store, now_ms};
@@ -208,6 +208,9 @@ pub async fn item_page(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
+    if a.clock.is_paused() {
+        return Ok(paused_page(&reg, &csrf, &a));
+    }
     let total = a.form.part_one.len();
     let Some(entry) = pos.checked_sub(1).and_then(|i| a.form.part_one.get(i)) else {
         return Err(AppError::NotFound);
@@ -230,6 +233,7 @@ pub async fn item_page(
         .get(&format!("@flag:{}", entry.item_id))
         .is_some_and(|f| f == "1");
     let seq = seq_base(&state, a.id).await?;
+    let breaks = attempts::breaks_left(&state.db, reg.id).await?;
     let now = now_ms();
     let body = html! {
         (timer(&a, now))
@@ -267,6 +271,7 @@ pub async fn item_page(
             }
         }
         (navigator(&a, &answers, pos))
+        (break_button(&csrf, 1, breaks))
         p class="hint" { "Keyboard: Tab moves between answers and buttons; arrow keys move between options. With the page's script: Alt+Shift+1 to 4 choose an option, Alt+Shift+F flags, Alt+Shift+N and Alt+Shift+P go to the next and previous question, Alt+Shift+R to the review." }
         script src="/assets/exam.js" defer {}
     };
@@ -402,6 +407,9 @@ pub async fn vignettes_page(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
+    if a.clock.is_paused() {
+        return Ok(paused_page(&reg, &csrf, &a));
+    }
     let bps = bank_store::blueprints(&state.db).await?;
     let k = bps
         .iter()
@@ -411,6 +419,7 @@ pub async fn vignettes_page(
     let answers = attempts::answers(&state.db, a.id).await?;
     let chosen = chosen_set(&answers);
     let seq = seq_base(&state, a.id).await?;
+    let breaks = attempts::breaks_left(&state.db, reg.id).await?;
     let mut sections = Vec::new();
     for (i, p) in a.form.part_two.iter().enumerate() {
         let (title, text) = bank_store::vignette_text(&state.db, &p.vignette_id, p.version)
@@ -456,6 +465,7 @@ pub async fn vignettes_page(
                 button type="submit" name="go" value="review" { "Save and review Part Two" }
             }
         }
+        (break_button(&csrf, 2, breaks))
         script src="/assets/exam.js" defer {}
     };
     Ok(views::page("Part Two", Some(&chrome(&reg, &csrf)), body).into_response())
@@ -567,6 +577,9 @@ pub async fn review(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
+    if a.clock.is_paused() {
+        return Ok(paused_page(&reg, &csrf, &a));
+    }
     let answers = attempts::answers(&state.db, a.id).await?;
     let bps = bank_store::blueprints(&state.db).await?;
     let k = bps
@@ -661,6 +674,90 @@ pub async fn receipt_page(
         p { a href="/candidate" { "Back to your exam page" } }
     };
     Ok(views::page("Receipt", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+/// Shown instead of the questions while the clock is stopped.
+fn paused_page(reg: &Registration, csrf: &str, a: &Attempt) -> Response {
+    let left = minutes_seconds(a.clock.remaining_ms(now_ms()));
+    let body = html! {
+        @if a.on_break() {
+            h1 { "You are on a break" }
+            p { "Your clock is stopped with " strong { (left) } " left. Your answers are saved." }
+            form method="post" action={ "/exam/" (a.part) "/end-break" } {
+                (csrf_field(csrf))
+                button type="submit" { "End my break and go back to " (part_name(a.part)) }
+            }
+        } @else {
+            h1 { "Your proctor has paused your exam" }
+            p { "Your clock is stopped with " strong { (left) } " left. Your answers are saved. This page reloads itself every 10 seconds; your exam continues when the proctor resumes it." }
+            meta http-equiv="refresh" content="10";
+        }
+    };
+    views::page("Paused", Some(&chrome(reg, csrf)), body).into_response()
+}
+
+/// The break button, when the candidate has approved breaks left.
+fn break_button(csrf: &str, part: u8, left: i64) -> Markup {
+    html! {
+        @if left > 0 {
+            form method="post" action={ "/exam/" (part) "/break" } class="break" {
+                (csrf_field(csrf))
+                button type="submit" { "Take a break (" (left) " approved break" (if left == 1 { "" } else { "s" }) " left)" }
+            }
+        }
+    }
+}
+
+pub async fn take_break(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(part): Path<u8>,
+) -> AppResult<Response> {
+    break_action(&state, &visitor, part, ClockAction::StartBreak).await
+}
+
+pub async fn end_break(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(part): Path<u8>,
+) -> AppResult<Response> {
+    break_action(&state, &visitor, part, ClockAction::EndBreak).await
+}
+
+async fn break_action(
+    state: &AppState,
+    visitor: &Visitor,
+    part: u8,
+    action: ClockAction,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(state, visitor).await?;
+    let a = match open_attempt(state, &reg, part).await? {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    match attempts::change_clock(&state.db, a.id, action, now_ms()).await? {
+        ClockChange::NoBreakLeft => Err(AppError::BadRequest(
+            "You have no approved break left.".into(),
+        )),
+        ClockChange::Done(_) => {
+            let what = if action == ClockAction::StartBreak {
+                "break-start"
+            } else {
+                "break-end"
+            };
+            sittings::log_event(
+                &state.db,
+                reg.sitting_id,
+                Some(reg.id),
+                what,
+                part_name(part),
+                "candidate",
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/exam/{part}")).into_response())
+        }
+        ClockChange::NotApplicable => Ok(Redirect::to(&format!("/exam/{part}")).into_response()),
+    }
 }
 
 /// A save from the page's script.
@@ -790,6 +887,8 @@ pub async fn api_save(
         })
         .into_response(),
         Err(SaveError::Store(e)) => AppError::from(e).into_response(),
+        // Not final: the script keeps the save and sends it again once the clock runs.
+        Err(SaveError::Paused) => api_error(StatusCode::LOCKED, format!("{}.", SaveError::Paused)),
         Err(e) => api_error(StatusCode::CONFLICT, format!("{e}.")),
     }
 }

@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
             get(exam::vignettes_page).post(exam::save_vignettes),
         )
         .route("/exam/{part}/review", get(exam::review))
+        .route("/exam/{part}/break", post(exam::take_break))
+        .route("/exam/{part}/end-break", post(exam::end_break))
         .route("/exam/{part}/submit", post(exam::submit))
         .route("/exam/{part}/receipt", get(exam::receipt_page))
         .route("/exam/api/save", post(exam::api_save))

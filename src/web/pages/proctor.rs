@@ -286,7 +286,13 @@ fn last_save(row: &Row, now: i64) -> String {
 
 fn status(row: &Row, now: i64) -> String {
     if let Some(a) = row.attempts.iter().find(|a| a.is_open()) {
-        let paused = if a.clock.is_paused() { ", paused" } else { "" };
+        let paused = if a.on_break() {
+            ", on a break"
+        } else if a.clock.is_paused() {
+            ", paused"
+        } else {
+            ""
+        };
         return format!(
             "in Part {}{paused}, {} left",
             if a.part == 1 { "One" } else { "Two" },
@@ -834,10 +840,10 @@ async fn clock_action(
     name: &str,
 ) -> AppResult<Response> {
     let (_, reg) = attempt_and_sitting(state, attempt_id).await?;
-    if attempts::change_clock(&state.db, attempt_id, action, now_ms())
-        .await?
-        .is_some()
-    {
+    if matches!(
+        attempts::change_clock(&state.db, attempt_id, action, now_ms()).await?,
+        attempts::ClockChange::Done(_)
+    ) {
         audit::record(
             &state.db,
             &me.username,
