@@ -393,11 +393,23 @@ async fn one_browser_at_a_time(engine: Engine) {
     let proctor = app.as_role(Role::Proctor).await;
     let (sitting_id, reg_id, code) =
         schedule_and_register(&app, &proctor, "cy@example.org", "IV-Policy").await;
+    // The console's live view: every page the candidate opens counts as being heard from.
+    let live = format!("/sittings/{sitting_id}/live");
+    let rows: serde_json::Value = proctor.get(&live).await.json().await.unwrap();
+    assert_eq!(rows[0]["connection"], "not yet seen");
+    assert_eq!(rows[0]["status"], "waiting for admission");
     let first = app.browser();
     first
         .post_form("/enter", "/enter", &[("code", &code)])
         .await;
     assert_eq!(first.get("/candidate").await.status(), 200);
+    let rows: serde_json::Value = proctor.get(&live).await.json().await.unwrap();
+    assert_eq!(rows[0]["connection"], "online");
+    assert_eq!(
+        first.get(&live).await.status(),
+        303,
+        "candidates do not see the console"
+    );
 
     let second = app.browser();
     let res = second

@@ -49,6 +49,8 @@ pub async fn candidate(state: &AppState, visitor: &Visitor) -> AppResult<(Regist
     let sitting = sittings::sitting(&state.db, reg.sitting_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Every page the candidate opens counts as being heard from, script or not.
+    sittings::touch(&state.db, reg.id).await?;
     Ok((reg, sitting))
 }
 
@@ -933,9 +935,6 @@ pub async fn api_event(
         return api_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown event");
     }
     let detail: String = e.detail.chars().take(200).collect();
-    if let Err(err) = sittings::touch(&state.db, reg.id).await {
-        return AppError::from(err).into_response();
-    }
     match sittings::log_event(
         &state.db,
         reg.sitting_id,
@@ -960,9 +959,6 @@ pub async fn api_clock(
     let Ok((reg, _)) = candidate(&state, &visitor).await else {
         return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
     };
-    if let Err(e) = sittings::touch(&state.db, reg.id).await {
-        return AppError::from(e).into_response();
-    }
     match attempts::attempts_of(&state.db, reg.id).await {
         Ok(all) => match all.into_iter().find(|a| a.part == part) {
             Some(a) => Json(serde_json::json!({
