@@ -104,7 +104,15 @@ impl Db {
                 .await?;
         }
         let writer = match backend {
-            Backend::Sqlite => Self::pool(backend, options, 1).await?,
+            Backend::Sqlite => {
+                let writer = Self::pool(backend, options, 1).await?;
+                // The WAL is checkpointed from a reader (see `checkpoint`), not by the writer
+                // at a commit, where it would stall every save queued behind it.
+                sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                    .execute(&writer)
+                    .await?;
+                writer
+            }
             Backend::Postgres => pool.clone(),
         };
         let db = Db {
@@ -150,6 +158,17 @@ impl Db {
                     .run(&self.pool)
                     .await?
             }
+        }
+        Ok(())
+    }
+
+    /// Copies the SQLite write-ahead log back into the database without blocking the writer
+    /// (a passive checkpoint); the server runs it every second. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
         }
         Ok(())
     }

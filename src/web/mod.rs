@@ -34,6 +34,22 @@ pub struct AppState {
     pub forms: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<crate::exam::form::Form>>>>,
     /// Attempt ids by (registration, part): fixed once a part has started.
     pub attempt_ids: Arc<std::sync::Mutex<std::collections::HashMap<(i64, u8), i64>>>,
+    /// Candidates' sessions for the save path, for at most `SESSION_CACHE` each; cleared when a
+    /// proctor moves a browser or anyone signs out here.
+    pub sessions: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedSession>>>,
+}
+
+/// How long a cached session is trusted. Another server process (PostgreSQL) that moves a
+/// browser is seen here within this time; saves from the old browser meanwhile are still the
+/// candidate's own, and later sequence numbers win.
+pub const SESSION_CACHE: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub struct CachedSession {
+    pub at: std::time::Instant,
+    pub registration: i64,
+    pub active: Option<String>,
+    pub blueprint: String,
 }
 
 impl AppState {
@@ -43,6 +59,7 @@ impl AppState {
             config: Arc::new(config),
             forms: Arc::default(),
             attempt_ids: Arc::default(),
+            sessions: Arc::default(),
         }
     }
 }
@@ -139,12 +156,16 @@ pub async fn serve(
     served
 }
 
-/// The server submits every attempt whose time has run out, whether or not a browser is open.
+/// Every second: the server submits every attempt whose time has run out, whether or not a
+/// browser is open, and checkpoints SQLite's write-ahead log.
 async fn submit_when_time_runs_out(db: Db) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if let Err(e) = db.checkpoint().await {
+            tracing::warn!(error = %e, "checkpointing the write-ahead log");
+        }
         match crate::store::attempts::submit_expired(&db, crate::store::now_ms()).await {
             Ok(ids) if !ids.is_empty() => {
                 tracing::info!(attempts = ?ids, "submitted at the deadline")

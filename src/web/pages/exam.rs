@@ -799,12 +799,33 @@ pub async fn api_save(
     let Some(token) = jar.get(SESSION_COOKIE).map(|c| auth::sha256_hex(c.value())) else {
         return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
     };
-    let (reg_id, active, blueprint_id) = match sittings::candidate_for_session(&state.db, &token)
-        .await
-    {
-        Ok(Some(c)) => c,
-        Ok(None) => return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again."),
-        Err(e) => return AppError::from(e).into_response(),
+    let cached = state
+        .sessions
+        .lock()
+        .expect("session cache lock")
+        .get(&token)
+        .filter(|c| c.at.elapsed() < crate::web::SESSION_CACHE)
+        .cloned();
+    let (reg_id, active, blueprint_id) = match cached {
+        Some(c) => (c.registration, c.active, c.blueprint),
+        None => match sittings::candidate_for_session(&state.db, &token).await {
+            Ok(Some((reg, active, blueprint))) => {
+                state.sessions.lock().expect("session cache lock").insert(
+                    token.clone(),
+                    crate::web::CachedSession {
+                        at: std::time::Instant::now(),
+                        registration: reg,
+                        active: active.clone(),
+                        blueprint: blueprint.clone(),
+                    },
+                );
+                (reg, active, blueprint)
+            }
+            Ok(None) => {
+                return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.")
+            }
+            Err(e) => return AppError::from(e).into_response(),
+        },
     };
     if active.as_deref() != Some(token.as_str()) {
         return api_error(
