@@ -411,6 +411,21 @@ async fn one_browser_at_a_time(engine: Engine) {
         "candidates do not see the console"
     );
 
+    // The save path caches sessions briefly; the proctor's move must still take effect at
+    // once. Fill the cache with this browser's session first.
+    let token = csrf_of(&first.get_text("/candidate").await);
+    let api_save = |b: &crate::helpers::Browser, token: String| {
+        b.client
+            .post(b.url("/exam/api/save"))
+            .header("x-csrf-token", token)
+            .json(&serde_json::json!({"part": 1, "item": "TF-0001", "value": "0", "seq": 1}))
+            .send()
+    };
+    assert_eq!(
+        api_save(&first, token.clone()).await.unwrap().status(),
+        404,
+        "no part started yet"
+    );
     let second = app.browser();
     let res = second
         .post_form("/enter", "/enter", &[("code", &code)])
@@ -432,6 +447,8 @@ async fn one_browser_at_a_time(engine: Engine) {
         .await;
     assert_eq!(res.headers()["location"], "/candidate");
     assert_eq!(second.get("/candidate").await.status(), 200);
+    // The first browser's saves are refused at once, cached session or not.
+    assert_eq!(api_save(&first, token).await.unwrap().status(), 401);
     // The first browser no longer reaches the exam.
     let res = first.get("/candidate").await;
     assert!(
