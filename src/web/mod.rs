@@ -169,7 +169,7 @@ async fn submit_when_time_runs_out(db: Db) {
         if let Err(e) = db.checkpoint().await {
             tracing::warn!(error = %e, "checkpointing the write-ahead log");
         }
-        if n % 4 != 0 {
+        if !n.is_multiple_of(4) {
             continue;
         }
         match crate::store::attempts::submit_expired(&db, crate::store::now_ms()).await {
