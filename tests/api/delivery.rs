@@ -46,6 +46,20 @@ pub async fn open_sitting(db: &Db, now: i64) -> Sitting {
     sittings::sitting(db, id).await.unwrap().unwrap()
 }
 
+/// Registers `new` for `sitting` and admits them; returns the registration and its code.
+pub async fn admitted(
+    db: &Db,
+    sitting: &Sitting,
+    new: &NewRegistration,
+    bps: &[imh_exam::bank::Blueprint],
+) -> (sittings::Registration, String) {
+    let (id, code) = sittings::register(db, sitting, new, bps, "p", false)
+        .await
+        .unwrap();
+    sittings::admit(db, id, "p").await.unwrap();
+    (sittings::registration(db, id).await.unwrap().unwrap(), code)
+}
+
 pub fn candidate(email: &str, level: Level, parts: Parts, multiplier: &str) -> NewRegistration {
     NewRegistration {
         name: format!("Candidate {email}"),
@@ -246,18 +260,13 @@ async fn saves_after_the_deadline_are_refused_and_the_server_submits(engine: Eng
     let sitting = open_sitting(db, now).await;
     let bps = blueprints(db).await.unwrap();
     let pool = pool(db).await.unwrap();
-    let (reg_id, _) = sittings::register(
+    let (reg, _) = admitted(
         db,
         &sitting,
         &candidate("bo@x.org", Level::IvPolicy, Parts::BOTH, "1"),
         &bps,
-        "p",
-        false,
     )
-    .await
-    .unwrap();
-    sittings::admit(db, reg_id, "p").await.unwrap();
-    let reg = sittings::registration(db, reg_id).await.unwrap().unwrap();
+    .await;
     let bp = bps.iter().find(|b| b.id == "level-iv-policy").unwrap();
     let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
         .await
@@ -316,18 +325,13 @@ async fn a_retake_waits_unless_an_admin_overrides(engine: Engine) {
     let first = open_sitting(db, now).await;
     let bps = blueprints(db).await.unwrap();
     let pool = pool(db).await.unwrap();
-    let (reg_id, _) = sittings::register(
+    let (reg, _) = admitted(
         db,
         &first,
         &candidate("cy@x.org", Level::IvClinical, Parts::BOTH, "1"),
         &bps,
-        "p",
-        false,
     )
-    .await
-    .unwrap();
-    sittings::admit(db, reg_id, "p").await.unwrap();
-    let reg = sittings::registration(db, reg_id).await.unwrap().unwrap();
+    .await;
     let bp = bps.iter().find(|b| b.id == "level-iv-clinical").unwrap();
     let a = attempts::start_part(db, &first, &reg, bp, &pool, 2, now)
         .await
@@ -411,18 +415,14 @@ async fn audit_verify_names_a_tampered_chain(engine: Engine) {
     let sitting = open_sitting(db, now).await;
     let bps = blueprints(db).await.unwrap();
     let pool = pool(db).await.unwrap();
-    let (reg_id, _) = sittings::register(
+    let (reg, _) = admitted(
         db,
         &sitting,
         &candidate("dee@x.org", Level::III, Parts::BOTH, "1"),
         &bps,
-        "p",
-        false,
     )
-    .await
-    .unwrap();
-    sittings::admit(db, reg_id, "p").await.unwrap();
-    let reg = sittings::registration(db, reg_id).await.unwrap().unwrap();
+    .await;
+    let reg_id = reg.id;
     let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
     let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
         .await

@@ -517,10 +517,8 @@ async fn an_approved_break_stops_the_clock_and_is_counted(engine: Engine) {
         "1",
     );
     new.extra_breaks = 1;
-    let (reg_id, code) = sittings::register(&app.db, &sitting, &new, &bps, "p", false)
-        .await
-        .unwrap();
-    sittings::admit(&app.db, reg_id, "p").await.unwrap();
+    let (reg, code) = crate::delivery::admitted(&app.db, &sitting, &new, &bps).await;
+    let reg_id = reg.id;
     let proctor = app.as_role(Role::Proctor).await;
     let cand = app.browser();
     cand.post_form("/enter", "/enter", &[("code", &code)]).await;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use imh_exam::bank::Level;
 use imh_exam::exam::form::Parts;
-use imh_exam::store::{attempts, bank as bank_store, now_ms, sittings};
+use imh_exam::store::{attempts, bank as bank_store, now_ms};
 
-use crate::delivery::{candidate, import_sample, open_sitting};
+use crate::delivery::{admitted, candidate, import_sample, open_sitting};
 use crate::helpers::{csrf_of, test_db, Engine};
 use crate::on_both_engines;
 
@@ -121,18 +121,8 @@ async fn acknowledged_saves_survive_a_kill(engine: Engine) {
     let mut server = Server::start(&t.url).await;
     let mut people = Vec::new();
     for i in 0..8 {
-        let (reg_id, code) = sittings::register(
-            db,
-            &sitting,
-            &candidate(&format!("k{i}@x.org"), Level::III, Parts::BOTH, "1"),
-            &bps,
-            "p",
-            false,
-        )
-        .await
-        .unwrap();
-        sittings::admit(db, reg_id, "p").await.unwrap();
-        let reg = sittings::registration(db, reg_id).await.unwrap().unwrap();
+        let new = candidate(&format!("k{i}@x.org"), Level::III, Parts::BOTH, "1");
+        let (reg, code) = admitted(db, &sitting, &new, &bps).await;
         let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
             .await
             .unwrap();
