@@ -422,7 +422,6 @@ async fn audit_verify_names_a_tampered_chain(engine: Engine) {
         &bps,
     )
     .await;
-    let reg_id = reg.id;
     let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
     let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
         .await
