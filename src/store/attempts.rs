@@ -395,7 +395,10 @@ async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
                 // save cannot sink the others.
                 tracing::warn!(error = %e, saves = batch.len(), "a batch of saves failed; saving one by one");
                 for request in batch {
-                    let result = save_alone(&db, &request).await;
+                    let result = match save_batch(&db, std::slice::from_ref(&request)).await {
+                        Ok(mut results) => results.pop().unwrap_or(Err(SaveError::NotFound)),
+                        Err(e) => Err(SaveError::Store(e)),
+                    };
                     let _ = request.reply.send(result);
                 }
             }
@@ -403,122 +406,27 @@ async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
     }
 }
 
-async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, SaveError>>> {
-    let mut tx = db.writer.begin().await?;
-    let mut results = Vec::with_capacity(batch.len());
-    for r in batch {
-        match save_in(&mut tx, db.backend, r).await {
-            Err(SaveError::Store(e)) => return Err(e),
-            other => results.push(other),
-        }
-    }
-    tx.commit().await?;
-    Ok(results)
+/// `$from, $from+1, …` for `n` values.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-async fn save_alone(db: &Db, r: &SaveRequest) -> Result<Saved, SaveError> {
-    let mut tx = db.writer.begin().await?;
-    let result = save_in(&mut tx, db.backend, r).await?;
-    tx.commit().await?;
-    Ok(result)
+/// A list for `IN (…)`, padded to a power of two with its last value (which changes nothing), so
+/// a handful of statement shapes serve every batch size and stay in the statement cache.
+fn padded<T: Clone>(mut values: Vec<T>) -> Vec<T> {
+    if let Some(last) = values.last().cloned() {
+        values.resize(values.len().next_power_of_two(), last);
+    }
+    values
 }
 
-/// One save inside the writer's transaction: one read, at most one INSERT.
-async fn save_in(
-    tx: &mut Transaction<'_, Any>,
-    backend: super::Backend,
-    r: &SaveRequest,
-) -> Result<Saved, SaveError> {
-    if backend == super::Backend::Postgres {
-        // The row lock, before reading (on SQLite the one writer connection excludes others).
-        sqlx::query("SELECT id FROM attempts WHERE id = $1 FOR UPDATE")
-            .bind(r.attempt_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    // The clock, the state, the chain's head (its last event) and this item's newest sequence
-    // number. The form is not read.
-    let row: Option<SaveRow> = sqlx::query_as(
-        "SELECT a.started_at, a.section_ms, a.multiplier_permille, a.added_ms, a.paused_ms,
-                a.paused_since, a.chain_head, a.submitted_at, a.voided_at,
-                (SELECT e.hash FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_hash,
-                (SELECT e.n FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_n,
-                (SELECT MAX(e.seq) FROM response_events e WHERE e.attempt_id = a.id AND e.item_id = $2) AS item_seq
-         FROM attempts a WHERE a.id = $1",
-    )
-    .bind(r.attempt_id)
-    .bind(&r.item_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else {
-        return Err(SaveError::NotFound);
-    };
-    let clock = Clock {
-        started_at: row.started_at,
-        section_ms: row.section_ms,
-        multiplier: Multiplier::from_permille(
-            u32::try_from(row.multiplier_permille).unwrap_or(1000),
-        ),
-        added_ms: row.added_ms,
-        paused_ms: row.paused_ms,
-        paused_since: row.paused_since,
-    };
-    if row.voided_at.is_some() {
-        return Err(SaveError::Voided);
-    }
-    if row.submitted_at.is_some() {
-        return Err(SaveError::Submitted);
-    }
-    if clock.is_paused() {
-        return Err(SaveError::Paused);
-    }
-    if !clock.accepts_save(r.now) {
-        return Err(SaveError::Deadline);
-    }
-    let seq_i = i64::try_from(r.seq).unwrap_or(i64::MAX);
-    let head = row.last_hash.unwrap_or(row.chain_head);
-    let len = row.last_n.map_or(0, |n| n + 1);
-    let s = Save {
-        item_id: r.item_id.clone(),
-        answer: r.answer.clone(),
-        seq: r.seq,
-        at_ms: r.now,
-    };
-    let hash = chain::link(&head, u64::try_from(len).unwrap_or(0), &s);
-    // A sequence number stored before is a retry: nothing is written.
-    let inserted = sqlx::query(
-        "INSERT INTO response_events (attempt_id, n, item_id, answer, seq, at_ms, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (attempt_id, seq) DO NOTHING",
-    )
-    .bind(r.attempt_id)
-    .bind(len)
-    .bind(&r.item_id)
-    .bind(&r.answer)
-    .bind(seq_i)
-    .bind(r.now)
-    .bind(&head)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    let stored = inserted == 1;
-    Ok(Saved {
-        seq: r.seq,
-        paused: clock.is_paused(),
-        stored,
-        // The newest save of an item is its answer; an older one arriving late is only logged.
-        current: if stored {
-            row.item_seq.is_none_or(|m| seq_i > m)
-        } else {
-            row.item_seq == Some(seq_i)
-        },
-        remaining_ms: clock.remaining_ms(r.now),
-        head: if stored { hash } else { head },
-    })
-}
-
+/// What a batch needs to know of one attempt before appending to its chain.
 #[derive(sqlx::FromRow)]
-struct SaveRow {
+struct BatchAttemptRow {
+    id: i64,
     started_at: i64,
     section_ms: i64,
     multiplier_permille: i64,
@@ -530,7 +438,223 @@ struct SaveRow {
     voided_at: Option<i64>,
     last_hash: Option<String>,
     last_n: Option<i64>,
-    item_seq: Option<i64>,
+}
+
+/// One attempt's chain as the batch goes along.
+struct ChainState {
+    clock: Clock,
+    submitted: bool,
+    voided: bool,
+    head: String,
+    len: i64,
+    /// The newest sequence number logged per item (of the items in the batch).
+    item_seq: std::collections::HashMap<String, i64>,
+    /// Sequence numbers already logged (of those in the batch): a retry writes nothing.
+    seqs: std::collections::HashSet<i64>,
+}
+
+/// A batch of saves in one transaction: a fixed number of statements whatever its size (the
+/// attempts' states, two index lookups per save, one multi-row INSERT),
+/// the chains extended in memory in the order the saves arrived.
+async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, SaveError>>> {
+    let mut ids: Vec<i64> = batch.iter().map(|r| r.attempt_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let ids = padded(ids);
+    let id_list = placeholders(1, ids.len());
+
+    let mut tx = db.writer.begin().await?;
+    if db.backend == super::Backend::Postgres {
+        // Row locks before reading, in id order (as every writer takes them, so two processes'
+        // batches cannot deadlock). On SQLite the one writer connection excludes the others.
+        let sql = format!("SELECT id FROM attempts WHERE id IN ({id_list}) ORDER BY id FOR UPDATE");
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *tx).await?;
+    }
+    let sql = format!(
+        "SELECT a.id, a.started_at, a.section_ms, a.multiplier_permille, a.added_ms, a.paused_ms,
+                a.paused_since, a.chain_head, a.submitted_at, a.voided_at,
+                (SELECT e.hash FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_hash,
+                (SELECT e.n FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_n
+         FROM attempts a WHERE a.id IN ({id_list})"
+    );
+    let mut q = sqlx::query_as::<_, BatchAttemptRow>(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    let mut states: std::collections::HashMap<i64, ChainState> = q
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let state = ChainState {
+                clock: Clock {
+                    started_at: row.started_at,
+                    section_ms: row.section_ms,
+                    multiplier: Multiplier::from_permille(
+                        u32::try_from(row.multiplier_permille).unwrap_or(1000),
+                    ),
+                    added_ms: row.added_ms,
+                    paused_ms: row.paused_ms,
+                    paused_since: row.paused_since,
+                },
+                submitted: row.submitted_at.is_some(),
+                voided: row.voided_at.is_some(),
+                head: row.last_hash.unwrap_or(row.chain_head),
+                len: row.last_n.map_or(0, |n| n + 1),
+                item_seq: Default::default(),
+                seqs: Default::default(),
+            };
+            (row.id, state)
+        })
+        .collect();
+
+    // Per save, two index lookups: its item's newest sequence number, and whether its own
+    // sequence number is logged already (a retry).
+    let values = (0..batch.len())
+        .map(|i| format!("({})", placeholders(i * 3 + 1, 3)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT v.column1, v.column2, v.column3,
+                (SELECT MAX(e.seq) FROM response_events e WHERE e.attempt_id = v.column1 AND e.item_id = v.column2),
+                (SELECT COUNT(*) FROM response_events e WHERE e.attempt_id = v.column1 AND e.seq = v.column3)
+         FROM (VALUES {values}) AS v"
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, i64, Option<i64>, i64)>(&sql);
+    for r in batch {
+        q = q
+            .bind(r.attempt_id)
+            .bind(r.item_id.as_str())
+            .bind(i64::try_from(r.seq).unwrap_or(i64::MAX));
+    }
+    for (attempt_id, item_id, seq, item_seq, logged) in q.fetch_all(&mut *tx).await? {
+        if let Some(state) = states.get_mut(&attempt_id) {
+            if let Some(newest) = item_seq {
+                state.item_seq.insert(item_id, newest);
+            }
+            if logged > 0 {
+                state.seqs.insert(seq);
+            }
+        }
+    }
+
+    let mut rows: Vec<EventRow> = Vec::new();
+    let results: Vec<Result<Saved, SaveError>> = batch
+        .iter()
+        .map(|r| {
+            let state = states.get_mut(&r.attempt_id).ok_or(SaveError::NotFound)?;
+            append(state, r, &mut rows)
+        })
+        .collect();
+    if !rows.is_empty() {
+        let values = (0..rows.len())
+            .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // No ON CONFLICT: a clash would mean the chain was computed from a stale head, and the
+        // whole batch must fail rather than store it.
+        let sql = format!(
+            "INSERT INTO response_events (attempt_id, n, item_id, answer, seq, at_ms, prev_hash, hash)
+             VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql);
+        for row in &rows {
+            q = q
+                .bind(row.attempt_id)
+                .bind(row.n)
+                .bind(row.item_id.as_str())
+                .bind(row.answer.as_str())
+                .bind(row.seq)
+                .bind(row.at_ms)
+                .bind(row.prev_hash.as_str())
+                .bind(row.hash.as_str());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// An event to insert.
+struct EventRow {
+    attempt_id: i64,
+    n: i64,
+    item_id: String,
+    answer: String,
+    seq: i64,
+    at_ms: i64,
+    prev_hash: String,
+    hash: String,
+}
+
+/// One save against its attempt's chain: refused, a retry (nothing written), or a new link.
+fn append(
+    state: &mut ChainState,
+    r: &SaveRequest,
+    rows: &mut Vec<EventRow>,
+) -> Result<Saved, SaveError> {
+    if state.voided {
+        return Err(SaveError::Voided);
+    }
+    if state.submitted {
+        return Err(SaveError::Submitted);
+    }
+    if state.clock.is_paused() {
+        return Err(SaveError::Paused);
+    }
+    if !state.clock.accepts_save(r.now) {
+        return Err(SaveError::Deadline);
+    }
+    let seq_i = i64::try_from(r.seq).unwrap_or(i64::MAX);
+    let newest = state.item_seq.get(&r.item_id).copied();
+    let remaining_ms = state.clock.remaining_ms(r.now);
+    if state.seqs.contains(&seq_i) {
+        // A sequence number stored before is a retry: nothing is written.
+        return Ok(Saved {
+            seq: r.seq,
+            paused: false,
+            stored: false,
+            current: newest == Some(seq_i),
+            remaining_ms,
+            head: state.head.clone(),
+        });
+    }
+    let s = Save {
+        item_id: r.item_id.clone(),
+        answer: r.answer.clone(),
+        seq: r.seq,
+        at_ms: r.now,
+    };
+    let hash = chain::link(&state.head, u64::try_from(state.len).unwrap_or(0), &s);
+    rows.push(EventRow {
+        attempt_id: r.attempt_id,
+        n: state.len,
+        item_id: r.item_id.clone(),
+        answer: r.answer.clone(),
+        seq: seq_i,
+        at_ms: r.now,
+        prev_hash: std::mem::replace(&mut state.head, hash.clone()),
+        hash: hash.clone(),
+    });
+    state.len += 1;
+    state.seqs.insert(seq_i);
+    // The newest save of an item is its answer; an older one arriving late is only logged.
+    let current = newest.is_none_or(|m| seq_i > m);
+    if current {
+        state.item_seq.insert(r.item_id.clone(), seq_i);
+    }
+    Ok(Saved {
+        seq: r.seq,
+        paused: false,
+        stored: true,
+        current,
+        remaining_ms,
+        head: hash,
+    })
 }
 
 /// The current answers of an attempt, by item (and `@flag:`/`@choice` markers): for each item

@@ -447,7 +447,89 @@ async fn audit_verify_names_a_tampered_chain(engine: Engine) {
     );
 }
 
+/// Saves that arrive together are committed together (one batch): each chain still links every
+/// save once, in arrival order; a retry in the same batch writes nothing; the newest sequence
+/// number of each item wins, whatever order the saves arrived in.
+async fn saves_arriving_together_keep_every_chain_whole(engine: Engine) {
+    let t = test_db(engine).await;
+    let db = &t.db;
+    import_sample(db).await;
+    let now = imh_exam::store::now_ms();
+    let sitting = open_sitting(db, now).await;
+    let bps = blueprints(db).await.unwrap();
+    let pool = pool(db).await.unwrap();
+    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
+    let mut forms = Vec::new();
+    for email in ["p1@x.org", "p2@x.org", "p3@x.org"] {
+        let (reg, _) = admitted(
+            db,
+            &sitting,
+            &candidate(email, Level::III, Parts::BOTH, "1"),
+            &bps,
+        )
+        .await;
+        let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
+            .await
+            .unwrap();
+        forms.push(a);
+    }
+    // Per attempt: sequence numbers 1..=40 over five items, three of them sent twice, all in a
+    // scrambled order and all at once.
+    let mut set = tokio::task::JoinSet::new();
+    for a in &forms {
+        let mut order: Vec<u64> = (1..=40).chain([3, 7, 20]).collect();
+        order.sort_by_key(|s| (s * 7919 + a.id as u64) % 43);
+        for seq in order {
+            let db = db.clone();
+            let (id, item) = (a.id, a.form.part_one[(seq % 5) as usize].item_id.clone());
+            let answer = ["A", "B", "C", "D"][(seq % 4) as usize];
+            set.spawn(async move {
+                let saved = attempts::save(&db, id, &item, answer, seq, now + 1000)
+                    .await
+                    .unwrap();
+                (id, seq, saved)
+            });
+        }
+    }
+    let mut results = Vec::new();
+    while let Some(r) = set.join_next().await {
+        results.push(r.unwrap());
+    }
+    for a in &forms {
+        let mine: Vec<_> = results.iter().filter(|(id, _, _)| *id == a.id).collect();
+        assert_eq!(mine.len(), 43);
+        assert_eq!(
+            mine.iter().filter(|(_, _, s)| s.stored).count(),
+            40,
+            "each sequence number stored once"
+        );
+        for seq in [3, 7, 20] {
+            assert_eq!(
+                mine.iter()
+                    .filter(|(_, s, saved)| *s == seq && !saved.stored)
+                    .count(),
+                1,
+                "the second save of {seq} is a retry"
+            );
+        }
+        // The highest sequence number of each item is its answer (36..=40 cover the five items).
+        let answers = attempts::answers(db, a.id).await.unwrap();
+        for seq in 36..=40u64 {
+            let item = &a.form.part_one[(seq % 5) as usize].item_id;
+            assert_eq!(answers[item], ["A", "B", "C", "D"][(seq % 4) as usize]);
+            assert!(mine
+                .iter()
+                .any(|(_, s, saved)| *s == seq && saved.stored && saved.current));
+        }
+        assert_eq!(attempts::last_seq(db, a.id).await.unwrap(), 40);
+    }
+    let (checked, breaks) = attempts::verify_chains(db).await.unwrap();
+    assert_eq!(checked, 3);
+    assert!(breaks.is_empty(), "{breaks:?}");
+}
+
 on_both_engines!(
+    saves_arriving_together_keep_every_chain_whole,
     the_whole_flow_below_the_web,
     saves_after_the_deadline_are_refused_and_the_server_submits,
     a_retake_waits_unless_an_admin_overrides,
