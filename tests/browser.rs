@@ -1,9 +1,11 @@
 //! A real browser takes the exam: headless Chromium driven through chromedriver (Debian's
 //! `chromium` and `chromium-driver`; `scripts/test` installs them when run as root). The
 //! candidate enters with an access code, answers and flags a question, moves on, reloads and
-//! finds the answers, submits Part One and sees the receipt, then starts Part Two. axe-core
-//! (vendored in `tests/assets/axe.min.js`) checks the candidate's pages against WCAG 2.1 A and
-//! AA: no violation may be serious or critical.
+//! finds the answers, changes one while the network is cut (it waits in the browser and is sent
+//! when the network returns), submits Part One and sees the receipt, then starts Part Two; a
+//! proctor then opens the sitting's console. axe-core (vendored in `tests/assets/axe.min.js`)
+//! checks the candidate's and the proctor's pages against WCAG 2.1 A and AA: no violation may be
+//! serious or critical.
 //!
 //! Only 127.0.0.1 is used: the exam server and chromedriver both listen there, and Chromium runs
 //! with its background networking switched off.
@@ -18,6 +20,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
+use imh_exam::auth::{Role, Username};
 use imh_exam::bank::Level;
 use imh_exam::config::Config;
 use imh_exam::exam::chain::receipt;
@@ -26,6 +29,7 @@ use imh_exam::exam::form::Parts;
 use imh_exam::exam::registration::NewRegistration;
 use imh_exam::store::bank::{blueprints, import_dir};
 use imh_exam::store::sittings::{self, NewSitting};
+use imh_exam::store::users::{add_user, NewUser};
 use imh_exam::store::{attempts, now_ms, Db};
 use imh_exam::web::{self, AppState};
 
@@ -349,6 +353,31 @@ async fn checked(c: &Client, id: &str) -> (bool, bool) {
     (selected, rendered == true)
 }
 
+/// Cuts the browser's network, or gives it back (chromedriver's network conditions, which
+/// Chromium reports to the page as `navigator.onLine` and the offline/online events).
+async fn set_offline(c: &Client, driver: &str, offline: bool) {
+    let session = c.session_id().await.unwrap().expect("a WebDriver session");
+    let url = format!("{driver}/session/{session}/chromium/network_conditions");
+    let http = reqwest::Client::new();
+    let res = if offline {
+        http.post(&url)
+            .json(&json!({ "network_conditions": {
+                "offline": true, "latency": 0, "download_throughput": -1, "upload_throughput": -1
+            }}))
+            .send()
+            .await
+    } else {
+        http.delete(&url).send().await
+    }
+    .unwrap();
+    let status = res.status();
+    assert!(
+        status.is_success(),
+        "chromedriver refused the network conditions: {}",
+        res.text().await.unwrap_or_default()
+    );
+}
+
 /// Waits until the page's script says everything is saved, nothing waits in its queue, and the
 /// database holds `value` for `key`.
 async fn wait_saved(c: &Client, db: &Db, attempt_id: i64, key: &str, value: &str) {
@@ -466,7 +495,14 @@ fn describe(page: &str, v: &Value) -> String {
 
 /// Takes the exam in the browser; returns the serious and critical axe violations found on the
 /// way, so the flow finishes before they are reported.
-async fn take_the_exam(c: Client, base: String, db: Db, reg_id: i64, code: String) -> Vec<String> {
+async fn take_the_exam(
+    c: Client,
+    driver: String,
+    base: String,
+    db: Db,
+    reg_id: i64,
+    code: String,
+) -> Vec<String> {
     let mut blocking = Vec::new();
 
     // Entering with the access code, typed as a person would (lower case is fine).
@@ -529,6 +565,35 @@ async fn take_the_exam(c: Client, base: String, db: Db, reg_id: i64, code: Strin
     );
     assert_eq!(checked(&c, "flag").await, (true, true), "question 1's flag");
 
+    // The network drops: a changed answer waits in the browser, the page says so plainly, and
+    // the server still has the old answer; when the network returns, the edit is sent.
+    set_offline(&c, &driver, true).await;
+    let (_, changed_answer) = canonical(0, 2);
+    css(&c, "label[for='opt-2']").await.click().await.unwrap();
+    let wait = Wait::new("the page to say it is offline");
+    loop {
+        let status = css(&c, "#save-status").await.text().await.unwrap();
+        if status.contains("You are offline") {
+            break;
+        }
+        wait.tick(status).await;
+    }
+    let queued = c
+        .execute(
+            "return JSON.parse(localStorage.getItem(arguments[0]))",
+            vec![json!(format!("imh-exam-queue-{}", a.id))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.as_array().map(Vec::len), Some(1), "{queued}");
+    assert_eq!(
+        attempts::answers(&db, a.id).await.unwrap()[&first],
+        first_answer,
+        "nothing reached the server while offline"
+    );
+    set_offline(&c, &driver, false).await;
+    wait_saved(&c, &db, a.id, &first, &changed_answer).await;
+
     // Review, confirm, submit; the receipt is the fingerprint of the stored chain.
     go(&c, &base, "/exam/1/review").await;
     let review = css(&c, "main").await.text().await.unwrap();
@@ -555,6 +620,52 @@ async fn take_the_exam(c: Client, base: String, db: Db, reg_id: i64, code: Strin
     wait_for_path(&c, "/exam/2/vignettes").await;
     blocking.extend(axe(&c, "/exam/2/vignettes (Part Two vignettes)").await);
 
+    // The proctor's side of the same sitting: the list of sittings and the live console.
+    let sitting_id = sittings::registration(&db, reg_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .sitting_id;
+    blocking.extend(proctor_console(&c, &base, &db, sitting_id).await);
+    blocking
+}
+
+/// A proctor logs in and opens the sitting's console, which shows the candidate; axe checks the
+/// staff pages the proctor works in.
+async fn proctor_console(c: &Client, base: &str, db: &Db, sitting_id: i64) -> Vec<String> {
+    let username = Username::parse("pat").unwrap();
+    add_user(
+        db,
+        NewUser {
+            username: &username,
+            display_name: "Pat Proctor",
+            role: Role::Proctor,
+            organisation: "",
+            password: "a long proctor password",
+        },
+    )
+    .await
+    .unwrap();
+    go(c, base, "/login").await;
+    css(c, "#username").await.send_keys("pat").await.unwrap();
+    css(c, "#password")
+        .await
+        .send_keys("a long proctor password")
+        .await
+        .unwrap();
+    css(c, "main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/").await;
+    let mut blocking = Vec::new();
+    go(c, base, "/sittings").await;
+    blocking.extend(axe(c, "/sittings (proctor: sittings)").await);
+    go(c, base, &format!("/sittings/{sitting_id}")).await;
+    let console = css(c, "main").await.text().await.unwrap();
+    assert!(console.contains("Ana Ruiz"), "{console}");
+    blocking.extend(axe(c, "/sittings/{id} (proctor console)").await);
     blocking
 }
 
@@ -569,6 +680,7 @@ async fn a_candidate_takes_the_exam_in_headless_chromium() {
     // The flow runs as its own task so that a failure in it still closes the browser.
     let flow = tokio::spawn(take_the_exam(
         client.clone(),
+        format!("http://127.0.0.1:{}", driver.port),
         app.base.clone(),
         app.db.clone(),
         reg_id,
