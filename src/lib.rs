@@ -8,5 +8,6 @@ pub mod bank;
 pub mod cli;
 pub mod config;
 pub mod exam;
+pub mod scoring;
 pub mod store;
 pub mod web;

@@ -394,6 +394,42 @@ pub struct PartTwo {
     /// How many of the presented vignettes the candidate answers.
     pub answer: u32,
     pub present: Vec<PresentRule>,
+    /// How two raters' readings become a score (`[part_two.rating]`).
+    pub rating: RatingRules,
+}
+
+/// How two agreeing readings combine into a response's score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Combine {
+    Mean,
+    Lower,
+    Higher,
+}
+
+/// The blueprint's rules for rater scoring: when two readings agree, how they combine, and the
+/// calibration standard raters are held to. Readings further apart than `agree_within` go to a
+/// third rater, blind to both, whose reading is the response's score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingRules {
+    pub agree_within: u32,
+    pub combine: Combine,
+    /// A rater whose exact agreement with the expert scores of validity responses is below this
+    /// percentage is flagged for the committee.
+    pub calibration_min_percent: u32,
+    /// Validity responses a rater must have scored before the flag applies.
+    pub calibration_min_count: u32,
+}
+
+impl Default for RatingRules {
+    fn default() -> Self {
+        RatingRules {
+            agree_within: 1,
+            combine: Combine::Mean,
+            calibration_min_percent: 70,
+            calibration_min_count: 2,
+        }
+    }
 }
 
 impl PartTwo {

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::model::{
-    Area, BankMeta, Blueprint, Diagnostic, Domain, DrawRule, Level, PartOne, PartTwo, PresentRule,
-    Source, Taxonomy, VignetteKind,
+    Area, BankMeta, Blueprint, Combine, Diagnostic, Domain, DrawRule, Level, PartOne, PartTwo,
+    PresentRule, RatingRules, Source, Taxonomy, VignetteKind,
 };
 
 /// 1-based line of a byte offset.
@@ -161,6 +161,21 @@ struct RawPartTwo {
     pass_percent: Spanned<u32>,
     answer: Spanned<u32>,
     present: Vec<RawPresent>,
+    #[serde(default)]
+    rating: Option<RawRating>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRating {
+    #[serde(default)]
+    agree_within: Option<Spanned<u32>>,
+    #[serde(default)]
+    combine: Option<Spanned<String>>,
+    #[serde(default)]
+    calibration_min_percent: Option<Spanned<u32>>,
+    #[serde(default)]
+    calibration_min_count: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -318,6 +333,41 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
         );
     }
 
+    let mut rating = RatingRules::default();
+    if let Some(r) = &raw.part_two.rating {
+        if let Some(w) = &r.agree_within {
+            rating.agree_within = *w.get_ref();
+        }
+        if let Some(c) = &r.combine {
+            match c.get_ref().as_str() {
+                "mean" => rating.combine = Combine::Mean,
+                "lower" => rating.combine = Combine::Lower,
+                "higher" => rating.combine = Combine::Higher,
+                other => err(
+                    &at(path, text, c),
+                    format!(
+                        "part_two.rating.combine must be \"mean\", \"lower\" or \"higher\", found \"{other}\""
+                    ),
+                ),
+            }
+        }
+        if let Some(p) = &r.calibration_min_percent {
+            if *p.get_ref() > 100 {
+                err(
+                    &at(path, text, p),
+                    format!(
+                        "part_two.rating.calibration_min_percent must be from 0 to 100, found {}",
+                        p.get_ref()
+                    ),
+                );
+            }
+            rating.calibration_min_percent = *p.get_ref();
+        }
+        if let Some(n) = r.calibration_min_count {
+            rating.calibration_min_count = n;
+        }
+    }
+
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -339,6 +389,7 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
             pass_percent: raw.part_two.pass_percent.into_inner(),
             answer,
             present,
+            rating,
         },
         source: Source::new(path, 1),
     })
@@ -368,6 +419,27 @@ mod tests {
         let e = taxonomy("taxonomy.toml", "[[domain]]\ncode = \"TF\"\nname = \n").unwrap_err();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].source.line, 3, "{}", e[0]);
+    }
+
+    #[test]
+    fn rating_rules_default_and_a_bad_one_is_named() {
+        let sample = include_str!("../../item-bank/blueprints/level-iii.toml");
+        let bp = blueprint("blueprints/level-iii.toml", sample).unwrap();
+        assert_eq!(bp.part_two.rating, RatingRules::default());
+        let without = sample.split("[part_two.rating]").next().unwrap();
+        let bp = blueprint("blueprints/level-iii.toml", without).unwrap();
+        assert_eq!(bp.part_two.rating, RatingRules::default());
+        let bad = format!("{without}[part_two.rating]\ncombine = \"median\"\n");
+        let line = bad.lines().count();
+        let e = blueprint("blueprints/level-iii.toml", &bad).unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            format!("blueprints/level-iii.toml:{line}: part_two.rating.combine must be \"mean\", \"lower\" or \"higher\", found \"median\"")
+        );
+        let lower = format!("{without}[part_two.rating]\nagree_within = 0\ncombine = \"lower\"\n");
+        let bp = blueprint("blueprints/level-iii.toml", &lower).unwrap();
+        assert_eq!(bp.part_two.rating.agree_within, 0);
+        assert_eq!(bp.part_two.rating.combine, Combine::Lower);
     }
 
     #[test]
