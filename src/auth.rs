@@ -146,6 +146,20 @@ pub fn new_access_code() -> String {
         .join("-")
 }
 
+/// An open response's code for raters, `R-XXXX-XXXX` (40 bits of randomness): it says nothing
+/// about the candidate, the sitting or the time.
+pub fn new_response_code() -> String {
+    let mut rng = rand::thread_rng();
+    let chars: Vec<char> = (0..8)
+        .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
+        .collect();
+    format!(
+        "R-{}-{}",
+        chars[..4].iter().collect::<String>(),
+        chars[4..].iter().collect::<String>()
+    )
+}
+
 /// An access code as typed: case, spaces and dashes do not matter.
 pub fn normalise_access_code(s: &str) -> String {
     let c: Vec<char> = s

@@ -711,6 +711,10 @@ pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Opti
     .bind(attempt_id)
     .execute(&mut *tx)
     .await?;
+    if a.part == 2 {
+        // The open responses get their anonymous codes with the submission itself.
+        super::ratings::code_responses(&mut tx, &a, now).await?;
+    }
     tx.commit().await?;
     Ok(Some(head))
 }

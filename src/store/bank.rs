@@ -534,3 +534,16 @@ pub async fn vignette_text(db: &Db, id: &str, version: u32) -> Result<Option<(St
     .fetch_optional(&db.pool)
     .await?)
 }
+
+/// Domain names by code, from the newest taxonomy imported.
+pub async fn domain_names(db: &Db) -> Result<std::collections::BTreeMap<String, String>> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT name, body FROM bank_documents WHERE doc_kind = 'taxonomy' ORDER BY imported_at DESC LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row
+        .and_then(|(name, body)| crate::bank::toml_files::taxonomy(&name, &body).ok())
+        .map(|t| t.domains.into_iter().map(|d| (d.code, d.name)).collect())
+        .unwrap_or_default())
+}

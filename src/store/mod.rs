@@ -5,6 +5,8 @@
 pub mod attempts;
 pub mod audit;
 pub mod bank;
+pub mod ratings;
+pub mod results;
 pub mod sittings;
 pub mod users;
 

@@ -8,3 +8,4 @@ mod cli;
 mod delivery;
 mod exam_http;
 mod kill;
+mod scoring;
