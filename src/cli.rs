@@ -1,4 +1,4 @@
-//! The command line: `serve`, `demo`, `bank check|import`, `user add`.
+//! The command line: `serve`, `demo`, `bank check|import`, `user add`, `audit verify`, `analyze`.
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
@@ -70,6 +70,9 @@ pub enum Command {
     /// Check the record.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Item statistics, rater agreement and DIF from plain CSV files.
+    #[command(subcommand)]
+    Analyze(crate::analyze::AnalyzeCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve_forever(db, &serve).await?;
         }
         Command::Bank(BankCommand::Check { dir }) => return Ok(bank_check(&dir)),
+        Command::Analyze(command) => return Ok(crate::analyze::run(&command)),
         Command::Audit(AuditCommand::Verify { db }) => {
             let db = Db::connect(&db.database_url)
                 .await

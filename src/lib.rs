@@ -3,11 +3,13 @@
 //! Pure logic (`bank`) sits in the middle; `store` (sqlx) and `web` (axum) are thin layers at
 //! the edges. Imports run downwards: web → store → bank.
 
+pub mod analyze;
 pub mod auth;
 pub mod bank;
 pub mod cli;
 pub mod config;
 pub mod exam;
 pub mod scoring;
+pub mod stats;
 pub mod store;
 pub mod web;

@@ -1,0 +1,249 @@
+//! `imh-exam analyze`: the statistics of `crate::stats` on plain files, so a committee can
+//! analyse a paper exam or another system's data. Reading the files is the only I/O besides
+//! printing; a malformed file gets every problem as `file:line: message` and exit 1.
+//!
+//! Output is JSON (the statistics' own field names) or CSV in long form: one row per number,
+//! `table,id,sub,statistic,value`, so every table of the report fits one well-formed file.
+
+mod answers;
+mod files;
+mod output;
+mod ratings;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+
+use crate::stats::{self, Scale};
+use files::{Errors, FileError};
+use output::Node;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalyzeCommand {
+    /// Item statistics of a multiple-choice form: difficulty, discrimination, distractors,
+    /// KR-20/21, alpha, SEM, sub-scores by domain.
+    Items {
+        /// CSV: header `candidate,<item>,...`; each cell the option letter chosen, or empty.
+        #[arg(long)]
+        responses: PathBuf,
+        /// CSV: header `item,key` (or `item,key,domain`); key a letter or letters joined by |.
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Rater agreement on rubric scores: kappas, ICC, Krippendorff's and Fleiss' statistics,
+    /// per rater, item and rater pair.
+    Agreement {
+        /// CSV: header `response,rater,score` (and optionally `item`), in the order scored.
+        #[arg(long)]
+        ratings: PathBuf,
+        #[arg(long, allow_negative_numbers = true)]
+        min_score: i64,
+        #[arg(long, allow_negative_numbers = true)]
+        max_score: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Mantel-Haenszel differential item functioning between a focal and a reference group.
+    Dif {
+        /// CSV: header `candidate,<item>,...`; each cell the option letter chosen, or empty.
+        #[arg(long)]
+        responses: PathBuf,
+        /// CSV: header `item,key` (or `item,key,domain`); key a letter or letters joined by |.
+        #[arg(long)]
+        key: PathBuf,
+        /// CSV: header `candidate,group`, one row per candidate.
+        #[arg(long)]
+        groups: PathBuf,
+        /// The focal group's name in the groups file.
+        #[arg(long)]
+        focal: String,
+        /// The reference group's name in the groups file.
+        #[arg(long)]
+        reference: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Why nothing was analysed.
+enum Failure {
+    /// Problems in the files, exit 1.
+    Files(Errors),
+    /// A bad argument, exit 2.
+    Usage(String),
+}
+
+/// Runs the command; prints the report on stdout, or every problem on stderr.
+pub fn run(command: &AnalyzeCommand) -> ExitCode {
+    let result = match command {
+        AnalyzeCommand::Items {
+            responses,
+            key,
+            format,
+        } => items(responses, key, *format),
+        AnalyzeCommand::Agreement {
+            ratings,
+            min_score,
+            max_score,
+            format,
+        } => agreement(ratings, *min_score, *max_score, *format),
+        AnalyzeCommand::Dif {
+            responses,
+            key,
+            groups,
+            focal,
+            reference,
+            format,
+        } => dif(responses, key, groups, focal, reference, *format),
+    };
+    match result {
+        Ok(text) => {
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Files(errors)) => {
+            let mut err = std::io::stderr().lock();
+            for e in &errors {
+                let _ = writeln!(err, "{e}");
+            }
+            let _ = writeln!(
+                err,
+                "imh-exam analyze: {} error(s); nothing was analysed",
+                errors.len()
+            );
+            ExitCode::FAILURE
+        }
+        Err(Failure::Usage(message)) => {
+            let _ = writeln!(std::io::stderr().lock(), "imh-exam analyze: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The parsed files, or every problem found in them. (The parsers give `None` only with an
+/// error, so the second arm always has one.)
+fn checked<T>(parsed: Option<T>, errors: Errors) -> Result<T, Failure> {
+    match parsed {
+        Some(value) if errors.is_empty() => Ok(value),
+        _ => Err(Failure::Files(errors)),
+    }
+}
+
+/// Reads and checks the response and key files into a form.
+fn load_form(
+    responses: &Path,
+    key: &Path,
+    errors: &mut Errors,
+) -> Option<(answers::ResponseFile, stats::Responses)> {
+    let r = files::read(responses, errors).and_then(|i| answers::responses(&i, errors));
+    let k = files::read(key, errors).and_then(|i| answers::key(&i, errors));
+    let (r, k) = (r?, k?);
+    let form = answers::form(&r, &k, errors)?;
+    Some((r, form))
+}
+
+fn items(responses: &Path, key: &Path, format: Format) -> Result<String, Failure> {
+    let mut errors = Vec::new();
+    let (_, form) = checked(load_form(responses, key, &mut errors), errors)?;
+    let report = Node::of(&stats::item_analysis(&form));
+    Ok(match format {
+        Format::Json => report.json(),
+        Format::Csv => output::items_csv(&report),
+    })
+}
+
+fn agreement(ratings: &Path, min: i64, max: i64, format: Format) -> Result<String, Failure> {
+    let scale = Scale::new(min, max).map_err(|e| {
+        Failure::Usage(match e {
+            stats::ScaleError::Reversed { min, max } => {
+                format!("--min-score {min} is greater than --max-score {max}")
+            }
+            e => format!("--min-score/--max-score: {e}"),
+        })
+    })?;
+    let mut errors = Vec::new();
+    let file =
+        files::read(ratings, &mut errors).and_then(|i| ratings::ratings(&i, scale, &mut errors));
+    let file = checked(file, errors)?;
+    let report = stats::agreement(scale, &file.ratings).map_err(|e| {
+        Failure::Files(vec![FileError {
+            file: ratings.display().to_string(),
+            line: None,
+            message: e.to_string(),
+        }])
+    })?;
+    let mut report = Node::of(&report);
+    // Ids back to the names in the file.
+    for (list, fields, names) in [
+        ("raters", &["rater"][..], &file.raters),
+        ("rater_pairs", &["rater_a", "rater_b"][..], &file.raters),
+        ("items", &["item"][..], &file.items),
+    ] {
+        let rows = report.get_mut(list).map_or(&mut [][..], Node::list_mut);
+        for row in rows {
+            for &field in fields {
+                let name = row
+                    .get(field)
+                    .as_i64()
+                    .and_then(|i| names.get(i as usize))
+                    .map_or(Node::Null, |s| Node::Str(s.clone()));
+                row.set(field, name);
+            }
+        }
+    }
+    Ok(match format {
+        Format::Json => report.json(),
+        Format::Csv => output::agreement_csv(&report),
+    })
+}
+
+fn dif(
+    responses: &Path,
+    key: &Path,
+    groups: &Path,
+    focal: &str,
+    reference: &str,
+    format: Format,
+) -> Result<String, Failure> {
+    if focal == reference {
+        return Err(Failure::Usage(format!(
+            "--focal and --reference name the same group \"{focal}\""
+        )));
+    }
+    let mut errors = Vec::new();
+    let form = load_form(responses, key, &mut errors);
+    let g = files::read(groups, &mut errors);
+    let membership = match (&form, g) {
+        (Some((r, _)), Some(g)) => answers::groups(&g, r, focal, reference, &mut errors),
+        _ => None,
+    };
+    let ((_, form), membership) = checked(form.zip(membership), errors)?;
+    // The groups' names first, then the report.
+    let mut fields = vec![
+        (
+            "reference_group".to_string(),
+            Node::Str(reference.to_string()),
+        ),
+        ("focal_group".to_string(), Node::Str(focal.to_string())),
+    ];
+    if let Node::Map(rest) = Node::of(&stats::dif(&form, &membership)) {
+        fields.extend(rest);
+    }
+    let report = Node::Map(fields);
+    Ok(match format {
+        Format::Json => report.json(),
+        Format::Csv => output::dif_csv(&report),
+    })
+}

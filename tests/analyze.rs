@@ -1,0 +1,714 @@
+//! `imh-exam analyze` on plain files: the worked examples through the real binary in both
+//! formats, and every kind of malformed file with its exact `file:line: message`.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A temporary folder to write the files in and run the binary from.
+struct Dir {
+    tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    fn new() -> Self {
+        Self {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn write(&self, name: &str, text: &str) -> &Self {
+        std::fs::write(self.tmp.path().join(name), text).unwrap();
+        self
+    }
+
+    fn write_bytes(&self, name: &str, bytes: &[u8]) -> &Self {
+        std::fs::write(self.tmp.path().join(name), bytes).unwrap();
+        self
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_imh-exam"))
+            .arg("analyze")
+            .args(args)
+            .current_dir(self.tmp.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        out
+    }
+
+    /// Runs a command that must succeed; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail on its files; the error lines (the count line checked and
+    /// left out).
+    fn errors(&self, args: &[&str]) -> Vec<String> {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let mut lines: Vec<String> = stderr.lines().map(str::to_string).collect();
+        let last = lines.pop().unwrap();
+        assert_eq!(
+            last,
+            format!(
+                "imh-exam analyze: {} error(s); nothing was analysed",
+                lines.len()
+            )
+        );
+        lines
+    }
+}
+
+const ITEMS: &[&str] = &["items", "--responses", "R.csv", "--key", "K.csv"];
+
+fn with_format<'a>(args: &[&'a str], format: &'a str) -> Vec<&'a str> {
+    let mut v = args.to_vec();
+    v.extend(["--format", format]);
+    v
+}
+
+/// Parses the long CSV and checks it is well formed: the header, five fields on every row.
+fn long_csv(text: &str) -> Vec<[String; 5]> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["table", "id", "sub", "statistic", "value"]
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("well-formed CSV");
+            assert_eq!(r.len(), 5);
+            [0, 1, 2, 3, 4].map(|i| r[i].to_string())
+        })
+        .collect()
+}
+
+/// The value of one statistic in the long CSV.
+fn cell(rows: &[[String; 5]], table: &str, id: &str, sub: &str, statistic: &str) -> String {
+    let matches: Vec<&[String; 5]> = rows
+        .iter()
+        .filter(|r| r[0] == table && r[1] == id && r[2] == sub && r[3] == statistic)
+        .collect();
+    assert_eq!(matches.len(), 1, "{table},{id},{sub},{statistic}");
+    matches[0][4].clone()
+}
+
+fn number(text: &str) -> f64 {
+    text.parse()
+        .unwrap_or_else(|_| panic!("{text:?} is not a number"))
+}
+
+fn close(actual: f64, expected: f64, tol: f64) {
+    assert!((actual - expected).abs() <= tol, "{actual} vs {expected}");
+}
+
+/// The KR-20 worked example (eight candidates, five items) as answer letters: 1 is the key A,
+/// 0 the distractor B.
+fn kr20_files(dir: &Dir) {
+    dir.write(
+        "R.csv",
+        "candidate,Q1,Q2,Q3,Q4,Q5\n\
+         c1,A,A,A,B,A\n\
+         c2,A,B,A,B,B\n\
+         c3,A,A,A,A,A\n\
+         c4,B,B,A,B,B\n\
+         c5,A,A,B,A,A\n\
+         c6,B,B,B,B,A\n\
+         c7,A,A,A,A,B\n\
+         c8,A,B,A,B,A\n",
+    )
+    .write("K.csv", "item,key\nQ1,A\nQ2,A\nQ3,A\nQ4,A\nQ5,A\n");
+}
+
+/// KR-20 = 0.56640625 and KR-21 = 0.5 (Kuder & Richardson 1937; the worked examples).
+#[test]
+fn items_reports_the_kr20_example_in_csv_and_json() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    let csv = dir.ok(ITEMS);
+    assert_eq!(
+        csv,
+        dir.ok(&with_format(ITEMS, "csv")),
+        "csv is the default"
+    );
+    let rows = long_csv(&csv);
+    assert_eq!(cell(&rows, "form", "", "", "kr20"), "0.56640625");
+    assert_eq!(cell(&rows, "form", "", "", "kr21"), "0.5");
+    assert_eq!(cell(&rows, "form", "", "", "candidates"), "8");
+    assert_eq!(cell(&rows, "distribution", "4", "", "count"), "3");
+    assert_eq!(cell(&rows, "item", "Q1", "", "p"), "0.75");
+    close(
+        number(&cell(&rows, "item", "Q1", "", "pbis")),
+        0.8164965809277261,
+        1e-12,
+    );
+    close(
+        number(&cell(&rows, "item", "Q2", "", "alpha_if_deleted")),
+        0.20833333333333331,
+        1e-12,
+    );
+    assert_eq!(cell(&rows, "option", "Q1", "B", "proportion"), "0.25");
+    assert_eq!(cell(&rows, "item", "Q3", "", "flag"), "low_discrimination");
+
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(ITEMS, "json"))).unwrap();
+    assert_eq!(json["form"]["kr20"], 0.56640625);
+    assert_eq!(json["form"]["kr21"], 0.5);
+    assert_eq!(
+        json["form"]["distribution"],
+        serde_json::json!([0, 2, 1, 1, 3, 1])
+    );
+    let q1 = &json["items"][0];
+    assert_eq!(q1["item"], "Q1");
+    for field in ["p", "pbis", "pbis_rest", "disc_27", "alpha_if_deleted"] {
+        assert!(q1[field].is_f64(), "{field}");
+    }
+    close(q1["pbis_rest"].as_f64().unwrap(), 0.6622661785325219, 1e-12);
+    // Full precision: the JSON and the CSV print the same digits.
+    assert_eq!(
+        q1["pbis"].to_string(),
+        cell(&rows, "item", "Q1", "", "pbis")
+    );
+    assert_eq!(
+        json["items"][2]["flags"],
+        serde_json::json!(["low_discrimination"])
+    );
+}
+
+#[test]
+fn items_with_domains_several_keys_and_omissions() {
+    let dir = Dir::new();
+    dir.write(
+        "R.csv",
+        "candidate,Q1,Q2,Q3\nc1,a,,C\nc2,B,D,C\nc3,A,A,\nc4,C,A,B\n",
+    )
+    .write("K.csv", "item,key,domain\nQ1,A|B,TF\nQ2,A,TF\nQ3,C,\n");
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(ITEMS, "json"))).unwrap();
+    // Q1 accepts A or B (the lower-case a too): three of four right.
+    assert_eq!(json["items"][0]["p"], 0.75);
+    assert_eq!(json["items"][0]["options"][1]["key"], true);
+    assert_eq!(json["items"][1]["omitted"], 1);
+    // Q2's options run to its highest letter, D.
+    assert_eq!(json["items"][1]["options"].as_array().unwrap().len(), 4);
+    assert_eq!(json["domains"][0]["domain"], "TF");
+    assert_eq!(json["domains"][0]["items"], 2);
+    assert_eq!(json["items"][2]["domain"], Value::Null);
+}
+
+#[test]
+fn a_missing_file() {
+    let dir = Dir::new();
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec!["R.csv: no such file", "K.csv: no such file"]
+    );
+}
+
+#[test]
+fn an_empty_file() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    dir.write("R.csv", "");
+    assert_eq!(dir.errors(ITEMS), vec!["R.csv:1: the file is empty"]);
+    dir.write("R.csv", "\n\n");
+    assert_eq!(dir.errors(ITEMS), vec!["R.csv:1: the file is empty"]);
+    dir.write("R.csv", "candidate,Q1,Q2,Q3,Q4,Q5\n");
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec!["R.csv:1: no candidates after the header"]
+    );
+    dir.write("R.csv", "candidate\nc1\n");
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec!["R.csv:1: the header names no items after \"candidate\""]
+    );
+}
+
+#[test]
+fn a_wrong_header() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    dir.write("R.csv", "cand,Q1\nc1,A\n")
+        .write("K.csv", "item,answer\nQ1,A\n");
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec![
+            "R.csv:1: the header must begin with \"candidate\", found \"cand\"",
+            "K.csv:1: the header must be \"item,key\" or \"item,key,domain\", found \"item,answer\"",
+        ]
+    );
+    dir.write("R.csv", "candidate,Q1,,Q1\nc1,A,B,C\n");
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec![
+            "R.csv:1: column 3 has no item id",
+            "R.csv:1: item \"Q1\" is also column 2",
+            "K.csv:1: the header must be \"item,key\" or \"item,key,domain\", found \"item,answer\"",
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_item_in_the_key_and_an_item_without_key() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    dir.write("K.csv", "item,key\nQ1,A\nQ2,A\nQ9,B\nQ3,A\nQ4,A\n");
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec![
+            "K.csv:4: item \"Q9\" is not a column of R.csv",
+            "R.csv:1: item \"Q5\" is not in K.csv",
+        ]
+    );
+}
+
+#[test]
+fn a_key_that_is_not_a_letter() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    dir.write("K.csv", "item,key\nQ1,1\nQ2,A|\nQ3,AB\nQ4,\nQ5,A|C\nQ5,B\n");
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec![
+            "K.csv:2: the key \"1\" is not a letter A-Z, or letters joined by |",
+            "K.csv:3: the key \"A|\" is not a letter A-Z, or letters joined by |",
+            "K.csv:4: the key \"AB\" is not a letter A-Z, or letters joined by |",
+            "K.csv:5: the key \"\" is not a letter A-Z, or letters joined by |",
+            "K.csv:7: item \"Q5\" is also on line 6",
+        ]
+    );
+}
+
+#[test]
+fn bad_answers_rows_and_duplicate_candidates() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    dir.write(
+        "R.csv",
+        "candidate,Q1,Q2,Q3,Q4,Q5\n\
+         c1,A,A,A,B,A\n\
+         c2,A,AB,A,B,7\n\
+         c3,A,A,A,A\n\
+         \n\
+         c1,A,A,A,A,A\n\
+         ,A,A,A,A,A\n\
+         c4,A,A,A,A,A,A\n",
+    );
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec![
+            "R.csv:3: item Q2: \"AB\" is not an option letter A-Z",
+            "R.csv:3: item Q5: \"7\" is not an option letter A-Z",
+            "R.csv:4: expected 6 fields like the header, found 5",
+            "R.csv:6: candidate \"c1\" is also on line 2",
+            "R.csv:7: the candidate is empty",
+            "R.csv:8: expected 6 fields like the header, found 7",
+        ]
+    );
+}
+
+#[test]
+fn garbage_never_panics() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    dir.write_bytes("R.csv", b"candidate,Q1\nc1,\xff\xfe\n");
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec!["R.csv:2: field 2 is not valid UTF-8"]
+    );
+    for garbage in [
+        &b"\0\0\0"[..],
+        b"\"",
+        b",,,\n,,,",
+        b"\xef\xbb\xbf",
+        b"\r\n\r\n",
+    ] {
+        dir.write_bytes("R.csv", garbage);
+        let out = dir.run(ITEMS);
+        assert_eq!(out.status.code(), Some(1));
+    }
+    // A directory where a file should be.
+    std::fs::create_dir(dir.tmp.path().join("D.csv")).unwrap();
+    let out = dir.run(&["items", "--responses", "D.csv", "--key", "K.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("D.csv: cannot be read: "));
+}
+
+/// The weighted-kappa worked example (rows rater A, columns rater B; weights of Cohen 1968) as a
+/// ratings file, each response read by "ann" then "bob".
+fn weighted_kappa_file(dir: &Dir, with_item: bool) {
+    let table = [[11, 3, 1, 0], [2, 14, 4, 1], [0, 3, 12, 2], [0, 1, 2, 9]];
+    let mut text = String::from(if with_item {
+        "response,rater,score,item\n"
+    } else {
+        "response,rater,score\n"
+    });
+    let mut n = 0;
+    for (a, row) in table.iter().enumerate() {
+        for (b, &count) in row.iter().enumerate() {
+            for _ in 0..count {
+                n += 1;
+                let item = if with_item {
+                    if n % 2 == 0 {
+                        ",even"
+                    } else {
+                        ",odd"
+                    }
+                } else {
+                    ""
+                };
+                text.push_str(&format!("r{n},ann,{a}{item}\nr{n},bob,{b}{item}\n"));
+            }
+        }
+    }
+    dir.write("X.csv", &text);
+}
+
+const AGREEMENT: &[&str] = &[
+    "agreement",
+    "--ratings",
+    "X.csv",
+    "--min-score",
+    "0",
+    "--max-score",
+    "3",
+];
+
+/// κ = 0.6044202434336964 (SE 0.07719679286266347), linear 0.70233139050791, quadratic
+/// 0.7941176470588236: the worked example's values (scikit-learn and statsmodels).
+#[test]
+fn agreement_reports_the_weighted_kappa_example_in_csv_and_json() {
+    let dir = Dir::new();
+    weighted_kappa_file(&dir, true);
+    let rows = long_csv(&dir.ok(AGREEMENT));
+    let all = |s: &str| number(&cell(&rows, "all", "", "", s));
+    close(all("kappa"), 0.6044202434336964, 1e-12);
+    close(all("kappa_se"), 0.07719679286266347, 1e-12);
+    close(all("kappa_linear"), 0.70233139050791, 1e-12);
+    close(all("kappa_quadratic"), 0.7941176470588236, 1e-12);
+    close(all("exact"), 46.0 / 65.0, 1e-15);
+    assert_eq!(cell(&rows, "all", "", "", "pairs"), "65");
+    assert_eq!(cell(&rows, "confusion", "1", "2", "count"), "4");
+    assert_eq!(cell(&rows, "rater", "ann", "", "scored"), "65");
+    assert_eq!(cell(&rows, "rater_pair", "ann", "bob", "pairs"), "65");
+    assert_eq!(cell(&rows, "item", "odd", "", "responses"), "33");
+    assert!(!cell(&rows, "all", "", "", "fleiss_kappa").is_empty());
+
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(AGREEMENT, "json"))).unwrap();
+    close(json["kappa"].as_f64().unwrap(), 0.6044202434336964, 1e-12);
+    close(
+        json["kappa_quadratic"].as_f64().unwrap(),
+        0.7941176470588236,
+        1e-12,
+    );
+    for field in [
+        "exact",
+        "adjacent",
+        "kappa_low",
+        "kappa_high",
+        "icc_2_1",
+        "icc_3_1",
+        "alpha_ordinal",
+        "alpha_interval",
+        "fleiss_kappa",
+    ] {
+        assert!(json[field].is_f64(), "{field}");
+    }
+    assert_eq!(json["confusion"][0], serde_json::json!([11, 3, 1, 0]));
+    assert_eq!(json["raters"][1]["rater"], "bob");
+    assert_eq!(json["rater_pairs"][0]["rater_a"], "ann");
+    assert_eq!(json["items"][1]["item"], "even");
+    assert_eq!(json["min_score"], 0);
+    assert_eq!(json["max_score"], 3);
+    // Without the item column there is no per-item breakdown.
+    weighted_kappa_file(&dir, false);
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(AGREEMENT, "json"))).unwrap();
+    assert_eq!(json["items"], serde_json::json!([]));
+    close(
+        json["kappa_linear"].as_f64().unwrap(),
+        0.70233139050791,
+        1e-12,
+    );
+}
+
+#[test]
+fn scores_off_the_scale_or_not_whole_numbers() {
+    let dir = Dir::new();
+    dir.write(
+        "X.csv",
+        "response,rater,score\na1,r1,2\na1,r2,4\na2,r1,2.5\na2,r2,\na3,r1,-1\na3,,x\n",
+    );
+    assert_eq!(
+        dir.errors(AGREEMENT),
+        vec![
+            "X.csv:3: the score 4 is off the scale 0 to 3",
+            "X.csv:4: the score \"2.5\" is not a whole number",
+            "X.csv:5: the score \"\" is not a whole number",
+            "X.csv:6: the score -1 is off the scale 0 to 3",
+            "X.csv:7: the rater is empty",
+            "X.csv:7: the score \"x\" is not a whole number",
+        ]
+    );
+}
+
+#[test]
+fn malformed_ratings_files() {
+    let dir = Dir::new();
+    dir.write("X.csv", "response,reader,score\na1,r1,2\n");
+    assert_eq!(
+        dir.errors(AGREEMENT),
+        vec![
+            "X.csv:1: the header must be \"response,rater,score\" or \"response,rater,score,item\", found \"response,reader,score\""
+        ]
+    );
+    dir.write(
+        "X.csv",
+        "response,rater,score,item\na1,r1,2,Q1\na1,r2\na1,r1,3,Q1\na1,r3,1,Q2\n,r1,1,Q1\na2,r1,1,\n",
+    );
+    assert_eq!(
+        dir.errors(AGREEMENT),
+        vec![
+            "X.csv:3: expected 4 fields like the header, found 2",
+            "X.csv:4: rater \"r1\" already scored response \"a1\" on line 2",
+            "X.csv:5: response \"a1\" is for item \"Q1\" on line 2",
+            "X.csv:6: the response is empty",
+            "X.csv:7: the item is empty",
+        ]
+    );
+    dir.write("X.csv", "response,rater,score\n");
+    assert_eq!(
+        dir.errors(AGREEMENT),
+        vec!["X.csv:1: no ratings after the header"]
+    );
+    dir.write("X.csv", "");
+    assert_eq!(dir.errors(AGREEMENT), vec!["X.csv:1: the file is empty"]);
+    std::fs::remove_file(dir.tmp.path().join("X.csv")).unwrap();
+    assert_eq!(dir.errors(AGREEMENT), vec!["X.csv: no such file"]);
+}
+
+#[test]
+fn a_reversed_or_huge_scale_is_a_usage_error() {
+    let dir = Dir::new();
+    dir.write("X.csv", "response,rater,score\na1,r1,2\n");
+    let out = dir.run(&[
+        "agreement",
+        "--ratings",
+        "X.csv",
+        "--min-score",
+        "3",
+        "--max-score",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "imh-exam analyze: --min-score 3 is greater than --max-score 0\n"
+    );
+    let out = dir.run(&[
+        "agreement",
+        "--ratings",
+        "X.csv",
+        "--min-score",
+        "-5",
+        "--max-score",
+        "1000",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "imh-exam analyze: --min-score/--max-score: a scale from -5 to 1000 has more than 101 points\n"
+    );
+    // Negative scales are fine.
+    let out = dir.run(&[
+        "agreement",
+        "--ratings",
+        "X.csv",
+        "--min-score",
+        "-2",
+        "--max-score",
+        "2",
+    ]);
+    assert!(out.status.success());
+}
+
+const DIF: &[&str] = &[
+    "dif",
+    "--responses",
+    "R.csv",
+    "--key",
+    "K.csv",
+    "--groups",
+    "G.csv",
+    "--focal",
+    "F",
+    "--reference",
+    "REF",
+];
+
+/// The Mantel-Haenszel worked example as candidates: three score strata on a four-item form
+/// whose first item is studied; rows (reference, focal) × (right, wrong).
+fn mh_files(dir: &Dir) {
+    let strata = [(30, 20, 20, 30), (40, 10, 30, 20), (45, 5, 40, 10)];
+    let mut r = String::from("candidate,Q1,Q2,Q3,Q4\n");
+    let mut g = String::from("candidate,group\n");
+    let mut n = 0;
+    for (s, &(a, b, c, d)) in strata.iter().enumerate() {
+        let total = s + 1;
+        for (count, group, q1_right) in [
+            (a, "REF", true),
+            (b, "REF", false),
+            (c, "F", true),
+            (d, "F", false),
+        ] {
+            let others = total - usize::from(q1_right);
+            let mut row = String::from(if q1_right { "A" } else { "B" });
+            for j in 0..3 {
+                row.push_str(if j < others { ",A" } else { ",B" });
+            }
+            for _ in 0..count {
+                n += 1;
+                r.push_str(&format!("c{n},{row}\n"));
+                g.push_str(&format!("c{n},{group}\n"));
+            }
+        }
+    }
+    // A candidate of another group is left out.
+    r.push_str("x1,A,A,A,A\n");
+    g.push_str("x1,OTHER\n");
+    dir.write("R.csv", &r)
+        .write("K.csv", "item,key\nQ1,A\nQ2,A\nQ3,A\nQ4,A\n")
+        .write("G.csv", &g);
+}
+
+/// alpha_MH = 2.388888888888889, χ² = 9.706212765957448, p = 0.0018364608806423766,
+/// D = −2.0464466408238846, SE 0.6351451724165122, class C− (the worked examples; Holland &
+/// Thayer 1988, Robins, Breslow & Greenland 1986, Zwick 2012).
+#[test]
+fn dif_reports_the_mantel_haenszel_example_in_csv_and_json() {
+    let dir = Dir::new();
+    mh_files(&dir);
+    let rows = long_csv(&dir.ok(DIF));
+    let q1 = |s: &str| cell(&rows, "item", "Q1", "", s);
+    close(number(&q1("alpha_mh")), 2.388888888888889, 1e-13);
+    close(number(&q1("chi2_mh")), 9.706212765957448, 1e-12);
+    close(number(&q1("p_value")), 0.0018364608806423766, 1e-15);
+    close(number(&q1("d_dif")), -2.0464466408238846, 1e-12);
+    close(number(&q1("d_dif_se")), 0.6351451724165122, 1e-12);
+    assert_eq!(q1("ets_class"), "C-");
+    assert_eq!(q1("strata"), "3");
+    assert_eq!(
+        cell(&rows, "group", "REF", "reference", "candidates"),
+        "150"
+    );
+    assert_eq!(cell(&rows, "group", "F", "focal", "candidates"), "150");
+
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(DIF, "json"))).unwrap();
+    assert_eq!(json["focal_group"], "F");
+    assert_eq!(json["reference_group"], "REF");
+    let q1 = &json["items"][0];
+    assert_eq!(q1["item"], "Q1");
+    assert_eq!(q1["ets_class"], "C-");
+    for field in ["alpha_mh", "chi2_mh", "p_value", "d_dif", "d_dif_se"] {
+        assert!(q1[field].is_f64(), "{field}");
+    }
+    close(q1["d_dif"].as_f64().unwrap(), -2.0464466408238846, 1e-12);
+}
+
+#[test]
+fn a_candidate_without_group_and_groups_without_members() {
+    let dir = Dir::new();
+    dir.write("R.csv", "candidate,Q1\nc1,A\nc2,B\nc3,A\n")
+        .write("K.csv", "item,key\nQ1,A\n")
+        .write(
+            "G.csv",
+            "candidate,group\nc1,REF\nc2,REF\nzz,F\nc1,F\n,F\nc4,\n",
+        );
+    assert_eq!(
+        dir.errors(DIF),
+        vec![
+            "G.csv:4: candidate \"zz\" is not in R.csv",
+            "G.csv:5: candidate \"c1\" is also on line 2",
+            "G.csv:6: the candidate is empty",
+            "G.csv:7: the group is empty",
+            "R.csv:4: candidate \"c3\" has no group in G.csv",
+            "G.csv: no candidate is in the focal group \"F\"",
+        ]
+    );
+    dir.write("G.csv", "candidate,group\nc1,F\nc2,F\nc3,F\n");
+    assert_eq!(
+        dir.errors(DIF),
+        vec!["G.csv: no candidate is in the reference group \"REF\""]
+    );
+    dir.write("G.csv", "candidate,team\nc1,F\n");
+    assert_eq!(
+        dir.errors(DIF),
+        vec!["G.csv:1: the header must be \"candidate,group\", found \"candidate,team\""]
+    );
+    dir.write("G.csv", "candidate,group\nc1,F,extra\nc2,REF\nc3,F\n");
+    assert_eq!(
+        dir.errors(DIF),
+        vec![
+            "G.csv:2: expected 2 fields like the header, found 3",
+            "R.csv:2: candidate \"c1\" has no group in G.csv",
+        ]
+    );
+}
+
+#[test]
+fn dif_reports_every_file_at_once() {
+    let dir = Dir::new();
+    dir.write("R.csv", "candidate,Q1\nc1,A\nc1,B\n")
+        .write("K.csv", "item,key\nQ1,?\n");
+    assert_eq!(
+        dir.errors(DIF),
+        vec![
+            "R.csv:3: candidate \"c1\" is also on line 2",
+            "K.csv:2: the key \"?\" is not a letter A-Z, or letters joined by |",
+            "G.csv: no such file",
+        ]
+    );
+}
+
+#[test]
+fn the_same_focal_and_reference_group_is_a_usage_error() {
+    let dir = Dir::new();
+    let out = dir.run(&[
+        "dif",
+        "--responses",
+        "R.csv",
+        "--key",
+        "K.csv",
+        "--groups",
+        "G.csv",
+        "--focal",
+        "F",
+        "--reference",
+        "F",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "imh-exam analyze: --focal and --reference name the same group \"F\"\n"
+    );
+}
+
+#[test]
+fn the_paths_are_printed_as_given() {
+    let dir = Dir::new();
+    std::fs::create_dir(dir.tmp.path().join("data")).unwrap();
+    dir.write("data/R.csv", "candidate,Q1\nc1,A\n");
+    let out = dir.run(&["items", "--responses", "data/R.csv", "--key", "data/K.csv"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("data/K.csv: no such file\n"), "{stderr}");
+}
