@@ -60,7 +60,8 @@ pub(crate) async fn code_responses(
                 let res = sqlx::query(
                     "INSERT INTO responses (code, sitting_id, attempt_id, item_id, item_version, vignette_id,
                          vignette_version, body, final_score, settled_at, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+                             CASE WHEN $9 = 1 THEN 0.0 ELSE NULL END, $10, $11)",
                 )
                 .bind(new_response_code())
                 .bind(sitting_id)
@@ -70,7 +71,9 @@ pub(crate) async fn code_responses(
                 .bind(&v.vignette_id)
                 .bind(i64::from(v.version))
                 .bind(body)
-                .bind(blank.then_some(0.0f64))
+                // A flag, not an Option<f64>: the Any driver's typed NULL for a float is
+                // refused by PostgreSQL.
+                .bind(i64::from(blank))
                 .bind(blank.then_some(now))
                 .bind(now)
                 .execute(&mut **tx)

@@ -38,7 +38,11 @@ pub fn page(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                                         li { a href="/sittings" { "Sittings" } }
                                     }
                                     @if matches!(user.role, Role::Admin | Role::Committee) {
+                                        li { a href="/scoring" { "Scoring" } }
                                         li { a href="/bank" { "Item bank" } }
+                                    }
+                                    @if user.role == Role::Rater {
+                                        li { a href="/rate" { "Scoring queue" } }
                                     }
                                 }
                             }

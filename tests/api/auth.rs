@@ -45,7 +45,7 @@ async fn a_staff_page_refuses_the_wrong_role(engine: Engine) {
     assert_eq!(rater.get("/bank").await.status(), 403);
     // The rater's own home page works and is the rater's.
     let home = rater.get_text("/").await;
-    assert!(home.contains("Your queue is empty"), "{home}");
+    assert!(home.contains("Your scoring queue"), "{home}");
 }
 
 async fn each_role_gets_its_own_home_page(engine: Engine) {
@@ -53,7 +53,7 @@ async fn each_role_gets_its_own_home_page(engine: Engine) {
     for (role, marker) in [
         (Role::Admin, "Staff accounts"),
         (Role::Proctor, "No sittings are scheduled for you"),
-        (Role::Rater, "Your queue is empty"),
+        (Role::Rater, "Your scoring queue"),
         (Role::Committee, "Exam committee"),
     ] {
         let b = app.as_role(role).await;

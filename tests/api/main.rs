@@ -8,4 +8,5 @@ mod cli;
 mod delivery;
 mod exam_http;
 mod kill;
+mod rating_http;
 mod scoring;

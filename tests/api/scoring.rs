@@ -29,6 +29,8 @@ pub struct Fixture {
     pub raters: Vec<i64>,
     /// Part One answered right, per candidate.
     pub right: Vec<usize>,
+    /// The candidates' access codes.
+    pub codes: Vec<String>,
 }
 
 pub async fn add_staff(db: &Db, name: &str, role: Role, org: &str) -> i64 {
@@ -39,7 +41,7 @@ pub async fn add_staff(db: &Db, name: &str, role: Role, org: &str) -> i64 {
             display_name: name,
             role,
             organisation: org,
-            password: &format!("demo-{name}-password"),
+            password: crate::helpers::PASSWORD,
         },
     )
     .await
@@ -65,6 +67,7 @@ pub async fn sat_sitting(db: &Db) -> Fixture {
         .await
         .unwrap();
     let mut regs = Vec::new();
+    let mut codes = Vec::new();
     let right = vec![60, 40, 50];
     for (i, (email, org)) in [
         ("ana@x.org", "Lakeside"),
@@ -76,7 +79,8 @@ pub async fn sat_sitting(db: &Db) -> Fixture {
     {
         let mut new = candidate(email, Level::III, Parts::BOTH, "1");
         new.organisation = org.into();
-        let (reg, _) = admitted(db, &sitting, &new, &bps).await;
+        let (reg, code) = admitted(db, &sitting, &new, &bps).await;
+        codes.push(code);
         let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
             .await
             .unwrap();
@@ -149,11 +153,12 @@ pub async fn sat_sitting(db: &Db) -> Fixture {
         regs,
         raters,
         right,
+        codes,
     }
 }
 
 /// (response id, code, attempt's registration) of every candidate response of the sitting.
-async fn responses(db: &Db, sitting_id: i64) -> Vec<(i64, String, i64)> {
+pub async fn responses(db: &Db, sitting_id: i64) -> Vec<(i64, String, i64)> {
     sqlx::query_as(
         "SELECT r.id, r.code, a.registration_id FROM responses r JOIN attempts a ON a.id = r.attempt_id
          WHERE r.sitting_id = $1 ORDER BY r.id",
@@ -165,7 +170,7 @@ async fn responses(db: &Db, sitting_id: i64) -> Vec<(i64, String, i64)> {
 }
 
 /// Active assignments: (response id, rater id, reading).
-async fn assignments(db: &Db) -> Vec<(i64, i64, i64)> {
+pub async fn assignments(db: &Db) -> Vec<(i64, i64, i64)> {
     sqlx::query_as(
         "SELECT response_id, rater_id, reading FROM assignments WHERE withdrawn_at IS NULL ORDER BY id",
     )

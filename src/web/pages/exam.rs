@@ -93,8 +93,10 @@ pub async fn home(
         .filter(|p| p.1)
         .map(|p| p.0)
         .collect();
+    let report = crate::store::results::report(&state.db, &reg).await?;
     let body = html! {
         h1 { "Welcome, " (reg.name) }
+        @if let Some(r) = &report { (score_report(r)) }
         p { (sitting.name) ", level " (reg.level) ". The sitting is open from " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) "." }
         @if reg.admitted_at.is_none() {
             p class="notice" role="status" { "Your proctor will check your identity and admit you. Keep this page open; it reloads itself every 15 seconds, or reload it yourself." }
@@ -129,6 +131,52 @@ pub async fn home(
         }
     };
     Ok(views::page("Your exam", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+/// The candidate's score report: pass or fail per part, the scores, feedback by domain and the
+/// raters' feedback on each response.
+fn score_report(r: &crate::store::results::Report) -> Markup {
+    let domain = |code: &str| {
+        r.domain_names
+            .get(code)
+            .map_or_else(|| code.to_string(), |n| format!("{n} ({code})"))
+    };
+    html! {
+        section class="report" aria-labelledby="results-title" {
+            h2 id="results-title" { "Your results" }
+            @match r.exam_passed {
+                Some(true) => { p class="notice" role="status" { strong { "You have passed the written exam." } } }
+                Some(false) => { p class="notice" role="status" { "You have not passed the written exam this time. A part you did not pass may be retaken; the part you passed stands." } }
+                None => {}
+            }
+            @for (name, part) in &r.parts {
+                h3 { (name) ": " (if part.passed { "passed" } else { "not passed" }) }
+                p { (part.points) " of " (part.max) " points (" (format!("{:.1}", part.percent())) "%)." }
+                table {
+                    caption { "By competency domain" }
+                    thead { tr { th scope="col" { "Domain" } th scope="col" { "Points" } th scope="col" { "Of" } th scope="col" { "Feedback" } } }
+                    tbody {
+                        @for (code, (points, max)) in &part.detail.by_domain {
+                            @let pct = if *max > 0.0 { 100.0 * points / max } else { 0.0 };
+                            tr {
+                                th scope="row" { (domain(code)) }
+                                td { (points) } td { (max) }
+                                td { (if pct >= 80.0 { "A strength" } else if pct >= 60.0 { "Sound; worth reviewing" } else { "An area to develop" }) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !r.feedback.is_empty() {
+                h3 { "The raters' feedback on your Part Two responses" }
+                @for (title, score, max, notes) in &r.feedback {
+                    h4 { (title) ": " (score) " of " (max) }
+                    @if notes.is_empty() { p { "No written feedback." } }
+                    @for n in notes { blockquote { (n) } }
+                }
+            }
+        }
+    }
 }
 
 pub async fn start(
@@ -190,7 +238,12 @@ fn canonical_to_shown(form: &Form, item: &str, canonical: &str) -> Option<usize>
     e.shown_position(c)
 }
 
-pub async fn part(Path(part): Path<u8>) -> AppResult<Response> {
+pub async fn part(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(part): Path<u8>,
+) -> AppResult<Response> {
+    candidate(&state, &visitor).await?;
     Ok(Redirect::to(&if part == 1 {
         "/exam/1/item/1".to_string()
     } else {
@@ -315,9 +368,11 @@ pub async fn save_item(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(pos): Path<usize>,
-    axum::Form(f): axum::Form<ItemForm>,
+    form: Result<axum::Form<ItemForm>, axum::extract::rejection::FormRejection>,
 ) -> AppResult<Response> {
     let (reg, _) = candidate(&state, &visitor).await?;
+    // The form is read only once the candidate is known, so a stranger learns nothing from it.
+    let axum::Form(f) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let a = match open_attempt(&state, &reg, 1).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
@@ -793,7 +848,7 @@ fn api_error(status: StatusCode, msg: impl Into<String>) -> Response {
 pub async fn api_save(
     State(state): State<AppState>,
     jar: CookieJar,
-    Json(s): Json<ApiSave>,
+    body: Result<Json<ApiSave>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     // The hot path: one query from the session to the registration, the form from memory.
     let Some(token) = jar.get(SESSION_COOKIE).map(|c| auth::sha256_hex(c.value())) else {
@@ -833,6 +888,11 @@ pub async fn api_save(
             "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.",
         );
     }
+    // The body is read only once the candidate is known.
+    let s = match body {
+        Ok(Json(s)) => s,
+        Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()),
+    };
     let cached = state
         .attempt_ids
         .lock()
@@ -944,10 +1004,14 @@ pub struct ApiEvent {
 pub async fn api_event(
     State(state): State<AppState>,
     visitor: Visitor,
-    Json(e): Json<ApiEvent>,
+    body: Result<Json<ApiEvent>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Ok((reg, _)) = candidate(&state, &visitor).await else {
         return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
+    };
+    let e = match body {
+        Ok(Json(e)) => e,
+        Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()),
     };
     if !matches!(
         e.kind.as_str(),

@@ -1,8 +1,10 @@
 //! The pages, a module per audience.
 
+pub mod committee;
 pub mod exam;
 pub mod login;
 pub mod proctor;
+pub mod rater;
 pub mod staff;
 
 use axum::routing::{get, post};
@@ -51,4 +53,20 @@ pub fn routes() -> Router<AppState> {
         .route("/attempts/{id}/void", post(proctor::void))
         .route("/admin/users", get(staff::users).post(staff::add_user))
         .route("/bank", get(staff::bank))
+        .route("/rate", get(rater::queue))
+        .route("/rate/conflicts", post(rater::declare_conflict))
+        .route("/rate/{code}", get(rater::desk).post(rater::rate))
+        .route("/scoring", get(committee::list))
+        .route("/scoring/{id}", get(committee::show))
+        .route("/scoring/{id}/assign", post(committee::assign))
+        .route("/scoring/{id}/withdraw", post(committee::withdraw))
+        .route("/scoring/{id}/validity", post(committee::validity))
+        .route("/scoring/{id}/results", get(committee::results_page))
+        .route("/scoring/{id}/results.csv", get(committee::results_csv))
+        .route("/scoring/{id}/release", post(committee::release))
+        .route(
+            "/scoring/responses/{id}/feedback",
+            get(committee::feedback_page).post(committee::save_feedback),
+        )
+        .route("/keys", get(committee::keys).post(committee::change_key))
 }

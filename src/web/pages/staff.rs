@@ -42,6 +42,7 @@ pub async fn home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Res
                 ul {
                     li { a href="/admin/users" { "Staff accounts" } ": add proctors, raters and committee members." }
                     li { a href="/bank" { "Item bank" } ": what is imported, by domain, kind and status." }
+                    li { a href="/scoring" { "Scoring and results" } }
                 }
             }
             Role::Proctor => {
@@ -51,12 +52,14 @@ pub async fn home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Res
             }
             Role::Rater => {
                 h2 { "Scoring" }
-                p { "Open responses assigned to you appear here, without any candidate's name, to score against the rubric." }
-                p { "Your queue is empty." }
+                p { "Open responses assigned to you, known only by a code, to score against the rubric." }
+                p { a href="/rate" { "Your scoring queue" } }
             }
             Role::Committee => {
                 h2 { "Exam committee" }
                 ul {
+                    li { a href="/scoring" { "Scoring and results" } ": assign raters, calibration, results and their release." }
+                    li { a href="/keys" { "Key review" } ": change a key, accept two, or drop an item, and rescore." }
                     li { a href="/bank" { "Item bank" } ": items by domain, kind and status." }
                 }
             }

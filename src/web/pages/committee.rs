@@ -1,0 +1,549 @@
+//! The exam committee's scoring pages: assigning raters, reassigning when one drops out,
+//! validity responses and calibration, results with release and CSV export, the raters'
+//! feedback, and key review with rescoring.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::Role;
+use crate::bank::ItemBody;
+use crate::store::results::{self, PartLine, Pending, StoredResult};
+use crate::store::sittings::{self, Sitting};
+use crate::store::users::User;
+use crate::store::{bank as bank_store, ratings};
+
+use crate::web::error::{AppError, AppResult};
+use crate::web::session::{CsrfToken, Visitor};
+use crate::web::views::{self, csrf_field, Chrome};
+use crate::web::AppState;
+
+const COMMITTEE: &[Role] = &[Role::Committee, Role::Admin];
+
+fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
+    Chrome {
+        user: Some(user),
+        candidate: None,
+        csrf,
+    }
+}
+
+async fn the_sitting(state: &AppState, id: i64) -> AppResult<Sitting> {
+    sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let all = sittings::list_sittings(&state.db).await?;
+    let body = html! {
+        h1 { "Scoring and results" }
+        @if all.is_empty() { p { "No sittings yet." } }
+        ul {
+            @for s in &all {
+                li { a href={ "/scoring/" (s.id) } { (s.name) } " · " (s.place) }
+            }
+        }
+        p { a href="/keys" { "Key review" } ": change a key, accept two keys or drop an item from scoring." }
+    };
+    Ok(views::page("Scoring", Some(&chrome(me, &csrf)), body).into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let sitting = the_sitting(&state, id).await?;
+    let progress = ratings::progress(&state.db, id).await?;
+    let raters = ratings::rater_status(&state.db, id, &sitting.blueprints).await?;
+    let pool = bank_store::pool(&state.db).await?;
+    let open_items: Vec<(String, u32)> = pool
+        .items
+        .iter()
+        .filter(|i| i.kind == crate::bank::ItemKind::Open)
+        .map(|i| (i.id.clone(), i.version))
+        .collect();
+    let body = html! {
+        h1 { "Scoring: " (sitting.name) }
+        p { a href={ "/scoring/" (id) "/results" } { "Results of this sitting" } }
+        h2 { "Responses" }
+        dl class="facts" {
+            dt { "Open responses" } dd { (progress.responses) }
+            dt { "Blank (scored 0, not rated)" } dd { (progress.blank) }
+            dt { "Settled" } dd { (progress.settled) }
+            dt { "Waiting for an adjudicator" } dd { (progress.awaiting_third) }
+            dt { "Validity responses" } dd { (progress.validity) }
+        }
+        form method="post" action={ "/scoring/" (id) "/assign" } {
+            (csrf_field(&csrf))
+            button type="submit" { "Assign raters to every response that needs them" }
+        }
+        h2 { "Raters" }
+        @if raters.is_empty() { p { "No rater has work in this sitting yet." } }
+        @else {
+            table {
+                thead { tr {
+                    th scope="col" { "Rater" } th scope="col" { "Assigned" } th scope="col" { "Scored" }
+                    th scope="col" { "Agreement with experts" } th scope="col" { "Flag" } th scope="col" { "Dropped out?" }
+                } }
+                tbody {
+                    @for r in &raters {
+                        tr {
+                            td { (r.display_name) " (" (r.username) ")" }
+                            td { (r.assigned) }
+                            td { (r.done) }
+                            td { @match r.calibration.percent() {
+                                Some(p) => { (format!("{p:.0}%")) " of " (r.calibration.scored) }
+                                None => { "none scored yet" }
+                            } }
+                            td { @if r.flagged { strong class="flag" { "Below the standard" } } }
+                            td {
+                                form method="post" action={ "/scoring/" (id) "/withdraw" } {
+                                    (csrf_field(&csrf))
+                                    input type="hidden" name="rater_id" value=(r.rater_id);
+                                    button type="submit" class="link" { "Reassign " (r.username) "’s unfinished work" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Seed a validity response" }
+        p { "A response with an expert score goes into every rater's queue, looking like any other. Raters' agreement with the expert score is reported above." }
+        form method="post" action={ "/scoring/" (id) "/validity" } {
+            (csrf_field(&csrf))
+            label for="item" { "Item" }
+            select id="item" name="item" {
+                @for (item, version) in &open_items { option value={ (item) "@" (version) } { (item) " (version " (version) ")" } }
+            }
+            label for="body" { "Response text" }
+            textarea id="body" name="body" rows="6" required {}
+            label for="expert_score" { "Expert score" }
+            input type="number" id="expert_score" name="expert_score" min="0" max="10" required;
+            button type="submit" { "Seed the validity response" }
+        }
+    };
+    Ok(views::page("Scoring", Some(&chrome(me, &csrf)), body).into_response())
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    the_sitting(&state, id).await?;
+    ratings::assign_sitting(&state.db, id, &BTreeSet::new(), &me.username).await?;
+    Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    pub rater_id: String,
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<WithdrawForm>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    the_sitting(&state, id).await?;
+    let rater: i64 = f.rater_id.trim().parse().map_err(|_| {
+        AppError::BadRequest(format!(
+            "Rater: \"{}\" is not a rater of this sitting.",
+            f.rater_id
+        ))
+    })?;
+    ratings::withdraw_rater(&state.db, id, rater, &me.username).await?;
+    Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ValidityForm {
+    #[serde(default)]
+    pub item: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub expert_score: String,
+}
+
+pub async fn validity(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<ValidityForm>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    the_sitting(&state, id).await?;
+    let (item, version) = f
+        .item
+        .split_once('@')
+        .and_then(|(i, v)| Some((i.to_string(), v.parse::<u32>().ok()?)))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!("Item: \"{}\" is not an item of the bank.", f.item))
+        })?;
+    let stored = bank_store::item_version(&state.db, &item, version)
+        .await?
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Item: {item} version {version} is not in the bank."
+            ))
+        })?;
+    let ItemBody::Open(open) = stored.body else {
+        return Err(AppError::BadRequest(format!(
+            "Item: {item} is not an open item."
+        )));
+    };
+    if f.body.trim().is_empty() {
+        return Err(AppError::BadRequest(
+            "Response text: write the response to be scored.".into(),
+        ));
+    }
+    let expert: u32 = f
+        .expert_score
+        .trim()
+        .parse()
+        .ok()
+        .filter(|s| *s <= open.max_score)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Expert score: \"{}\" is not a whole number from 0 to {}.",
+                f.expert_score, open.max_score
+            ))
+        })?;
+    ratings::seed_validity(&state.db, id, &item, version, &f.body, expert, &me.username).await?;
+    Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
+}
+
+fn part_cell(p: &PartLine) -> Markup {
+    html! {
+        @match p {
+            PartLine::NotSat => { span class="hint" { "not sat" } }
+            PartLine::Pending(Pending::NotSubmitted) => { "not submitted" }
+            PartLine::Pending(Pending::Voided) => { "voided" }
+            PartLine::Pending(Pending::Unsettled(n)) => { (n) " response(s) still being read" }
+            PartLine::Scored(r) => { (score_text(r)) " · " strong { (if r.passed { "pass" } else { "fail" }) } }
+        }
+    }
+}
+
+fn score_text(r: &StoredResult) -> String {
+    format!("{} of {} ({:.1}%)", r.points, r.max, r.percent())
+}
+
+pub async fn results_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let sitting = the_sitting(&state, id).await?;
+    let lines = results::compute_sitting(&state.db, id).await?;
+    let released = results::released_at(&state.db, id).await?;
+    let body = html! {
+        h1 { "Results: " (sitting.name) }
+        @if released.is_some() {
+            p class="notice" role="status" { "These results are released: candidates see their score reports." }
+        } @else {
+            p { "Candidates see nothing until the results are released. Release is possible once every part sat is scored." }
+            form method="post" action={ "/scoring/" (id) "/release" } {
+                (csrf_field(&csrf))
+                button type="submit" { "Release these results to candidates" }
+            }
+        }
+        p { a href={ "/scoring/" (id) "/results.csv" } download { "Download the results (CSV)" } }
+        table {
+            thead { tr { th scope="col" { "Candidate" } th scope="col" { "Level" } th scope="col" { "Part One" } th scope="col" { "Part Two" } th scope="col" { "Exam" } th scope="col" { "Feedback" } } }
+            tbody {
+                @for l in &lines {
+                    tr {
+                        td { (l.registration.name) }
+                        td { (l.registration.level) }
+                        td { (part_cell(&l.parts[0])) }
+                        td { (part_cell(&l.parts[1])) }
+                        td { @match l.exam_passed { Some(true) => "passed", Some(false) => "not passed", None => "" } }
+                        td {
+                            @if let PartLine::Scored(r) = &l.parts[1] {
+                                @for resp in &r.detail.responses {
+                                    a href={ "/scoring/responses/" (resp.response_id) "/feedback" } { "Response " (resp.item_id) } " "
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(views::page("Results", Some(&chrome(me, &csrf)), body).into_response())
+}
+
+pub async fn results_csv(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    visitor.require(COMMITTEE)?;
+    let sitting = the_sitting(&state, id).await?;
+    let lines = results::compute_sitting(&state.db, id).await?;
+    let name: String = sitting
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"results-{name}.csv\""),
+            ),
+        ],
+        results::results_csv(&lines),
+    )
+        .into_response())
+}
+
+pub async fn release(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    the_sitting(&state, id).await?;
+    match results::release(&state.db, id, &me.username).await? {
+        Ok(_) => Ok(Redirect::to(&format!("/scoring/{id}/results")).into_response()),
+        Err(e) => Err(AppError::BadRequest(format!(
+            "The results cannot be released yet: {e}."
+        ))),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedbackForm {
+    #[serde(default)]
+    pub feedback: String,
+}
+
+pub async fn feedback_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let row: Option<(String, String, i64, Option<f64>)> = sqlx::query_as(
+        "SELECT code, item_id, sitting_id, final_score FROM responses WHERE id = $1 AND expert_score IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let (code, item, sitting_id, score) = row.ok_or(AppError::NotFound)?;
+    let given = ratings::feedback_for(&state.db, id).await?;
+    let body = html! {
+        h1 { "Feedback on response " (code) }
+        p { "Item " (item) " · settled score " (score.map(|s| s.to_string()).unwrap_or_else(|| "not yet".into())) }
+        h2 { "What the candidate will read" }
+        @for f in &given { blockquote { (f) } }
+        @if given.is_empty() { p { "No feedback yet." } }
+        form method="post" action={ "/scoring/responses/" (id) "/feedback" } {
+            (csrf_field(&csrf))
+            label for="feedback" { "Replace it with" }
+            textarea id="feedback" name="feedback" rows="6" required { (given.join("\n\n")) }
+            button type="submit" { "Save the feedback" }
+        }
+        p { a href={ "/scoring/" (sitting_id) "/results" } { "Back to the results" } }
+    };
+    Ok(views::page("Feedback", Some(&chrome(me, &csrf)), body).into_response())
+}
+
+pub async fn save_feedback(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<FeedbackForm>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    if f.feedback.trim().is_empty() {
+        return Err(AppError::BadRequest(
+            "Feedback: write what the candidate should read.".into(),
+        ));
+    }
+    if !ratings::edit_feedback(&state.db, id, &f.feedback, &me.username).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to(&format!("/scoring/responses/{id}/feedback")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    pub item: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub rule: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn keys_page(
+    me: &User,
+    csrf: &str,
+    history: &[(String, i64, String, String, String)],
+    outcome: Option<Markup>,
+) -> Markup {
+    views::page(
+        "Key review",
+        Some(&chrome(me, csrf)),
+        html! {
+            h1 { "Key review" }
+            @if let Some(o) = outcome { (o) }
+            p { "Change an item's key, accept two keys, or drop the item from scoring. Every attempt that carried the item is rescored, and the audit log keeps the reason and each candidate's result before and after." }
+            form method="post" action="/keys" {
+                (csrf_field(csrf))
+                label for="item" { "Item id" }
+                input type="text" id="item" name="item" required;
+                label for="version" { "Version" }
+                input type="number" id="version" name="version" min="1" value="1" required;
+                label for="rule" { "New key" }
+                p class="hint" id="rule-hint" { "A letter (B), letters joined by | when several are right (B|D), or the word dropped." }
+                input type="text" id="rule" name="rule" required aria-describedby="rule-hint";
+                label for="reason" { "Reason" }
+                textarea id="reason" name="reason" rows="3" required {}
+                button type="submit" { "Apply and rescore" }
+            }
+            h2 { "Decisions so far" }
+            table {
+                thead { tr { th scope="col" { "Item" } th scope="col" { "Version" } th scope="col" { "Key" } th scope="col" { "Reason" } th scope="col" { "By" } } }
+                tbody {
+                    @for (item, version, rule, reason, by) in history {
+                        tr { td { (item) } td { (version) } td { (rule) } td { (reason) } td { (by) } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+async fn key_history(state: &AppState) -> AppResult<Vec<(String, i64, String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT item_id, item_version, rule, reason, changed_by FROM key_changes ORDER BY id DESC",
+    )
+    .fetch_all(&state.db.pool)
+    .await?)
+}
+
+pub async fn keys(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let history = key_history(&state).await?;
+    Ok(keys_page(me, &csrf, &history, None).into_response())
+}
+
+pub async fn change_key(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Form(f): Form<KeyForm>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let mut errors = Vec::new();
+    let version: Option<u32> = f.version.trim().parse().ok();
+    let item = match version {
+        Some(v) => bank_store::item_version(&state.db, f.item.trim(), v).await?,
+        None => {
+            errors.push(format!("Version: \"{}\" is not a whole number.", f.version));
+            None
+        }
+    };
+    let letters: Option<BTreeSet<char>> = match &item {
+        Some(i) => match &i.body {
+            ItemBody::Mcq(m) => Some(m.options.iter().map(|o| o.letter).collect()),
+            ItemBody::Open(_) => {
+                errors.push(format!(
+                    "Item: {} is an open item; it has no key.",
+                    f.item.trim()
+                ));
+                None
+            }
+        },
+        None if version.is_some() => {
+            errors.push(format!(
+                "Item: {} version {} is not in the bank.",
+                f.item.trim(),
+                f.version.trim()
+            ));
+            None
+        }
+        None => None,
+    };
+    let rule = results::parse_rule(&f.rule);
+    match (&rule, &letters) {
+        (None, _) => errors.push(format!(
+            "New key: \"{}\" is not a letter, letters joined by |, or dropped.",
+            f.rule
+        )),
+        (Some(crate::scoring::key::KeyRule::Accept(keys)), Some(letters)) => {
+            if let Some(bad) = keys.iter().find(|k| !letters.contains(k)) {
+                errors.push(format!("New key: {bad} is not an option of this item."));
+            }
+        }
+        _ => {}
+    }
+    if f.reason.trim().is_empty() {
+        errors.push("Reason: say why the key changes; it is kept in the audit log.".into());
+    }
+    let history = key_history(&state).await?;
+    if !errors.is_empty() {
+        let outcome = html! { div class="error" role="alert" { @for e in &errors { p { (e) } } } };
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            keys_page(me, &csrf, &history, Some(outcome)),
+        )
+            .into_response());
+    }
+    let (rule, version) = (rule.expect("checked"), version.expect("checked"));
+    let rescored = results::change_key(
+        &state.db,
+        f.item.trim(),
+        version,
+        &rule,
+        &f.reason,
+        &me.username,
+    )
+    .await?;
+    let history = key_history(&state).await?;
+    let changed = rescored
+        .iter()
+        .filter(|r| r.before.map(|b| b.1) != Some(r.after.1))
+        .count();
+    let outcome = html! {
+        p class="notice" role="status" {
+            (f.item.trim()) " is now scored as " (rule.describe()) ". " (rescored.len()) " result(s) rescored; "
+            (changed) " changed between pass and fail."
+        }
+    };
+    Ok(keys_page(me, &csrf, &history, Some(outcome)).into_response())
+}

@@ -1,0 +1,496 @@
+//! Scoring over HTTP, on both engines: what a rater can reach never names a candidate nor shows
+//! another rater's reading; who may use which route; the committee's flow from assignment to the
+//! candidate's score report.
+
+use std::collections::BTreeSet;
+
+use imh_exam::auth::Role;
+use imh_exam::bank::Level;
+use imh_exam::exam::form::Parts;
+use imh_exam::store::bank::blueprints;
+use imh_exam::store::ratings;
+use imh_exam::store::sittings;
+
+use crate::delivery::{admitted, candidate};
+use crate::helpers::{csrf_of, spawn_app, Browser, Engine, TestApp, PASSWORD};
+use crate::on_both_engines;
+use crate::scoring::{assignments, responses, sat_sitting, Fixture};
+
+async fn rater_browser(app: &TestApp, name: &str) -> Browser {
+    let b = app.browser();
+    let res = b.login(name, PASSWORD).await;
+    assert_eq!(res.status(), 303, "{name} logs in");
+    b
+}
+
+/// Everything that identifies the candidates of the fixture or their sitting.
+async fn identifiers(app: &TestApp, f: &Fixture) -> Vec<String> {
+    let mut out = vec![f.sitting.name.clone()];
+    for (reg, code) in f.regs.iter().zip(&f.codes) {
+        out.push(reg.name.clone());
+        out.push(reg.email.clone());
+        out.push(reg.organisation.clone());
+        out.push(code.clone());
+        out.push(code.replace('-', ""));
+    }
+    let ids: Vec<(i64, i64)> = sqlx::query_as("SELECT id, registration_id FROM attempts")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    for (attempt, reg) in ids {
+        out.push(format!("/attempts/{attempt}"));
+        out.push(format!("/registrations/{reg}"));
+    }
+    out.push(format!("/sittings/{}", f.sitting.id));
+    out
+}
+
+/// Fails if `text` (a page or a header) holds any identifier, a date or a clock time.
+fn assert_clean(what: &str, text: &str, forbidden: &[String]) {
+    for f in forbidden {
+        assert!(!text.contains(f.as_str()), "{what} shows {f:?}");
+    }
+    let bytes = text.as_bytes();
+    for i in 0..bytes.len().saturating_sub(10) {
+        let w = &bytes[i..i + 10];
+        let date = w[..4].iter().all(u8::is_ascii_digit)
+            && w[4] == b'-'
+            && w[5..7].iter().all(u8::is_ascii_digit)
+            && w[7] == b'-'
+            && w[8..10].iter().all(u8::is_ascii_digit);
+        assert!(!date, "{what} shows a date: {}", String::from_utf8_lossy(w));
+    }
+    assert!(!text.contains(" UTC"), "{what} shows a time");
+}
+
+/// The same-site links of a page (hrefs starting with "/", not assets).
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.starts_with('/') && !h.starts_with("/assets/"))
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}
+
+async fn a_rater_sees_no_candidate_identifier_nor_another_reading(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let f = sat_sitting(&app.db).await;
+    ratings::assign_sitting(&app.db, f.sitting.id, &BTreeSet::new(), "committee")
+        .await
+        .unwrap();
+    let forbidden = identifiers(&app, &f).await;
+    let resp = responses(&app.db, f.sitting.id).await;
+    let assigned = assignments(&app.db).await;
+
+    // rater3 and another rater share a response; the other submits first, with words that
+    // must not reach rater3 before rater3's own reading is final (nor after: readings stay blind).
+    let me = f.raters[2];
+    let (shared, other) = resp
+        .iter()
+        .find_map(|(id, code, _)| {
+            let holders: Vec<i64> = assigned
+                .iter()
+                .filter(|a| a.0 == *id)
+                .map(|a| a.1)
+                .collect();
+            holders
+                .contains(&me)
+                .then(|| (code.clone(), *holders.iter().find(|h| **h != me).unwrap()))
+        })
+        .expect("rater3 shares a response");
+    let other_name = format!(
+        "rater{}",
+        f.raters.iter().position(|r| *r == other).unwrap() + 1
+    );
+    let ob = rater_browser(&app, &other_name).await;
+    let page = format!("/rate/{shared}");
+    let res = ob
+        .post_form(
+            &page,
+            &page,
+            &[
+                ("score", "3"),
+                ("note", "OTHER-NOTE-7731"),
+                ("feedback", "OTHER-FEEDBACK-7731"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let mut secrets = forbidden.clone();
+    secrets.push("OTHER-NOTE-7731".into());
+    secrets.push("OTHER-FEEDBACK-7731".into());
+
+    let b = rater_browser(&app, "rater3").await;
+    let mut seen = BTreeSet::new();
+    let mut to_visit = vec!["/".to_string(), "/rate".to_string()];
+    while let Some(path) = to_visit.pop() {
+        if !seen.insert(path.clone()) || path == "/logout" {
+            continue;
+        }
+        let res = b.get(&path).await;
+        for (name, value) in res.headers() {
+            assert_clean(
+                &format!("header {name} of {path}"),
+                value.to_str().unwrap_or_default(),
+                &secrets,
+            );
+        }
+        let html = res.text().await.unwrap();
+        assert_clean(&path, &html, &secrets);
+        to_visit.extend(links(&html));
+    }
+    let codes: Vec<String> = ratings::queue(&app.db, me)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.code)
+        .collect();
+    assert!(
+        codes.iter().all(|c| seen.contains(&format!("/rate/{c}"))),
+        "every response in the queue was visited"
+    );
+
+    // What rater3 sends back, drafts, errors and submissions, shows nothing either.
+    let page = format!("/rate/{shared}");
+    for fields in [
+        vec![
+            ("score", "2"),
+            ("note", "mine"),
+            ("feedback", "mine"),
+            ("action", "draft"),
+        ],
+        vec![
+            ("score", "9"),
+            ("note", "x"),
+            ("feedback", "x"),
+            ("action", "submit"),
+        ],
+        vec![
+            ("score", "x"),
+            ("note", "x"),
+            ("feedback", "x"),
+            ("action", "submit"),
+        ],
+        vec![
+            ("score", "2"),
+            ("note", "mine"),
+            ("feedback", "mine"),
+            ("action", "submit"),
+        ],
+    ] {
+        let res = b.post_form(&page, &page, &fields).await;
+        let status = res.status();
+        let html = res.text().await.unwrap();
+        assert_clean(&format!("POST {page} ({status})"), &html, &secrets);
+    }
+    let after = b.get_text(&page).await;
+    assert_clean(&page, &after, &secrets);
+    assert!(after.contains("You submitted a score of"), "{after}");
+    let res = b
+        .post_form("/rate", "/rate/conflicts", &[("email", "ben@x.org")])
+        .await;
+    let html = res.text().await.unwrap();
+    assert_clean("POST /rate/conflicts", &html, &secrets);
+
+    // A response not in rater3's queue is not found, exactly like one that does not exist.
+    let not_mine = resp
+        .iter()
+        .map(|r| r.1.clone())
+        .find(|c| !codes.contains(c))
+        .expect("a response rater3 does not hold");
+    let res = b.get(&format!("/rate/{not_mine}")).await;
+    assert_eq!(res.status(), 404);
+    let unknown = b.get("/rate/R-AAAA-AAAA").await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(res.text().await.unwrap(), unknown.text().await.unwrap());
+    let res = b
+        .post_form(
+            "/rate",
+            &format!("/rate/{not_mine}"),
+            &[("score", "1"), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+}
+
+/// Who may use each route: (method, path, roles let in). "candidate" pages let in only the
+/// candidate; "anyone" pages everyone.
+async fn every_route_admits_only_its_roles(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let f = sat_sitting(&app.db).await;
+    ratings::assign_sitting(&app.db, f.sitting.id, &BTreeSet::new(), "committee")
+        .await
+        .unwrap();
+    let sid = f.sitting.id;
+    let reg = f.regs[0].id;
+    let attempt: i64 = sqlx::query_scalar("SELECT id FROM attempts ORDER BY id LIMIT 1")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let (rid, code, _) = responses(&app.db, sid).await.remove(0);
+    let holder = assignments(&app.db)
+        .await
+        .into_iter()
+        .find(|a| a.0 == rid)
+        .unwrap()
+        .1;
+    let holder_name = format!(
+        "rater{}",
+        f.raters.iter().position(|r| *r == holder).unwrap() + 1
+    );
+
+    // A candidate who is admitted and has not started, in their own browser.
+    let bps = blueprints(&app.db).await.unwrap();
+    let (_, cand_code) = admitted(
+        &app.db,
+        &f.sitting,
+        &candidate("dee@x.org", Level::III, Parts::BOTH, "1"),
+        &bps,
+    )
+    .await;
+    let cand = app.browser();
+    let res = cand
+        .post_form("/enter", "/enter", &[("code", cand_code.as_str())])
+        .await;
+    assert_eq!(res.status(), 303);
+
+    let anon = app.browser();
+    let browsers: Vec<(&str, Browser)> = vec![
+        ("anonymous", anon),
+        ("candidate", cand),
+        ("admin", app.as_role(Role::Admin).await),
+        ("proctor", app.as_role(Role::Proctor).await),
+        ("rater", rater_browser(&app, &holder_name).await),
+        ("committee", app.as_role(Role::Committee).await),
+    ];
+    const STAFF_P: &str = "admin proctor";
+    const COMMITTEE: &str = "admin committee";
+    let routes: Vec<(&str, String, &str)> = vec![
+        ("GET", "/healthz".into(), "anyone"),
+        ("GET", "/login".into(), "anyone"),
+        ("GET", "/enter".into(), "anyone"),
+        ("GET", "/".into(), "admin proctor rater committee"),
+        ("GET", "/admin/users".into(), "admin"),
+        ("POST", "/admin/users".into(), "admin"),
+        ("GET", "/bank".into(), COMMITTEE),
+        ("GET", "/sittings".into(), STAFF_P),
+        ("POST", "/sittings".into(), STAFF_P),
+        ("GET", format!("/sittings/{sid}"), STAFF_P),
+        ("GET", format!("/sittings/{sid}/live"), STAFF_P),
+        ("POST", format!("/sittings/{sid}/register"), STAFF_P),
+        ("POST", format!("/sittings/{sid}/import"), STAFF_P),
+        ("POST", format!("/sittings/{sid}/incident"), STAFF_P),
+        ("POST", format!("/sittings/{sid}/pause-all"), STAFF_P),
+        ("POST", format!("/sittings/{sid}/resume-all"), STAFF_P),
+        ("POST", format!("/registrations/{reg}/admit"), STAFF_P),
+        ("POST", format!("/registrations/{reg}/release"), STAFF_P),
+        ("POST", format!("/attempts/{attempt}/pause"), STAFF_P),
+        ("POST", format!("/attempts/{attempt}/resume"), STAFF_P),
+        ("POST", format!("/attempts/{attempt}/add-time"), STAFF_P),
+        ("POST", format!("/attempts/{attempt}/void"), STAFF_P),
+        ("GET", "/rate".into(), "rater"),
+        ("POST", "/rate/conflicts".into(), "rater"),
+        ("GET", format!("/rate/{code}"), "rater"),
+        ("POST", format!("/rate/{code}"), "rater"),
+        ("GET", "/scoring".into(), COMMITTEE),
+        ("GET", format!("/scoring/{sid}"), COMMITTEE),
+        ("POST", format!("/scoring/{sid}/assign"), COMMITTEE),
+        ("POST", format!("/scoring/{sid}/withdraw"), COMMITTEE),
+        ("POST", format!("/scoring/{sid}/validity"), COMMITTEE),
+        ("GET", format!("/scoring/{sid}/results"), COMMITTEE),
+        ("GET", format!("/scoring/{sid}/results.csv"), COMMITTEE),
+        ("POST", format!("/scoring/{sid}/release"), COMMITTEE),
+        (
+            "GET",
+            format!("/scoring/responses/{rid}/feedback"),
+            COMMITTEE,
+        ),
+        (
+            "POST",
+            format!("/scoring/responses/{rid}/feedback"),
+            COMMITTEE,
+        ),
+        ("GET", "/keys".into(), COMMITTEE),
+        ("POST", "/keys".into(), COMMITTEE),
+        ("GET", "/candidate".into(), "candidate"),
+        ("GET", "/exam/1".into(), "candidate"),
+        ("GET", "/exam/1/item/1".into(), "candidate"),
+        ("POST", "/exam/1/item/1".into(), "candidate"),
+        ("GET", "/exam/2/vignettes".into(), "candidate"),
+        ("POST", "/exam/2/vignettes".into(), "candidate"),
+        ("GET", "/exam/1/review".into(), "candidate"),
+        ("POST", "/exam/1/break".into(), "candidate"),
+        ("POST", "/exam/1/end-break".into(), "candidate"),
+        ("GET", "/exam/1/receipt".into(), "candidate"),
+        ("GET", "/exam/api/clock/1".into(), "candidate"),
+        ("POST", "/exam/api/event".into(), "candidate"),
+        ("POST", "/exam/api/save".into(), "candidate"),
+        ("POST", "/exam/1/start".into(), "candidate"),
+        ("POST", "/exam/1/submit".into(), "candidate"),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, allowed) in &routes {
+        for (who, b) in &browsers {
+            let mut token = String::new();
+            for page in ["/login", "/", "/candidate"] {
+                let html = b.get_text(page).await;
+                if html.contains("name=\"csrf\"") {
+                    token = csrf_of(&html);
+                    break;
+                }
+            }
+            assert!(!token.is_empty(), "a form token for {who}");
+            let res = if *method == "GET" {
+                b.get(path).await
+            } else if path.starts_with("/exam/api/") {
+                b.client
+                    .post(b.url(path))
+                    .header("x-csrf-token", &token)
+                    .json(&serde_json::json!({}))
+                    .send()
+                    .await
+                    .unwrap()
+            } else {
+                b.client
+                    .post(b.url(path))
+                    .form(&[("csrf", token.as_str())])
+                    .send()
+                    .await
+                    .unwrap()
+            };
+            let status = res.status().as_u16();
+            let location = res
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let denied = status == 403
+                || status == 401
+                || (status == 303
+                    && (location.starts_with("/login") || location.starts_with("/enter")))
+                || (*who == "candidate" && *path == "/" && location == "/candidate");
+            let let_in = *allowed == "anyone" || allowed.split(' ').any(|r| r == *who);
+            if let_in == denied {
+                wrong.push(format!(
+                    "{method} {path} as {who}: {status} {location} (expected {})",
+                    if let_in { "let in" } else { "refused" }
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candidate(
+    engine: Engine,
+) {
+    let app = spawn_app(engine).await;
+    let f = sat_sitting(&app.db).await;
+    let committee = app.as_role(Role::Committee).await;
+    let page = format!("/scoring/{}", f.sitting.id);
+    let res = committee
+        .post_form(&page, &format!("{page}/assign"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = committee.get_text(&page).await;
+    assert!(html.contains("rater1") && html.contains("rater4"), "{html}");
+
+    // Every rater scores their queue through the desk's form; everything agrees at 2.
+    for i in 1..=4 {
+        let b = rater_browser(&app, &format!("rater{i}")).await;
+        let queue = b.get_text("/rate").await;
+        for code in ratings::queue(&app.db, f.raters[i - 1])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.code)
+        {
+            assert!(queue.contains(&code));
+            let desk = format!("/rate/{code}");
+            let html = b.get_text(&desk).await;
+            assert!(
+                html.contains("Rubric") && html.contains("Anchor answer"),
+                "{html}"
+            );
+            let res = b
+                .post_form(
+                    &desk,
+                    &desk,
+                    &[
+                        ("score", "2"),
+                        ("note", ""),
+                        ("feedback", "Clear, relationship-based plan."),
+                        ("action", "submit"),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), 303, "submitting {code}");
+        }
+    }
+
+    // The candidate sees nothing before release.
+    let ana = app.browser();
+    ana.post_form("/enter", "/enter", &[("code", f.codes[0].as_str())])
+        .await;
+    let home = ana.get_text("/candidate").await;
+    assert!(!home.contains("Your results"), "{home}");
+
+    let results = format!("/scoring/{}/results", f.sitting.id);
+    let html = committee.get_text(&results).await;
+    assert!(html.contains("60 of 60"), "{html}");
+    let csv = committee
+        .get(&format!("/scoring/{}/results.csv", f.sitting.id))
+        .await;
+    assert_eq!(
+        csv.headers()["content-type"].to_str().unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.contains("ana@x.org,Lakeside,III,60,60,100.0,yes,4,6,66.7,no,no"),
+        "{csv}"
+    );
+    let res = committee
+        .post_form(&results, &format!("/scoring/{}/release", f.sitting.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let home = ana.get_text("/candidate").await;
+    assert!(home.contains("Your results"), "{home}");
+    assert!(home.contains("60 of 60 points"), "{home}");
+    assert!(home.contains("4 of 6 points"), "{home}");
+    assert!(home.contains("Clear, relationship-based plan."), "{home}");
+    assert!(
+        home.contains("You have not passed the written exam"),
+        "{home}"
+    );
+
+    // The committee edits one response's feedback; the candidate reads the edit.
+    let rid = responses(&app.db, f.sitting.id)
+        .await
+        .into_iter()
+        .find(|r| r.2 == f.regs[0].id)
+        .unwrap()
+        .0;
+    let fb = format!("/scoring/responses/{rid}/feedback");
+    let res = committee
+        .post_form(&fb, &fb, &[("feedback", "Edited by the committee.")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let home = ana.get_text("/candidate").await;
+    assert!(home.contains("Edited by the committee."), "{home}");
+    let _ = sittings::sitting(&app.db, f.sitting.id).await.unwrap();
+}
+
+on_both_engines!(
+    a_rater_sees_no_candidate_identifier_nor_another_reading,
+    every_route_admits_only_its_roles,
+    the_committee_assigns_raters_score_by_form_and_results_reach_the_candidate,
+);
