@@ -3,8 +3,9 @@
 //! candidate enters with an access code, answers and flags a question, moves on, reloads and
 //! finds the answers, changes one while the network is cut (it waits in the browser and is sent
 //! when the network returns), submits Part One and sees the receipt, then starts Part Two; a
-//! proctor then opens the sitting's console. axe-core (vendored in `tests/assets/axe.min.js`)
-//! checks the candidate's and the proctor's pages against WCAG 2.1 A and AA: no violation may be
+//! proctor then opens the sitting's console. A second test has a rater score two responses with
+//! the keyboard alone (Tab, arrow keys, typing, Enter). axe-core (vendored in `tests/assets/axe.min.js`)
+//! checks the candidate's, the proctor's and the rater's pages against WCAG 2.1 A and AA: no violation may be
 //! serious or critical.
 //!
 //! Only 127.0.0.1 is used: the exam server and chromedriver both listen there, and Chromium runs
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::key::Key;
 use fantoccini::wd::{Capabilities, TimeoutConfiguration};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -28,6 +30,7 @@ use imh_exam::exam::clock::Multiplier;
 use imh_exam::exam::form::Parts;
 use imh_exam::exam::registration::NewRegistration;
 use imh_exam::store::bank::{blueprints, import_dir};
+use imh_exam::store::ratings;
 use imh_exam::store::sittings::{self, NewSitting};
 use imh_exam::store::users::{add_user, NewUser};
 use imh_exam::store::{attempts, now_ms, Db};
@@ -693,6 +696,228 @@ async fn a_candidate_takes_the_exam_in_headless_chromium() {
         Ok(b) => b,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("the browser flow did not finish: {e}"),
+    };
+    assert!(
+        blocking.is_empty(),
+        "axe found {} serious or critical WCAG 2.1 A/AA violations:\n{}",
+        blocking.len(),
+        blocking.join("\n")
+    );
+}
+
+// ----- the rater ---------------------------------------------------------------------------------
+
+/// A sitting whose one candidate has submitted Part Two (two vignettes answered), a rater who
+/// holds both responses, and that rater's username.
+async fn responses_to_rate(db: &Db) -> (i64, String) {
+    let now = now_ms();
+    let bps = blueprints(db).await.unwrap();
+    let ids: Vec<String> = bps.iter().map(|b| b.id.clone()).collect();
+    let sitting_id = sittings::create_sitting(
+        db,
+        &NewSitting {
+            name: "Rating window",
+            place: "remote",
+            opens_at: now - HOUR,
+            closes_at: now + 8 * HOUR,
+            blueprints: &ids,
+        },
+        "proctor",
+    )
+    .await
+    .unwrap();
+    let sitting = sittings::sitting(db, sitting_id).await.unwrap().unwrap();
+    let (reg_id, _) = sittings::register(
+        db,
+        &sitting,
+        &NewRegistration {
+            name: "Bo Lind".into(),
+            email: "bo@example.org".into(),
+            organisation: "Hillview".into(),
+            level: Level::III,
+            parts: Parts {
+                one: false,
+                two: true,
+            },
+            multiplier: Multiplier::parse("1").unwrap(),
+            extra_breaks: 0,
+            retake_override: None,
+        },
+        &bps,
+        "proctor",
+        false,
+    )
+    .await
+    .unwrap();
+    sittings::admit(db, reg_id, "proctor").await.unwrap();
+    let reg = sittings::registration(db, reg_id).await.unwrap().unwrap();
+    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
+    let pool = imh_exam::store::bank::pool(db).await.unwrap();
+    let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 2, now)
+        .await
+        .unwrap();
+    let mut chosen: Vec<&str> = a.form.part_two[..2]
+        .iter()
+        .map(|v| v.vignette_id.as_str())
+        .collect();
+    chosen.sort();
+    attempts::save(db, a.id, "@choice", &chosen.join(","), 1, now + 1000)
+        .await
+        .unwrap();
+    let mut seq = 1;
+    for v in &a.form.part_two[..2] {
+        for (item, _) in &v.items {
+            seq += 1;
+            attempts::save(
+                db,
+                a.id,
+                item,
+                "I would start by wondering with the parent what the baby might be feeling.",
+                seq,
+                now + 2000,
+            )
+            .await
+            .unwrap();
+        }
+    }
+    attempts::submit(db, a.id, "candidate", now + 3000)
+        .await
+        .unwrap()
+        .unwrap();
+    let rater = add_user(
+        db,
+        NewUser {
+            username: &Username::parse("rita").unwrap(),
+            display_name: "Rita Rater",
+            role: Role::Rater,
+            organisation: "Eastfield",
+            password: "a long rater password",
+        },
+    )
+    .await
+    .unwrap();
+    ratings::assign_sitting(db, sitting_id, &Default::default(), "committee")
+        .await
+        .unwrap();
+    assert_eq!(ratings::queue(db, rater).await.unwrap().len(), 2);
+    (rater, "rita".into())
+}
+
+/// Presses Tab until the focused element matches `want` (a JavaScript predicate on `el`);
+/// returns how many presses it took. Looking at the focus is all the script does.
+async fn tab_to(c: &Client, want: &str, what: &str) -> usize {
+    let check = format!("const el = document.activeElement; return !!(el && ({want}));");
+    for presses in 0..80 {
+        if c.execute(&check, vec![]).await.unwrap() == true {
+            return presses;
+        }
+        c.active_element()
+            .await
+            .unwrap()
+            .send_keys(&Key::Tab)
+            .await
+            .unwrap();
+    }
+    panic!("Tab never reached {what}");
+}
+
+async fn keys(c: &Client, text: &str) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// The rater logs in, opens the queue and scores both responses with the keyboard alone:
+/// Tab, arrow keys, typing and Enter. Returns the serious and critical axe violations.
+async fn rate_by_keyboard(c: Client, base: String, db: Db, rater: i64) -> Vec<String> {
+    let mut blocking = Vec::new();
+    go(&c, &base, "/login").await;
+    tab_to(&c, "el.id === 'username'", "the username field").await;
+    keys(&c, "rita").await;
+    keys(&c, &Key::Tab).await;
+    keys(&c, "a long rater password").await;
+    keys(&c, &Key::Enter).await;
+    wait_for_path(&c, "/").await;
+    go(&c, &base, "/rate").await;
+    blocking.extend(axe(&c, "/rate (rater: queue)").await);
+    tab_to(
+        &c,
+        "el.tagName === 'A' && el.textContent.includes('Score the next response')",
+        "the next response link",
+    )
+    .await;
+    keys(&c, &Key::Enter).await;
+    let queue = ratings::queue(&db, rater).await.unwrap();
+    for (i, entry) in queue.iter().enumerate() {
+        wait_for_path(&c, &format!("/rate/{}", entry.code)).await;
+        if i == 0 {
+            blocking.extend(axe(&c, "/rate/{code} (rater: the desk)").await);
+        }
+        // Into the score group, then two steps right: 0 → 1 → 2.
+        tab_to(&c, "el.name === 'score'", "the score").await;
+        keys(&c, &Key::Right).await;
+        keys(&c, &Key::Right).await;
+        let checked = c
+            .execute(
+                "return document.querySelector('input[name=score]:checked')?.value",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(checked, "2", "arrow keys choose the score");
+        tab_to(&c, "el.id === 'feedback'", "the feedback").await;
+        keys(&c, &format!("Keyboard feedback {i}.")).await;
+        tab_to(&c, "el.id === 'note'", "the note").await;
+        keys(&c, "Scored by keyboard.").await;
+        tab_to(
+            &c,
+            "el.tagName === 'BUTTON' && el.value === 'submit'",
+            "the submit button",
+        )
+        .await;
+        keys(&c, &Key::Enter).await;
+    }
+    wait_for_path(&c, "/rate").await;
+    let after = ratings::queue(&db, rater).await.unwrap();
+    assert!(after
+        .iter()
+        .all(|e| e.state == ratings::ReadingState::Final));
+    for (i, entry) in queue.iter().enumerate() {
+        let d = ratings::desk(&db, rater, &entry.code)
+            .await
+            .unwrap()
+            .unwrap();
+        let mine = d.mine.unwrap();
+        assert_eq!(mine.score, Some(2));
+        assert_eq!(mine.feedback, format!("Keyboard feedback {i}."));
+        assert!(mine.is_final);
+    }
+    blocking
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rater_scores_two_responses_by_keyboard_alone() {
+    let driver = start_driver().await;
+    let app = spawn_app().await;
+    import_sample(&app.db).await;
+    let (rater, _) = responses_to_rate(&app.db).await;
+    let client = driver.browser().await;
+    let flow = tokio::spawn(rate_by_keyboard(
+        client.clone(),
+        app.base.clone(),
+        app.db.clone(),
+        rater,
+    ));
+    let outcome = flow.await;
+    let _ = client.close().await;
+    drop(driver);
+    let blocking = match outcome {
+        Ok(b) => b,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the rater's flow did not finish: {e}"),
     };
     assert!(
         blocking.is_empty(),
