@@ -330,7 +330,7 @@ pub async fn compute_sitting(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>
                 },
             };
         }
-        let exam_passed = exam_passed(db, &reg.email).await?;
+        let exam_passed = exam_passed(db, &reg.email, sitting_id).await?;
         lines.push(ResultLine {
             registration: reg,
             parts,
@@ -341,14 +341,17 @@ pub async fn compute_sitting(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>
 }
 
 /// The endorsement exam across sittings: each part's latest result for this email, from sittings
-/// whose results are released or from the one being computed.
-pub async fn exam_passed(db: &Db, email: &str) -> Result<Option<bool>> {
+/// whose results are released and from `sitting_id` itself (so an unreleased retake never shows
+/// through another sitting's report).
+pub async fn exam_passed(db: &Db, email: &str, sitting_id: i64) -> Result<Option<bool>> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT r.part, r.passed FROM results r JOIN registrations g ON g.id = r.registration_id
          JOIN sittings s ON s.id = g.sitting_id
-         WHERE g.email = $1 ORDER BY s.opens_at, g.id",
+         WHERE g.email = $1 AND (s.results_released_at IS NOT NULL OR s.id = $2)
+         ORDER BY s.opens_at, g.id",
     )
     .bind(email)
+    .bind(sitting_id)
     .fetch_all(&db.pool)
     .await?;
     let mut latest: [Option<bool>; 2] = [None, None];
@@ -480,7 +483,7 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
     }
     Ok(Some(Report {
         parts,
-        exam_passed: exam_passed(db, &reg.email).await?,
+        exam_passed: exam_passed(db, &reg.email, reg.sitting_id).await?,
         domain_names: super::bank::domain_names(db).await?,
         feedback,
     }))

@@ -570,7 +570,102 @@ async fn results_are_released_only_when_complete_and_rescored_after_a_key_change
     );
 }
 
+/// A part retaken in a later sitting completes the exam: Ana passes Part One and fails Part Two
+/// in the first sitting, retakes only Part Two in the second (an admin waives the wait) and
+/// passes. The first sitting's report never shows the unreleased retake.
+async fn a_part_retaken_in_a_later_sitting_completes_the_exam(engine: Engine) {
+    let t = test_db(engine).await;
+    let db = &t.db;
+    let f = sat_sitting(db).await;
+    rate_everything(db, f.sitting.id, 0).await;
+    assert_eq!(
+        results::release(db, f.sitting.id, "committee")
+            .await
+            .unwrap(),
+        Ok(3)
+    );
+    let first = results::report(db, &f.regs[0]).await.unwrap().unwrap();
+    assert_eq!(first.exam_passed, Some(false));
+    assert!(first.parts[0].1.passed && !first.parts[1].1.passed);
+
+    let now = now_ms();
+    let second = open_sitting(db, now).await;
+    let bps = blueprints(db).await.unwrap();
+    let pool = pool(db).await.unwrap();
+    let mut new = candidate(
+        "ana@x.org",
+        Level::III,
+        Parts {
+            one: false,
+            two: true,
+        },
+        "1",
+    );
+    new.organisation = "Lakeside".into();
+    new.retake_override = Some("committee decision 12".into());
+    let (id, _) = imh_exam::store::sittings::register(db, &second, &new, &bps, "admin", true)
+        .await
+        .unwrap();
+    imh_exam::store::sittings::admit(db, id, "p").await.unwrap();
+    let reg = imh_exam::store::sittings::registration(db, id)
+        .await
+        .unwrap()
+        .unwrap();
+    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
+    let b = attempts::start_part(db, &second, &reg, bp, &pool, 2, now)
+        .await
+        .unwrap();
+    let mut chosen: Vec<&str> = b.form.part_two[..2]
+        .iter()
+        .map(|v| v.vignette_id.as_str())
+        .collect();
+    chosen.sort();
+    attempts::save(db, b.id, "@choice", &chosen.join(","), 1, now + 1000)
+        .await
+        .unwrap();
+    let mut seq = 1;
+    for v in &b.form.part_two[..2] {
+        for (item, _) in &v.items {
+            seq += 1;
+            attempts::save(
+                db,
+                b.id,
+                item,
+                "A fuller answer this time.",
+                seq,
+                now + 2000,
+            )
+            .await
+            .unwrap();
+        }
+    }
+    attempts::submit(db, b.id, "candidate", now + 3000)
+        .await
+        .unwrap()
+        .unwrap();
+    rate_everything(db, second.id, 3).await;
+    let lines = results::compute_sitting(db, second.id).await.unwrap();
+    assert!(matches!(lines[0].parts[0], PartLine::NotSat));
+    assert_eq!(
+        lines[0].exam_passed,
+        Some(true),
+        "Part One stands from the first sitting"
+    );
+    // Not released yet: the first sitting's report still says not passed.
+    let again = results::report(db, &f.regs[0]).await.unwrap().unwrap();
+    assert_eq!(again.exam_passed, Some(false));
+    assert!(results::report(db, &reg).await.unwrap().is_none());
+    results::release(db, second.id, "committee")
+        .await
+        .unwrap()
+        .unwrap();
+    let report = results::report(db, &reg).await.unwrap().unwrap();
+    assert_eq!(report.exam_passed, Some(true));
+    assert_eq!(report.parts.len(), 1);
+}
+
 on_both_engines!(
+    a_part_retaken_in_a_later_sitting_completes_the_exam,
     assignment_and_conflict_rules,
     readings_resolve_by_the_rules,
     calibration_flags_a_rater_below_the_standard,
