@@ -374,6 +374,9 @@ async fn demo_sitting(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> 
     Ok(out)
 }
 
+/// How many simulated candidates the demo's completed sitting holds.
+pub const DEMO_CANDIDATES: usize = 200;
+
 /// The demo's accounts: (username, name, role, organisation, password).
 pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str, &str)] = &[
     (
@@ -410,6 +413,13 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str, &str)] = &[
         Role::Rater,
         "Riverbend Infant Clinic",
         "demo-rater3-2026",
+    ),
+    (
+        "rater4",
+        "Rhys Rater",
+        Role::Rater,
+        "Maple Grove Child Development",
+        "demo-rater4-2026",
     ),
     (
         "committee",
@@ -452,6 +462,19 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::
             Err(AddUserError::Store(e)) => return Err(e.into()),
         }
     }
+    let mut raters = Vec::new();
+    for (username, severity) in [
+        ("rater1", 0.0),
+        ("rater2", 0.4),
+        ("rater3", -0.6),
+        ("rater4", 0.1),
+    ] {
+        if let Some(u) = users::user_by_username(db, username).await? {
+            raters.push((u.id, severity));
+        }
+    }
+    eprintln!("demo: preparing a completed sitting of {DEMO_CANDIDATES} simulated candidates (first run only)…");
+    let completed = crate::demo::completed_sitting(db, DEMO_CANDIDATES, &raters).await?;
     let codes = demo_sitting(db).await?;
     println!();
     println!("imh-exam demo on http://{}", serve.bind);
@@ -466,6 +489,10 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::
     for (name, level, code) in &codes {
         println!("  {name:<28} {level:<20} access code {code}");
     }
+    println!(
+        "A completed sitting of {DEMO_CANDIDATES} simulated candidates, rated and released: sign in as committee, then http://{}/scoring/{completed}",
+        serve.bind
+    );
     println!("Stop with ctrl-c.");
     Ok(true)
 }

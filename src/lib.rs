@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bank;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod exam;
 pub mod scoring;
 pub mod stats;

@@ -140,7 +140,11 @@ impl Drop for TestApp {
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
-    let test_db = test_db(engine).await;
+    spawn_app_on(test_db(engine).await).await
+}
+
+/// A server over a database prepared beforehand.
+pub async fn spawn_app_on(test_db: TestDb) -> TestApp {
     let db = test_db.db.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -6,6 +6,7 @@ mod auth;
 mod bank_import;
 mod cli;
 mod delivery;
+mod demo;
 mod exam_http;
 mod kill;
 mod rating_http;

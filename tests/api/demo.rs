@@ -1,0 +1,72 @@
+//! The demo's completed sitting, on both engines: 200 simulated candidates who took both parts,
+//! every response rated and settled, results released, and the committee's pages showing them.
+
+use imh_exam::auth::Role;
+use imh_exam::store::{ratings, results, sittings};
+
+use crate::delivery::import_sample;
+use crate::helpers::{spawn_app_on, test_db, Engine};
+use crate::on_both_engines;
+use crate::scoring::add_staff;
+
+async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
+    // Prepared before the server starts, as `imh-exam demo` does: the simulated sitting lies in
+    // the past, and a running server would submit its attempts at their long-gone deadlines.
+    let t = test_db(engine).await;
+    let db = &t.db;
+    import_sample(db).await;
+    let mut raters = Vec::new();
+    for (i, severity) in [0.0, 0.4, -0.6, 0.1].into_iter().enumerate() {
+        let org = format!("Demo rater organisation {i}");
+        raters.push((
+            add_staff(db, &format!("rater{}", i + 1), Role::Rater, &org).await,
+            severity,
+        ));
+    }
+    let id = imh_exam::demo::completed_sitting(db, 200, &raters)
+        .await
+        .unwrap();
+    assert_eq!(
+        imh_exam::demo::completed_sitting(db, 200, &raters)
+            .await
+            .unwrap(),
+        id,
+        "a restarted demo reuses the sitting"
+    );
+    assert_eq!(sittings::registrations(db, id).await.unwrap().len(), 200);
+    assert!(results::released_at(db, id).await.unwrap().is_some());
+    let p = ratings::progress(db, id).await.unwrap();
+    assert!(p.responses >= 300, "{p:?}");
+    assert_eq!(p.settled, p.responses, "every response settled");
+    let lines = results::compute_sitting(db, id).await.unwrap();
+    let scored = |part: usize| {
+        lines
+            .iter()
+            .filter(|l| matches!(l.parts[part], results::PartLine::Scored(_)))
+            .count()
+    };
+    assert_eq!((scored(0), scored(1)), (200, 200));
+    let passed = lines.iter().filter(|l| l.exam_passed == Some(true)).count();
+    assert!(
+        (20..=180).contains(&passed),
+        "a realistic mix of outcomes: {passed} passed"
+    );
+    // Some readings needed an adjudicator.
+    let thirds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE reading = 3")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(thirds > 0);
+
+    // The committee's pages show it.
+    let app = spawn_app_on(t).await;
+    let committee = app.as_role(Role::Committee).await;
+    let page = committee.get_text(&format!("/scoring/{id}")).await;
+    assert!(page.contains("Settled"), "{page}");
+    let res = committee.get(&format!("/scoring/{id}/results")).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("of 60"), "{html}");
+}
+
+on_both_engines!(the_demo_holds_a_completed_rated_sitting);
