@@ -1,6 +1,7 @@
 //! The web layer: axum routes, thin handlers, maud views. Logic lives below, in `store` and
 //! `bank`.
 
+pub mod charts;
 pub mod error;
 pub mod pages;
 pub mod session;

@@ -67,6 +67,27 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("of 60"), "{html}");
+
+    // Rater agreement, with its charts and its tables as CSV.
+    let html = committee.get_text(&format!("/stats/{id}/agreement")).await;
+    assert_eq!(
+        html.matches("<svg").count(),
+        2,
+        "the heat map and the severity chart"
+    );
+    assert!(
+        html.contains("Cohen's kappa") && html.contains("rater3"),
+        "{html}"
+    );
+    let csv = committee
+        .get_text(&format!("/stats/{id}/agreement?csv=raters"))
+        .await;
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("rater,scored,mean,pairs,severity,exact,validity,accuracy")
+    );
+    assert_eq!(lines.count(), 4, "{csv}");
 }
 
 on_both_engines!(the_demo_holds_a_completed_rated_sitting);

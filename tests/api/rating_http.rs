@@ -313,6 +313,7 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
             COMMITTEE,
         ),
         ("GET", "/keys".into(), COMMITTEE),
+        ("GET", format!("/stats/{sid}/agreement"), COMMITTEE),
         ("POST", "/keys".into(), COMMITTEE),
         ("GET", "/candidate".into(), "candidate"),
         ("GET", "/exam/1".into(), "candidate"),

@@ -6,6 +6,7 @@ pub mod login;
 pub mod proctor;
 pub mod rater;
 pub mod staff;
+pub mod stats;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -69,4 +70,5 @@ pub fn routes() -> Router<AppState> {
             get(committee::feedback_page).post(committee::save_feedback),
         )
         .route("/keys", get(committee::keys).post(committee::change_key))
+        .route("/stats/{id}/agreement", get(stats::agreement_page))
 }

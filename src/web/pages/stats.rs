@@ -1,0 +1,319 @@
+//! The committee's statistics pages for a sitting: rater agreement (and, with the item module,
+//! item statistics). Every table is built once as rows of text and rendered both as HTML and as
+//! a CSV download, so the two never disagree; charts are SVG drawn here.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::Role;
+use crate::stats::{agreement, AgreementReport, PairStats, Scale};
+use crate::store::users::User;
+use crate::store::{analysis, sittings};
+
+use crate::web::charts;
+use crate::web::error::{AppError, AppResult};
+use crate::web::session::{CsrfToken, Visitor};
+use crate::web::views::{self, Chrome};
+use crate::web::AppState;
+
+pub(crate) const COMMITTEE: &[Role] = &[Role::Committee, Role::Admin];
+
+pub(crate) fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
+    Chrome {
+        user: Some(user),
+        candidate: None,
+        csrf,
+    }
+}
+
+/// A table as rows of text: shown as HTML, downloaded as CSV.
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub caption: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn html(&self, csv_href: &str) -> Markup {
+        html! {
+            table {
+                caption { (self.caption) " · " a href=(csv_href) download { "CSV" } }
+                thead { tr { @for h in &self.headers { th scope="col" { (h) } } } }
+                tbody {
+                    @for r in &self.rows {
+                        tr { @for c in r { td { (c) } } }
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(&self.headers);
+        for r in &self.rows {
+            let _ = w.write_record(r);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+pub(crate) fn csv_response(filename: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub(crate) fn heads(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+/// A statistic for a table: full precision (it is also the CSV's), empty when undefined.
+pub(crate) fn num(x: Option<f64>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// A statistic for reading: three decimals, "–" when undefined.
+pub(crate) fn show(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsvQuery {
+    #[serde(default)]
+    pub csv: Option<String>,
+}
+
+fn pair_row(label: String, p: &PairStats) -> Vec<String> {
+    vec![
+        label,
+        p.pairs.to_string(),
+        num(p.exact),
+        num(p.adjacent),
+        num(p.kappa),
+        num(p.kappa_se),
+        num(p.kappa_linear),
+        num(p.kappa_quadratic),
+        num(p.icc_2_1),
+        num(p.icc_3_1),
+    ]
+}
+
+const PAIR_HEADERS: [&str; 9] = [
+    "pairs",
+    "exact",
+    "adjacent",
+    "kappa",
+    "kappa_se",
+    "kappa_linear",
+    "kappa_quadratic",
+    "icc_2_1",
+    "icc_3_1",
+];
+
+fn agreement_tables(r: &AgreementReport, data: &analysis::SittingRatings) -> Vec<Table> {
+    let rater = |id: i64| {
+        data.raters
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
+    let item = |id: i64| {
+        data.items
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
+    let with = |first: &str| heads(&[&[first], &PAIR_HEADERS[..]].concat());
+    let labels: Vec<String> = (r.scale.min()..=r.scale.max())
+        .map(|s| s.to_string())
+        .collect();
+    vec![
+        Table {
+            name: "overall",
+            caption: "First against second reading, every response read twice".into(),
+            headers: {
+                let mut h = with("ratings");
+                h.extend(heads(&[
+                    "alpha_ordinal",
+                    "alpha_interval",
+                    "fleiss_kappa",
+                    "kappa_low",
+                    "kappa_high",
+                ]));
+                h
+            },
+            rows: vec![{
+                let mut row = pair_row(r.ratings.to_string(), &r.overall);
+                row.extend([
+                    num(r.alpha_ordinal),
+                    num(r.alpha_interval),
+                    num(r.fleiss_kappa),
+                    num(r.overall.kappa_low),
+                    num(r.overall.kappa_high),
+                ]);
+                row
+            }],
+        },
+        Table {
+            name: "confusion",
+            caption: "Confusion matrix: rows the first reading, columns the second".into(),
+            headers: std::iter::once("first \\ second".to_string())
+                .chain(labels.iter().cloned())
+                .collect(),
+            rows: r
+                .overall
+                .confusion
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    std::iter::once(labels[i].clone())
+                        .chain(row.iter().map(u64::to_string))
+                        .collect()
+                })
+                .collect(),
+        },
+        Table {
+            name: "raters",
+            caption: "Per rater (severity: mean of own reading minus the other; below 0 harsher)"
+                .into(),
+            headers: heads(&[
+                "rater", "scored", "mean", "pairs", "severity", "exact", "validity", "accuracy",
+            ]),
+            rows: r
+                .raters
+                .iter()
+                .map(|s| {
+                    vec![
+                        rater(s.rater),
+                        s.scored.to_string(),
+                        num(s.mean),
+                        s.pairs.to_string(),
+                        num(s.severity),
+                        num(s.exact),
+                        s.validity.to_string(),
+                        num(s.accuracy),
+                    ]
+                })
+                .collect(),
+        },
+        Table {
+            name: "items",
+            caption: "Per item".into(),
+            headers: with("item"),
+            rows: r
+                .items
+                .iter()
+                .map(|i| pair_row(item(i.item), &i.pairs))
+                .collect(),
+        },
+        Table {
+            name: "pairs",
+            caption: "Per pair of raters".into(),
+            headers: with("raters"),
+            rows: r
+                .rater_pairs
+                .iter()
+                .map(|p| {
+                    pair_row(
+                        format!("{} & {}", rater(p.rater_a), rater(p.rater_b)),
+                        &p.pairs,
+                    )
+                })
+                .collect(),
+        },
+        Table {
+            name: "days",
+            caption: "By day (drift)".into(),
+            headers: heads(&[&["day", "ratings", "mean"], &PAIR_HEADERS[..]].concat()),
+            rows: r
+                .days
+                .iter()
+                .map(|d| {
+                    let mut row = vec![
+                        sittings::date(d.day * 24 * 60 * 60 * 1000),
+                        d.ratings.to_string(),
+                        num(d.mean),
+                    ];
+                    row.extend(pair_row(String::new(), &d.pairs).into_iter().skip(1));
+                    row
+                })
+                .collect(),
+        },
+    ]
+}
+
+pub async fn agreement_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+    Query(q): Query<CsvQuery>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let sitting = sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let data = analysis::sitting_ratings(&state.db, id).await?;
+    let scale =
+        Scale::new(0, data.max_score.max(1)).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let report =
+        agreement(scale, &data.ratings).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let tables = agreement_tables(&report, &data);
+    if let Some(name) = q.csv {
+        let t = tables
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or(AppError::NotFound)?;
+        return Ok(csv_response(&format!("agreement-{id}-{name}.csv"), t.csv()));
+    }
+    let labels: Vec<String> = (scale.min()..=scale.max()).map(|s| s.to_string()).collect();
+    let severity: Vec<(String, f64)> = report
+        .raters
+        .iter()
+        .filter_map(|s| {
+            s.severity
+                .map(|v| (data.raters.get(&s.rater).cloned().unwrap_or_default(), v))
+        })
+        .collect();
+    let o = &report.overall;
+    let body = html! {
+        p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/items" } { "Item statistics" } }
+        h1 { "Rater agreement: " (sitting.name) }
+        @if report.ratings == 0 {
+            p { "No reading has been submitted in this sitting yet." }
+        } @else {
+            dl class="facts" {
+                dt { "Readings" } dd { (report.ratings) " of " (report.responses) " responses" }
+                dt { "Pairs (first and second reading)" } dd { (o.pairs) }
+                dt { "Exact agreement" } dd { (show(o.exact)) }
+                dt { "Adjacent agreement (within 1)" } dd { (show(o.adjacent)) }
+                dt { "Cohen's kappa" } dd { (show(o.kappa)) " (SE " (show(o.kappa_se)) "; 95% " (show(o.kappa_low)) " to " (show(o.kappa_high)) ")" }
+                dt { "Weighted kappa, linear / quadratic" } dd { (show(o.kappa_linear)) " / " (show(o.kappa_quadratic)) }
+                dt { "ICC(2,1) / ICC(3,1)" } dd { (show(o.icc_2_1)) " / " (show(o.icc_3_1)) }
+                dt { "Krippendorff's alpha, ordinal / interval" } dd { (show(report.alpha_ordinal)) " / " (show(report.alpha_interval)) }
+                dt { "Fleiss' kappa" } dd { (show(report.fleiss_kappa)) @if report.fleiss_kappa.is_none() { " (responses were read a different number of times)" } }
+            }
+            div class="charts" {
+                (charts::heatmap("confusion", "First against second reading", &o.confusion, &labels))
+                (charts::bars("severity", "Rater severity", &severity, "points against the other reading"))
+            }
+            @for t in &tables {
+                (t.html(&format!("/stats/{id}/agreement?csv={}", t.name)))
+            }
+        }
+    };
+    Ok(views::page("Rater agreement", Some(&chrome(me, &csrf)), body).into_response())
+}
