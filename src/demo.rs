@@ -140,15 +140,50 @@ pub async fn completed_sitting(
             .await
             .map_err(|e| anyhow::anyhow!("registering a demo candidate: {e}"))?;
         sittings::admit(db, reg_id, "demo").await?;
-        people.push((reg_id, 0.6 + normal(&mut rng)));
+        // Most consent to the optional questions; about a quarter learned English second.
+        let second_language = rng.gen_bool(0.25);
+        if rng.gen_bool(0.85) {
+            let answers = BTreeMap::from([
+                (
+                    "language".to_string(),
+                    if second_language { "other" } else { "english" }.to_string(),
+                ),
+                (
+                    "setting".to_string(),
+                    if rng.gen_bool(0.3) { "rural" } else { "urban" }.to_string(),
+                ),
+            ]);
+            crate::store::analysis::save_demographics(db, reg_id, Some(&answers)).await?;
+        }
+        people.push((reg_id, 0.6 + normal(&mut rng), second_language));
     }
+    // One item is harder for those who learned English second than their scores explain: the
+    // committee's DIF page should find it.
+    let dif_item = pool
+        .items
+        .iter()
+        .filter(|i| i.kind == crate::bank::ItemKind::Mcq && i.domain == "COM")
+        .map(|i| i.id.clone())
+        .min()
+        .unwrap_or_default();
 
     // Everyone takes both parts at once, so the saves share the writer's batches.
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, (reg_id, ability)) in people.iter().copied().enumerate() {
+    for (i, (reg_id, ability, second_language)) in people.iter().cloned().enumerate() {
         let (db, sitting, bps, pool) = (db.clone(), sitting.clone(), bps.clone(), pool.clone());
+        let harder = if second_language {
+            dif_item.clone()
+        } else {
+            String::new()
+        };
         tasks.spawn(async move {
-            take_exam(&db, &sitting, &bps, &pool, reg_id, ability, i as u64).await
+            let who = Simulated {
+                reg_id,
+                ability,
+                harder_item: harder,
+                seed: i as u64,
+            };
+            take_exam(&db, &sitting, &bps, &pool, who).await
         });
     }
     while let Some(done) = tasks.join_next().await {
@@ -156,7 +191,7 @@ pub async fn completed_sitting(
     }
 
     // Raters read every response; far-apart readings go to a third, whose reading settles it.
-    let ability: BTreeMap<i64, f64> = people.iter().copied().collect();
+    let ability: BTreeMap<i64, f64> = people.iter().map(|p| (p.0, p.1)).collect();
     let quality: BTreeMap<String, f64> = sqlx::query_as::<_, (String, i64)>(
         "SELECT r.code, a.registration_id FROM responses r JOIN attempts a ON a.id = r.attempt_id
          WHERE r.sitting_id = $1",
@@ -233,16 +268,29 @@ pub async fn completed_sitting(
     Ok(sitting_id)
 }
 
+/// A simulated candidate: their registration, ability, an item harder for them than their
+/// ability says (or none), and their random seed.
+struct Simulated {
+    reg_id: i64,
+    ability: f64,
+    harder_item: String,
+    seed: u64,
+}
+
 /// One simulated candidate takes Part One, then Part Two, within the sitting's window.
 async fn take_exam(
     db: &Db,
     sitting: &Sitting,
     bps: &[Blueprint],
     pool: &Pool,
-    reg_id: i64,
-    ability: f64,
-    seed: u64,
+    who: Simulated,
 ) -> anyhow::Result<()> {
+    let Simulated {
+        reg_id,
+        ability,
+        harder_item,
+        seed,
+    } = who;
     let mut rng = ChaCha8Rng::seed_from_u64(1000 + seed);
     let reg = sittings::registration(db, reg_id)
         .await?
@@ -266,7 +314,8 @@ async fn take_exam(
         if rng.gen_bool(0.01) {
             continue;
         }
-        let p = 1.0 / (1.0 + (-1.7 * (ability - difficulty(&e.item_id))).exp());
+        let shift = if e.item_id == harder_item { 1.5 } else { 0.0 };
+        let p = 1.0 / (1.0 + (-1.7 * (ability - difficulty(&e.item_id) - shift)).exp());
         let answer = if rng.gen_bool(p.clamp(0.0, 1.0)) {
             m.key
         } else {

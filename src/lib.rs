@@ -9,6 +9,7 @@ pub mod bank;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demographics;
 pub mod exam;
 pub mod scoring;
 pub mod stats;

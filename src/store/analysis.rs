@@ -147,3 +147,58 @@ pub async fn item_keys(db: &Db) -> Result<BTreeMap<(String, u32), (String, u8, u
     }
     Ok(out)
 }
+
+/// Saves a candidate's optional answers with their consent, or, without consent, deletes any
+/// answers kept before.
+pub async fn save_demographics(
+    db: &Db,
+    registration_id: i64,
+    answers: Option<&BTreeMap<String, String>>,
+) -> Result<()> {
+    sqlx::query("DELETE FROM demographics WHERE registration_id = $1")
+        .bind(registration_id)
+        .execute(&db.writer)
+        .await?;
+    if let Some(a) = answers {
+        sqlx::query(
+            "INSERT INTO demographics (registration_id, consent_at, answers) VALUES ($1, $2, $3)",
+        )
+        .bind(registration_id)
+        .bind(super::now_ms())
+        .bind(serde_json::to_string(a).expect("a map serialises"))
+        .execute(&db.writer)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A candidate's own answers, if they consented.
+pub async fn demographics_of(
+    db: &Db,
+    registration_id: i64,
+) -> Result<Option<BTreeMap<String, String>>> {
+    let row: Option<String> =
+        sqlx::query_scalar("SELECT answers FROM demographics WHERE registration_id = $1")
+            .bind(registration_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.map(|a| serde_json::from_str(&a).unwrap_or_default()))
+}
+
+/// Each consenting candidate's answer to `question`, by registration, for a sitting.
+pub async fn answers_to(db: &Db, sitting_id: i64, question: &str) -> Result<BTreeMap<i64, String>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT d.registration_id, d.answers FROM demographics d
+         JOIN registrations g ON g.id = d.registration_id WHERE g.sitting_id = $1",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(reg, answers)| {
+            let map: BTreeMap<String, String> = serde_json::from_str(&answers).ok()?;
+            Some((reg, map.get(question)?.clone()))
+        })
+        .collect())
+}

@@ -316,6 +316,7 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("GET", format!("/stats/{sid}/agreement"), COMMITTEE),
         ("POST", "/keys".into(), COMMITTEE),
         ("GET", "/candidate".into(), "candidate"),
+        ("POST", "/candidate/about".into(), "candidate"),
         ("GET", "/exam/1".into(), "candidate"),
         ("GET", "/exam/1/item/1".into(), "candidate"),
         ("POST", "/exam/1/item/1".into(), "candidate"),
@@ -494,4 +495,75 @@ on_both_engines!(
     a_rater_sees_no_candidate_identifier_nor_another_reading,
     every_route_admits_only_its_roles,
     the_committee_assigns_raters_score_by_form_and_results_reach_the_candidate,
+    optional_questions_are_kept_only_with_consent,
 );
+
+/// The optional questions: kept only with consent, withdrawn by unticking it, refused when an
+/// answer is not one offered, and shown to no proctor.
+async fn optional_questions_are_kept_only_with_consent(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let f = sat_sitting(&app.db).await;
+    let ana = app.browser();
+    ana.post_form("/enter", "/enter", &[("code", f.codes[0].as_str())])
+        .await;
+    let home = ana.get_text("/candidate").await;
+    assert!(home.contains("Optional: about you") && home.contains("Prefer not to say"));
+    // Without consent nothing is kept.
+    let res = ana
+        .post_form("/candidate", "/candidate/about", &[("language", "other")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let stored = imh_exam::store::analysis::demographics_of(&app.db, f.regs[0].id)
+        .await
+        .unwrap();
+    assert_eq!(stored, None);
+    // With consent the answers are kept; "prefer not to say" is left out.
+    ana.post_form(
+        "/candidate",
+        "/candidate/about",
+        &[("language", "other"), ("setting", ""), ("consent", "yes")],
+    )
+    .await;
+    let stored = imh_exam::store::analysis::demographics_of(&app.db, f.regs[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored["language"], "other");
+    let by_sitting = imh_exam::store::analysis::answers_to(&app.db, f.sitting.id, "language")
+        .await
+        .unwrap();
+    assert_eq!(
+        by_sitting.get(&f.regs[0].id).map(String::as_str),
+        Some("other")
+    );
+    // An answer that is not offered is refused and names the question.
+    let res = ana
+        .post_form(
+            "/candidate",
+            "/candidate/about",
+            &[("setting", "moon"), ("consent", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Where do you mainly work?"));
+    // The proctor's console does not show it.
+    let proctor = app.as_role(Role::Proctor).await;
+    let console = proctor
+        .get_text(&format!("/sittings/{}", f.sitting.id))
+        .await;
+    assert!(!console.contains("another language") && !console.contains("language"));
+    // Unticking consent withdraws the answers.
+    ana.post_form("/candidate", "/candidate/about", &[("language", "other")])
+        .await;
+    assert_eq!(
+        imh_exam::store::analysis::demographics_of(&app.db, f.regs[0].id)
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -94,6 +94,7 @@ pub async fn home(
         .map(|p| p.0)
         .collect();
     let report = crate::store::results::report(&state.db, &reg).await?;
+    let about = crate::store::analysis::demographics_of(&state.db, reg.id).await?;
     let body = html! {
         h1 { "Welcome, " (reg.name) }
         @if let Some(r) = &report { (score_report(r)) }
@@ -130,7 +131,60 @@ pub async fn home(
             }
         }
     };
+    let body = html! { (body) (about_you(&csrf, about.as_ref())) };
     Ok(views::page("Your exam", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+/// The optional questions for fairness research, answered only with consent.
+fn about_you(csrf: &str, given: Option<&BTreeMap<String, String>>) -> Markup {
+    html! {
+        section aria-labelledby="about-title" class="about" {
+            h2 id="about-title" { "Optional: about you" }
+            p { "These questions help the exam committee check that every question is fair to every group of candidates. Answering is optional and changes nothing in your exam. Your answers are kept apart from your exam and are never shown to proctors or raters." }
+            @if given.is_some() { p class="notice" role="status" { "Thank you: your answers are recorded. You may change them or withdraw your consent below." } }
+            form method="post" action="/candidate/about" {
+                (csrf_field(csrf))
+                @for q in crate::demographics::QUESTIONS {
+                    @let current = given.and_then(|g| g.get(q.key)).map(String::as_str).unwrap_or("");
+                    fieldset {
+                        legend { (q.text) }
+                        @for (value, label) in q.answers {
+                            div class="option" {
+                                input type="radio" name=(q.key) id={ (q.key) "-" (value) } value=(value) checked[current == *value];
+                                label for={ (q.key) "-" (value) } { (label) }
+                            }
+                        }
+                        div class="option" {
+                            input type="radio" name=(q.key) id={ (q.key) "-none" } value="" checked[current.is_empty()];
+                            label for={ (q.key) "-none" } { "Prefer not to say" }
+                        }
+                    }
+                }
+                div class="option" {
+                    input type="checkbox" name="consent" id="consent" value="yes" checked[given.is_some()];
+                    label for="consent" { "I agree that these answers may be used, apart from my exam, to check that the exam is fair." }
+                }
+                button type="submit" { "Save my answers" }
+            }
+        }
+    }
+}
+
+pub async fn save_about(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> AppResult<Response> {
+    let (reg, _) = candidate(&state, &visitor).await?;
+    let axum::Form(fields) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let fields: BTreeMap<String, String> = fields.into_iter().collect();
+    if fields.get("consent").map(String::as_str) == Some("yes") {
+        let answers = crate::demographics::parse(&fields).map_err(AppError::BadRequest)?;
+        crate::store::analysis::save_demographics(&state.db, reg.id, Some(&answers)).await?;
+    } else {
+        crate::store::analysis::save_demographics(&state.db, reg.id, None).await?;
+    }
+    Ok(Redirect::to("/candidate#about-title").into_response())
 }
 
 /// The candidate's score report: pass or fail per part, the scores, feedback by domain and the

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/enter", get(login::enter_form).post(login::enter))
         .route("/candidate", get(exam::home))
+        .route("/candidate/about", post(exam::save_about))
         .route("/exam/{part}/start", post(exam::start))
         .route("/exam/{part}", get(exam::part))
         .route(
