@@ -1,6 +1,7 @@
 //! The statistics at the sizes of a large sitting: item statistics and DIF for 10,000
-//! candidates × 150 items, rater agreement for 1,000,000 ratings. Targets on the 2-core
-//! development machine: each under 250 ms, memory within a few times the input.
+//! candidates × 150 items, on one fixed form and on forms of 60 items drawn from the 150 for
+//! each candidate; rater agreement for 1,000,000 ratings. Targets on the 2-core development
+//! machine: each under 250 ms, memory within a few times the input.
 //!
 //! `cargo bench --bench stats` also prints, once per statistic, how much the peak resident
 //! memory grew while computing it (Linux: `/proc/self/clear_refs` resets the peak).
@@ -9,13 +10,15 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use rand::{Rng, SeedableRng};
+use rand::{seq::index, Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use imh_exam::stats::{self, Group, ItemKey, Rating, Responses, Scale};
+use imh_exam::stats::{self, Cell, Group, ItemKey, Rating, Responses, Scale};
 
 const CANDIDATES: usize = 10_000;
 const ITEMS: usize = 150;
+/// The items on each candidate's form when forms are drawn from the pool.
+const FORM: usize = 60;
 const RATINGS: usize = 1_000_000;
 
 /// Answers from a logistic model: ability against difficulty, wrong answers spread over the
@@ -46,6 +49,39 @@ fn responses(rng: &mut ChaCha8Rng) -> Responses {
             };
         }
         table.push(&answers).expect("valid answers");
+    }
+    table
+}
+
+/// The same model on forms drawn from the pool: each candidate is presented a random `FORM`
+/// of the `ITEMS` items.
+fn drawn_forms(rng: &mut ChaCha8Rng) -> Responses {
+    let keys = (0..ITEMS)
+        .map(|i| ItemKey {
+            id: format!("Q{i:03}"),
+            domain: Some(format!("D{}", i % 8)),
+            options: 4,
+            accepted: 1 << (i % 4),
+        })
+        .collect();
+    let difficulty: Vec<f64> = (0..ITEMS).map(|_| rng.gen_range(-2.0..2.0)).collect();
+    let mut table = Responses::new(keys).expect("valid keys");
+    let mut cells = vec![Cell::NotPresented; ITEMS];
+    for _ in 0..CANDIDATES {
+        let ability: f64 = rng.gen_range(-2.5..2.5);
+        cells.fill(Cell::NotPresented);
+        for i in index::sample(rng, ITEMS, FORM) {
+            let key = (i % 4) as u8;
+            let p = 1.0 / (1.0 + (difficulty[i] - ability).exp());
+            cells[i] = if rng.gen_bool(0.02) {
+                Cell::Omitted
+            } else if rng.gen_bool(p) {
+                Cell::Chose(key)
+            } else {
+                Cell::Chose((key + rng.gen_range(1..4)) % 4)
+            };
+        }
+        table.push_presented(&cells).expect("valid answers");
     }
     table
 }
@@ -138,6 +174,9 @@ fn stats_benches(c: &mut Criterion) {
     let table = responses(&mut rng);
     let ratings = ratings(&mut rng);
     let groups = groups(&mut rng);
+    let drawn = drawn_forms(&mut rng);
+    let form = stats::item_analysis(&drawn).form;
+    assert!(form.items == FORM as u64 && form.kr20.is_some() && !drawn.all_presented());
     let scale = Scale::new(0, 3).expect("valid scale");
     let answers_bytes = CANDIDATES * ITEMS;
 
@@ -150,6 +189,12 @@ fn stats_benches(c: &mut Criterion) {
         || stats::agreement(scale, &ratings),
     );
     report_memory("dif", answers_bytes, || stats::dif(&table, &groups));
+    report_memory("item statistics, drawn forms", answers_bytes, || {
+        stats::item_analysis(&drawn)
+    });
+    report_memory("dif, drawn forms", answers_bytes, || {
+        stats::dif(&drawn, &groups)
+    });
 
     let mut group = c.benchmark_group("stats");
     group.sample_size(10);
@@ -162,6 +207,13 @@ fn stats_benches(c: &mut Criterion) {
     });
     group.bench_function("DIF, 10,000 candidates x 150 items", |b| {
         b.iter(|| stats::dif(black_box(&table), black_box(&groups)))
+    });
+    group.bench_function(
+        "item statistics, 10,000 candidates x 60 of 150 items",
+        |b| b.iter(|| stats::item_analysis(black_box(&drawn))),
+    );
+    group.bench_function("DIF, 10,000 candidates x 60 of 150 items", |b| {
+        b.iter(|| stats::dif(black_box(&drawn), black_box(&groups)))
     });
     group.finish();
 }

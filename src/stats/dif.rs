@@ -5,7 +5,8 @@
 //!
 //! Candidates of a reference and a focal group are matched on the total score including the
 //! studied item, one stratum per score; each stratum is a 2×2 table, rows (reference, focal),
-//! columns (right, wrong).
+//! columns (right, wrong). When candidates were presented different items, the total is on each
+//! candidate's own form, and an item's tables hold only the candidates presented it.
 
 use std::fmt;
 
@@ -176,35 +177,42 @@ pub struct DifItem {
 
 /// Mantel-Haenszel DIF for every item of a form. `groups[c]` is candidate c's group; candidates
 /// beyond the end of `groups`, or with `None`, are in neither group.
+///
+/// Candidates are matched on their total on their own form, and each item's strata count only
+/// the candidates presented it. When candidates were presented different items, the totals are
+/// comparable, and so the matching meaningful, only if every form has the same length
+/// ([`Responses::form_lengths`]); the strata are built all the same.
 pub fn dif(responses: &Responses, groups: &[Option<Group>]) -> DifReport {
     let items = responses.items();
     let k = items.len();
-    let scores = k + 1;
     let totals = responses.totals();
-    // Per stratum the size of each group, shared by every item; per item and stratum the
-    // number right in each group.
+    let scores = totals.iter().max().map_or(0, |&t| t as usize) + 1;
+    // Per stratum the size of each group; per stratum and item, in each group, how many were
+    // not presented the item and how many were right (stratum-major, so that a candidate's
+    // counts are one run of k).
     let mut ref_n = vec![0u64; scores];
     let mut foc_n = vec![0u64; scores];
-    let mut ref_right = vec![0u32; k * scores];
-    let mut foc_right = vec![0u32; k * scores];
+    let mut ref_counts = vec![Counts::default(); scores * k];
+    let mut foc_counts = vec![Counts::default(); scores * k];
     let (mut reference, mut focal) = (0u64, 0u64);
     for (c, &t) in totals.iter().enumerate() {
         let t = t as usize;
-        let (n, right) = match groups.get(c).copied().flatten() {
+        let (n, counts) = match groups.get(c).copied().flatten() {
             Some(Group::Reference) => {
                 reference += 1;
-                (&mut ref_n, &mut ref_right)
+                (&mut ref_n, &mut ref_counts)
             }
             Some(Group::Focal) => {
                 focal += 1;
-                (&mut foc_n, &mut foc_right)
+                (&mut foc_n, &mut foc_counts)
             }
             None => continue,
         };
         n[t] += 1;
-        for i in 0..k {
-            if responses.correct(c, i) {
-                right[i * scores + t] += 1;
+        for (score, count) in responses.scores(c).zip(&mut counts[t * k..(t + 1) * k]) {
+            match score {
+                None => count.absent += 1,
+                Some(right) => count.right += u32::from(right),
             }
         }
     }
@@ -215,13 +223,13 @@ pub fn dif(responses: &Responses, groups: &[Option<Group>]) -> DifReport {
         .map(|(i, key)| {
             strata.clear();
             strata.extend((0..scores).map(|t| {
-                let rr = u64::from(ref_right[i * scores + t]);
-                let fr = u64::from(foc_right[i * scores + t]);
+                let (r, f) = (ref_counts[t * k + i], foc_counts[t * k + i]);
+                let (rr, fr) = (u64::from(r.right), u64::from(f.right));
                 Stratum {
                     reference_right: rr,
-                    reference_wrong: ref_n[t] - rr,
+                    reference_wrong: ref_n[t] - u64::from(r.absent) - rr,
                     focal_right: fr,
-                    focal_wrong: foc_n[t] - fr,
+                    focal_wrong: foc_n[t] - u64::from(f.absent) - fr,
                 }
             }));
             DifItem {
@@ -235,6 +243,14 @@ pub fn dif(responses: &Responses, groups: &[Option<Group>]) -> DifReport {
         focal,
         items,
     }
+}
+
+/// Of the candidates of one group and stratum, for one item: how many were not presented it,
+/// and how many answered it right.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    absent: u32,
+    right: u32,
 }
 
 #[cfg(test)]
@@ -361,6 +377,92 @@ mod tests {
         close(q1.mh.alpha_mh, 2.388888888888889, 1e-14);
         close(q1.mh.chi2_mh, 9.706212765957448, 1e-12);
         assert_eq!(q1.mh.ets_class, Some(EtsClass::CMinus));
+    }
+
+    /// The worked example on a pool of five items, each candidate presented four: the example's
+    /// candidates Q1 to Q4 (not Q5), and 30 more Q2 to Q5 (not Q1), 5 of each group at each
+    /// total 1, 2, 3, three of the five right on Q5. Q1's strata hold only its 300 candidates, so
+    /// its statistics are the example's; Q5's only the 30: (3, 2, 3, 2) at each total, α = 1.
+    #[test]
+    fn dif_counts_only_the_candidates_presented_the_item() {
+        use crate::stats::items::Cell;
+        let keys: Vec<ItemKey> = (1..=5)
+            .map(|i| ItemKey {
+                id: format!("Q{i}"),
+                domain: None,
+                options: 2,
+                accepted: 1,
+            })
+            .collect();
+        let mut responses = Responses::new(keys.clone()).unwrap();
+        let mut four = Responses::new(keys[..4].to_vec()).unwrap();
+        let mut groups = Vec::new();
+        let (right, wrong, absent) = (Cell::Chose(0), Cell::Chose(1), Cell::NotPresented);
+        // `first` on the studied item, then `others` right of the three after it.
+        let row = |first: Cell, others: usize| -> Vec<Cell> {
+            let mut row = vec![first];
+            row.extend((0..3).map(|j| if j < others { right } else { wrong }));
+            row
+        };
+        for (s, &(a, b, c, d)) in EXAMPLE.iter().enumerate() {
+            let total = s + 1;
+            for (count, group, q1) in [
+                (a, Group::Reference, right),
+                (b, Group::Reference, wrong),
+                (c, Group::Focal, right),
+                (d, Group::Focal, wrong),
+            ] {
+                let cells = row(q1, total - usize::from(q1 == right));
+                let answers: Vec<Option<u8>> = cells
+                    .iter()
+                    .map(|c| match *c {
+                        Cell::Chose(o) => Some(o),
+                        _ => None,
+                    })
+                    .collect();
+                for _ in 0..count {
+                    let mut presented = cells.clone();
+                    presented.push(absent);
+                    responses.push_presented(&presented).unwrap();
+                    four.push(&answers).unwrap();
+                    groups.push(Some(group));
+                }
+            }
+        }
+        let example = dif(&four, &groups);
+        for total in 1..=3 {
+            for group in [Group::Reference, Group::Focal] {
+                for j in 0..5 {
+                    let q5 = if j < 3 { right } else { wrong };
+                    // Q2, Q3, Q4 then Q5: the rest of the total on Q2 to Q4.
+                    let mut cells = vec![absent];
+                    cells.extend(
+                        row(q5, total - usize::from(q5 == right))
+                            .into_iter()
+                            .skip(1),
+                    );
+                    cells.push(q5);
+                    responses.push_presented(&cells).unwrap();
+                    groups.push(Some(group));
+                }
+            }
+        }
+        let extra: Vec<u32> = (1..=3).flat_map(|t| [t; 10]).collect();
+        assert_eq!(responses.totals()[300..], extra[..]);
+        assert_eq!(responses.form_lengths(), Some((4, 4)));
+        let report = dif(&responses, &groups);
+        assert_eq!((report.reference, report.focal), (165, 165));
+        assert_eq!(report.items[0].mh, example.items[0].mh);
+        assert_eq!(
+            (report.items[0].mh.reference, report.items[0].mh.focal),
+            (150, 150)
+        );
+        close(report.items[0].mh.alpha_mh, 2.388888888888889, 1e-14);
+        let q5 = &report.items[4].mh;
+        assert_eq!((q5.strata, q5.reference, q5.focal), (3, 15, 15));
+        assert_eq!(q5.alpha_mh, Some(1.0));
+        assert_eq!(q5.d_dif, Some(0.0));
+        assert_eq!(q5.ets_class, Some(EtsClass::A));
     }
 
     #[test]

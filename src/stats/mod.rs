@@ -1,8 +1,9 @@
 //! Psychometric statistics, pure: no I/O, no unsafe, no panic on any input.
 //!
-//! - [`items`]: classical item analysis of a multiple-choice form (difficulty, point-biserials,
-//!   upper-lower discrimination, alpha if deleted, distractors, flags; KR-20, KR-21, alpha with
-//!   Feldt's interval, SEM, the score distribution, sub-scores by domain).
+//! - [`items`]: classical item analysis of a multiple-choice sitting, one fixed form or forms
+//!   drawn from a pool (difficulty, point-biserials, upper-lower discrimination, alpha if
+//!   deleted, distractors, flags; KR-20, KR-21, alpha with Feldt's interval, SEM, the score
+//!   distribution, sub-scores by domain).
 //! - [`kappa`]: two readings in a confusion matrix (agreement, Cohen's kappa unweighted and
 //!   weighted with its standard error, ICC) and Fleiss' kappa.
 //! - [`icc`]: Shrout & Fleiss intraclass correlations of a targets × judges table.
@@ -27,7 +28,7 @@ use std::fmt;
 
 pub use agreement::{agreement, AgreementReport, Rating};
 pub use dif::{dif, mantel_haenszel, DifReport, EtsClass, Group, MantelHaenszel, Stratum};
-pub use items::{item_analysis, ItemAnalysis, ItemKey, Responses};
+pub use items::{item_analysis, Cell, ItemAnalysis, ItemKey, Responses};
 pub use kappa::{fleiss_kappa, Confusion, PairStats};
 pub use krippendorff::{krippendorff_alpha, Coincidence, Metric};
 

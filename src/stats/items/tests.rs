@@ -356,3 +356,426 @@ fn a_miskeyed_item_is_flagged() {
     );
     assert!(a.items[0].options[1].pbis.unwrap() > 0.0);
 }
+
+/// A table of `n` candidates × `k` items of four options (item i keyed `i % 4`, item 5 also D),
+/// in two domains, 10% of the presented omitted; `form` draws the items a candidate is
+/// presented.
+fn generated(k: usize, n: usize, seed: u64, form: impl Fn(&mut Lcg) -> Vec<bool>) -> Responses {
+    let mut rng = Lcg(seed);
+    let keys: Vec<ItemKey> = (0..k)
+        .map(|i| {
+            let mut item = key(&format!("I{i}"), 4, &[(i % 4) as u8]);
+            if i == 5 {
+                item.accepted |= 1 << 3;
+            }
+            item.domain = Some(["B", "A"][i % 2].to_string());
+            item
+        })
+        .collect();
+    let mut responses = Responses::new(keys).unwrap();
+    for c in 0..n {
+        let ability = c as u64 % 5;
+        let shown = form(&mut rng);
+        let cells: Vec<Cell> = (0..k)
+            .map(|i| match rng.below(10) {
+                _ if !shown[i] => Cell::NotPresented,
+                0 => Cell::Omitted,
+                r if r < 3 + ability => Cell::Chose((i % 4) as u8),
+                _ => Cell::Chose(rng.below(4) as u8),
+            })
+            .collect();
+        responses.push_presented(&cells).unwrap();
+    }
+    responses
+}
+
+/// `m` of the `k` items, drawn at random.
+fn draw(rng: &mut Lcg, k: usize, m: usize) -> Vec<bool> {
+    let mut shown = vec![false; k];
+    let mut left = m;
+    for (i, s) in shown.iter_mut().enumerate() {
+        // Each remaining item with probability (items still to draw) / (items left).
+        if rng.below((k - i) as u64) < left as u64 {
+            *s = true;
+            left -= 1;
+        }
+    }
+    shown
+}
+
+/// A full table pushed cell by cell, every cell presented, is the same table as with `push`,
+/// and so gives the same analysis and DIF.
+#[test]
+fn every_cell_presented_is_the_same_as_push() {
+    let full = generated(9, 57, 11, |_| vec![true; 9]);
+    assert!(full.all_presented());
+    let mut old = Responses::new(full.items().to_vec()).unwrap();
+    for c in 0..full.candidates() {
+        let answers: Vec<Option<u8>> = (0..9)
+            .map(|i| match full.cell(c, i) {
+                Some(Cell::Chose(o)) => Some(o),
+                _ => None,
+            })
+            .collect();
+        old.push(&answers).unwrap();
+        let cells: Vec<Cell> = answers.iter().map(|&a| Cell::from(a)).collect();
+        assert_eq!(
+            (0..9).map(|i| full.cell(c, i).unwrap()).collect::<Vec<_>>(),
+            cells
+        );
+    }
+    assert_eq!(old, full);
+    assert_eq!(item_analysis(&old), item_analysis(&full));
+    let groups: Vec<Option<crate::stats::Group>> = (0..57)
+        .map(|c| {
+            [
+                Some(crate::stats::Group::Reference),
+                Some(crate::stats::Group::Focal),
+                None,
+            ][c % 3]
+        })
+        .collect();
+    assert_eq!(
+        crate::stats::dif(&old, &groups),
+        crate::stats::dif(&full, &groups)
+    );
+    // The fixed form's alpha if deleted is the recomputed alpha.
+    assert!(item_analysis(&full)
+        .items
+        .iter()
+        .all(|i| i.alpha_if_deleted.is_some()));
+}
+
+/// Eight candidates, each presented two of three items (three options, A to C):
+///
+/// | candidate | Q1 (key A) | Q2 (key B) | Q3 (key A) | total |
+/// |---|---|---|---|---|
+/// | c0 | A | B | – | 2 |
+/// | c1 | B | – | A | 1 |
+/// | c2 | – | B | C | 1 |
+/// | c3 | A | omitted | – | 1 |
+/// | c4 | C | – | omitted | 0 |
+/// | c5 | – | A | A | 1 |
+/// | c6 | A | – | A | 2 |
+/// | c7 | – | B | B | 1 |
+#[test]
+fn varied_forms_by_hand() {
+    let keys = vec![key("Q1", 3, &[0]), key("Q2", 3, &[1]), key("Q3", 3, &[0])];
+    let mut r = Responses::new(keys).unwrap();
+    let (a, b, c, o, x) = (
+        Cell::Chose(0),
+        Cell::Chose(1),
+        Cell::Chose(2),
+        Cell::Omitted,
+        Cell::NotPresented,
+    );
+    for row in [
+        [a, b, x],
+        [b, x, a],
+        [x, b, c],
+        [a, o, x],
+        [c, x, o],
+        [x, a, a],
+        [a, x, a],
+        [x, b, b],
+    ] {
+        r.push_presented(&row).unwrap();
+    }
+    assert!(!r.all_presented());
+    assert_eq!(r.form_lengths(), Some((2, 2)));
+    assert_eq!(r.totals(), vec![2, 1, 1, 1, 0, 1, 2, 1]);
+    assert_eq!(r.cell(2, 0), Some(Cell::NotPresented));
+    assert_eq!(r.cell(3, 1), Some(Cell::Omitted));
+    assert_eq!(r.cell(8, 0), None);
+    assert!(!r.presented(2, 0) && r.presented(3, 1));
+    let an = item_analysis(&r);
+    let (q1, q2, q3) = (&an.items[0], &an.items[1], &an.items[2]);
+
+    // Q1: presented to c0, c1, c3, c4, c6 (n = 5), totals 2, 1, 1, 0, 2; right c0, c3, c6.
+    // p = 3/5. ΣT = 6, ΣT² = 10, ΣxT = 5: pbis = (5·5 − 3·6)/√((5·3 − 3²)(5·10 − 6²)) = 7/√84.
+    // Rest y = T − x = 1, 1, 0, 0, 1: Σy = Σy² = 3, Σxy = 2, pbis_rest = (5·2 − 9)/√(6·6) = 1/6.
+    // Groups of round(0.27·5) = 1 (not the 2 of all eight) among the five, ranked c0 (2),
+    // c6 (2), c1, c3, c4: upper c0 (right), lower c4 (wrong), disc_27 = 1.
+    // Options A 3/5, B 1/5 (c1), C 1/5 (c4); upper: A 1; lower: C 1. B's pbis: chosen by one
+    // candidate of total 1, (5·1 − 1·6)/√((5 − 1)(5·10 − 6²)) = −1/√56.
+    assert_eq!((q1.n, q1.omitted), (5, 0));
+    assert_eq!(q1.p, Some(0.6));
+    close(q1.pbis, 7.0 / 84f64.sqrt(), 1e-15);
+    close(q1.pbis_rest, 1.0 / 6.0, 1e-15);
+    assert_eq!(q1.disc_27, Some(1.0));
+    let shares = |item: &ItemStats| -> Vec<(Option<f64>, Option<f64>, Option<f64>)> {
+        item.options
+            .iter()
+            .map(|o| (o.proportion, o.upper, o.lower))
+            .collect()
+    };
+    assert_eq!(
+        shares(q1),
+        vec![
+            (Some(0.6), Some(1.0), Some(0.0)),
+            (Some(0.2), Some(0.0), Some(0.0)),
+            (Some(0.2), Some(0.0), Some(1.0)),
+        ]
+    );
+    close(q1.options[1].pbis, -1.0 / 56f64.sqrt(), 1e-15);
+    assert_eq!(q1.flags, vec![]);
+
+    // Q2: presented to c0, c2, c3, c5, c7 (n = 5), totals 2, 1, 1, 1, 1; right c0, c2, c7; c3
+    // omitted. p = 3/5. ΣT = 6, ΣT² = 8, ΣxT = 4: pbis = (5·4 − 3·6)/√(6·(5·8 − 36)) = 2/√24.
+    // Rest y = 1, 0, 1, 1, 0: Σy = Σy² = 3, Σxy = 1, pbis_rest = (5 − 9)/6 = −2/3.
+    // Groups of 1, ranked c0, then the four with 1 in input order c2, c3, c5, c7: upper c0,
+    // lower c7, both right: disc_27 = 0.
+    // Options A 1/5 (c5), B 3/5, C 0; upper B 1, lower B 1.
+    assert_eq!((q2.n, q2.omitted), (5, 1));
+    assert_eq!(q2.p, Some(0.6));
+    close(q2.pbis, 2.0 / 24f64.sqrt(), 1e-15);
+    close(q2.pbis_rest, -2.0 / 3.0, 1e-15);
+    assert_eq!(q2.disc_27, Some(0.0));
+    assert_eq!(
+        shares(q2),
+        vec![
+            (Some(0.2), Some(0.0), Some(0.0)),
+            (Some(0.6), Some(1.0), Some(1.0)),
+            (Some(0.0), Some(0.0), Some(0.0)),
+        ]
+    );
+    assert_eq!(
+        q2.flags,
+        vec![Flag::LowDiscrimination, Flag::DistractorRare('C')]
+    );
+
+    // Q3: presented to c1, c2, c4, c5, c6, c7 (n = 6), totals 1, 1, 0, 1, 2, 1; right c1, c5,
+    // c6; c4 omitted. p = 3/6. ΣT = 6, ΣT² = 8, ΣxT = 4: pbis = (6·4 − 3·6)/√((6·3 − 9)(6·8 −
+    // 36)) = 6/√108. Rest y = 0, 1, 0, 0, 1, 1: Σy = Σy² = 3, Σxy = 1, pbis_rest = (6 − 9)/9 =
+    // −1/3. Groups of round(1.62) = 2, ranked c6, c1, c2, c5, c7, c4: upper c6, c1 (both
+    // right), lower c7 (B), c4 (omitted): disc_27 = (2 − 0)/2 = 1.
+    // Options A 3/6, B 1/6 (c7), C 1/6 (c2); upper A 1; lower B 1/2 (the omission is in no row).
+    assert_eq!((q3.n, q3.omitted), (6, 1));
+    assert_eq!(q3.p, Some(0.5));
+    close(q3.pbis, 6.0 / 108f64.sqrt(), 1e-15);
+    close(q3.pbis_rest, -1.0 / 3.0, 1e-15);
+    assert_eq!(q3.disc_27, Some(1.0));
+    assert_eq!(
+        shares(q3),
+        vec![
+            (Some(0.5), Some(1.0), Some(0.0)),
+            (Some(1.0 / 6.0), Some(0.0), Some(0.5)),
+            (Some(1.0 / 6.0), Some(0.0), Some(0.0)),
+        ]
+    );
+    assert_eq!(q3.options[1].pbis, Some(0.0));
+    assert_eq!(q3.flags, vec![Flag::LowDiscrimination]);
+    assert_eq!(an.group_27, 2);
+    assert!(an.items.iter().all(|i| i.alpha_if_deleted.is_none()));
+
+    // The forms: every candidate had 2 items. ΣT = 9, ΣT² = 13, N²σ² = 8·13 − 9² = 23.
+    // Mean over candidates of Σ pq on their form = (5·0.24 + 5·0.24 + 6·0.25)/8 = 3.9/8, and
+    // σ² = 23/64: KR-20 = 2·(1 − 8·3.9/23) = −16.4/23. Alpha with (n − 1) variances: items
+    // 5·0.24·5/4 = 1.5, 1.5, 6·0.25·6/5 = 1.8, totals 23/56: 2·(1 − (4.8/8)/(23/56)) = −21.2/23.
+    // KR-21 = 2·(1 − (9/8)(2 − 9/8)/(2·23/64)) = −17/23.
+    let f = &an.form;
+    assert_eq!((f.candidates, f.items), (8, 2));
+    assert_eq!(f.mean, Some(1.125));
+    close(f.sd, (23.0f64 / 56.0).sqrt(), 1e-15);
+    assert_eq!(f.distribution, vec![1, 5, 2]);
+    close(f.kr20, -16.4 / 23.0, 1e-14);
+    close(f.alpha, -21.2 / 23.0, 1e-14);
+    close(f.kr21, -17.0 / 23.0, 1e-14);
+    assert!(f.alpha_low.is_some() && f.sem.is_some());
+
+    // A ninth candidate presented all three: the forms differ in length, so no reliability.
+    r.push_presented(&[a, b, a]).unwrap();
+    assert_eq!(r.form_lengths(), Some((2, 3)));
+    let f = item_analysis(&r).form;
+    assert_eq!((f.candidates, f.items), (9, 3));
+    assert_eq!(f.distribution, vec![1, 5, 2, 1]);
+    assert_eq!(f.mean, Some(12.0 / 9.0));
+    assert!(f.sd.is_some());
+    assert_eq!(
+        (f.kr20, f.kr21, f.alpha, f.alpha_low, f.alpha_high, f.sem),
+        (None, None, None, None, None, None)
+    );
+}
+
+/// On random forms of equal length, every statistic equals its definition recomputed over the
+/// candidates presented each item (the 27% groups by an explicit stable sort of them), and
+/// KR-20 and alpha equal the varied-form definitions of `docs/statistics.md`.
+#[test]
+fn varied_forms_match_a_naive_recomputation() {
+    let (k, n, m) = (12, 83, 7);
+    let responses = generated(k, n, 3, |rng| draw(rng, k, m));
+    let a = item_analysis(&responses);
+    let score = |c: usize, i: usize| f64::from(u8::from(responses.correct(c, i)));
+    let totals: Vec<f64> = responses.totals().iter().map(|&t| f64::from(t)).collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| totals[y].total_cmp(&totals[x]));
+    let (mut pq, mut pq_alpha) = (0.0, 0.0);
+    for (i, item) in a.items.iter().enumerate() {
+        let shown: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&c| responses.presented(c, i))
+            .collect();
+        let ni = shown.len();
+        assert_eq!(item.n, ni as u64);
+        let x: Vec<f64> = shown.iter().map(|&c| score(c, i)).collect();
+        let t: Vec<f64> = shown.iter().map(|&c| totals[c]).collect();
+        let rest: Vec<f64> = t.iter().zip(&x).map(|(t, x)| t - x).collect();
+        let p = x.iter().sum::<f64>() / ni as f64;
+        close(item.p, p, 1e-15);
+        pq += ni as f64 * p * (1.0 - p);
+        pq_alpha += ni as f64 * p * (1.0 - p) * ni as f64 / (ni as f64 - 1.0);
+        close(item.pbis, naive_pearson(&x, &t).unwrap(), 1e-12);
+        close(item.pbis_rest, naive_pearson(&x, &rest).unwrap(), 1e-12);
+        assert_eq!(item.alpha_if_deleted, None);
+        let g = (0.27 * ni as f64).round() as usize;
+        let (upper, lower) = (&shown[..g], &shown[ni - g..]);
+        let share = |group: &[usize], f: &dyn Fn(usize) -> f64| {
+            group.iter().map(|&c| f(c)).sum::<f64>() / g as f64
+        };
+        close(
+            item.disc_27,
+            share(upper, &|c| score(c, i)) - share(lower, &|c| score(c, i)),
+            1e-15,
+        );
+        let omitted = shown
+            .iter()
+            .filter(|&&c| responses.cell(c, i) == Some(Cell::Omitted))
+            .count();
+        assert_eq!(item.omitted, omitted as u64);
+        for o in &item.options {
+            let letter = o.option as u8 - b'A';
+            let chose =
+                |c: usize| f64::from(u8::from(responses.cell(c, i) == Some(Cell::Chose(letter))));
+            let chosen: Vec<f64> = shown.iter().map(|&c| chose(c)).collect();
+            close(o.proportion, chosen.iter().sum::<f64>() / ni as f64, 1e-15);
+            if let Some(r) = naive_pearson(&chosen, &t) {
+                close(o.pbis, r, 1e-12);
+            }
+            close(o.upper, share(upper, &chose), 1e-15);
+            close(o.lower, share(lower, &chose), 1e-15);
+        }
+    }
+    let nf = n as f64;
+    let mean = totals.iter().sum::<f64>() / nf;
+    let var = totals.iter().map(|t| (t - mean) * (t - mean)).sum::<f64>() / nf;
+    let kf = m as f64;
+    assert_eq!(a.form.items, m as u64);
+    close(
+        a.form.kr20,
+        kf / (kf - 1.0) * (1.0 - (pq / nf) / var),
+        1e-12,
+    );
+    let var_alpha = var * nf / (nf - 1.0);
+    close(
+        a.form.alpha,
+        kf / (kf - 1.0) * (1.0 - (pq_alpha / nf) / var_alpha),
+        1e-12,
+    );
+    close(
+        a.form.kr21,
+        kf / (kf - 1.0) * (1.0 - mean * (kf - mean) / (kf * var)),
+        1e-12,
+    );
+    // The domains' forms differ in length (3 or 4 of the 6 items of a domain, say).
+    for d in &a.domains {
+        assert_eq!(d.stats.kr20, None);
+        assert_eq!(d.stats.distribution.iter().sum::<u64>(), n as u64);
+        assert_eq!(d.stats.distribution.len() as u64, d.stats.items + 1);
+    }
+}
+
+/// A fixed form with an item presented to nobody is the form without it: the classical values
+/// exactly, the item itself undefined.
+#[test]
+fn an_item_presented_to_nobody_changes_nothing() {
+    let full = generated(8, 40, 5, |_| vec![true; 8]);
+    let mut keys = full.items().to_vec();
+    keys.insert(3, key("never", 4, &[0]));
+    let mut with = Responses::new(keys).unwrap();
+    for c in 0..full.candidates() {
+        let mut cells: Vec<Cell> = (0..8).map(|i| full.cell(c, i).unwrap()).collect();
+        cells.insert(3, Cell::NotPresented);
+        with.push_presented(&cells).unwrap();
+    }
+    let (a, mut b) = (item_analysis(&full), item_analysis(&with));
+    let never = b.items.remove(3);
+    assert_eq!(a, b);
+    assert_eq!((never.n, never.omitted), (0, 0));
+    assert_eq!(
+        (never.p, never.pbis, never.disc_27, never.alpha_if_deleted),
+        (None, None, None, None)
+    );
+    assert!(never.options.iter().all(|o| o.proportion.is_none()));
+}
+
+#[test]
+fn degenerate_varied_forms_never_panic() {
+    let keys = vec![key("Q1", 2, &[0]), key("Q2", 2, &[0])];
+    let x = Cell::NotPresented;
+    // Nobody presented anything: a form of no items.
+    let mut r = Responses::new(keys.clone()).unwrap();
+    r.push_presented(&[x, x]).unwrap();
+    r.push_presented(&[x, x]).unwrap();
+    let a = item_analysis(&r);
+    assert_eq!((a.form.items, a.form.distribution.clone()), (0, vec![2]));
+    assert_eq!(
+        (a.items[0].n, a.items[0].p, a.items[0].pbis),
+        (0, None, None)
+    );
+    // One candidate presented nothing, one everything.
+    let mut r = Responses::new(keys).unwrap();
+    r.push_presented(&[x, x]).unwrap();
+    r.push_presented(&[Cell::Chose(0), Cell::Chose(1)]).unwrap();
+    let a = item_analysis(&r);
+    assert_eq!((a.form.items, a.form.kr20), (2, None));
+    assert_eq!(a.form.distribution, vec![1, 1, 0]);
+    assert_eq!(
+        (a.items[0].n, a.items[0].p, a.items[0].disc_27),
+        (1, Some(1.0), None)
+    );
+    // An item presented to a single candidate adds nothing to alpha's item variances (its
+    // variance is 0). Forms of 2: Q1 right for c0, c2, c3 (n = 4, S = 3), Q2 right for c0 of
+    // c0, c1, c3 (n = 3, S = 1), Q3 right for c2 alone; totals 2, 0, 2, 1, N²σ² = 4·9 − 5² = 11.
+    // KR-20 = 2·(1 − 4·(3/4 + 2/3 + 0)/11) = 32/33; alpha = 2·(1 − 3·(3/3 + 2/2 + 0)/11) =
+    // 10/11.
+    let keys = vec![key("Q1", 2, &[0]), key("Q2", 2, &[0]), key("Q3", 2, &[0])];
+    let (right, wrong) = (Cell::Chose(0), Cell::Chose(1));
+    let mut r = Responses::new(keys).unwrap();
+    for row in [
+        [right, right, x],
+        [wrong, wrong, x],
+        [right, x, right],
+        [right, wrong, x],
+    ] {
+        r.push_presented(&row).unwrap();
+    }
+    let a = item_analysis(&r);
+    assert_eq!((a.form.items, a.items[2].n), (2, 1));
+    close(a.form.kr20, 32.0 / 33.0, 1e-15);
+    close(a.form.alpha, 10.0 / 11.0, 1e-15);
+}
+
+#[test]
+fn a_bad_cell_is_refused() {
+    let mut r = Responses::new(vec![key("Q1", 4, &[0]), key("Q2", 2, &[0])]).unwrap();
+    assert_eq!(
+        r.push_presented(&[Cell::NotPresented, Cell::Chose(2)]),
+        Err(ResponsesError::Choice {
+            id: "Q2".into(),
+            option: 2,
+            options: 2
+        })
+    );
+    assert_eq!(
+        r.push_presented(&[Cell::NotPresented]),
+        Err(ResponsesError::Length { found: 1, items: 2 })
+    );
+    assert_eq!(r.candidates(), 0);
+    assert!(r.all_presented());
+    assert_eq!(r.form_lengths(), None);
+    r.push_presented(&[Cell::Omitted, Cell::Chose(1)]).unwrap();
+    assert!(r.all_presented());
+    assert_eq!(r.form_lengths(), Some((2, 2)));
+    assert_eq!(r.cell(0, 0), Some(Cell::Omitted));
+}
