@@ -56,7 +56,7 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
 fn difficulty(item_id: &str) -> f64 {
     let h = crate::auth::sha256_hex(item_id);
     let x = u32::from_str_radix(&h[..8], 16).unwrap_or(0) as f64 / f64::from(u32::MAX);
-    -2.6 + 3.2 * x
+    -2.2 + 3.2 * x
 }
 
 /// A rater's reading: the response's quality moved by the rater's severity and some noise.
@@ -140,8 +140,8 @@ pub async fn completed_sitting(
             .await
             .map_err(|e| anyhow::anyhow!("registering a demo candidate: {e}"))?;
         sittings::admit(db, reg_id, "demo").await?;
-        // Most consent to the optional questions; about a quarter learned English second.
-        let second_language = rng.gen_bool(0.25);
+        // Most consent to the optional questions; many learned English second.
+        let second_language = rng.gen_bool(0.4);
         if rng.gen_bool(0.85) {
             let answers = BTreeMap::from([
                 (
@@ -157,22 +157,16 @@ pub async fn completed_sitting(
         }
         people.push((reg_id, 0.6 + normal(&mut rng), second_language));
     }
-    // One item is harder for those who learned English second than their scores explain: the
-    // committee's DIF page should find it.
-    let dif_item = pool
-        .items
-        .iter()
-        .filter(|i| i.kind == crate::bank::ItemKind::Mcq && i.domain == "COM")
-        .map(|i| i.id.clone())
-        .min()
-        .unwrap_or_default();
+    // Communication items are harder for those who learned English second than their scores
+    // explain: the committee's DIF page should find them.
+    let dif_domain = "COM".to_string();
 
     // Everyone takes both parts at once, so the saves share the writer's batches.
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (reg_id, ability, second_language)) in people.iter().cloned().enumerate() {
         let (db, sitting, bps, pool) = (db.clone(), sitting.clone(), bps.clone(), pool.clone());
         let harder = if second_language {
-            dif_item.clone()
+            dif_domain.clone()
         } else {
             String::new()
         };
@@ -180,7 +174,7 @@ pub async fn completed_sitting(
             let who = Simulated {
                 reg_id,
                 ability,
-                harder_item: harder,
+                harder_domain: harder,
                 seed: i as u64,
             };
             take_exam(&db, &sitting, &bps, &pool, who).await
@@ -268,12 +262,12 @@ pub async fn completed_sitting(
     Ok(sitting_id)
 }
 
-/// A simulated candidate: their registration, ability, an item harder for them than their
+/// A simulated candidate: their registration, ability, a domain harder for them than their
 /// ability says (or none), and their random seed.
 struct Simulated {
     reg_id: i64,
     ability: f64,
-    harder_item: String,
+    harder_domain: String,
     seed: u64,
 }
 
@@ -288,7 +282,7 @@ async fn take_exam(
     let Simulated {
         reg_id,
         ability,
-        harder_item,
+        harder_domain,
         seed,
     } = who;
     let mut rng = ChaCha8Rng::seed_from_u64(1000 + seed);
@@ -314,7 +308,11 @@ async fn take_exam(
         if rng.gen_bool(0.01) {
             continue;
         }
-        let shift = if e.item_id == harder_item { 1.5 } else { 0.0 };
+        let shift = if item.domain == harder_domain {
+            2.5
+        } else {
+            0.0
+        };
         let p = 1.0 / (1.0 + (-1.7 * (ability - difficulty(&e.item_id) - shift)).exp());
         let answer = if rng.gen_bool(p.clamp(0.0, 1.0)) {
             m.key

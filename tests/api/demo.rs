@@ -88,6 +88,68 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         Some("rater,scored,mean,pairs,severity,exact,validity,accuracy")
     );
     assert_eq!(lines.count(), 4, "{csv}");
+
+    // Item statistics: the form's reliability, the histogram with the cut score, the
+    // difficulty/discrimination chart, the sortable table with flags and exposure.
+    let html = committee
+        .get_text(&format!("/stats/{id}/items?sort=p"))
+        .await;
+    assert_eq!(html.matches("<svg").count(), 2, "{html}");
+    assert!(html.contains("the cut score is 48"), "{html}");
+    assert!(html.contains("KR-20") && html.contains("Feldt"), "{html}");
+    let csv = committee
+        .get_text(&format!("/stats/{id}/items?csv=items&sort=p"))
+        .await;
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.starts_with("item,domain,n,exposure_all_sittings,omitted,p,pbis,pbis_rest,disc_27"),
+        "{header}"
+    );
+    assert!(
+        csv.lines().count() > 100,
+        "every item of the pool that was drawn"
+    );
+    // Sorted by p, ascending.
+    let ps: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(5)?.parse().ok())
+        .collect();
+    assert!(ps.windows(2).all(|w| w[0] <= w[1]), "sorted by p");
+    // An item's page: its text, key, distractor table and history across sittings.
+    let item = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = committee
+        .get_text(&format!("/stats/{id}/items/{item}"))
+        .await;
+    assert!(
+        html.contains("(key)")
+            && html.contains("Options in this sitting")
+            && html.contains("Across sittings"),
+        "{html}"
+    );
+    // DIF between the self-reported groups finds the communication items the simulation made
+    // harder for second-language speakers.
+    let csv = committee
+        .get_text(&format!(
+            "/stats/{id}/dif?question=language&focal=other&reference=english&csv=1"
+        ))
+        .await;
+    let flagged: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",B-") || l.ends_with(",C-"))
+        .collect();
+    assert!(!flagged.is_empty(), "{csv}");
+    assert!(flagged.iter().any(|l| l.starts_with("COM-")), "{csv}");
+    let html = committee.get_text(&format!("/stats/{id}/dif")).await;
+    assert!(html.contains("item(s) in class B or C"), "{html}");
 }
 
 on_both_engines!(the_demo_holds_a_completed_rated_sitting);

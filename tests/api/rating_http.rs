@@ -314,6 +314,9 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ),
         ("GET", "/keys".into(), COMMITTEE),
         ("GET", format!("/stats/{sid}/agreement"), COMMITTEE),
+        ("GET", format!("/stats/{sid}/items"), COMMITTEE),
+        ("GET", format!("/stats/{sid}/items/TF-0001"), COMMITTEE),
+        ("GET", format!("/stats/{sid}/dif"), COMMITTEE),
         ("POST", "/keys".into(), COMMITTEE),
         ("GET", "/candidate".into(), "candidate"),
         ("POST", "/candidate/about".into(), "candidate"),
@@ -496,6 +499,7 @@ on_both_engines!(
     every_route_admits_only_its_roles,
     the_committee_assigns_raters_score_by_form_and_results_reach_the_candidate,
     optional_questions_are_kept_only_with_consent,
+    statistics_pages_of_an_empty_sitting,
 );
 
 /// The optional questions: kept only with consent, withdrawn by unticking it, refused when an
@@ -566,4 +570,37 @@ async fn optional_questions_are_kept_only_with_consent(engine: Engine) {
             .unwrap(),
         None
     );
+}
+
+/// A sitting with nobody in it yet: every statistics page says so instead of failing.
+async fn statistics_pages_of_an_empty_sitting(engine: Engine) {
+    let app = spawn_app(engine).await;
+    crate::delivery::import_sample(&app.db).await;
+    let sitting = crate::delivery::open_sitting(&app.db, imh_exam::store::now_ms()).await;
+    let committee = app.as_role(Role::Committee).await;
+    for (path, says) in [
+        (
+            format!("/stats/{}/items", sitting.id),
+            "No Part One has been submitted",
+        ),
+        (
+            format!("/stats/{}/agreement", sitting.id),
+            "No reading has been submitted",
+        ),
+        (
+            format!("/stats/{}/dif", sitting.id),
+            "0 item(s) in class B or C",
+        ),
+        (
+            format!("/stats/{}/items/TF-0001", sitting.id),
+            "was on no scored Part One form",
+        ),
+        (format!("/scoring/{}/results", sitting.id), "Results"),
+    ] {
+        let res = committee.get(&path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(says), "{path}: {html}");
+    }
+    assert_eq!(committee.get("/stats/999999/items").await.status(), 404);
 }

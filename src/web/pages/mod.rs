@@ -2,6 +2,7 @@
 
 pub mod committee;
 pub mod exam;
+pub mod item_stats;
 pub mod login;
 pub mod proctor;
 pub mod rater;
@@ -72,4 +73,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/keys", get(committee::keys).post(committee::change_key))
         .route("/stats/{id}/agreement", get(stats::agreement_page))
+        .route("/stats/{id}/items", get(item_stats::items_page))
+        .route("/stats/{id}/items/{item}", get(item_stats::item_page))
+        .route("/stats/{id}/dif", get(item_stats::dif_page))
 }

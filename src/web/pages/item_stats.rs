@@ -1,0 +1,564 @@
+//! The committee's item statistics of a sitting's Part One: the form, every item (sortable,
+//! flagged, with exposure), an item's own page with its distractors and history across
+//! sittings, and Mantel-Haenszel DIF between self-reported groups.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use serde::Deserialize;
+
+use crate::bank::ItemBody;
+use crate::stats::items::Cell;
+use crate::stats::{dif, item_analysis, Group, ItemAnalysis, ItemKey, Responses};
+use crate::store::{analysis, bank as bank_store, sittings, Db};
+
+use super::stats::{chrome, csv_response, heads, num, show, Table, COMMITTEE};
+use crate::web::charts;
+use crate::web::error::{AppError, AppResult};
+use crate::web::session::{CsrfToken, Visitor};
+use crate::web::views;
+use crate::web::AppState;
+
+/// A sitting's Part One as the statistics see it: the items (by id and version), the table of
+/// answers, and each row's registration.
+struct Data {
+    responses: Responses,
+    registrations: Vec<i64>,
+}
+
+fn label(item: &(String, u32)) -> String {
+    if item.1 == 1 {
+        item.0.clone()
+    } else {
+        format!("{} v{}", item.0, item.1)
+    }
+}
+
+async fn sitting_data(db: &Db, sitting_id: i64) -> AppResult<Data> {
+    let forms = analysis::part_one_forms(db, sitting_id).await?;
+    let keys = analysis::item_keys(db).await?;
+    let mut items: Vec<(String, u32)> = forms
+        .iter()
+        .flat_map(|f| f.items.iter().cloned())
+        .filter(|k| keys.contains_key(k))
+        .collect();
+    items.sort();
+    items.dedup();
+    let index: BTreeMap<&(String, u32), usize> =
+        items.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let item_keys: Vec<ItemKey> = items
+        .iter()
+        .map(|k| {
+            let (domain, options, accepted) = keys[k].clone();
+            ItemKey {
+                id: label(k),
+                domain: Some(domain),
+                options,
+                accepted,
+            }
+        })
+        .collect();
+    let mut responses =
+        Responses::new(item_keys).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let mut registrations = Vec::new();
+    for f in &forms {
+        let mut cells = vec![Cell::NotPresented; items.len()];
+        for k in &f.items {
+            if let Some(&i) = index.get(k) {
+                cells[i] = match f.answers.get(&k.0).and_then(|a| a.chars().next()) {
+                    Some(c) if c.is_ascii_uppercase() => Cell::Chose(c as u8 - b'A'),
+                    _ => Cell::Omitted,
+                };
+            }
+        }
+        responses
+            .push_presented(&cells)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+        registrations.push(f.registration_id);
+    }
+    Ok(Data {
+        responses,
+        registrations,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ItemsQuery {
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub csv: Option<String>,
+}
+
+const SORTS: &[(&str, &str)] = &[
+    ("item", "Item"),
+    ("n", "n (exposure)"),
+    ("p", "p"),
+    ("pbis_rest", "pbis_rest"),
+    ("disc_27", "disc_27"),
+    ("flags", "Flags"),
+];
+
+fn items_table(a: &ItemAnalysis, exposure: &BTreeMap<String, i64>, sort: &str) -> Table {
+    let mut rows: Vec<&crate::stats::items::ItemStats> = a.items.iter().collect();
+    let key = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
+    match sort {
+        "n" => rows.sort_by_key(|x| std::cmp::Reverse(x.n)),
+        "p" => rows.sort_by(|x, y| key(x.p).total_cmp(&key(y.p))),
+        "pbis_rest" => rows.sort_by(|x, y| key(x.pbis_rest).total_cmp(&key(y.pbis_rest))),
+        "disc_27" => rows.sort_by(|x, y| key(x.disc_27).total_cmp(&key(y.disc_27))),
+        "flags" => rows.sort_by_key(|x| std::cmp::Reverse(x.flags.len())),
+        _ => {}
+    }
+    Table {
+        name: "items",
+        caption: format!("{} items; sorted by {sort}", a.items.len()),
+        headers: heads(&[
+            "item",
+            "domain",
+            "n",
+            "exposure_all_sittings",
+            "omitted",
+            "p",
+            "pbis",
+            "pbis_rest",
+            "disc_27",
+            "alpha_if_deleted",
+            "flags",
+        ]),
+        rows: rows
+            .into_iter()
+            .map(|s| {
+                let id = s.item.split(' ').next().unwrap_or_default().to_string();
+                vec![
+                    s.item.clone(),
+                    s.domain.clone().unwrap_or_default(),
+                    s.n.to_string(),
+                    exposure.get(&id).copied().unwrap_or(0).to_string(),
+                    s.omitted.to_string(),
+                    num(s.p),
+                    num(s.pbis),
+                    num(s.pbis_rest),
+                    num(s.disc_27),
+                    num(s.alpha_if_deleted),
+                    s.flags
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn domains_table(a: &ItemAnalysis) -> Table {
+    Table {
+        name: "domains",
+        caption: "Sub-scores by domain".into(),
+        headers: heads(&["domain", "items", "mean", "sd", "alpha", "sem"]),
+        rows: a
+            .domains
+            .iter()
+            .map(|d| {
+                vec![
+                    d.domain.clone(),
+                    d.stats.items.to_string(),
+                    num(d.stats.mean),
+                    num(d.stats.sd),
+                    num(d.stats.alpha),
+                    num(d.stats.sem),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// How many forms, in every sitting, carried each item.
+async fn exposure(db: &Db) -> AppResult<BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT f.object_id, COUNT(*) FROM form_items f JOIN attempts a ON a.id = f.attempt_id
+         WHERE a.part = 1 GROUP BY f.object_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+pub async fn items_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+    Query(q): Query<ItemsQuery>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let sitting = sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let data = sitting_data(&state.db, id).await?;
+    let a = item_analysis(&data.responses);
+    let exposure = exposure(&state.db).await?;
+    let sort = q
+        .sort
+        .as_deref()
+        .filter(|s| SORTS.iter().any(|(k, _)| k == s))
+        .unwrap_or("item");
+    let items = items_table(&a, &exposure, sort);
+    let domains = domains_table(&a);
+    if let Some(name) = q.csv {
+        let t = [&items, &domains]
+            .into_iter()
+            .find(|t| t.name == name)
+            .ok_or(AppError::NotFound)?;
+        return Ok(csv_response(&format!("items-{id}-{name}.csv"), t.csv()));
+    }
+    let bps = bank_store::blueprints(&state.db).await?;
+    let pass = bps
+        .iter()
+        .find(|b| sitting.blueprints.contains(&b.id))
+        .map_or(80, |b| b.part_one.pass_percent);
+    let form_items = a.form.items as f64;
+    let cut = (form_items * f64::from(pass) / 100.0).ceil();
+    let points: Vec<(f64, f64, bool, String)> = a
+        .items
+        .iter()
+        .filter_map(|s| Some((s.p?, s.pbis_rest?, !s.flags.is_empty(), s.item.clone())))
+        .collect();
+    let f = &a.form;
+    let body = html! {
+        p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } }
+        h1 { "Item statistics: " (sitting.name) }
+        @if f.candidates == 0 {
+            p { "No Part One has been submitted in this sitting yet." }
+        } @else {
+            p class="hint" { "Part One, scored items, over the candidates each item was presented to. Pretest items are not included." }
+            dl class="facts" {
+                dt { "Candidates" } dd { (f.candidates) }
+                dt { "Items per form" } dd { (f.items) }
+                dt { "Mean (sd)" } dd { (show(f.mean)) " (" (show(f.sd)) ")" }
+                dt { "KR-20 / KR-21" } dd { (show(f.kr20)) " / " (show(f.kr21)) }
+                dt { "Cronbach's alpha (Feldt 95%)" } dd { (show(f.alpha)) " (" (show(f.alpha_low)) " to " (show(f.alpha_high)) ")" }
+                dt { "SEM" } dd { (show(f.sem)) }
+            }
+            div class="charts" {
+                (charts::histogram("scores", "Scores, with the cut score", &f.distribution, Some(cut), "score (items right)"))
+                (charts::scatter("items", "Difficulty against discrimination", &points, (0.0, 1.0), (-0.2, 0.8), ("p (difficulty)", "pbis_rest (discrimination)")))
+            }
+            p { "Sort by: "
+                @for (k, name) in SORTS {
+                    @if *k == sort { strong { (name) } " " } @else { a href={ "/stats/" (id) "/items?sort=" (k) } { (name) } " " }
+                }
+            }
+            table {
+                caption { (items.caption) " · " a href={ "/stats/" (id) "/items?csv=items&sort=" (sort) } download { "CSV" } }
+                thead { tr { @for h in &items.headers { th scope="col" { (h) } } } }
+                tbody {
+                    @for r in &items.rows {
+                        tr {
+                            @for (i, c) in r.iter().enumerate() {
+                                @if i == 0 {
+                                    td { a href={ "/stats/" (id) "/items/" (c.split(' ').next().unwrap_or_default()) } { (c) } }
+                                } @else if i == 10 && !c.is_empty() {
+                                    td { strong class="flag" { (c) } }
+                                } @else {
+                                    td { (c) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (domains.html(&format!("/stats/{id}/items?csv=domains")))
+        }
+    };
+    Ok(views::page("Item statistics", Some(&chrome(me, &csrf)), body).into_response())
+}
+
+pub async fn item_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path((id, item)): Path<(i64, String)>,
+    Query(q): Query<ItemsQuery>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let sitting = sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let versions = bank_store::item_versions(&state.db, &item).await?;
+    let latest = versions.last().ok_or(AppError::NotFound)?;
+    let ItemBody::Mcq(mcq) = &latest.body else {
+        return Err(AppError::NotFound);
+    };
+    let data = sitting_data(&state.db, id).await?;
+    let a = item_analysis(&data.responses);
+    let here = a
+        .items
+        .iter()
+        .find(|s| s.item.split(' ').next() == Some(item.as_str()));
+    // Every sitting whose Part One forms carried the item, oldest first.
+    let sitting_ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT g.sitting_id FROM form_items f JOIN attempts a ON a.id = f.attempt_id
+         JOIN registrations g ON g.id = a.registration_id WHERE f.object_id = $1 AND a.part = 1
+         ORDER BY g.sitting_id",
+    )
+    .bind(&item)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut history = Vec::new();
+    for sid in sitting_ids {
+        let Some(s) = sittings::sitting(&state.db, sid).await? else {
+            continue;
+        };
+        let d = sitting_data(&state.db, sid).await?;
+        let an = item_analysis(&d.responses);
+        if let Some(st) = an
+            .items
+            .iter()
+            .find(|x| x.item.split(' ').next() == Some(item.as_str()))
+        {
+            history.push(vec![
+                s.name.clone(),
+                sittings::date(s.opens_at),
+                st.n.to_string(),
+                num(st.p),
+                num(st.pbis_rest),
+                num(st.disc_27),
+            ]);
+        }
+    }
+    let history = Table {
+        name: "history",
+        caption: "Across sittings".into(),
+        headers: heads(&["sitting", "opened", "n", "p", "pbis_rest", "disc_27"]),
+        rows: history,
+    };
+    let distractors = Table {
+        name: "distractors",
+        caption: "Options in this sitting".into(),
+        headers: heads(&[
+            "option",
+            "key",
+            "chosen",
+            "proportion",
+            "upper_27",
+            "lower_27",
+            "pbis",
+        ]),
+        rows: here
+            .map(|s| {
+                s.options
+                    .iter()
+                    .map(|o| {
+                        vec![
+                            o.option.to_string(),
+                            if o.key { "key".into() } else { String::new() },
+                            o.count.to_string(),
+                            num(o.proportion),
+                            num(o.upper),
+                            num(o.lower),
+                            num(o.pbis),
+                        ]
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    if let Some(name) = q.csv {
+        let t = [&distractors, &history]
+            .into_iter()
+            .find(|t| t.name == name)
+            .ok_or(AppError::NotFound)?;
+        return Ok(csv_response(&format!("item-{item}-{name}.csv"), t.csv()));
+    }
+    let body = html! {
+        p class="hint" { a href={ "/stats/" (id) "/items" } { "Item statistics of " (sitting.name) } }
+        h1 { "Item " (item) }
+        p { "Domain " (latest.domain) " / " (latest.area) " · version " (latest.version) " · " (latest.status.to_string()) }
+        section aria-labelledby="text-title" {
+            h2 id="text-title" { "Text" }
+            @for para in mcq.stem.split("\n\n") { p { (para) } }
+            ol type="A" {
+                @for o in &mcq.options {
+                    li { (o.text) @if o.letter == mcq.key { " " strong { "(key)" } } }
+                }
+            }
+            p { strong { "Rationale: " } (mcq.rationale) }
+        }
+        @if let Some(s) = here {
+            dl class="facts" {
+                dt { "Presented to" } dd { (s.n) " candidates (" (s.omitted) " omitted it)" }
+                dt { "p" } dd { (show(s.p)) }
+                dt { "pbis / pbis_rest" } dd { (show(s.pbis)) " / " (show(s.pbis_rest)) }
+                dt { "disc_27" } dd { (show(s.disc_27)) }
+                dt { "alpha if deleted" } dd { (show(s.alpha_if_deleted)) }
+                dt { "Flags" } dd { @if s.flags.is_empty() { "none" } @else { strong class="flag" { (s.flags.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) } } }
+            }
+            (distractors.html(&format!("/stats/{id}/items/{item}?csv=distractors")))
+        } @else {
+            p { "This item was on no scored Part One form of this sitting." }
+        }
+        (history.html(&format!("/stats/{id}/items/{item}?csv=history")))
+        p { a href="/keys" { "Key review" } ": change the key, accept two keys or drop this item." }
+    };
+    Ok(views::page(&format!("Item {item}"), Some(&chrome(me, &csrf)), body).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DifQuery {
+    #[serde(default)]
+    pub question: Option<String>,
+    #[serde(default)]
+    pub focal: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub csv: Option<String>,
+}
+
+pub async fn dif_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+    Query(q): Query<DifQuery>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    let sitting = sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let question = crate::demographics::question(q.question.as_deref().unwrap_or("language"))
+        .ok_or_else(|| {
+            AppError::BadRequest("Question: not one of the optional questions.".into())
+        })?;
+    let answer = |v: Option<&str>, default: usize| -> AppResult<&'static str> {
+        match v {
+            None => Ok(question.answers[default.min(question.answers.len() - 1)].0),
+            Some(v) => question
+                .answers
+                .iter()
+                .find(|(a, _)| *a == v)
+                .map(|(a, _)| *a)
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "\"{v}\" is not an answer to \"{}\".",
+                        question.text
+                    ))
+                }),
+        }
+    };
+    let reference = answer(q.reference.as_deref(), 0)?;
+    let focal = answer(q.focal.as_deref(), 1)?;
+    if focal == reference {
+        return Err(AppError::BadRequest(
+            "The focal and the reference group must differ.".into(),
+        ));
+    }
+    let data = sitting_data(&state.db, id).await?;
+    let answers = analysis::answers_to(&state.db, id, question.key).await?;
+    let groups: Vec<Option<Group>> = data
+        .registrations
+        .iter()
+        .map(|r| match answers.get(r).map(String::as_str) {
+            Some(a) if a == focal => Some(Group::Focal),
+            Some(a) if a == reference => Some(Group::Reference),
+            _ => None,
+        })
+        .collect();
+    let report = dif(&data.responses, &groups);
+    let mut rows: Vec<&crate::stats::dif::DifItem> = report.items.iter().collect();
+    // Class C first, then B, then the rest; within a class the largest |D| first.
+    let rank = |x: &crate::stats::dif::DifItem| match x.mh.ets_class.map(|c| c.to_string()) {
+        Some(c) if c.starts_with('C') => 0,
+        Some(c) if c.starts_with('B') => 1,
+        Some(_) => 2,
+        None => 3,
+    };
+    rows.sort_by(|a, b| {
+        let d = |x: &crate::stats::dif::DifItem| x.mh.d_dif.map_or(-1.0, f64::abs);
+        rank(a).cmp(&rank(b)).then(d(b).total_cmp(&d(a)))
+    });
+    let table = Table {
+        name: "dif",
+        caption: format!(
+            "Mantel-Haenszel DIF, focal \"{focal}\" ({}) against reference \"{reference}\" ({}); flagged classes first, then the largest |D|",
+            report.focal, report.reference
+        ),
+        headers: heads(&["item", "strata", "reference", "focal", "alpha_mh", "chi2_mh", "p_value", "d_dif", "d_dif_se", "ets_class"]),
+        rows: rows
+            .iter()
+            .map(|i| {
+                vec![
+                    i.item.clone(),
+                    i.mh.strata.to_string(),
+                    i.mh.reference.to_string(),
+                    i.mh.focal.to_string(),
+                    num(i.mh.alpha_mh),
+                    num(i.mh.chi2_mh),
+                    num(i.mh.p_value),
+                    num(i.mh.d_dif),
+                    num(i.mh.d_dif_se),
+                    i.mh.ets_class.map(|c| c.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    };
+    if q.csv.is_some() {
+        return Ok(csv_response(
+            &format!("dif-{id}-{}.csv", question.key),
+            table.csv(),
+        ));
+    }
+    let flagged = rows
+        .iter()
+        .filter(|i| {
+            i.mh.ets_class
+                .is_some_and(|c| !matches!(c, crate::stats::EtsClass::A))
+        })
+        .count();
+    let href = format!(
+        "/stats/{id}/dif?question={}&focal={focal}&reference={reference}&csv=1",
+        question.key
+    );
+    let body = html! {
+        p class="hint" { a href={ "/stats/" (id) "/items" } { "Item statistics" } }
+        h1 { "Fairness (DIF): " (sitting.name) }
+        p { "Groups come from the candidates' optional answers, given with consent. Candidates are matched on their total score; an item in class B or C works differently for the two groups at the same score (+ favours the focal group, − the reference group)." }
+        form method="get" action={ "/stats/" (id) "/dif" } {
+            label for="question" { "Question" }
+            select id="question" name="question" {
+                @for qq in crate::demographics::QUESTIONS {
+                    option value=(qq.key) selected[qq.key == question.key] { (qq.text) }
+                }
+            }
+            label for="focal" { "Focal group" }
+            select id="focal" name="focal" {
+                @for (v, l) in question.answers { option value=(v) selected[*v == focal] { (l) } }
+            }
+            label for="reference" { "Reference group" }
+            select id="reference" name="reference" {
+                @for (v, l) in question.answers { option value=(v) selected[*v == reference] { (l) } }
+            }
+            button type="submit" { "Analyse" }
+        }
+        p role="status" { (flagged) " item(s) in class B or C." }
+        table {
+            caption { (table.caption) " · " a href=(href) download { "CSV" } }
+            thead { tr { @for h in &table.headers { th scope="col" { (h) } } } }
+            tbody {
+                @for r in &table.rows {
+                    tr {
+                        @for (i, c) in r.iter().enumerate() {
+                            @if i == 9 && (c.starts_with('B') || c.starts_with('C')) { td { strong class="flag" { (c) } } }
+                            @else { td { (c) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(views::page("Fairness (DIF)", Some(&chrome(me, &csrf)), body).into_response())
+}
