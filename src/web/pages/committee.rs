@@ -78,7 +78,12 @@ pub async fn show(
         .collect();
     let body = html! {
         h1 { "Scoring: " (sitting.name) }
-        p { a href={ "/scoring/" (id) "/results" } { "Results of this sitting" } }
+        p {
+            a href={ "/scoring/" (id) "/results" } { "Results" } " · "
+            a href={ "/stats/" (id) "/items" } { "Item statistics" } " · "
+            a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · "
+            a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" }
+        }
         h2 { "Responses" }
         dl class="facts" {
             dt { "Open responses" } dd { (progress.responses) }
