@@ -160,18 +160,14 @@ pub async fn serve(
 /// Every second: the server submits every attempt whose time has run out, whether or not a
 /// browser is open, and checkpoints SQLite's write-ahead log.
 async fn submit_when_time_runs_out(db: Db) {
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut tick = tokio::time::interval(Duration::from_millis(1000));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut n: u64 = 0;
     loop {
         tick.tick().await;
-        n += 1;
-        // Small, frequent checkpoints keep each one short.
+        // Once a second: with every commit fsynced, fewer checkpoints (each also an fsync)
+        // stall the writer less often; the load harness's p99 was lower than at 250 ms.
         if let Err(e) = db.checkpoint().await {
             tracing::warn!(error = %e, "checkpointing the write-ahead log");
-        }
-        if !n.is_multiple_of(4) {
-            continue;
         }
         match crate::store::attempts::submit_expired(&db, crate::store::now_ms()).await {
             Ok(ids) if !ids.is_empty() => {
