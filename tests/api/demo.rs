@@ -109,6 +109,11 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         csv.lines().count() > 100,
         "every item of the pool that was drawn"
     );
+    let form = committee
+        .get_text(&format!("/stats/{id}/items?csv=form"))
+        .await;
+    assert!(form.contains("\ncandidates,200\n"), "{form}");
+    assert!(form.contains("\nkr20,0."), "{form}");
     // Sorted by p, ascending.
     let ps: Vec<f64> = csv
         .lines()

@@ -154,6 +154,35 @@ fn items_table(a: &ItemAnalysis, exposure: &BTreeMap<String, i64>, sort: &str) -
     }
 }
 
+/// The form as a whole, and its score distribution.
+fn form_table(a: &ItemAnalysis) -> Table {
+    let f = &a.form;
+    let mut rows = vec![
+        vec!["candidates".to_string(), f.candidates.to_string()],
+        vec!["items".into(), f.items.to_string()],
+        vec!["mean".into(), num(f.mean)],
+        vec!["sd".into(), num(f.sd)],
+        vec!["kr20".into(), num(f.kr20)],
+        vec!["kr21".into(), num(f.kr21)],
+        vec!["alpha".into(), num(f.alpha)],
+        vec!["alpha_low".into(), num(f.alpha_low)],
+        vec!["alpha_high".into(), num(f.alpha_high)],
+        vec!["sem".into(), num(f.sem)],
+    ];
+    rows.extend(
+        f.distribution
+            .iter()
+            .enumerate()
+            .map(|(score, n)| vec![format!("score {score}"), n.to_string()]),
+    );
+    Table {
+        name: "form",
+        caption: "The form: statistics and the score distribution".into(),
+        headers: heads(&["statistic", "value"]),
+        rows,
+    }
+}
+
 fn domains_table(a: &ItemAnalysis) -> Table {
     Table {
         name: "domains",
@@ -208,8 +237,9 @@ pub async fn items_page(
         .unwrap_or("item");
     let items = items_table(&a, &exposure, sort);
     let domains = domains_table(&a);
+    let form = form_table(&a);
     if let Some(name) = q.csv {
-        let t = [&items, &domains]
+        let t = [&items, &domains, &form]
             .into_iter()
             .find(|t| t.name == name)
             .ok_or(AppError::NotFound)?;
@@ -272,6 +302,7 @@ pub async fn items_page(
                 }
             }
             (domains.html(&format!("/stats/{id}/items?csv=domains")))
+            (form.html(&format!("/stats/{id}/items?csv=form")))
         }
     };
     Ok(views::page("Item statistics", Some(&chrome(me, &csrf)), body).into_response())
