@@ -92,16 +92,19 @@ async fn import_sample(db: &Db) {
     import_dir(db, &root, "test").await.unwrap();
 }
 
-/// An open sitting with one admitted Level III candidate who sits both parts; returns the
-/// registration id and the access code.
-async fn admitted_candidate(db: &Db) -> (i64, String) {
+/// A sitting open from an hour ago for eight hours, offering every blueprint.
+async fn open_sitting(db: &Db, name: &str) -> sittings::Sitting {
     let now = now_ms();
-    let bps = blueprints(db).await.unwrap();
-    let ids: Vec<String> = bps.iter().map(|b| b.id.clone()).collect();
-    let sitting_id = sittings::create_sitting(
+    let ids: Vec<String> = blueprints(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    let id = sittings::create_sitting(
         db,
         &NewSitting {
-            name: "Browser window",
+            name,
             place: "remote",
             opens_at: now - HOUR,
             closes_at: now + 8 * HOUR,
@@ -111,7 +114,14 @@ async fn admitted_candidate(db: &Db) -> (i64, String) {
     )
     .await
     .unwrap();
-    let sitting = sittings::sitting(db, sitting_id).await.unwrap().unwrap();
+    sittings::sitting(db, id).await.unwrap().unwrap()
+}
+
+/// An open sitting with one admitted Level III candidate who sits both parts; returns the
+/// registration id and the access code.
+async fn admitted_candidate(db: &Db) -> (i64, String) {
+    let bps = blueprints(db).await.unwrap();
+    let sitting = open_sitting(db, "Browser window").await;
     let (reg_id, code) = sittings::register(
         db,
         &sitting,
@@ -712,21 +722,7 @@ async fn a_candidate_takes_the_exam_in_headless_chromium() {
 async fn responses_to_rate(db: &Db) -> (i64, String) {
     let now = now_ms();
     let bps = blueprints(db).await.unwrap();
-    let ids: Vec<String> = bps.iter().map(|b| b.id.clone()).collect();
-    let sitting_id = sittings::create_sitting(
-        db,
-        &NewSitting {
-            name: "Rating window",
-            place: "remote",
-            opens_at: now - HOUR,
-            closes_at: now + 8 * HOUR,
-            blueprints: &ids,
-        },
-        "proctor",
-    )
-    .await
-    .unwrap();
-    let sitting = sittings::sitting(db, sitting_id).await.unwrap().unwrap();
+    let sitting = open_sitting(db, "Rating window").await;
     let (reg_id, _) = sittings::register(
         db,
         &sitting,
@@ -796,7 +792,7 @@ async fn responses_to_rate(db: &Db) -> (i64, String) {
     )
     .await
     .unwrap();
-    ratings::assign_sitting(db, sitting_id, &Default::default(), "committee")
+    ratings::assign_sitting(db, sitting.id, &Default::default(), "committee")
         .await
         .unwrap();
     assert_eq!(ratings::queue(db, rater).await.unwrap().len(), 2);
