@@ -201,3 +201,41 @@ pub async fn purge_expired_sessions(db: &Db) -> Result<u64> {
         .await?
         .rows_affected())
 }
+
+/// Failed sign-ins allowed for one username within `LOGIN_WINDOW_MS` before it must wait.
+pub const LOGIN_ATTEMPTS: i64 = 5;
+pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// The username as the failure count keys it: trimmed and lower-cased, like `Username`.
+fn login_key(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+/// Whether `username` has had too many failed sign-ins lately to try again now.
+pub async fn login_locked(db: &Db, username: &str, now: i64) -> Result<bool> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2")
+            .bind(login_key(username))
+            .bind(now - LOGIN_WINDOW_MS)
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(n >= LOGIN_ATTEMPTS)
+}
+
+pub async fn record_login_failure(db: &Db, username: &str, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
+        .bind(login_key(username))
+        .bind(now)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}
+
+/// A successful sign-in forgets the failures before it.
+pub async fn clear_login_failures(db: &Db, username: &str) -> Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(login_key(username))
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}

@@ -249,7 +249,37 @@ async fn user_form_errors_name_the_field(engine: Engine) {
     let _ = csrf_of(&html);
 }
 
+/// Five wrong passwords in a row and the account waits: the right password is refused too (so
+/// guessing gains nothing), other accounts are untouched, and a success clears the count.
+async fn too_many_failed_logins_make_the_account_wait(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.add_staff("ada", Role::Admin, "Org").await;
+    app.add_staff("bea", Role::Admin, "Org").await;
+    // Four failures, then a success: the count starts again.
+    let b = app.browser();
+    for _ in 0..4 {
+        assert_eq!(b.login("ada", "wrong password").await.status(), 401);
+    }
+    assert_eq!(app.browser().login("Ada", PASSWORD).await.status(), 303);
+    for _ in 0..5 {
+        assert_eq!(b.login("ada", "wrong password").await.status(), 401);
+    }
+    let res = app.browser().login(" ADA ", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Too many failed sign-ins for this account. Wait 15 minutes"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\" ADA \""),
+        "the username is kept: {html}"
+    );
+    assert_eq!(app.browser().login("bea", PASSWORD).await.status(), 303);
+}
+
 on_both_engines!(
+    too_many_failed_logins_make_the_account_wait,
     health_and_security_headers,
     a_staff_page_refuses_an_anonymous_visitor,
     a_staff_page_refuses_the_wrong_role,

@@ -81,8 +81,24 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
+    let now = crate::store::now_ms();
+    // Too many failures for this username lately: the password is not even checked, so
+    // guessing gains nothing, and the owner is told to wait.
+    if users::login_locked(&state.db, &form.username, now).await? {
+        tracing::warn!(username = %form.username, "staff login refused: too many failures");
+        let msg = format!(
+            "Too many failed sign-ins for this account. Wait {} minutes and try again, or ask an administrator.",
+            users::LOGIN_WINDOW_MS / 60_000
+        );
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            login_page(&csrf, &next, &form.username, Some(&msg)),
+        )
+            .into_response());
+    }
     let Some(user) = users::authenticate(&state.db, &form.username, &form.password).await? else {
         tracing::info!(username = %form.username, "failed staff login");
+        users::record_login_failure(&state.db, &form.username, now).await?;
         let msg = "The username or password is not right. Check both and try again.".to_string();
         return Ok((
             StatusCode::UNAUTHORIZED,
@@ -90,6 +106,7 @@ pub async fn login(
         )
             .into_response());
     };
+    users::clear_login_failures(&state.db, &form.username).await?;
     let token = users::open_staff_session(&state.db, user.id).await?;
     audit::record(&state.db, &user.username, "login", "").await?;
     let secure = state.config.secure_cookies;
