@@ -660,6 +660,14 @@ fn append(
 /// The current answers of an attempt, by item (and `@flag:`/`@choice` markers): for each item
 /// the save with the highest sequence number.
 pub async fn answers(db: &Db, attempt_id: i64) -> Result<BTreeMap<String, String>> {
+    answers_in(&db.pool, attempt_id).await
+}
+
+/// The same, read through any connection (a submission reads them inside its transaction).
+pub(crate) async fn answers_in<'e, E>(ex: E, attempt_id: i64) -> Result<BTreeMap<String, String>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT e.item_id, e.answer FROM response_events e
          JOIN (SELECT item_id, MAX(seq) AS seq FROM response_events WHERE attempt_id = $1 GROUP BY item_id) m
@@ -667,7 +675,7 @@ pub async fn answers(db: &Db, attempt_id: i64) -> Result<BTreeMap<String, String
          WHERE e.attempt_id = $1",
     )
     .bind(attempt_id)
-    .fetch_all(&db.pool)
+    .fetch_all(ex)
     .await?;
     Ok(rows.into_iter().collect())
 }

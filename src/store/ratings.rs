@@ -30,16 +30,7 @@ pub(crate) async fn code_responses(
         .bind(attempt.registration_id)
         .fetch_one(&mut **tx)
         .await?;
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT e.item_id, e.answer FROM response_events e
-         JOIN (SELECT item_id, MAX(seq) AS seq FROM response_events WHERE attempt_id = $1 GROUP BY item_id) m
-           ON m.item_id = e.item_id AND m.seq = e.seq
-         WHERE e.attempt_id = $1",
-    )
-    .bind(attempt.id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let answers: BTreeMap<String, String> = rows.into_iter().collect();
+    let answers = super::attempts::answers_in(&mut **tx, attempt.id).await?;
     let chosen: BTreeSet<&str> = answers
         .get("@choice")
         .map(|c| c.split(',').filter(|v| !v.is_empty()).collect())

@@ -12,6 +12,15 @@ pub struct Chrome<'a> {
     pub csrf: &'a str,
 }
 
+/// The header of a staff member's page.
+pub fn staff_chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
+    Chrome {
+        user: Some(user),
+        candidate: None,
+        csrf,
+    }
+}
+
 pub fn page(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)

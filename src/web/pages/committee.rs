@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
@@ -20,18 +20,11 @@ use crate::store::{bank as bank_store, ratings};
 
 use crate::web::error::{AppError, AppResult};
 use crate::web::session::{CsrfToken, Visitor};
-use crate::web::views::{self, csrf_field, Chrome};
+use crate::web::views::staff_chrome as chrome;
+use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
-const COMMITTEE: &[Role] = &[Role::Committee, Role::Admin];
-
-fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
-    Chrome {
-        user: Some(user),
-        candidate: None,
-        csrf,
-    }
-}
+pub(crate) const COMMITTEE: &[Role] = &[Role::Committee, Role::Admin];
 
 async fn the_sitting(state: &AppState, id: i64) -> AppResult<Sitting> {
     sittings::sitting(&state.db, id)
@@ -314,17 +307,10 @@ pub async fn results_csv(
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"results-{name}.csv\""),
-            ),
-        ],
+    Ok(super::stats::csv_response(
+        &format!("results-{name}.csv"),
         results::results_csv(&lines),
-    )
-        .into_response())
+    ))
 }
 
 pub async fn release(

@@ -14,11 +14,12 @@ use crate::stats::items::Cell;
 use crate::stats::{dif, item_analysis, Group, ItemAnalysis, ItemKey, Responses};
 use crate::store::{analysis, bank as bank_store, sittings, Db};
 
-use super::stats::{chrome, csv_response, heads, num, show, Table, COMMITTEE};
+use super::stats::{csv_response, heads, num, show, Table, COMMITTEE};
 use crate::web::charts;
 use crate::web::error::{AppError, AppResult};
 use crate::web::session::{CsrfToken, Visitor};
 use crate::web::views;
+use crate::web::views::staff_chrome as chrome;
 use crate::web::AppState;
 
 /// A sitting's Part One as the statistics see it: the items (by id and version), the table of

@@ -21,18 +21,11 @@ use crate::store::{audit, bank as bank_store, now_ms};
 
 use crate::web::error::{AppError, AppResult};
 use crate::web::session::{CsrfToken, Visitor};
-use crate::web::views::{self, csrf_field, field_error, Chrome};
+use crate::web::views::staff_chrome as chrome;
+use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
 
 const STAFF: &[Role] = &[Role::Admin, Role::Proctor];
-
-fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
-    Chrome {
-        user: Some(user),
-        candidate: None,
-        csrf,
-    }
-}
 
 /// `2026-11-23 14:05 UTC`.
 pub fn when(ms: i64) -> String {

@@ -15,18 +15,11 @@ use crate::store::users::User;
 
 use crate::web::error::{AppError, AppResult};
 use crate::web::session::{CsrfToken, Visitor};
-use crate::web::views::{self, csrf_field, field_error, Chrome};
+use crate::web::views::staff_chrome as chrome;
+use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
 
 const RATERS: &[Role] = &[Role::Rater];
-
-fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
-    Chrome {
-        user: Some(user),
-        candidate: None,
-        csrf,
-    }
-}
 
 fn paragraphs(text: &str) -> Markup {
     html! { @for para in text.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } } }

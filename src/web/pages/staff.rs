@@ -16,16 +16,9 @@ use crate::store::{audit, bank as bank_store};
 
 use crate::web::error::AppResult;
 use crate::web::session::{CsrfToken, Visitor};
-use crate::web::views::{self, csrf_field, field_error, Chrome};
+use crate::web::views::staff_chrome as chrome;
+use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
-
-fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
-    Chrome {
-        user: Some(user),
-        candidate: None,
-        csrf,
-    }
-}
 
 pub async fn home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Response> {
     let user = match &visitor.principal {

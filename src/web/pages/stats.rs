@@ -8,26 +8,17 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::auth::Role;
 use crate::stats::{agreement, AgreementReport, PairStats, Scale};
-use crate::store::users::User;
 use crate::store::{analysis, sittings};
 
 use crate::web::charts;
 use crate::web::error::{AppError, AppResult};
 use crate::web::session::{CsrfToken, Visitor};
-use crate::web::views::{self, Chrome};
+use crate::web::views;
+use crate::web::views::staff_chrome as chrome;
 use crate::web::AppState;
 
-pub(crate) const COMMITTEE: &[Role] = &[Role::Committee, Role::Admin];
-
-pub(crate) fn chrome<'a>(user: &'a User, csrf: &'a str) -> Chrome<'a> {
-    Chrome {
-        user: Some(user),
-        candidate: None,
-        csrf,
-    }
-}
+pub(crate) use super::committee::COMMITTEE;
 
 /// A table as rows of text: shown as HTML, downloaded as CSV.
 pub(crate) struct Table {
