@@ -682,6 +682,25 @@ async fn proctor_console(c: &Client, base: &str, db: &Db, sitting_id: i64) -> Ve
     blocking
 }
 
+/// Waits for a flow run as its own task, closes the browser whatever happened (so a failure in
+/// the flow still closes it), then reports the flow's panic or its axe violations.
+async fn finish(flow: tokio::task::JoinHandle<Vec<String>>, client: Client, driver: Driver) {
+    let outcome = flow.await;
+    let _ = client.close().await;
+    drop(driver);
+    let blocking = match outcome {
+        Ok(b) => b,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the browser flow did not finish: {e}"),
+    };
+    assert!(
+        blocking.is_empty(),
+        "axe found {} serious or critical WCAG 2.1 A/AA violations:\n{}",
+        blocking.len(),
+        blocking.join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_candidate_takes_the_exam_in_headless_chromium() {
     let driver = start_driver().await;
@@ -699,20 +718,7 @@ async fn a_candidate_takes_the_exam_in_headless_chromium() {
         reg_id,
         code,
     ));
-    let outcome = flow.await;
-    let _ = client.close().await;
-    drop(driver);
-    let blocking = match outcome {
-        Ok(b) => b,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("the browser flow did not finish: {e}"),
-    };
-    assert!(
-        blocking.is_empty(),
-        "axe found {} serious or critical WCAG 2.1 A/AA violations:\n{}",
-        blocking.len(),
-        blocking.join("\n")
-    );
+    finish(flow, client, driver).await;
 }
 
 // ----- the rater ---------------------------------------------------------------------------------
@@ -907,18 +913,5 @@ async fn a_rater_scores_two_responses_by_keyboard_alone() {
         app.db.clone(),
         rater,
     ));
-    let outcome = flow.await;
-    let _ = client.close().await;
-    drop(driver);
-    let blocking = match outcome {
-        Ok(b) => b,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("the rater's flow did not finish: {e}"),
-    };
-    assert!(
-        blocking.is_empty(),
-        "axe found {} serious or critical WCAG 2.1 A/AA violations:\n{}",
-        blocking.len(),
-        blocking.join("\n")
-    );
+    finish(flow, client, driver).await;
 }

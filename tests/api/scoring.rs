@@ -114,38 +114,16 @@ pub async fn sat_sitting(db: &Db) -> Fixture {
             .await
             .unwrap()
             .unwrap();
-        let b = attempts::start_part(db, &sitting, &reg, bp, &pool, 2, now + 3000)
-            .await
-            .unwrap();
-        let chosen: Vec<&str> = b.form.part_two[..2]
-            .iter()
-            .map(|v| v.vignette_id.as_str())
-            .collect();
-        let mut sorted = chosen.clone();
-        sorted.sort();
-        attempts::save(db, b.id, "@choice", &sorted.join(","), 1, now + 4000)
-            .await
-            .unwrap();
-        let mut seq = 1;
-        for v in &b.form.part_two {
-            for (item, _) in &v.items {
-                seq += 1;
-                attempts::save(
-                    db,
-                    b.id,
-                    item,
-                    &format!("My answer to {item}: I would begin with the relationship."),
-                    seq,
-                    now + 5000,
-                )
-                .await
-                .unwrap();
-            }
-        }
-        attempts::submit(db, b.id, "candidate", now + 6000)
-            .await
-            .unwrap()
-            .unwrap();
+        take_part_two(
+            db,
+            &sitting,
+            &reg,
+            bp,
+            &pool,
+            now + 3000,
+            "My answer: I would begin with the relationship.",
+        )
+        .await;
         regs.push(reg);
     }
     Fixture {
@@ -155,6 +133,43 @@ pub async fn sat_sitting(db: &Db) -> Fixture {
         right,
         codes,
     }
+}
+
+/// Starts Part Two, chooses the first two vignettes, writes `text` for every item presented
+/// (what is written for the vignette not chosen is set aside) and submits.
+pub async fn take_part_two(
+    db: &Db,
+    sitting: &Sitting,
+    reg: &Registration,
+    bp: &imh_exam::bank::Blueprint,
+    pool: &imh_exam::exam::form::Pool,
+    now: i64,
+    text: &str,
+) {
+    let b = attempts::start_part(db, sitting, reg, bp, pool, 2, now)
+        .await
+        .unwrap();
+    let mut chosen: Vec<&str> = b.form.part_two[..2]
+        .iter()
+        .map(|v| v.vignette_id.as_str())
+        .collect();
+    chosen.sort();
+    attempts::save(db, b.id, "@choice", &chosen.join(","), 1, now + 1000)
+        .await
+        .unwrap();
+    let mut seq = 1;
+    for v in &b.form.part_two {
+        for (item, _) in &v.items {
+            seq += 1;
+            attempts::save(db, b.id, item, &format!("{text} ({item})"), seq, now + 2000)
+                .await
+                .unwrap();
+        }
+    }
+    attempts::submit(db, b.id, "candidate", now + 3000)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 /// (response id, code, attempt's registration) of every candidate response of the sitting.
@@ -612,37 +627,16 @@ async fn a_part_retaken_in_a_later_sitting_completes_the_exam(engine: Engine) {
         .unwrap()
         .unwrap();
     let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
-    let b = attempts::start_part(db, &second, &reg, bp, &pool, 2, now)
-        .await
-        .unwrap();
-    let mut chosen: Vec<&str> = b.form.part_two[..2]
-        .iter()
-        .map(|v| v.vignette_id.as_str())
-        .collect();
-    chosen.sort();
-    attempts::save(db, b.id, "@choice", &chosen.join(","), 1, now + 1000)
-        .await
-        .unwrap();
-    let mut seq = 1;
-    for v in &b.form.part_two[..2] {
-        for (item, _) in &v.items {
-            seq += 1;
-            attempts::save(
-                db,
-                b.id,
-                item,
-                "A fuller answer this time.",
-                seq,
-                now + 2000,
-            )
-            .await
-            .unwrap();
-        }
-    }
-    attempts::submit(db, b.id, "candidate", now + 3000)
-        .await
-        .unwrap()
-        .unwrap();
+    take_part_two(
+        db,
+        &second,
+        &reg,
+        bp,
+        &pool,
+        now,
+        "A fuller answer this time.",
+    )
+    .await;
     rate_everything(db, second.id, 3).await;
     let lines = results::compute_sitting(db, second.id).await.unwrap();
     assert!(matches!(lines[0].parts[0], PartLine::NotSat));
