@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::{Any, Transaction};
+use sqlx::Any;
 
 use crate::bank::Blueprint;
 use crate::exam::chain::{self, Save};
@@ -124,7 +124,7 @@ pub async fn attempts_of(db: &Db, registration_id: i64) -> Result<Vec<Attempt>> 
     rows.into_iter().map(attempt_from).collect()
 }
 
-async fn locked(tx: &mut Transaction<'_, Any>, id: i64) -> Result<Option<Attempt>> {
+async fn locked(tx: &mut super::WriteTx, id: i64) -> Result<Option<Attempt>> {
     // Takes the write lock first (see the module's comment).
     sqlx::query("UPDATE attempts SET chain_len = chain_len WHERE id = $1")
         .bind(id)
@@ -196,10 +196,10 @@ pub async fn start_part(
     part: u8,
     now: i64,
 ) -> Result<Attempt, StartError> {
-    let sits = if part == 1 {
-        reg.parts.one
-    } else {
-        reg.parts.two
+    let sits = match part {
+        1 => reg.parts.one,
+        2 => reg.parts.two,
+        _ => false,
     };
     if !sits {
         return Err(StartError::NotRegistered);
@@ -230,7 +230,7 @@ pub async fn start_part(
         bp.part_two.minutes
     };
     let clock = Clock::start(now, minutes, reg.multiplier);
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     let res = sqlx::query_scalar::<_, i64>(
         "INSERT INTO attempts (registration_id, part, seed, form, started_at, section_ms, multiplier_permille, chain_head)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -270,6 +270,9 @@ pub async fn start_part(
     Ok(attempt(db, id).await?.expect("just inserted"))
 }
 
+/// The largest sequence number a save may carry: they are stored as signed 64-bit integers.
+pub const MAX_SEQ: u64 = i64::MAX as u64;
+
 /// What became of a save.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Saved {
@@ -296,6 +299,8 @@ pub enum SaveError {
     Paused,
     #[error("no such attempt")]
     NotFound,
+    #[error("a save's sequence number must be from 1 to {MAX_SEQ}")]
+    BadSeq,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -320,6 +325,9 @@ pub async fn save(
     seq: u64,
     now: i64,
 ) -> Result<Saved, SaveError> {
+    if !(1..=MAX_SEQ).contains(&seq) {
+        return Err(SaveError::BadSeq);
+    }
     let (reply, answer_rx) = tokio::sync::oneshot::channel();
     let request = SaveRequest {
         attempt_id,
@@ -394,6 +402,7 @@ async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
                 // Nothing of the batch was committed: try each save on its own, so one bad
                 // save cannot sink the others.
                 tracing::warn!(error = %e, saves = batch.len(), "a batch of saves failed; saving one by one");
+                db.health.failed();
                 for request in batch {
                     let result = match save_batch(&db, std::slice::from_ref(&request)).await {
                         Ok(mut results) => results.pop().unwrap_or(Err(SaveError::NotFound)),
@@ -463,7 +472,7 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
     let ids = padded(ids);
     let id_list = placeholders(1, ids.len());
 
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     if db.backend == super::Backend::Postgres {
         // Row locks before reading, in id order (as every writer takes them, so two processes'
         // batches cannot deadlock). On SQLite the one writer connection excludes the others.
@@ -693,7 +702,7 @@ pub async fn last_seq(db: &Db, attempt_id: i64) -> Result<u64> {
 /// Submits an attempt; returns its chain head (the receipt), or `None` if it was submitted or
 /// voided already.
 pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Option<String>> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     let Some(a) = locked(&mut tx, attempt_id).await? else {
         return Ok(None);
     };
@@ -774,7 +783,7 @@ pub async fn change_clock(
     action: ClockAction,
     now: i64,
 ) -> Result<ClockChange> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     let Some(a) = locked(&mut tx, attempt_id).await? else {
         return Ok(ClockChange::NotApplicable);
     };

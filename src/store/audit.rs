@@ -24,7 +24,7 @@ pub async fn record(db: &Db, actor: &str, action: &str, detail: &str) -> Result<
 
 /// The same, inside a transaction, so the record stands or falls with what it records.
 pub async fn record_tx(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut super::WriteTx,
     actor: &str,
     action: &str,
     detail: &str,

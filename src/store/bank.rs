@@ -4,8 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::{Any, Transaction};
-
 use crate::bank::hash::{item_hash, vignette_hash};
 use crate::bank::{levels_to_string, parse_levels, Bank, ItemBody, Level, Status};
 
@@ -84,7 +82,7 @@ pub async fn import(
     let mut report = ImportReport::default();
     let mut refused = Vec::new();
     let mut changes: Vec<(String, String, u32, String)> = Vec::new();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
 
     for v in &bank.vignettes {
         let hash = vignette_hash(v);
@@ -233,7 +231,7 @@ pub async fn import(
     }
 
     if !refused.is_empty() {
-        tx.rollback().await?;
+        tx.rollback().await;
         return Err(ImportError::Refused(refused));
     }
     report.changes = changes
@@ -267,12 +265,7 @@ pub async fn import(
     Ok(report)
 }
 
-async fn exists(
-    tx: &mut Transaction<'_, Any>,
-    table: &str,
-    column: &str,
-    id: &str,
-) -> Result<bool> {
+async fn exists(tx: &mut super::WriteTx, table: &str, column: &str, id: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1"))
         .bind(id)
         .fetch_one(&mut **tx)

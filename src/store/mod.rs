@@ -10,6 +10,9 @@ pub mod ratings;
 pub mod results;
 pub mod sittings;
 pub mod users;
+pub mod write;
+
+pub use write::{WriteHealth, WriteTx};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -47,6 +50,8 @@ pub struct Db {
     pub writer: AnyPool,
     /// The queues of saves for the writer tasks, started with the first save.
     pub(crate) saves: std::sync::Arc<SaveQueues>,
+    /// Whether writes are failing now (see `write`); `/healthz` answers 503 while they are.
+    pub health: std::sync::Arc<WriteHealth>,
 }
 
 type SaveQueues = tokio::sync::OnceCell<Vec<tokio::sync::mpsc::Sender<attempts::SaveRequest>>>;
@@ -123,6 +128,7 @@ impl Db {
             backend,
             writer,
             saves: std::sync::Arc::default(),
+            health: std::sync::Arc::default(),
         };
         db.migrate().await?;
         Ok(db)

@@ -6,8 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::{Any, Transaction};
-
 use crate::auth::{new_response_code, Role};
 use crate::bank::{ItemBody, RatingRules};
 use crate::scoring::assign::{self, Need, RaterInfo};
@@ -22,7 +20,7 @@ use super::{audit, now_ms, Db, Result, StoreError};
 /// transaction: one per item of each vignette the candidate chose. A blank response is settled
 /// at 0 at once and goes to no rater.
 pub(crate) async fn code_responses(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut super::WriteTx,
     attempt: &Attempt,
     now: i64,
 ) -> Result<usize> {
@@ -306,7 +304,7 @@ pub async fn assign_sitting(
         .collect();
     let plan = assign::plan(&raters, &load, &needs);
     let now = now_ms();
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     for (response, rater) in &plan.assignments {
         let reading = lacking
             .get_mut(response)
@@ -360,7 +358,7 @@ pub async fn withdraw_rater(
     .fetch_all(&db.pool)
     .await?;
     let now = now_ms();
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     for id in &unfinished {
         sqlx::query("UPDATE assignments SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3")
             .bind(now)
@@ -730,7 +728,7 @@ pub async fn seed_validity(
     let item = item_version_full(db, item_id, item_version).await?;
     let now = now_ms();
     let code = new_response_code();
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO responses (code, sitting_id, attempt_id, item_id, item_version, vignette_id,
              vignette_version, body, expert_score, created_at)
@@ -905,7 +903,7 @@ pub async fn feedback_for(db: &Db, response_id: i64) -> Result<Vec<String>> {
 
 /// The committee replaces the feedback a candidate will read for a response.
 pub async fn edit_feedback(db: &Db, response_id: i64, text: &str, by: &str) -> Result<bool> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     let n = sqlx::query(
         "UPDATE responses SET feedback_override = $1, feedback_edited_by = $2 WHERE id = $3 AND expert_score IS NULL",
     )

@@ -391,7 +391,7 @@ pub async fn release(
     if pending > 0 {
         return Ok(Err(ReleaseBlocked::Pending(pending)));
     }
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.write().await?;
     sqlx::query(
         "UPDATE sittings SET results_released_at = $1, results_released_by = $2 WHERE id = $3",
     )

@@ -270,7 +270,7 @@ pub async fn register(
         }
     }
     let code = auth::new_access_code();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let now = now_ms();
     let code_id: i64 = sqlx::query_scalar(
         "INSERT INTO access_codes (code_hash, label, created_by, created_at) VALUES ($1, $2, NULL, $3) RETURNING id",
@@ -435,7 +435,7 @@ pub async fn enter(db: &Db, typed: &str, current_token: Option<&str>) -> Result<
     }
     let token = auth::random_token();
     let hash = auth::sha256_hex(&token);
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     // Conditional: of two browsers racing, one wins.
     let claimed = sqlx::query(
         "UPDATE registrations SET active_session = $1 WHERE id = $2 AND (active_session IS NULL OR active_session = $3)",
@@ -476,7 +476,7 @@ pub async fn enter(db: &Db, typed: &str, current_token: Option<&str>) -> Result<
 /// The proctor moves a candidate to a new browser: the old browser's session ends, the code
 /// works again once, and the second-login incidents are resolved.
 pub async fn release_browser(db: &Db, registration_id: i64, by: &str) -> Result<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let active: Option<Option<String>> =
         sqlx::query_scalar("SELECT active_session FROM registrations WHERE id = $1")
             .bind(registration_id)

@@ -13,15 +13,15 @@ use crate::delivery::{admitted, candidate, import_sample, open_sitting};
 use crate::helpers::{csrf_of, test_db, Engine};
 use crate::on_both_engines;
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
     // The guard's Drop waits for the process; the lint cannot see through it.
     #[allow(clippy::zombie_processes)]
-    async fn start(url: &str) -> Server {
+    pub(crate) async fn start(url: &str) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -49,7 +49,7 @@ impl Server {
         panic!("the server did not come up");
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let status = Command::new("kill")
             .args(["-KILL", &self.child.id().to_string()])
             .status()
@@ -66,7 +66,7 @@ impl Drop for Server {
     }
 }
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -75,7 +75,7 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-async fn enter(base: &str, client: &reqwest::Client, code: &str) -> String {
+pub(crate) async fn enter(base: &str, client: &reqwest::Client, code: &str) -> String {
     let page = client
         .get(format!("{base}/enter"))
         .send()

@@ -7,6 +7,7 @@ mod bank_import;
 mod cli;
 mod delivery;
 mod demo;
+mod disk_full;
 mod exam_http;
 mod kill;
 mod rating_http;

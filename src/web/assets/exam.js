@@ -60,6 +60,10 @@
         // Paused: the save waits here and goes when the exam resumes.
         say(res.body.error || "Your exam is paused.");
         setTimeout(flush, 5000);
+      } else if (res.status >= 500 || res.status === 429) {
+        // Not stored yet (the server could not write, or asks us to slow down): keep it, retry.
+        say(res.body.error || "The server could not store your answer yet. It is kept in this browser and will be sent again.");
+        setTimeout(flush, 5000);
       } else {
         // Refused for good (time over, submitted, another browser): say why, keep the rest.
         setQueue(queue().filter(function (x) { return x.seq !== s.seq; }));

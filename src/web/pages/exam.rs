@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
@@ -233,10 +233,28 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
     }
 }
 
+/// A part number from the path: 1 or 2, anything else is a page that does not exist (not a
+/// database error).
+pub struct PartNo(pub u8);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PartNo {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match Path::<u8>::from_request_parts(parts, state).await {
+            Ok(Path(n @ (1 | 2))) => Ok(PartNo(n)),
+            _ => Err(AppError::NotFound),
+        }
+    }
+}
+
 pub async fn start(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(part): Path<u8>,
+    PartNo(part): PartNo,
 ) -> AppResult<Response> {
     let (reg, sitting) = candidate(&state, &visitor).await?;
     let bps = bank_store::blueprints(&state.db).await?;
@@ -295,7 +313,7 @@ fn canonical_to_shown(form: &Form, item: &str, canonical: &str) -> Option<usize>
 pub async fn part(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(part): Path<u8>,
+    PartNo(part): PartNo,
 ) -> AppResult<Response> {
     candidate(&state, &visitor).await?;
     Ok(Redirect::to(&if part == 1 {
@@ -681,7 +699,7 @@ pub async fn review(
     State(state): State<AppState>,
     visitor: Visitor,
     CsrfToken(csrf): CsrfToken,
-    Path(part): Path<u8>,
+    PartNo(part): PartNo,
 ) -> AppResult<Response> {
     let (reg, _) = candidate(&state, &visitor).await?;
     let a = match open_attempt(&state, &reg, part).await? {
@@ -741,7 +759,7 @@ pub struct Confirm {
 pub async fn submit(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(part): Path<u8>,
+    PartNo(part): PartNo,
     axum::Form(f): axum::Form<Confirm>,
 ) -> AppResult<Response> {
     let (reg, _) = candidate(&state, &visitor).await?;
@@ -764,7 +782,7 @@ pub async fn receipt_page(
     State(state): State<AppState>,
     visitor: Visitor,
     CsrfToken(csrf): CsrfToken,
-    Path(part): Path<u8>,
+    PartNo(part): PartNo,
 ) -> AppResult<Response> {
     let (reg, _) = candidate(&state, &visitor).await?;
     let all = attempts::attempts_of(&state.db, reg.id).await?;
@@ -822,7 +840,7 @@ fn break_button(csrf: &str, part: u8, left: i64) -> Markup {
 pub async fn take_break(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(part): Path<u8>,
+    PartNo(part): PartNo,
 ) -> AppResult<Response> {
     break_action(&state, &visitor, part, ClockAction::StartBreak).await
 }
@@ -830,7 +848,7 @@ pub async fn take_break(
 pub async fn end_break(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(part): Path<u8>,
+    PartNo(part): PartNo,
 ) -> AppResult<Response> {
     break_action(&state, &visitor, part, ClockAction::EndBreak).await
 }
@@ -947,6 +965,15 @@ pub async fn api_save(
         Ok(Json(s)) => s,
         Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()),
     };
+    if !matches!(s.part, 1 | 2) {
+        return api_error(StatusCode::UNPROCESSABLE_ENTITY, "part: must be 1 or 2.");
+    }
+    if !(1..=attempts::MAX_SEQ).contains(&s.seq) {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("seq: must be from 1 to {}.", attempts::MAX_SEQ),
+        );
+    }
     let cached = state
         .attempt_ids
         .lock()
@@ -1023,7 +1050,20 @@ pub async fn api_save(
             paused: saved.paused,
         })
         .into_response(),
-        Err(SaveError::Store(e)) => AppError::from(e).into_response(),
+        // Not stored (the database refused the write: a full disk, say). The script keeps the
+        // save and sends it again; nothing acknowledged is at risk.
+        Err(SaveError::Store(e)) => {
+            tracing::error!(error = %e, attempt, "a save could not be stored");
+            let mut res = api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server could not store this answer just now. It is kept in this browser and will be sent again.",
+            );
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("5"),
+            );
+            res
+        }
         // Not final: the script keeps the save and sends it again once the clock runs.
         Err(SaveError::Paused) => api_error(StatusCode::LOCKED, format!("{}.", SaveError::Paused)),
         Err(e) => api_error(StatusCode::CONFLICT, format!("{e}.")),
@@ -1093,7 +1133,7 @@ pub async fn api_event(
 pub async fn api_clock(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(part): Path<u8>,
+    PartNo(part): PartNo,
 ) -> Response {
     let Ok((reg, _)) = candidate(&state, &visitor).await else {
         return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
