@@ -854,17 +854,63 @@ pub async fn breaks_left(db: &Db, registration_id: i64) -> Result<i64> {
     )
 }
 
-pub async fn void(db: &Db, attempt_id: i64, reason: &str, now: i64) -> Result<bool> {
-    let n = sqlx::query(
+/// What became of a proctor's void.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Voided {
+    Now,
+    Already,
+    /// The sitting's results are released: a released result changes only through the
+    /// committee's audited re-score, never by a void.
+    ResultsReleased,
+    NotFound,
+}
+
+/// Voids an attempt, with its audit record and the sitting's event in the same transaction.
+pub async fn void(db: &Db, attempt_id: i64, reason: &str, by: &str, now: i64) -> Result<Voided> {
+    let mut tx = db.write().await?;
+    let row: Option<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT g.sitting_id, g.id, a.voided_at, s.results_released_at
+         FROM attempts a JOIN registrations g ON g.id = a.registration_id
+         JOIN sittings s ON s.id = g.sitting_id WHERE a.id = $1",
+    )
+    .bind(attempt_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((sitting_id, registration_id, voided_at, released_at)) = row else {
+        return Ok(Voided::NotFound);
+    };
+    if released_at.is_some() {
+        return Ok(Voided::ResultsReleased);
+    }
+    if voided_at.is_some() {
+        return Ok(Voided::Already);
+    }
+    sqlx::query(
         "UPDATE attempts SET voided_at = $1, void_reason = $2 WHERE id = $3 AND voided_at IS NULL",
     )
     .bind(now)
     .bind(reason)
     .bind(attempt_id)
-    .execute(&db.writer)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    .execute(&mut *tx)
+    .await?;
+    super::audit::record_tx(
+        &mut tx,
+        by,
+        "attempt.void",
+        &format!("attempt {attempt_id}: {reason}"),
+    )
+    .await?;
+    super::sittings::log_event_tx(
+        &mut tx,
+        sitting_id,
+        Some(registration_id),
+        "voided",
+        reason,
+        by,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Voided::Now)
 }
 
 /// Recomputes every attempt's chain from its stored events. Returns, per attempt, where its

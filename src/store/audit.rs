@@ -12,14 +12,9 @@ pub struct AuditEntry {
 }
 
 pub async fn record(db: &Db, actor: &str, action: &str, detail: &str) -> Result<()> {
-    sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
-        .bind(now_ms())
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+    let mut tx = db.write().await?;
+    record_tx(&mut tx, actor, action, detail).await?;
+    tx.commit().await
 }
 
 /// The same, inside a transaction, so the record stands or falls with what it records.

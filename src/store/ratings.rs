@@ -628,12 +628,6 @@ pub async fn rate(
     let (assignment_id, response_id) = my_assignment(db, rater_id, code)
         .await?
         .ok_or(RateError::NotYours)?;
-    if latest_rating(db, assignment_id)
-        .await?
-        .is_some_and(|r| r.is_final)
-    {
-        return Err(RateError::AlreadyFinal.into());
-    }
     let (item_id, item_version): (String, i64) =
         sqlx::query_as("SELECT item_id, item_version FROM responses WHERE id = $1")
             .bind(response_id)
@@ -651,7 +645,18 @@ pub async fn rate(
     if input.is_final && input.score.is_none() {
         return Err(RateError::NoScore.into());
     }
-    sqlx::query(
+    // The check and the insert in one write transaction; the schema's one-final-per-assignment
+    // index refuses what a race between two processes could still let through.
+    let mut tx = db.write().await?;
+    let finals: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ratings WHERE assignment_id = $1 AND final = 1")
+            .bind(assignment_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if finals > 0 {
+        return Err(RateError::AlreadyFinal.into());
+    }
+    let inserted = sqlx::query(
         "INSERT INTO ratings (assignment_id, score, note, feedback, final, at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(assignment_id)
@@ -660,8 +665,20 @@ pub async fn rate(
     .bind(input.feedback.trim())
     .bind(i64::from(input.is_final))
     .bind(now_ms())
-    .execute(&db.writer)
-    .await?;
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if super::is_unique_violation(&e) => return Err(RateError::AlreadyFinal.into()),
+        Err(e) => return Err(e.into()),
+    }
+    match tx.commit().await {
+        Ok(()) => {}
+        Err(StoreError::Sqlx(e)) if super::is_unique_violation(&e) => {
+            return Err(RateError::AlreadyFinal.into())
+        }
+        Err(e) => return Err(e.into()),
+    }
     if !input.is_final {
         return Ok(None);
     }

@@ -331,7 +331,7 @@ pub async fn admit(db: &Db, registration_id: i64, by: &str) -> Result<bool> {
     .bind(now_ms())
     .bind(by)
     .bind(registration_id)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?
     .rows_affected();
     Ok(n == 1)
@@ -340,6 +340,20 @@ pub async fn admit(db: &Db, registration_id: i64, by: &str) -> Result<bool> {
 /// Records what happened in a sitting: browser events, incidents, proctor notes.
 pub async fn log_event(
     db: &Db,
+    sitting_id: i64,
+    registration_id: Option<i64>,
+    kind: &str,
+    detail: &str,
+    actor: &str,
+) -> Result<()> {
+    let mut tx = db.write().await?;
+    log_event_tx(&mut tx, sitting_id, registration_id, kind, detail, actor).await?;
+    tx.commit().await
+}
+
+/// The same, inside a transaction, so the event stands or falls with what it records.
+pub async fn log_event_tx(
+    tx: &mut super::WriteTx,
     sitting_id: i64,
     registration_id: Option<i64>,
     kind: &str,
@@ -355,7 +369,7 @@ pub async fn log_event(
     .bind(kind)
     .bind(detail)
     .bind(actor)
-    .execute(&db.writer)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

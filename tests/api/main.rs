@@ -9,6 +9,7 @@ mod delivery;
 mod demo;
 mod disk_full;
 mod exam_http;
+mod integrity;
 mod kill;
 mod rating_http;
 mod scoring;

@@ -930,23 +930,14 @@ pub async fn void(
         ));
     }
     let (_, reg) = attempt_and_sitting(&state, id).await?;
-    if attempts::void(&state.db, id, f.reason.trim(), now_ms()).await? {
-        audit::record(
-            &state.db,
-            &me.username,
-            "attempt.void",
-            &format!("attempt {id}: {}", f.reason.trim()),
-        )
-        .await?;
-        sittings::log_event(
-            &state.db,
-            reg.sitting_id,
-            Some(reg.id),
-            "voided",
-            f.reason.trim(),
-            &me.username,
-        )
-        .await?;
+    match attempts::void(&state.db, id, f.reason.trim(), &me.username, now_ms()).await? {
+        attempts::Voided::Now | attempts::Voided::Already => {}
+        attempts::Voided::NotFound => return Err(AppError::NotFound),
+        attempts::Voided::ResultsReleased => {
+            return Err(AppError::BadRequest(
+                "This sitting's results are released, so the attempt cannot be voided here. A released result changes only through the committee's re-score, which is audited.".into(),
+            ))
+        }
     }
     Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
 }

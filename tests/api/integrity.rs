@@ -1,0 +1,247 @@
+//! Integrity rules the storage keeps by construction: one final reading per assignment, no void
+//! once results are released, sequence numbers and part numbers within their bounds.
+
+use std::collections::BTreeSet;
+
+use imh_exam::auth::Role;
+use imh_exam::store::attempts::{self, SaveError, MAX_SEQ};
+use imh_exam::store::ratings::{self, RateError, RateFailure, RatingInput};
+use imh_exam::store::{now_ms, results};
+
+use crate::helpers::{spawn_app_on, test_db, Engine};
+use crate::kill::{browser, enter};
+use crate::on_both_engines;
+use crate::scoring::{assignments, rate_everything, responses, sat_sitting};
+
+/// Twelve final submits of one reading at once (a double click, a retrying browser, two tabs):
+/// exactly one is stored, the others are told it is final already.
+async fn concurrent_final_submits_store_one_final(engine: Engine) {
+    let t = test_db(engine).await;
+    let db = &t.db;
+    let f = sat_sitting(db).await;
+    ratings::assign_sitting(db, f.sitting.id, &BTreeSet::new(), "committee")
+        .await
+        .unwrap();
+    let (response_id, code, _) = responses(db, f.sitting.id).await.remove(0);
+    let rater = assignments(db)
+        .await
+        .into_iter()
+        .find(|a| a.0 == response_id)
+        .unwrap()
+        .1;
+    let mut tasks = Vec::new();
+    for i in 0..12u32 {
+        let (db, code) = (db.clone(), code.clone());
+        tasks.push(tokio::spawn(async move {
+            let input = RatingInput {
+                score: Some(i % 4),
+                note: String::new(),
+                feedback: format!("attempt {i}"),
+                is_final: true,
+            };
+            ratings::rate(&db, rater, &code, &input).await
+        }));
+    }
+    let mut stored = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => stored += 1,
+            Err(RateFailure::Rate(RateError::AlreadyFinal)) => {}
+            Err(e) => panic!("a concurrent final submit failed otherwise: {e}"),
+        }
+    }
+    let finals: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ratings t JOIN assignments s ON s.id = t.assignment_id
+         WHERE s.response_id = $1 AND s.rater_id = $2 AND t.final = 1",
+    )
+    .bind(response_id)
+    .bind(rater)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((stored, finals), (1, 1));
+}
+
+/// A released result changes only through the committee's audited re-score: a proctor's void
+/// is refused once the sitting's results are out, and nothing changes.
+async fn void_is_refused_once_results_are_released(engine: Engine) {
+    let t = test_db(engine).await;
+    let f = sat_sitting(&t.db).await;
+    rate_everything(&t.db, f.sitting.id, 3).await;
+    results::compute_sitting(&t.db, f.sitting.id).await.unwrap();
+    assert_eq!(
+        results::release(&t.db, f.sitting.id, "committee")
+            .await
+            .unwrap(),
+        Ok(3)
+    );
+    let attempt = attempts::attempt_id(&t.db, f.regs[0].id, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let app = spawn_app_on(t).await;
+    let proctor = app.as_role(Role::Proctor).await;
+    let res = proctor
+        .post_form(
+            &format!("/sittings/{}", f.sitting.id),
+            &format!("/attempts/{attempt}/void"),
+            &[("reason", "left the room")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("results are released"));
+    let a = attempts::attempt(&app.db, attempt).await.unwrap().unwrap();
+    assert!(a.voided_at.is_none(), "a released attempt was voided");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'attempt.void'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 0);
+}
+
+/// A void before release is stored with its audit record and the sitting's event.
+async fn a_void_and_its_audit_record_commit_together(engine: Engine) {
+    let t = test_db(engine).await;
+    let f = sat_sitting(&t.db).await;
+    let attempt = attempts::attempt_id(&t.db, f.regs[1].id, 2)
+        .await
+        .unwrap()
+        .unwrap();
+    let v = attempts::void(&t.db, attempt, "phone in use", "proctor1", now_ms())
+        .await
+        .unwrap();
+    assert_eq!(v, attempts::Voided::Now);
+    let again = attempts::void(&t.db, attempt, "twice", "proctor1", now_ms())
+        .await
+        .unwrap();
+    assert_eq!(again, attempts::Voided::Already);
+    let audit: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'attempt.void'")
+            .fetch_all(&t.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audit,
+        vec![(
+            "proctor1".to_string(),
+            format!("attempt {attempt}: phone in use")
+        )]
+    );
+    let events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sitting_events WHERE kind = 'voided'")
+            .fetch_one(&t.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(events, 1);
+}
+
+/// Sequence numbers must fit the database's signed 64-bit column: one at 2^63 used to be stored
+/// negative, break `audit verify` and make every later save a silent "retry". Part numbers
+/// other than 1 and 2 are pages that do not exist, not server errors.
+async fn sequence_and_part_numbers_are_bounded(engine: Engine) {
+    let t = test_db(engine).await;
+    let db = t.db.clone();
+    crate::delivery::import_sample(&db).await;
+    let now = now_ms();
+    let sitting = crate::delivery::open_sitting(&db, now).await;
+    let bps = imh_exam::store::bank::blueprints(&db).await.unwrap();
+    let pool = imh_exam::store::bank::pool(&db).await.unwrap();
+    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
+    let new = crate::delivery::candidate(
+        "seq@x.org",
+        imh_exam::bank::Level::III,
+        imh_exam::exam::form::Parts::BOTH,
+        "1",
+    );
+    let (reg, code) = crate::delivery::admitted(&db, &sitting, &new, &bps).await;
+    let a = attempts::start_part(&db, &sitting, &reg, bp, &pool, 1, now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        attempts::save(
+            &db,
+            a.id,
+            &a.form.part_one[0].item_id,
+            "A",
+            MAX_SEQ + 1,
+            now
+        )
+        .await,
+        Err(SaveError::BadSeq)
+    ));
+    assert!(matches!(
+        attempts::save(&db, a.id, &a.form.part_one[0].item_id, "A", 0, now).await,
+        Err(SaveError::BadSeq)
+    ));
+
+    let app = spawn_app_on(t).await;
+    let client = browser();
+    let token = enter(&app.base, &client, &code).await;
+    let item = &a.form.part_one[0].item_id;
+    let save = |seq: serde_json::Value, part: serde_json::Value| {
+        let (client, token, base) = (client.clone(), token.clone(), app.base.clone());
+        let body = serde_json::json!({"part": part, "item": item, "value": "1", "seq": seq});
+        async move {
+            client
+                .post(format!("{base}/exam/api/save"))
+                .header("x-csrf-token", token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for seq in [
+        serde_json::json!(9_223_372_036_854_775_808u64),
+        serde_json::json!(u64::MAX),
+        serde_json::json!(0),
+    ] {
+        let res = save(seq.clone(), serde_json::json!(1)).await;
+        assert_eq!(res.status(), 422, "seq {seq}");
+        assert!(res.text().await.unwrap().contains("seq"));
+    }
+    for part in [0, 3, 255] {
+        let res = save(serde_json::json!(5), serde_json::json!(part)).await;
+        assert_eq!(res.status(), 422, "part {part}");
+    }
+    // The largest allowed number is stored, and the chain still verifies.
+    let res = save(serde_json::json!(MAX_SEQ), serde_json::json!(1)).await;
+    assert_eq!(res.status(), 200);
+    let (_, breaks) = attempts::verify_chains(&app.db).await.unwrap();
+    assert!(breaks.is_empty(), "{breaks:?}");
+
+    for path in ["/exam/3/start", "/exam/0/start", "/exam/255/start"] {
+        let page = client
+            .get(format!("{}/candidate", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = crate::helpers::csrf_of(&page);
+        let res = client
+            .post(format!("{}{path}", app.base))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    for path in ["/exam/3", "/exam/0/review", "/exam/api/clock/9"] {
+        let res = client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+}
+
+on_both_engines!(
+    concurrent_final_submits_store_one_final,
+    void_is_refused_once_results_are_released,
+    a_void_and_its_audit_record_commit_together,
+    sequence_and_part_numbers_are_bounded,
+);
