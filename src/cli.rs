@@ -73,6 +73,15 @@ pub enum Command {
     /// Item statistics, rater agreement and DIF from plain CSV files.
     #[command(subcommand)]
     Analyze(crate::analyze::AnalyzeCommand),
+    /// Write a consistent copy of the SQLite database while the server runs (PostgreSQL:
+    /// use pg_dump). Restore: stop the server, put the copy in place of the database file
+    /// (removing its -wal and -shm files), start the server.
+    Backup {
+        /// The new file to write (never overwritten).
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +177,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 breaks.len()
             );
             return Ok(ExitCode::FAILURE);
+        }
+        Command::Backup { file, db } => {
+            let db = Db::connect(&db.database_url)
+                .await
+                .with_context(|| format!("opening the database {}", db.database_url))?;
+            if let Err(e) = db.backup_to(&file).await {
+                eprintln!("{e}");
+                return Ok(ExitCode::FAILURE);
+            }
+            crate::store::audit::record(&db, "terminal", "backup", &file.display().to_string())
+                .await?;
+            println!("backup: wrote {}", file.display());
         }
         Command::Bank(BankCommand::Import { dir, db }) => {
             let db = Db::connect(&db.database_url)

@@ -447,6 +447,7 @@ struct BatchAttemptRow {
     voided_at: Option<i64>,
     last_hash: Option<String>,
     last_n: Option<i64>,
+    last_at: Option<i64>,
 }
 
 /// One attempt's chain as the batch goes along.
@@ -456,6 +457,8 @@ struct ChainState {
     voided: bool,
     head: String,
     len: i64,
+    /// The newest event's time: a chain's timestamps never go backwards.
+    last_at: i64,
     /// The newest sequence number logged per item (of the items in the batch).
     item_seq: std::collections::HashMap<String, i64>,
     /// Sequence numbers already logged (of those in the batch): a retry writes nothing.
@@ -487,7 +490,8 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
         "SELECT a.id, a.started_at, a.section_ms, a.multiplier_permille, a.added_ms, a.paused_ms,
                 a.paused_since, a.chain_head, a.submitted_at, a.voided_at,
                 (SELECT e.hash FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_hash,
-                (SELECT e.n FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_n
+                (SELECT e.n FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_n,
+                (SELECT e.at_ms FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_at
          FROM attempts a WHERE a.id IN ({id_list})"
     );
     let mut q = sqlx::query_as::<_, BatchAttemptRow>(&sql);
@@ -514,6 +518,7 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
                 voided: row.voided_at.is_some(),
                 head: row.last_hash.unwrap_or(row.chain_head),
                 len: row.last_n.map_or(0, |n| n + 1),
+                last_at: row.last_at.unwrap_or(i64::MIN),
                 item_seq: Default::default(),
                 seqs: Default::default(),
             };
@@ -583,6 +588,27 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
                 .bind(row.hash.as_str());
         }
         q.execute(&mut *tx).await?;
+        // The receipt each candidate now holds (the head their last acknowledged save gave
+        // them), kept beside the chain so `audit verify` notices a chain cut short.
+        let mut receipts: Vec<(i64, &str, i64)> = states
+            .iter()
+            .filter(|(id, _)| rows.iter().any(|r| r.attempt_id == **id))
+            .map(|(id, st)| (*id, st.head.as_str(), st.len))
+            .collect();
+        receipts.sort_unstable_by_key(|r| r.0);
+        let values = (0..receipts.len())
+            .map(|i| format!("({})", placeholders(i * 3 + 1, 3)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE attempts SET receipt_hash = v.column2, receipt_len = v.column3
+             FROM (VALUES {values}) AS v WHERE attempts.id = v.column1"
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, head, len) in &receipts {
+            q = q.bind(*id).bind(*head).bind(*len);
+        }
+        q.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(results)
@@ -632,11 +658,15 @@ fn append(
             head: state.head.clone(),
         });
     }
+    // Instants come from the database's clock (store::clock); two processes' readings may
+    // still differ by a millisecond or two, and a chain never goes back in time.
+    let at_ms = r.now.max(state.last_at);
+    state.last_at = at_ms;
     let s = Save {
         item_id: r.item_id.clone(),
         answer: r.answer.clone(),
         seq: r.seq,
-        at_ms: r.now,
+        at_ms,
     };
     let hash = chain::link(&state.head, u64::try_from(state.len).unwrap_or(0), &s);
     rows.push(EventRow {
@@ -645,7 +675,7 @@ fn append(
         item_id: r.item_id.clone(),
         answer: r.answer.clone(),
         seq: seq_i,
-        at_ms: r.now,
+        at_ms,
         prev_hash: std::mem::replace(&mut state.head, hash.clone()),
         hash: hash.clone(),
     });
@@ -718,7 +748,8 @@ pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Opti
     .await?;
     let (head, len) = last.map_or((a.chain_head.clone(), 0), |(h, n)| (h, n + 1));
     sqlx::query(
-        "UPDATE attempts SET submitted_at = $1, submitted_by = $2, chain_head = $3, chain_len = $4
+        "UPDATE attempts SET submitted_at = $1, submitted_by = $2, chain_head = $3, chain_len = $4,
+                receipt_hash = $3, receipt_len = $4
          WHERE id = $5 AND submitted_at IS NULL",
     )
     .bind(now)
@@ -738,8 +769,9 @@ pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Opti
 
 /// Submits every attempt whose time, and the grace after it, has run out. Returns their ids.
 pub async fn submit_expired(db: &Db, now: i64) -> Result<Vec<i64>> {
-    let due: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM attempts WHERE submitted_at IS NULL AND voided_at IS NULL AND paused_since IS NULL
+    let due: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, started_at + section_ms * multiplier_permille / 1000 + added_ms + paused_ms
+         FROM attempts WHERE submitted_at IS NULL AND voided_at IS NULL AND paused_since IS NULL
          AND started_at + section_ms * multiplier_permille / 1000 + added_ms + paused_ms + $1 <= $2",
     )
     .bind(GRACE_MS)
@@ -747,8 +779,10 @@ pub async fn submit_expired(db: &Db, now: i64) -> Result<Vec<i64>> {
     .fetch_all(&db.pool)
     .await?;
     let mut done = Vec::new();
-    for id in due {
-        if submit(db, id, "server", now).await?.is_some() {
+    for (id, deadline) in due {
+        // Submitted when the time ran out, even if the server gets to it later (after a
+        // restart, say): the submission time is the deadline, not the moment of this sweep.
+        if submit(db, id, "server", deadline.min(now)).await?.is_some() {
             done.push(id);
         }
     }
@@ -916,17 +950,18 @@ pub async fn void(db: &Db, attempt_id: i64, reason: &str, by: &str, now: i64) ->
 /// Recomputes every attempt's chain from its stored events. Returns, per attempt, where its
 /// chain breaks (empty when every chain holds) and how many attempts were checked.
 pub async fn verify_chains(db: &Db) -> Result<(usize, Vec<(i64, String)>)> {
-    let attempts: Vec<(i64, i64, i64, String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT id, registration_id, part, chain_head, chain_len, submitted_at FROM attempts ORDER BY id",
+    let attempts: Vec<VerifyRow> = sqlx::query_as(
+        "SELECT id, registration_id, part, chain_head, chain_len, submitted_at, receipt_hash, receipt_len
+         FROM attempts ORDER BY id",
     )
     .fetch_all(&db.pool)
     .await?;
     let mut breaks = Vec::new();
-    for (id, reg, part, head, len, submitted) in &attempts {
+    for a in &attempts {
         let rows: Vec<(i64, String, String, i64, i64, String, String)> = sqlx::query_as(
             "SELECT n, item_id, answer, seq, at_ms, prev_hash, hash FROM response_events WHERE attempt_id = $1 ORDER BY n",
         )
-        .bind(id)
+        .bind(a.id)
         .fetch_all(&db.pool)
         .await?;
         let events: Vec<chain::Event> = rows
@@ -945,23 +980,48 @@ pub async fn verify_chains(db: &Db) -> Result<(usize, Vec<(i64, String)>)> {
                 },
             )
             .collect();
-        let key = chain_key(*reg, u8::try_from(*part).unwrap_or(0));
-        match chain::Chain::replay(&key, &events) {
-            Err(b) => breaks.push((*id, b.to_string())),
-            // A submitted attempt's receipt must be the head of exactly the events stored.
-            Ok(c)
-                if submitted.is_some()
-                    && (c.head != *head || i64::try_from(c.len).ok() != Some(*len)) =>
-            {
-                breaks.push((
-                    *id,
-                    format!("the receipt does not match the {} events stored", c.len),
-                ))
+        let key = chain_key(a.registration_id, u8::try_from(a.part).unwrap_or(0));
+        let c = match chain::Chain::replay(&key, &events) {
+            Err(b) => {
+                breaks.push((a.id, b.to_string()));
+                continue;
             }
-            Ok(_) => {}
+            Ok(c) => c,
+        };
+        let len = i64::try_from(c.len).ok();
+        // A submitted attempt's receipt must be the head of exactly the events stored.
+        if a.submitted_at.is_some() && (c.head != a.chain_head || len != Some(a.chain_len)) {
+            breaks.push((
+                a.id,
+                format!("the receipt does not match the {} events stored", c.len),
+            ));
+        } else if let (Some(hash), Some(n)) = (&a.receipt_hash, a.receipt_len) {
+            // The last receipt a candidate was given: the chain must end exactly there, so a
+            // lost newest save (or a deleted tail) is reported, not taken as intact.
+            if *hash != c.head || len != Some(n) {
+                breaks.push((
+                    a.id,
+                    format!(
+                        "the chain ends at event {} but the candidate's last receipt was for {} events",
+                        c.len, n
+                    ),
+                ));
+            }
         }
     }
     Ok((attempts.len(), breaks))
+}
+
+#[derive(sqlx::FromRow)]
+struct VerifyRow {
+    id: i64,
+    registration_id: i64,
+    part: i64,
+    chain_head: String,
+    chain_len: i64,
+    submitted_at: Option<i64>,
+    receipt_hash: Option<String>,
+    receipt_len: Option<i64>,
 }
 
 /// The id of a registration's attempt at `part`, if started.

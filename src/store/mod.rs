@@ -5,7 +5,9 @@
 pub mod analysis;
 pub mod attempts;
 pub mod audit;
+pub mod backup;
 pub mod bank;
+pub mod clock;
 pub mod ratings;
 pub mod results;
 pub mod sittings;
@@ -34,6 +36,8 @@ pub enum StoreError {
     Sqlx(#[from] sqlx::Error),
     #[error("applying migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -56,12 +60,10 @@ pub struct Db {
 
 type SaveQueues = tokio::sync::OnceCell<Vec<tokio::sync::mpsc::Sender<attempts::SaveRequest>>>;
 
-/// Milliseconds since the Unix epoch: how every instant is stored.
+/// Milliseconds since the Unix epoch, by the database's clock (see `clock`): how every instant
+/// is taken and stored.
 pub fn now_ms() -> i64 {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("the clock is after 1970");
-    i64::try_from(d.as_millis()).expect("milliseconds fit in i64")
+    clock::now_ms()
 }
 
 fn backend_of(url: &str) -> Result<Backend> {
@@ -131,6 +133,7 @@ impl Db {
             health: std::sync::Arc::default(),
         };
         db.migrate().await?;
+        db.sync_clock().await?;
         Ok(db)
     }
 

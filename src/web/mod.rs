@@ -172,8 +172,16 @@ pub async fn serve(
 async fn submit_when_time_runs_out(db: Db) {
     let mut tick = tokio::time::interval(Duration::from_millis(1000));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
+        ticks += 1;
+        // Every few seconds: this process's clock against the database's (see store::clock).
+        if ticks.is_multiple_of(5) {
+            if let Err(e) = db.sync_clock().await {
+                tracing::warn!(error = %e, "measuring the clock against the database's");
+            }
+        }
         // Once a second: with every commit fsynced, fewer checkpoints (each also an fsync)
         // stall the writer less often; the load harness's p99 was lower than at 250 ms.
         if let Err(e) = db.checkpoint().await {

@@ -239,7 +239,63 @@ async fn sequence_and_part_numbers_are_bounded(engine: Engine) {
     }
 }
 
+/// `audit verify` compares each chain with the receipt its candidate was last given: a chain
+/// whose newest saves are gone (an open attempt's, where no submission receipt exists yet) is
+/// reported, not taken as intact.
+async fn verify_reports_a_chain_cut_short(engine: Engine) {
+    let t = test_db(engine).await;
+    let db = &t.db;
+    crate::delivery::import_sample(db).await;
+    let now = now_ms();
+    let sitting = crate::delivery::open_sitting(db, now).await;
+    let bps = imh_exam::store::bank::blueprints(db).await.unwrap();
+    let pool = imh_exam::store::bank::pool(db).await.unwrap();
+    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
+    let new = crate::delivery::candidate(
+        "cut@x.org",
+        imh_exam::bank::Level::III,
+        imh_exam::exam::form::Parts::BOTH,
+        "1",
+    );
+    let (reg, _) = crate::delivery::admitted(db, &sitting, &new, &bps).await;
+    let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
+        .await
+        .unwrap();
+    let mut receipt = String::new();
+    for seq in 1..=5u64 {
+        let e = &a.form.part_one[seq as usize];
+        receipt = attempts::save(db, a.id, &e.item_id, "B", seq, now + 1_000)
+            .await
+            .unwrap()
+            .head;
+    }
+    let (_, breaks) = attempts::verify_chains(db).await.unwrap();
+    assert!(breaks.is_empty(), "{breaks:?}");
+    let kept: Option<String> =
+        sqlx::query_scalar("SELECT receipt_hash FROM attempts WHERE id = $1")
+            .bind(a.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept.as_deref(), Some(receipt.as_str()));
+    // The two newest saves vanish: what is left is a valid chain, only shorter.
+    sqlx::query("DELETE FROM response_events WHERE attempt_id = $1 AND n >= 3")
+        .bind(a.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let (_, breaks) = attempts::verify_chains(db).await.unwrap();
+    assert_eq!(breaks.len(), 1, "{breaks:?}");
+    assert_eq!(breaks[0].0, a.id);
+    assert!(
+        breaks[0].1.contains("last receipt was for 5 events"),
+        "{}",
+        breaks[0].1
+    );
+}
+
 on_both_engines!(
+    verify_reports_a_chain_cut_short,
     concurrent_final_submits_store_one_final,
     void_is_refused_once_results_are_released,
     a_void_and_its_audit_record_commit_together,

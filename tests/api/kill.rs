@@ -22,6 +22,12 @@ impl Server {
     // The guard's Drop waits for the process; the lint cannot see through it.
     #[allow(clippy::zombie_processes)]
     pub(crate) async fn start(url: &str) -> Server {
+        Server::start_with(url, &[]).await
+    }
+
+    /// The same, with extra environment variables for the server process.
+    #[allow(clippy::zombie_processes)]
+    pub(crate) async fn start_with(url: &str, env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -31,6 +37,7 @@ impl Server {
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", url)
             .env("RUST_LOG", "off")
+            .envs(env.iter().copied())
             .spawn()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");

@@ -3,8 +3,10 @@
 mod helpers;
 
 mod auth;
+mod backup;
 mod bank_import;
 mod cli;
+mod clock;
 mod delivery;
 mod demo;
 mod disk_full;
