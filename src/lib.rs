@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bank;
 pub mod cli;
 pub mod config;
+pub mod csv_safe;
 pub mod demo;
 pub mod demographics;
 pub mod exam;

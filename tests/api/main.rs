@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod bank_import;
 mod cli;
+mod csv_downloads;
 mod delivery;
 mod demo;
 mod exam_http;
