@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use clap::{Subcommand, ValueEnum};
 
 use crate::stats::{self, Scale};
-use files::{Errors, FileError};
+use files::Errors;
+pub use files::FileError;
 use output::Node;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -77,16 +78,46 @@ pub enum AnalyzeCommand {
 }
 
 /// Why nothing was analysed.
-enum Failure {
-    /// Problems in the files, exit 1.
-    Files(Errors),
+#[derive(Debug)]
+pub enum Failure {
+    /// Problems in the files, exit 1: each one line, `file:line: message` (or `file: message`
+    /// about the whole file).
+    Files(Vec<FileError>),
     /// A bad argument, exit 2.
     Usage(String),
 }
 
 /// Runs the command; prints the report on stdout, or every problem on stderr.
 pub fn run(command: &AnalyzeCommand) -> ExitCode {
-    let result = match command {
+    match report(command) {
+        Ok(text) => {
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Files(errors)) => {
+            let mut err = std::io::stderr().lock();
+            for e in &errors {
+                let _ = writeln!(err, "{e}");
+            }
+            let _ = writeln!(
+                err,
+                "imh-exam analyze: {} error(s); nothing was analysed",
+                errors.len()
+            );
+            ExitCode::FAILURE
+        }
+        Err(Failure::Usage(message)) => {
+            let message = crate::escape::controls(&message);
+            let _ = writeln!(std::io::stderr().lock(), "imh-exam analyze: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads the command's files and computes its report, as the text `run` prints.
+pub fn report(command: &AnalyzeCommand) -> Result<String, Failure> {
+    match command {
         AnalyzeCommand::Items {
             responses,
             key,
@@ -106,29 +137,6 @@ pub fn run(command: &AnalyzeCommand) -> ExitCode {
             reference,
             format,
         } => dif(responses, key, groups, focal, reference, *format),
-    };
-    match result {
-        Ok(text) => {
-            // A closed pipe (`| head`) is not an error worth a panic.
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(Failure::Files(errors)) => {
-            let mut err = std::io::stderr().lock();
-            for e in &errors {
-                let _ = writeln!(err, "{e}");
-            }
-            let _ = writeln!(
-                err,
-                "imh-exam analyze: {} error(s); nothing was analysed",
-                errors.len()
-            );
-            ExitCode::FAILURE
-        }
-        Err(Failure::Usage(message)) => {
-            let _ = writeln!(std::io::stderr().lock(), "imh-exam analyze: {message}");
-            ExitCode::from(2)
-        }
     }
 }
 
@@ -178,11 +186,10 @@ fn agreement(ratings: &Path, min: i64, max: i64, format: Format) -> Result<Strin
         files::read(ratings, &mut errors).and_then(|i| ratings::ratings(&i, scale, &mut errors));
     let file = checked(file, errors)?;
     let report = stats::agreement(scale, &file.ratings).map_err(|e| {
-        Failure::Files(vec![FileError {
-            file: ratings.display().to_string(),
-            line: None,
-            message: e.to_string(),
-        }])
+        Failure::Files(vec![FileError::whole(
+            &ratings.display().to_string(),
+            e.to_string(),
+        )])
     })?;
     let mut report = Node::of(&report);
     // Ids back to the names in the file.

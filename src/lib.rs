@@ -11,6 +11,7 @@ pub mod config;
 pub mod csv_safe;
 pub mod demo;
 pub mod demographics;
+pub mod escape;
 pub mod exam;
 pub mod scoring;
 pub mod stats;

@@ -847,3 +847,32 @@ fn group_names_that_look_like_formulas_are_written_as_text_and_numbers_stay_numb
     assert!(d.starts_with('-'), "{d}");
     close(number(&d), -2.0464466408238846, 1e-12);
 }
+
+/// A quoted field may hold a newline or an escape sequence; echoed in a message it is shown
+/// escaped, so each error stays one `file:line: message` line.
+#[test]
+fn values_echoed_in_errors_are_shown_escaped_on_one_line() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    dir.write(
+        "R.csv",
+        "candidate,Q1,Q2,Q3,Q4,Q5\n\
+         \"two\nlines\",A,A,A,B,A\n\
+         \"two\nlines\",A,B,A,B,B\n\
+         c3,\"\u{1b}[2J\",A,A,A,A\n",
+    );
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec![
+            "R.csv:4: candidate \"two\\nlines\" is also on line 2",
+            "R.csv:6: item Q1: \"\\u{1b}[2J\" is not an option letter A-Z",
+        ]
+    );
+    weighted_kappa_file(&dir, false);
+    let text = std::fs::read_to_string(dir.tmp.path().join("X.csv")).unwrap();
+    dir.write("X.csv", &text.replacen("r1,ann,0", "r1,ann,\"0\r\n1\"", 1));
+    assert_eq!(
+        dir.errors(AGREEMENT),
+        vec!["X.csv:2: the score \"0\\r\\n1\" is not a whole number"]
+    );
+}
