@@ -115,20 +115,28 @@ pub fn run(command: &AnalyzeCommand) -> ExitCode {
     }
 }
 
+/// How a file's bytes are read: the file system for the command line, memory in tests.
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>;
+
 /// Reads the command's files and computes its report, as the text `run` prints.
 pub fn report(command: &AnalyzeCommand) -> Result<String, Failure> {
+    report_with(command, &|path| std::fs::read(path))
+}
+
+/// `report` with the files read by `read`.
+pub fn report_with(command: &AnalyzeCommand, read: ReadFile) -> Result<String, Failure> {
     match command {
         AnalyzeCommand::Items {
             responses,
             key,
             format,
-        } => items(responses, key, *format),
+        } => items(read, responses, key, *format),
         AnalyzeCommand::Agreement {
             ratings,
             min_score,
             max_score,
             format,
-        } => agreement(ratings, *min_score, *max_score, *format),
+        } => agreement(read, ratings, *min_score, *max_score, *format),
         AnalyzeCommand::Dif {
             responses,
             key,
@@ -136,7 +144,7 @@ pub fn report(command: &AnalyzeCommand) -> Result<String, Failure> {
             focal,
             reference,
             format,
-        } => dif(responses, key, groups, focal, reference, *format),
+        } => dif(read, responses, key, groups, focal, reference, *format),
     }
 }
 
@@ -151,20 +159,21 @@ fn checked<T>(parsed: Option<T>, errors: Errors) -> Result<T, Failure> {
 
 /// Reads and checks the response and key files into a form.
 fn load_form(
+    read: ReadFile,
     responses: &Path,
     key: &Path,
     errors: &mut Errors,
 ) -> Option<(answers::ResponseFile, stats::Responses)> {
-    let r = files::read(responses, errors).and_then(|i| answers::responses(&i, errors));
-    let k = files::read(key, errors).and_then(|i| answers::key(&i, errors));
+    let r = files::read(read, responses, errors).and_then(|i| answers::responses(&i, errors));
+    let k = files::read(read, key, errors).and_then(|i| answers::key(&i, errors));
     let (r, k) = (r?, k?);
     let form = answers::form(&r, &k, errors)?;
     Some((r, form))
 }
 
-fn items(responses: &Path, key: &Path, format: Format) -> Result<String, Failure> {
+fn items(read: ReadFile, responses: &Path, key: &Path, format: Format) -> Result<String, Failure> {
     let mut errors = Vec::new();
-    let (_, form) = checked(load_form(responses, key, &mut errors), errors)?;
+    let (_, form) = checked(load_form(read, responses, key, &mut errors), errors)?;
     let report = Node::of(&stats::item_analysis(&form));
     Ok(match format {
         Format::Json => report.json(),
@@ -172,7 +181,13 @@ fn items(responses: &Path, key: &Path, format: Format) -> Result<String, Failure
     })
 }
 
-fn agreement(ratings: &Path, min: i64, max: i64, format: Format) -> Result<String, Failure> {
+fn agreement(
+    read: ReadFile,
+    ratings: &Path,
+    min: i64,
+    max: i64,
+    format: Format,
+) -> Result<String, Failure> {
     let scale = Scale::new(min, max).map_err(|e| {
         Failure::Usage(match e {
             stats::ScaleError::Reversed { min, max } => {
@@ -182,8 +197,8 @@ fn agreement(ratings: &Path, min: i64, max: i64, format: Format) -> Result<Strin
         })
     })?;
     let mut errors = Vec::new();
-    let file =
-        files::read(ratings, &mut errors).and_then(|i| ratings::ratings(&i, scale, &mut errors));
+    let file = files::read(read, ratings, &mut errors)
+        .and_then(|i| ratings::ratings(&i, scale, &mut errors));
     let file = checked(file, errors)?;
     let report = stats::agreement(scale, &file.ratings).map_err(|e| {
         Failure::Files(vec![FileError::whole(
@@ -217,6 +232,7 @@ fn agreement(ratings: &Path, min: i64, max: i64, format: Format) -> Result<Strin
 }
 
 fn dif(
+    read: ReadFile,
     responses: &Path,
     key: &Path,
     groups: &Path,
@@ -230,8 +246,8 @@ fn dif(
         )));
     }
     let mut errors = Vec::new();
-    let form = load_form(responses, key, &mut errors);
-    let g = files::read(groups, &mut errors);
+    let form = load_form(read, responses, key, &mut errors);
+    let g = files::read(read, groups, &mut errors);
     let membership = match (&form, g) {
         (Some((r, _)), Some(g)) => answers::groups(&g, r, focal, reference, &mut errors),
         _ => None,

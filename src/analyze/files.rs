@@ -49,9 +49,9 @@ pub struct Input {
 }
 
 /// Reads a whole file; a missing or unreadable one is an error naming it.
-pub fn read(path: &Path, errors: &mut Errors) -> Option<Input> {
+pub fn read(read: super::ReadFile, path: &Path, errors: &mut Errors) -> Option<Input> {
     let name = path.display().to_string();
-    match std::fs::read(path) {
+    match read(path) {
         Ok(bytes) => Some(Input { name, bytes }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             errors.push(FileError::whole(&name, "no such file"));
