@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use clap::{Subcommand, ValueEnum};
 
 use crate::stats::{self, Scale};
-use files::{Errors, FileError};
+use files::Errors;
+pub use files::FileError;
 use output::Node;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -77,37 +78,18 @@ pub enum AnalyzeCommand {
 }
 
 /// Why nothing was analysed.
-enum Failure {
-    /// Problems in the files, exit 1.
-    Files(Errors),
+#[derive(Debug)]
+pub enum Failure {
+    /// Problems in the files, exit 1: each one line, `file:line: message` (or `file: message`
+    /// about the whole file).
+    Files(Vec<FileError>),
     /// A bad argument, exit 2.
     Usage(String),
 }
 
 /// Runs the command; prints the report on stdout, or every problem on stderr.
 pub fn run(command: &AnalyzeCommand) -> ExitCode {
-    let result = match command {
-        AnalyzeCommand::Items {
-            responses,
-            key,
-            format,
-        } => items(responses, key, *format),
-        AnalyzeCommand::Agreement {
-            ratings,
-            min_score,
-            max_score,
-            format,
-        } => agreement(ratings, *min_score, *max_score, *format),
-        AnalyzeCommand::Dif {
-            responses,
-            key,
-            groups,
-            focal,
-            reference,
-            format,
-        } => dif(responses, key, groups, focal, reference, *format),
-    };
-    match result {
+    match report(command) {
         Ok(text) => {
             // A closed pipe (`| head`) is not an error worth a panic.
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
@@ -126,9 +108,43 @@ pub fn run(command: &AnalyzeCommand) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(Failure::Usage(message)) => {
+            let message = crate::escape::controls(&message);
             let _ = writeln!(std::io::stderr().lock(), "imh-exam analyze: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// How a file's bytes are read: the file system for the command line, memory in tests.
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> std::io::Result<Vec<u8>>;
+
+/// Reads the command's files and computes its report, as the text `run` prints.
+pub fn report(command: &AnalyzeCommand) -> Result<String, Failure> {
+    report_with(command, &|path| std::fs::read(path))
+}
+
+/// `report` with the files read by `read`.
+pub fn report_with(command: &AnalyzeCommand, read: ReadFile) -> Result<String, Failure> {
+    match command {
+        AnalyzeCommand::Items {
+            responses,
+            key,
+            format,
+        } => items(read, responses, key, *format),
+        AnalyzeCommand::Agreement {
+            ratings,
+            min_score,
+            max_score,
+            format,
+        } => agreement(read, ratings, *min_score, *max_score, *format),
+        AnalyzeCommand::Dif {
+            responses,
+            key,
+            groups,
+            focal,
+            reference,
+            format,
+        } => dif(read, responses, key, groups, focal, reference, *format),
     }
 }
 
@@ -143,20 +159,21 @@ fn checked<T>(parsed: Option<T>, errors: Errors) -> Result<T, Failure> {
 
 /// Reads and checks the response and key files into a form.
 fn load_form(
+    read: ReadFile,
     responses: &Path,
     key: &Path,
     errors: &mut Errors,
 ) -> Option<(answers::ResponseFile, stats::Responses)> {
-    let r = files::read(responses, errors).and_then(|i| answers::responses(&i, errors));
-    let k = files::read(key, errors).and_then(|i| answers::key(&i, errors));
+    let r = files::read(read, responses, errors).and_then(|i| answers::responses(&i, errors));
+    let k = files::read(read, key, errors).and_then(|i| answers::key(&i, errors));
     let (r, k) = (r?, k?);
     let form = answers::form(&r, &k, errors)?;
     Some((r, form))
 }
 
-fn items(responses: &Path, key: &Path, format: Format) -> Result<String, Failure> {
+fn items(read: ReadFile, responses: &Path, key: &Path, format: Format) -> Result<String, Failure> {
     let mut errors = Vec::new();
-    let (_, form) = checked(load_form(responses, key, &mut errors), errors)?;
+    let (_, form) = checked(load_form(read, responses, key, &mut errors), errors)?;
     let report = Node::of(&stats::item_analysis(&form));
     Ok(match format {
         Format::Json => report.json(),
@@ -164,7 +181,13 @@ fn items(responses: &Path, key: &Path, format: Format) -> Result<String, Failure
     })
 }
 
-fn agreement(ratings: &Path, min: i64, max: i64, format: Format) -> Result<String, Failure> {
+fn agreement(
+    read: ReadFile,
+    ratings: &Path,
+    min: i64,
+    max: i64,
+    format: Format,
+) -> Result<String, Failure> {
     let scale = Scale::new(min, max).map_err(|e| {
         Failure::Usage(match e {
             stats::ScaleError::Reversed { min, max } => {
@@ -174,15 +197,14 @@ fn agreement(ratings: &Path, min: i64, max: i64, format: Format) -> Result<Strin
         })
     })?;
     let mut errors = Vec::new();
-    let file =
-        files::read(ratings, &mut errors).and_then(|i| ratings::ratings(&i, scale, &mut errors));
+    let file = files::read(read, ratings, &mut errors)
+        .and_then(|i| ratings::ratings(&i, scale, &mut errors));
     let file = checked(file, errors)?;
     let report = stats::agreement(scale, &file.ratings).map_err(|e| {
-        Failure::Files(vec![FileError {
-            file: ratings.display().to_string(),
-            line: None,
-            message: e.to_string(),
-        }])
+        Failure::Files(vec![FileError::whole(
+            &ratings.display().to_string(),
+            e.to_string(),
+        )])
     })?;
     let mut report = Node::of(&report);
     // Ids back to the names in the file.
@@ -210,6 +232,7 @@ fn agreement(ratings: &Path, min: i64, max: i64, format: Format) -> Result<Strin
 }
 
 fn dif(
+    read: ReadFile,
     responses: &Path,
     key: &Path,
     groups: &Path,
@@ -223,8 +246,8 @@ fn dif(
         )));
     }
     let mut errors = Vec::new();
-    let form = load_form(responses, key, &mut errors);
-    let g = files::read(groups, &mut errors);
+    let form = load_form(read, responses, key, &mut errors);
+    let g = files::read(read, groups, &mut errors);
     let membership = match (&form, g) {
         (Some((r, _)), Some(g)) => answers::groups(&g, r, focal, reference, &mut errors),
         _ => None,

@@ -712,3 +712,167 @@ fn the_paths_are_printed_as_given() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.starts_with("data/K.csv: no such file\n"), "{stderr}");
 }
+
+/// Ids that a spreadsheet would run as formulas (CSV injection), each as a quoted CSV field.
+const HOSTILE: [&str; 4] = [
+    r#"=HYPERLINK("http://evil.test","x")"#,
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1:A9)",
+    "-1+1",
+];
+
+/// `value` as one CSV field.
+fn field(value: &str) -> String {
+    format!("\"{}\"", value.replace('"', "\"\""))
+}
+
+/// No cell of the long CSV starts a formula: each one that begins with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return is a plain number.
+fn assert_no_formula(rows: &[[String; 5]]) {
+    for row in rows {
+        for c in row {
+            if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                assert!(c.parse::<f64>().is_ok(), "formula cell {c:?} in {row:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn item_ids_that_look_like_formulas_are_written_as_text() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    let ids = ["Q1", "Q2", "Q3", "Q4"];
+    let mut r = std::fs::read_to_string(dir.tmp.path().join("R.csv")).unwrap();
+    let mut k = "item,key,domain\n".to_string();
+    for (id, hostile) in ids.iter().zip(HOSTILE) {
+        r = r.replacen(id, &field(hostile), 1);
+        k.push_str(&format!("{},A,{}\n", field(hostile), field(hostile)));
+    }
+    k.push_str("Q5,A,TF\n");
+    dir.write("R.csv", &r).write("K.csv", &k);
+    let rows = long_csv(&dir.ok(ITEMS));
+    assert_no_formula(&rows);
+    for hostile in HOSTILE {
+        let text = format!("'{hostile}");
+        // The item's and its domain's statistics, under the id with a quote before it.
+        number(&cell(&rows, "item", &text, "", "p"));
+        number(&cell(&rows, "option", &text, "A", "proportion"));
+        number(&cell(&rows, "domain", &text, "", "items"));
+    }
+    // The item left alone keeps its id, and JSON is not a spreadsheet: it keeps the ids as is.
+    number(&cell(&rows, "item", "Q5", "", "p"));
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(ITEMS, "json"))).unwrap();
+    assert_eq!(json["items"][0]["item"], HOSTILE[0]);
+}
+
+#[test]
+fn rater_and_item_names_that_look_like_formulas_are_written_as_text() {
+    let dir = Dir::new();
+    weighted_kappa_file(&dir, true);
+    let text = std::fs::read_to_string(dir.tmp.path().join("X.csv"))
+        .unwrap()
+        .replace(",ann,", &format!(",{},", field(HOSTILE[0])))
+        .replace(",bob,", &format!(",{},", field(HOSTILE[2])))
+        .replace(",odd\n", &format!(",{}\n", field(HOSTILE[1])))
+        .replace(",even\n", &format!(",{}\n", field(HOSTILE[3])));
+    dir.write("X.csv", &text);
+    let rows = long_csv(&dir.ok(AGREEMENT));
+    assert_no_formula(&rows);
+    let (ann, bob) = (format!("'{}", HOSTILE[0]), format!("'{}", HOSTILE[2]));
+    number(&cell(&rows, "rater", &ann, "", "scored"));
+    number(&cell(&rows, "rater", &bob, "", "scored"));
+    number(&cell(&rows, "rater_pair", &ann, &bob, "kappa"));
+    number(&cell(
+        &rows,
+        "item",
+        &format!("'{}", HOSTILE[1]),
+        "",
+        "kappa",
+    ));
+    number(&cell(
+        &rows,
+        "item",
+        &format!("'{}", HOSTILE[3]),
+        "",
+        "kappa",
+    ));
+    close(
+        number(&cell(&rows, "all", "", "", "kappa")),
+        0.6044202434336964,
+        1e-12,
+    );
+}
+
+#[test]
+fn group_names_that_look_like_formulas_are_written_as_text_and_numbers_stay_numbers() {
+    let dir = Dir::new();
+    mh_files(&dir);
+    let path = |name: &str| dir.tmp.path().join(name);
+    let r = std::fs::read_to_string(path("R.csv")).unwrap();
+    let g = std::fs::read_to_string(path("G.csv")).unwrap();
+    dir.write("R.csv", &r.replacen("Q1", &field(HOSTILE[0]), 1))
+        .write(
+            "K.csv",
+            &format!("item,key\n{},A\nQ2,A\nQ3,A\nQ4,A\n", field(HOSTILE[0])),
+        )
+        .write(
+            "G.csv",
+            &g.replace(",REF\n", &format!(",{}\n", field(HOSTILE[3])))
+                .replace(",F\n", &format!(",{}\n", field(HOSTILE[2]))),
+        );
+    let args = [
+        "dif",
+        "--responses",
+        "R.csv",
+        "--key",
+        "K.csv",
+        "--groups",
+        "G.csv",
+        "--focal",
+        HOSTILE[2],
+        &format!("--reference={}", HOSTILE[3]),
+    ];
+    let rows = long_csv(&dir.ok(&args));
+    assert_no_formula(&rows);
+    let reference = format!("'{}", HOSTILE[3]);
+    let focal = format!("'{}", HOSTILE[2]);
+    assert_eq!(
+        cell(&rows, "group", &reference, "reference", "candidates"),
+        "150"
+    );
+    assert_eq!(cell(&rows, "group", &focal, "focal", "candidates"), "150");
+    // D-DIF is negative: a number, so it is written as one, with no quote before it.
+    let d = cell(&rows, "item", &format!("'{}", HOSTILE[0]), "", "d_dif");
+    assert!(d.starts_with('-'), "{d}");
+    close(number(&d), -2.0464466408238846, 1e-12);
+}
+
+/// A quoted field may hold a newline or an escape sequence; echoed in a message it is shown
+/// escaped, so each error stays one `file:line: message` line.
+#[test]
+fn values_echoed_in_errors_are_shown_escaped_on_one_line() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    dir.write(
+        "R.csv",
+        "candidate,Q1,Q2,Q3,Q4,Q5\n\
+         \"two\nlines\",A,A,A,B,A\n\
+         \"two\nlines\",A,B,A,B,B\n\
+         c3,\"\u{1b}[2J\",A,A,A,A\n",
+    );
+    assert_eq!(
+        dir.errors(ITEMS),
+        vec![
+            "R.csv:4: candidate \"two\\nlines\" is also on line 2",
+            "R.csv:6: item Q1: \"\\u{1b}[2J\" is not an option letter A-Z",
+        ]
+    );
+    weighted_kappa_file(&dir, false);
+    let text = std::fs::read_to_string(dir.tmp.path().join("X.csv")).unwrap();
+    dir.write("X.csv", &text.replacen("r1,ann,0", "r1,ann,\"0\r\n1\"", 1));
+    assert_eq!(
+        dir.errors(AGREEMENT),
+        vec!["X.csv:2: the score \"0\\r\\n1\" is not a whole number"]
+    );
+}

@@ -401,3 +401,49 @@ fn a_missing_folder_is_a_clear_error() {
         Some("no-such-bank:1: no-such-bank: not a folder")
     );
 }
+
+/// TOML allows no NUL: the parser's own message for one in a comment is empty, which printed
+/// `path:line: ` and nothing more.
+#[test]
+fn a_nul_in_a_blueprint_is_named_at_its_line() {
+    let f = Fixture::new();
+    f.edit(
+        "blueprints/mini.toml",
+        "retake_wait_days = 365\n",
+        "# one\0year\nretake_wait_days = 365\n",
+    );
+    assert_eq!(
+        f.errors(),
+        vec!["bank/blueprints/mini.toml:4: control character \\0 is not allowed in TOML (only tab and line ends are)"]
+    );
+}
+
+/// A value echoed from a file (or a file's name) with a carriage return, an escape sequence or
+/// a line separator is shown escaped: every error stays one line and cannot drive the terminal.
+#[test]
+fn control_characters_from_files_are_shown_escaped() {
+    let f = Fixture::new();
+    f.edit(
+        "items/TF-0002.md",
+        "area: development",
+        "area: devel\u{1b}[2Jopment\rX",
+    );
+    f.edit(
+        "items/TF-0001.md",
+        "status: operational\n",
+        "status: operational\nnot a\u{2028}field\n",
+    );
+    f.write("items/TF\n0003.md", &mcq("TF-0003", "development", "A"));
+    let out = f.check();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains(['\u{1b}', '\r', '\u{2028}']), "{stderr:?}");
+    assert_eq!(
+        f.errors(),
+        vec![
+            // Sorted by the raw path: the newline sorts before the hyphen.
+            "bank/items/TF\\n0003.md:1: id \"TF-0003\" does not match the file name \"TF\\n0003.md\"",
+            "bank/items/TF-0001.md:8: expected a header line `field: value` or a section `## Name`, found \"not a\\u{2028}field\"",
+            "bank/items/TF-0002.md:5: unknown area \"devel\\u{1b}[2Jopment\\rX\" in domain TF (Theoretical Foundations)",
+        ]
+    );
+}

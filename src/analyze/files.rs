@@ -5,7 +5,8 @@ use std::fmt;
 use std::path::Path;
 
 /// A problem in an input file: `file:line: message`, or `file: message` when it is about the
-/// whole file.
+/// whole file. Always one line: the message echoes the file's words (a quoted field may hold a
+/// newline), so its control characters are escaped when it is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
     pub file: String,
@@ -16,17 +17,16 @@ pub struct FileError {
 impl FileError {
     pub(super) fn at(file: &str, line: u64, message: impl Into<String>) -> Self {
         Self {
-            file: file.to_string(),
             line: Some(line),
-            message: message.into(),
+            ..Self::whole(file, message)
         }
     }
 
     pub(super) fn whole(file: &str, message: impl Into<String>) -> Self {
         Self {
-            file: file.to_string(),
+            file: crate::escape::controls(file).into_owned(),
             line: None,
-            message: message.into(),
+            message: crate::escape::controls(&message.into()).into_owned(),
         }
     }
 }
@@ -49,9 +49,9 @@ pub struct Input {
 }
 
 /// Reads a whole file; a missing or unreadable one is an error naming it.
-pub fn read(path: &Path, errors: &mut Errors) -> Option<Input> {
+pub fn read(read: super::ReadFile, path: &Path, errors: &mut Errors) -> Option<Input> {
     let name = path.display().to_string();
-    match std::fs::read(path) {
+    match read(path) {
         Ok(bytes) => Some(Input { name, bytes }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             errors.push(FileError::whole(&name, "no such file"));

@@ -186,21 +186,21 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
-/// The long CSV: `table,id,sub,statistic,value`, one number per row.
+/// The long CSV: `table,id,sub,statistic,value`, one number per row. Ids are the input files'
+/// words (item ids, rater and group names), so it writes through `csv_safe`.
 struct LongCsv {
-    w: csv::Writer<Vec<u8>>,
+    w: crate::csv_safe::Writer,
 }
 
 impl LongCsv {
     fn new() -> Self {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(["table", "id", "sub", "statistic", "value"]);
+        let mut w = crate::csv_safe::Writer::new();
+        w.write_record(["table", "id", "sub", "statistic", "value"]);
         Self { w }
     }
 
     fn row(&mut self, table: &str, id: &str, sub: &str, statistic: &str, value: &Node) {
-        let _ = self
-            .w
+        self.w
             .write_record([table, id, sub, statistic, &value.text()]);
     }
 
@@ -216,8 +216,7 @@ impl LongCsv {
     }
 
     fn finish(self) -> String {
-        let bytes = self.w.into_inner().unwrap_or_default();
-        String::from_utf8(bytes).unwrap_or_default()
+        self.w.into_string()
     }
 }
 

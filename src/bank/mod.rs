@@ -50,30 +50,10 @@ pub fn read_dir(dir: &Path) -> std::io::Result<BankFiles> {
     };
     let read_one = |path: &Path, files: &mut BankFiles| -> Option<SourceFile> {
         let shown = path.display().to_string();
-        match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Some(SourceFile { path: shown, text }),
-                Err(e) => {
-                    let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-                        .iter()
-                        .filter(|b| **b == b'\n')
-                        .count()
-                        + 1;
-                    files.unreadable.push(Diagnostic::new(
-                        &shown,
-                        line,
-                        "the file is not UTF-8 text",
-                    ));
-                    None
-                }
-            },
-            Err(e) => {
-                files
-                    .unreadable
-                    .push(Diagnostic::new(&shown, 1, format!("cannot read: {e}")));
-                None
-            }
-        }
+        let read = std::fs::read(path)
+            .map_err(|e| Diagnostic::new(&shown, 1, format!("cannot read: {e}")))
+            .and_then(|bytes| source_file(&shown, bytes));
+        read.map_err(|d| files.unreadable.push(d)).ok()
     };
     for (name, slot) in [("bank.toml", 0), ("taxonomy.toml", 1)] {
         let path = dir.join(name);
@@ -109,6 +89,21 @@ pub fn read_dir(dir: &Path) -> std::io::Result<BankFiles> {
         }
     }
     Ok(files)
+}
+
+/// A file's bytes as bank text, or the error naming the line where it stops being UTF-8.
+pub fn source_file(path: &str, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile {
+            path: path.to_string(),
+            text,
+        }),
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            Err(Diagnostic::new(path, line, "the file is not UTF-8 text"))
+        }
+    }
 }
 
 /// Parses and checks a whole bank. Returns every error found, sorted by path and line.

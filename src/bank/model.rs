@@ -25,11 +25,13 @@ impl Source {
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.path, self.line)
+        // A file name may hold a newline too.
+        write!(f, "{}:{}", crate::escape::controls(&self.path), self.line)
     }
 }
 
-/// One problem found in the bank, printed as `path:line: message`.
+/// One problem found in the bank, printed as `path:line: message` on one line: the message
+/// echoes the file's words, so its control characters are escaped when it is made.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
     pub source: Source,
@@ -38,15 +40,13 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(path: &str, line: usize, message: impl Into<String>) -> Self {
-        Self {
-            source: Source::new(path, line),
-            message: message.into(),
-        }
+        Self::at(&Source::new(path, line), message)
     }
     pub fn at(source: &Source, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self {
             source: source.clone(),
-            message: message.into(),
+            message: crate::escape::controls(&message).into_owned(),
         }
     }
 }

@@ -16,15 +16,38 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 }
 
 fn syntax_error(path: &str, text: &str, e: &toml::de::Error) -> Diagnostic {
-    let line = e.span().map_or(1, |s| line_of(text, s.start));
+    let start = e.span().map(|s| s.start);
+    let line = start.map_or(1, |s| line_of(text, s));
+    // TOML allows no control character but tab and line ends. The parser's message for one is
+    // vague ("invalid basic string") or, in a comment, empty: name the character instead.
+    let control = start
+        .and_then(|s| text.get(s..))
+        .and_then(|rest| rest.chars().next())
+        .filter(|c| c.is_ascii_control() && !matches!(c, '\t' | '\n'));
+    if let Some(c) = control {
+        return Diagnostic::new(
+            path,
+            line,
+            format!(
+                "control character {} is not allowed in TOML (only tab and line ends are)",
+                c.escape_debug()
+            ),
+        );
+    }
     // One line per error: a multi-line message would break `path:line: message` output.
     let message = e
         .message()
         .trim()
         .lines()
         .map(str::trim)
+        .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ");
+    let message = if message.is_empty() {
+        "this is not valid TOML".to_string()
+    } else {
+        message
+    };
     Diagnostic::new(path, line, message)
 }
 
@@ -440,6 +463,36 @@ mod tests {
         let bp = blueprint("blueprints/level-iii.toml", &lower).unwrap();
         assert_eq!(bp.part_two.rating.agree_within, 0);
         assert_eq!(bp.part_two.rating.combine, Combine::Lower);
+    }
+
+    #[test]
+    fn a_control_character_is_named_at_its_line() {
+        let sample = include_str!("../../item-bank/blueprints/level-iii.toml");
+        let path = "blueprints/level-iii.toml";
+        let line_of_text =
+            |needle: &str| sample[..sample.find(needle).unwrap()].matches('\n').count() + 1;
+        // In a comment the parser itself gives no message at all; in a string a vague one.
+        for (needle, broken, shown) in [
+            ("# Days", "# Da\0ys", "\\0"),
+            ("name = \"Part One", "name = \"Pa\0rt One", "\\0"),
+            (
+                "name = \"Part One",
+                "name = \"Pa\u{1b}[31mrt One",
+                "\\u{1b}",
+            ),
+            ("count = 4", "count = 4\u{7}", "\\u{7}"),
+        ] {
+            let text = sample.replacen(needle, broken, 1);
+            let e = blueprint(path, &text).unwrap_err();
+            assert_eq!(
+                e.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                vec![format!(
+                    "{path}:{}: control character {shown} is not allowed in TOML (only tab and line ends are)",
+                    line_of_text(needle)
+                )],
+                "{broken:?}"
+            );
+        }
     }
 
     #[test]

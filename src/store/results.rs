@@ -489,10 +489,11 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
     }))
 }
 
-/// A sitting's results as CSV, one line per registration.
+/// A sitting's results as CSV, one line per registration. Names, emails and organisations are
+/// the candidates' own words, so cells go through `csv_safe` like every CSV we write.
 pub fn results_csv(lines: &[ResultLine]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    let mut w = crate::csv_safe::Writer::new();
+    w.write_record([
         "name",
         "email",
         "organisation",
@@ -539,9 +540,9 @@ pub fn results_csv(lines: &[ResultLine]) -> String {
             }
             .to_string(),
         );
-        let _ = w.write_record(&rec);
+        w.write_record(&rec);
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    w.into_string()
 }
 
 /// A candidate's Part One result before and after a key change.

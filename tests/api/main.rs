@@ -7,6 +7,7 @@ mod backup;
 mod bank_import;
 mod cli;
 mod clock;
+mod csv_downloads;
 mod delivery;
 mod demo;
 mod disk_full;

@@ -51,6 +51,19 @@ pub async fn add_staff(db: &Db, name: &str, role: Role, org: &str) -> i64 {
 /// A sitting whose three candidates have taken and submitted both parts: Part One with a given
 /// number of keyed answers (60, 40 and 50 of 60), Part Two answering the first two vignettes.
 pub async fn sat_sitting(db: &Db) -> Fixture {
+    sat_sitting_by(
+        db,
+        [
+            ("Candidate ana@x.org", "ana@x.org", "Lakeside"),
+            ("Candidate ben@x.org", "ben@x.org", "Hillview"),
+            ("Candidate cy@x.org", "cy@x.org", "Riverside"),
+        ],
+    )
+    .await
+}
+
+/// `sat_sitting` with the three candidates' (name, email, organisation) given.
+pub async fn sat_sitting_by(db: &Db, people: [(&str, &str, &str); 3]) -> Fixture {
     import_sample(db).await;
     let now = now_ms();
     let sitting = open_sitting(db, now).await;
@@ -69,15 +82,9 @@ pub async fn sat_sitting(db: &Db) -> Fixture {
     let mut regs = Vec::new();
     let mut codes = Vec::new();
     let right = vec![60, 40, 50];
-    for (i, (email, org)) in [
-        ("ana@x.org", "Lakeside"),
-        ("ben@x.org", "Hillview"),
-        ("cy@x.org", "Riverside"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (i, (name, email, org)) in people.into_iter().enumerate() {
         let mut new = candidate(email, Level::III, Parts::BOTH, "1");
+        new.name = name.into();
         new.organisation = org.into();
         let (reg, code) = admitted(db, &sitting, &new, &bps).await;
         codes.push(code);

@@ -44,12 +44,12 @@ impl Table {
     }
 
     pub fn csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(&self.headers);
+        let mut w = crate::csv_safe::Writer::new();
+        w.write_record(&self.headers);
         for r in &self.rows {
-            let _ = w.write_record(r);
+            w.write_record(r);
         }
-        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        w.into_string()
     }
 }
 
