@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod abuse;
 mod auth;
 mod bank_import;
 mod cli;
