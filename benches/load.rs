@@ -115,6 +115,13 @@ async fn main() {
     let _server = Server(
         Command::new(env!("CARGO_BIN_EXE_imh-exam"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            // The harness is one client for every candidate: no per-client limit at /enter.
+            .args([
+                "--client-burst",
+                "1000000",
+                "--client-per-minute",
+                "1000000",
+            ])
             .env("DATABASE_URL", &url)
             .env("RUST_LOG", "warn")
             .spawn()

@@ -67,17 +67,18 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_ascii_lowercase();
+        let s = s.trim();
+        // Length first, so a megabyte of junk is refused before it is copied.
         if !(3..=64).contains(&s.len()) {
             return Err("a username has 3 to 64 characters".into());
         }
         if !s
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         {
             return Err("a username may hold only letters, digits, `.`, `_` and `-`".into());
         }
-        Ok(Username(s))
+        Ok(Username(s.to_ascii_lowercase()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -86,6 +87,8 @@ impl Username {
 
 /// The shortest password accepted for a staff account.
 pub const MIN_PASSWORD_LEN: usize = 10;
+/// The longest: a sign-in with more is refused before any work is done on it.
+pub const MAX_PASSWORD_LEN: usize = 1024;
 
 pub fn check_password_strength(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
@@ -93,7 +96,39 @@ pub fn check_password_strength(password: &str) -> Result<(), String> {
             "a password has at least {MIN_PASSWORD_LEN} characters"
         ));
     }
+    check_password_length(password)
+}
+
+/// The bound every password typed at sign-in must keep.
+pub fn check_password_length(password: &str) -> Result<(), String> {
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(format!(
+            "a password has at most {MAX_PASSWORD_LEN} characters"
+        ));
+    }
     Ok(())
+}
+
+/// The longest text from a visitor that a log line repeats.
+pub const LOGGABLE_LEN: usize = 64;
+
+/// Text a visitor sent, made safe for one log line: control characters (newlines included)
+/// become `\u{..}` escapes so nobody can forge a line, and anything past `LOGGABLE_LEN`
+/// characters is cut, with how much was cut.
+pub fn loggable(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.chars().take(LOGGABLE_LEN) {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    let rest = raw.chars().count().saturating_sub(LOGGABLE_LEN);
+    if rest > 0 {
+        out.push_str(&format!("…(+{rest} characters)"));
+    }
+    out
 }
 
 /// An argon2id hash in PHC string form, with a random salt.
@@ -209,7 +244,40 @@ mod tests {
         assert_eq!(Username::parse(" Ada.L ").unwrap().as_str(), "ada.l");
         assert!(Username::parse("a").is_err());
         assert!(Username::parse("bad name").is_err());
+        assert!(Username::parse("ada\nINFO forged").is_err());
+        assert!(Username::parse(&"a".repeat(65)).is_err());
+        assert!(Username::parse(&"a".repeat(2_000_000)).is_err());
+        assert!(Username::parse("adé").is_err());
         assert_eq!("rater".parse::<Role>().unwrap(), Role::Rater);
         assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn passwords_are_bounded_both_ways() {
+        assert!(check_password_strength("short").is_err());
+        assert!(check_password_strength(&"x".repeat(MAX_PASSWORD_LEN)).is_ok());
+        let err = check_password_length(&"x".repeat(MAX_PASSWORD_LEN + 1)).unwrap_err();
+        assert_eq!(err, "a password has at most 1024 characters");
+    }
+
+    #[test]
+    fn loggable_text_cannot_forge_a_line_and_is_bounded() {
+        assert_eq!(loggable("ada"), "ada");
+        let forged =
+            loggable("ada\n2026-01-01T00:00:00Z  INFO imh_exam: admin signed in\r\t\u{7f}");
+        assert!(!forged.chars().any(char::is_control), "{forged}");
+        assert_eq!(
+            forged,
+            "ada\\u{a}2026-01-01T00:00:00Z  INFO imh_exam: admin signed in\\u{d}\\u{9}\\u{7f}"
+        );
+        let long = loggable(&"é".repeat(1_000_000));
+        assert_eq!(
+            long,
+            format!("{}…(+999936 characters)", "é".repeat(LOGGABLE_LEN))
+        );
+        assert_eq!(
+            loggable(&"x".repeat(LOGGABLE_LEN)),
+            "x".repeat(LOGGABLE_LEN)
+        );
     }
 }

@@ -11,7 +11,10 @@ use tokio::net::TcpListener;
 
 use crate::auth::{self, Role, Username};
 use crate::bank;
-use crate::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use crate::config::{
+    Config, DEFAULT_BIND, DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_PER_MINUTE, DEFAULT_DATABASE_URL,
+    DEFAULT_HEADER_TIMEOUT_SECS, DEFAULT_IDLE_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS,
+};
 use crate::store::bank::{import_dir, ImportDirError, ImportError};
 use crate::store::users::{self, AddUserError, NewUser};
 use crate::store::Db;
@@ -39,6 +42,72 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set this when users reach the server over HTTPS).
     #[arg(long, env = "IMH_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one client or connection may cost the server.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Password checks run at once (argon2, about 19 MiB each); more wait briefly or get 503.
+    #[arg(long, env = "IMH_CREDENTIAL_CHECKS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..), default_value_t = default_checks())]
+    pub credential_checks: u16,
+    /// Requests one client may send at once to POST /login, /enter and /exam/api/event (each).
+    #[arg(long, env = "IMH_CLIENT_BURST", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..), default_value_t = DEFAULT_CLIENT_BURST)]
+    pub client_burst: u32,
+    /// ...and per minute after the burst.
+    #[arg(long, env = "IMH_CLIENT_PER_MINUTE", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..), default_value_t = DEFAULT_CLIENT_PER_MINUTE)]
+    pub client_per_minute: u32,
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For is believed;
+    /// repeat the flag or separate with commas. Without one, the client is the socket's peer.
+    #[arg(long = "trusted-proxy", env = "IMH_TRUSTED_PROXIES", value_name = "NET",
+          value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a client has to send a request's head (from its first byte, or from connecting).
+    #[arg(long, env = "IMH_HEADER_TIMEOUT", value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..), default_value_t = DEFAULT_HEADER_TIMEOUT_SECS)]
+    pub header_timeout: u64,
+    /// Seconds a kept-alive connection may sit idle before it is closed.
+    #[arg(long, env = "IMH_IDLE_TIMEOUT", value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..), default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
+    pub idle_timeout: u64,
+    /// Connections open at once; more are answered 503 and closed.
+    #[arg(long, env = "IMH_MAX_CONNECTIONS", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..), default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: u32,
+}
+
+fn default_checks() -> u16 {
+    u16::try_from(crate::config::default_credential_checks()).unwrap_or(u16::MAX)
+}
+
+/// `10.0.0.0/8`, or one address as a network of one.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("\"{s}\" is neither an address (10.0.0.1) nor a network (10.0.0.0/8)"))
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> Config {
+        let l = &self.limits;
+        Config {
+            bind: self.bind,
+            secure_cookies: self.secure_cookies,
+            credential_checks: usize::from(l.credential_checks),
+            client_burst: l.client_burst,
+            client_per_minute: l.client_per_minute,
+            trusted_proxies: l.trusted_proxies.clone(),
+            header_timeout: std::time::Duration::from_secs(l.header_timeout),
+            idle_timeout: std::time::Duration::from_secs(l.idle_timeout),
+            max_connections: l.max_connections as usize,
+            ..Config::default()
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,11 +327,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve_forever(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
-    let config = Config {
-        bind: args.bind,
-        secure_cookies: args.secure_cookies,
-        ..Config::default()
-    };
+    let config = args.config();
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("listening on {}", config.bind))?;

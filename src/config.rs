@@ -1,6 +1,7 @@
 //! Settings for the server, from the command line or the environment.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The SQLite file used when no database URL is given.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:imh-exam.db";
@@ -13,7 +14,36 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Password checks (argon2, about 19 MiB each) run at once; more wait in a short queue, and
+    /// past that are answered 503.
+    pub credential_checks: usize,
+    /// Requests one client may send in a burst to each of `POST /login`, `POST /enter` and
+    /// `POST /exam/api/event`...
+    pub client_burst: u32,
+    /// ...and then per minute, sustained.
+    pub client_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` is believed. Empty: the client is the socket's peer.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A request's head must arrive within this time of its first byte (or of the connection's
+    /// opening, for the first request).
+    pub header_timeout: Duration,
+    /// A keep-alive connection with no request and no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once; more are answered 503 and closed.
+    pub max_connections: usize,
 }
+
+/// One password check per core: argon2 is CPU-bound and memory-hungry, so more at once only
+/// adds memory, not throughput.
+pub fn default_credential_checks() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+pub const DEFAULT_CLIENT_BURST: u32 = 20;
+pub const DEFAULT_CLIENT_PER_MINUTE: u32 = 60;
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 2048;
 
 impl Default for Config {
     fn default() -> Self {
@@ -21,6 +51,13 @@ impl Default for Config {
             bind: DEFAULT_BIND.parse().expect("default address parses"),
             secure_cookies: false,
             body_limit: 2 * 1024 * 1024,
+            credential_checks: default_credential_checks(),
+            client_burst: DEFAULT_CLIENT_BURST,
+            client_per_minute: DEFAULT_CLIENT_PER_MINUTE,
+            trusted_proxies: Vec::new(),
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+            idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS as usize,
         }
     }
 }

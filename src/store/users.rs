@@ -109,6 +109,8 @@ pub async fn list_users(db: &Db) -> Result<Vec<User>> {
 }
 
 /// Checks a login. `None` for an unknown user, a wrong password or a disabled account alike.
+/// For the command line and tests: the web's sign-in goes through `web::limits`, which bounds
+/// how many of these argon2 checks run at once.
 pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Option<User>> {
     let user = user_by_username(db, username).await?;
     let hash = user.as_ref().map_or_else(
@@ -202,39 +204,94 @@ pub async fn purge_expired_sessions(db: &Db) -> Result<u64> {
         .rows_affected())
 }
 
-/// Failed sign-ins allowed for one username within `LOGIN_WINDOW_MS` before it must wait.
+/// Failed sign-ins one client may make at one account within `LOGIN_WINDOW_MS` before that
+/// client must wait to try that account again.
 pub const LOGIN_ATTEMPTS: i64 = 5;
+/// Failed sign-ins one client may make at any accounts within the window before it must wait.
+pub const LOGIN_CLIENT_ATTEMPTS: i64 = 20;
 pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
 
-/// The username as the failure count keys it: trimmed and lower-cased, like `Username`.
-fn login_key(username: &str) -> String {
-    username.trim().to_lowercase()
+/// The account as failures key it: never the name as typed, which may be a password.
+fn account_key(username: &Username) -> String {
+    auth::sha256_hex(username.as_str())
 }
 
-/// Whether `username` has had too many failed sign-ins lately to try again now.
-pub async fn login_locked(db: &Db, username: &str, now: i64) -> Result<bool> {
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2")
-            .bind(login_key(username))
-            .bind(now - LOGIN_WINDOW_MS)
-            .fetch_one(&db.pool)
-            .await?;
-    Ok(n >= LOGIN_ATTEMPTS)
+/// The `n`th most recent failure in the window (1 = the latest) by `client`, at `account` or,
+/// without one, at any account.
+async fn nth_failure(
+    db: &Db,
+    client: &str,
+    account: Option<&str>,
+    n: i64,
+    since: i64,
+) -> Result<Option<i64>> {
+    let filter = if account.is_some() {
+        " AND account = $3"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT at FROM login_failures WHERE client = $1 AND at > $2{filter}
+         ORDER BY at DESC LIMIT 1 OFFSET {}",
+        n - 1
+    );
+    let mut query = sqlx::query_scalar(&sql).bind(client).bind(since);
+    if let Some(account) = account {
+        query = query.bind(account);
+    }
+    Ok(query.fetch_optional(&db.pool).await?)
 }
 
-pub async fn record_login_failure(db: &Db, username: &str, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
-        .bind(login_key(username))
+/// When `client` may next try to sign in as `username`, if it has failed too often lately:
+/// at that account, or at accounts overall. Other clients are not affected.
+pub async fn login_backoff(
+    db: &Db,
+    client: &str,
+    username: &Username,
+    now: i64,
+) -> Result<Option<i64>> {
+    let since = now - LOGIN_WINDOW_MS;
+    let account = account_key(username);
+    let at_account = nth_failure(db, client, Some(&account), LOGIN_ATTEMPTS, since).await?;
+    let at_any = nth_failure(db, client, None, LOGIN_CLIENT_ATTEMPTS, since).await?;
+    Ok(at_account
+        .into_iter()
+        .chain(at_any)
+        .max()
+        .map(|at| at + LOGIN_WINDOW_MS))
+}
+
+/// Records a failed sign-in, and deletes failures too old to count.
+pub async fn record_login_failure(
+    db: &Db,
+    client: &str,
+    username: &Username,
+    now: i64,
+) -> Result<()> {
+    purge_login_failures(db, now).await?;
+    sqlx::query("INSERT INTO login_failures (client, account, at) VALUES ($1, $2, $3)")
+        .bind(client)
+        .bind(account_key(username))
         .bind(now)
         .execute(&db.writer)
         .await?;
     Ok(())
 }
 
-/// A successful sign-in forgets the failures before it.
-pub async fn clear_login_failures(db: &Db, username: &str) -> Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(login_key(username))
+/// Deletes failures older than the window; returns how many.
+pub async fn purge_login_failures(db: &Db, now: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+        .bind(now - LOGIN_WINDOW_MS)
+        .execute(&db.writer)
+        .await?
+        .rows_affected())
+}
+
+/// A successful sign-in forgets this client's failures at that account.
+pub async fn clear_login_failures(db: &Db, client: &str, username: &Username) -> Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE client = $1 AND account = $2")
+        .bind(client)
+        .bind(account_key(username))
         .execute(&db.writer)
         .await?;
     Ok(())

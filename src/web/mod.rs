@@ -2,7 +2,10 @@
 //! `bank`.
 
 pub mod charts;
+pub mod client;
+pub mod conn;
 pub mod error;
+pub mod limits;
 pub mod pages;
 pub mod session;
 pub mod views;
@@ -38,6 +41,8 @@ pub struct AppState {
     /// Candidates' sessions for the save path, for at most `SESSION_CACHE` each; cleared when a
     /// proctor moves a browser or anyone signs out here.
     pub sessions: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedSession>>>,
+    /// Password checks at once and per-client request rates, for this server process.
+    pub limits: Arc<limits::Limits>,
 }
 
 /// How long a cached session is trusted. Another server process (PostgreSQL) that moves a
@@ -57,6 +62,7 @@ impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
         AppState {
             db,
+            limits: Arc::new(limits::Limits::new(&config)),
             config: Arc::new(config),
             forms: Arc::default(),
             attempt_ids: Arc::default(),
@@ -93,6 +99,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::csrf_layer,
+        ))
+        // Outside the CSRF layer: a flood is turned away before its body is even read.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::throttle,
         ))
         .with_state(state);
     for (name, value) in security_headers {
@@ -154,16 +165,23 @@ async fn script(body: &'static str) -> impl IntoResponse {
 }
 
 /// Serves on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Every request carries its peer's `ConnectInfo<SocketAddr>`, as with axum's
+/// `into_make_service_with_connect_info`.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let submitter = tokio::spawn(submit_when_time_runs_out(state.db.clone()));
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let sweeper = tokio::spawn(limits::sweep_every_second(state.limits.clone()));
+    let conn_limits = conn::ConnLimits {
+        header_timeout: state.config.header_timeout,
+        idle_timeout: state.config.idle_timeout,
+        max_connections: state.config.max_connections,
+    };
+    let served = conn::serve_connections(listener, router(state), conn_limits, shutdown).await;
     submitter.abort();
+    sweeper.abort();
     served
 }
 

@@ -126,6 +126,8 @@ pub async fn test_db(engine: Engine) -> TestDb {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The server's state, for its limits' counters.
+    pub state: AppState,
     /// Kept so the database lives as long as the server.
     _test_db: TestDb,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -145,6 +147,11 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 
 /// A server over a database prepared beforehand.
 pub async fn spawn_app_on(test_db: TestDb) -> TestApp {
+    spawn_app_with(test_db, Config::default()).await
+}
+
+/// A server with its own settings (its `bind` is replaced by a random port).
+pub async fn spawn_app_with(test_db: TestDb, config: Config) -> TestApp {
     let db = test_db.db.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -152,16 +159,17 @@ pub async fn spawn_app_on(test_db: TestDb) -> TestApp {
         db.clone(),
         Config {
             bind: addr,
-            ..Config::default()
+            ..config
         },
     );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(web::serve(state, listener, async {
+    tokio::spawn(web::serve(state.clone(), listener, async {
         let _ = rx.await;
     }));
     TestApp {
         base: format!("http://{addr}"),
         db,
+        state,
         _test_db: test_db,
         shutdown: Some(tx),
     }
@@ -172,11 +180,18 @@ pub const PASSWORD: &str = "a long test password";
 impl TestApp {
     /// A new browser: its own cookies, not following redirects so tests can see them.
     pub fn browser(&self) -> Browser {
+        self.browser_from("127.0.0.1")
+    }
+
+    /// A browser on another machine, as the server sees it: its connections come from
+    /// `local` (any 127.x.y.z address reaches the server on loopback).
+    pub fn browser_from(&self, local: &str) -> Browser {
         Browser {
             base: self.base.clone(),
             client: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                .local_address(Some(local.parse().unwrap()))
                 .build()
                 .unwrap(),
         }

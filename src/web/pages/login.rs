@@ -1,5 +1,7 @@
 //! Signing in and out: staff by username and password, candidates by access code.
 
+use std::time::Duration;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -8,11 +10,13 @@ use axum_extra::extract::cookie::CookieJar;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::auth;
+use crate::auth::{self, Username};
 use crate::store::sittings::{self, Entry};
 use crate::store::{audit, users};
 
+use crate::web::client::Client;
 use crate::web::error::AppResult;
+use crate::web::limits;
 use crate::web::session::{cookie, removal, CsrfToken, Visitor, CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
@@ -22,10 +26,24 @@ pub struct NextParam {
     pub next: Option<String>,
 }
 
-/// Only a path on this site, never `//elsewhere` or a full URL.
-fn safe_next(next: Option<&str>) -> String {
+/// The longest `next=` kept; a longer one is no page of this site.
+pub const MAX_NEXT_LEN: usize = 1024;
+
+/// Where to go after signing in: a path on this site, else `/`. The value is already
+/// percent-decoded (by the query or form parser), so what is checked is what the browser will
+/// follow: one leading `/` (not `//`, which is another host), no `\` (which browsers read as
+/// `/`), and only visible ASCII (a tab, newline or space is dropped or refused by browsers and
+/// could turn `/\t/evil.test` into `//evil.test`, and cannot go in a `Location` header).
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.len() <= MAX_NEXT_LEN
+                && n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -76,37 +94,80 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
+    Client(client): Client,
     jar: CookieJar,
     CsrfToken(csrf): CsrfToken,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
-    let now = crate::store::now_ms();
-    // Too many failures for this username lately: the password is not even checked, so
-    // guessing gains nothing, and the owner is told to wait.
-    if users::login_locked(&state.db, &form.username, now).await? {
-        tracing::warn!(username = %form.username, "staff login refused: too many failures");
-        let msg = format!(
-            "Too many failed sign-ins for this account. Wait {} minutes and try again, or ask an administrator.",
-            users::LOGIN_WINDOW_MS / 60_000
-        );
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            login_page(&csrf, &next, &form.username, Some(&msg)),
-        )
-            .into_response());
-    }
-    let Some(user) = users::authenticate(&state.db, &form.username, &form.password).await? else {
-        tracing::info!(username = %form.username, "failed staff login");
-        users::record_login_failure(&state.db, &form.username, now).await?;
-        let msg = "The username or password is not right. Check both and try again.".to_string();
-        return Ok((
-            StatusCode::UNAUTHORIZED,
-            login_page(&csrf, &next, &form.username, Some(&msg)),
-        )
-            .into_response());
+    let typed = form.username.trim();
+    let refuse = |status: StatusCode, username: &str, msg: String| {
+        (status, login_page(&csrf, &next, username, Some(&msg))).into_response()
     };
-    users::clear_login_failures(&state.db, &form.username).await?;
+    // Bounds first: nothing unchecked is stored, logged or hashed. The refused text is not
+    // logged at all: it may be a password typed into the wrong box.
+    let username = match Username::parse(typed) {
+        Ok(u) => u,
+        Err(why) => {
+            tracing::info!(%client, chars = form.username.chars().count(), "sign-in refused: not a username");
+            return Ok(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "",
+                format!("That is not a username: {why}. Check it and try again."),
+            ));
+        }
+    };
+    if let Err(why) = auth::check_password_length(&form.password) {
+        return Ok(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            format!("That password is too long: {why}."),
+        ));
+    }
+    let now = crate::store::now_ms();
+    let client_id = client.to_string();
+    // Too many failures from this client lately: the password is not even checked, so
+    // guessing gains nothing. Other clients, the account's owner among them, are not held up.
+    if let Some(until) = users::login_backoff(&state.db, &client_id, &username, now).await? {
+        tracing::warn!(%client, "sign-in refused: too many failures from this client");
+        let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+        let msg = format!(
+            "Too many failed sign-ins from your connection. Wait {} and try again, or ask an administrator.",
+            limits::wait_words(wait)
+        );
+        return Ok(limits::with_retry_after(
+            refuse(StatusCode::TOO_MANY_REQUESTS, typed, msg),
+            wait,
+        ));
+    }
+    let Some(admission) = state.limits.credentials.admit() else {
+        tracing::warn!(%client, "sign-in refused: password checks are all busy");
+        return Ok(limits::with_retry_after(
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                typed,
+                "The server is busy checking other sign-ins. Try again in a moment.".to_string(),
+            ),
+            Duration::from_secs(1),
+        ));
+    };
+    let account = users::user_by_username(&state.db, username.as_str()).await?;
+    let hash = account.as_ref().map(|u| u.password_hash.clone());
+    let ok = admission.verify(form.password, hash).await;
+    let Some(user) = account.clone().filter(|u| ok && !u.disabled) else {
+        match &account {
+            Some(u) => tracing::info!(username = %u.username, %client, "failed staff sign-in"),
+            // Not named: an unknown "username" is often a password in the wrong box.
+            None => tracing::info!(%client, "failed staff sign-in: no such account"),
+        }
+        users::record_login_failure(&state.db, &client_id, &username, now).await?;
+        return Ok(refuse(
+            StatusCode::UNAUTHORIZED,
+            typed,
+            "The username or password is not right. Check both and try again.".to_string(),
+        ));
+    };
+    users::clear_login_failures(&state.db, &client_id, &username).await?;
     let token = users::open_staff_session(&state.db, user.id).await?;
     audit::record(&state.db, &user.username, "login", "").await?;
     let secure = state.config.secure_cookies;
@@ -192,5 +253,43 @@ pub async fn enter(
             StatusCode::CONFLICT,
             "Your exam is already open in another browser, so this browser was not let in. Your proctor has been told and can move your exam to this browser.",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_keeps_same_site_paths_only() {
+        for good in [
+            "/",
+            "/sittings/1?x=2",
+            "/scoring/3/results",
+            "/rate/R-ABCD-EFGH",
+        ] {
+            assert_eq!(safe_next(Some(good)), good, "{good}");
+        }
+        let long = format!("/{}", "a".repeat(MAX_NEXT_LEN));
+        for hostile in [
+            "/\t/evil.test",
+            "/\n/x",
+            "/\r\nSet-Cookie: x=1",
+            "//evil.test",
+            "/\\evil",
+            "/\\/evil.test",
+            "https://evil.test",
+            "evil.test",
+            " /x",
+            "/x y",
+            "/\u{7f}x",
+            "/\u{a0}/evil.test",
+            "/\u{3000}/evil.test",
+            "",
+            long.as_str(),
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
