@@ -35,15 +35,19 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Attempts' forms by attempt id. A form never changes once drawn, so saves need not read
     /// and parse it from the database every time.
-    pub forms: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<crate::exam::form::Form>>>>,
+    pub forms: moka::sync::Cache<i64, Arc<crate::exam::form::Form>>,
     /// Attempt ids by (registration, part): fixed once a part has started.
-    pub attempt_ids: Arc<std::sync::Mutex<std::collections::HashMap<(i64, u8), i64>>>,
+    pub attempt_ids: moka::sync::Cache<(i64, u8), i64>,
     /// Candidates' sessions for the save path, for at most `SESSION_CACHE` each; cleared when a
     /// proctor moves a browser or anyone signs out here.
-    pub sessions: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedSession>>>,
+    pub sessions: moka::sync::Cache<String, CachedSession>,
     /// Password checks at once and per-client request rates, for this server process.
     pub limits: Arc<limits::Limits>,
 }
+
+/// How many entries each cache keeps at most (the least used go first): far above the
+/// candidates of any sitting, and a bound on memory whatever a client sends.
+pub const CACHE_ENTRIES: u64 = 20_000;
 
 /// How long a cached session is trusted. Another server process (PostgreSQL) that moves a
 /// browser is seen here within this time; saves from the old browser meanwhile are still the
@@ -64,9 +68,12 @@ impl AppState {
             db,
             limits: Arc::new(limits::Limits::new(&config)),
             config: Arc::new(config),
-            forms: Arc::default(),
-            attempt_ids: Arc::default(),
-            sessions: Arc::default(),
+            forms: moka::sync::Cache::new(CACHE_ENTRIES),
+            attempt_ids: moka::sync::Cache::new(CACHE_ENTRIES),
+            sessions: moka::sync::Cache::builder()
+                .max_capacity(CACHE_ENTRIES)
+                .time_to_live(SESSION_CACHE)
+                .build(),
         }
     }
 }

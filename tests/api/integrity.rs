@@ -301,3 +301,23 @@ on_both_engines!(
     a_void_and_its_audit_record_commit_together,
     sequence_and_part_numbers_are_bounded,
 );
+
+/// The server's in-memory caches have a bound (whatever clients send, memory stays bounded),
+/// and a cached candidate session is trusted for at most `SESSION_CACHE`.
+#[tokio::test]
+async fn the_server_caches_are_bounded() {
+    let app = crate::helpers::spawn_app(Engine::Sqlite).await;
+    let bound = Some(imh_exam::web::CACHE_ENTRIES);
+    assert_eq!(app.state.forms.policy().max_capacity(), bound);
+    assert_eq!(app.state.attempt_ids.policy().max_capacity(), bound);
+    assert_eq!(app.state.sessions.policy().max_capacity(), bound);
+    assert_eq!(
+        app.state.sessions.policy().time_to_live(),
+        Some(imh_exam::web::SESSION_CACHE)
+    );
+    for i in 0..(imh_exam::web::CACHE_ENTRIES as i64 + 5_000) {
+        app.state.attempt_ids.insert((i, 1), i);
+    }
+    app.state.attempt_ids.run_pending_tasks();
+    assert!(app.state.attempt_ids.entry_count() <= imh_exam::web::CACHE_ENTRIES);
+}

@@ -928,16 +928,13 @@ pub async fn api_save(
     };
     let cached = state
         .sessions
-        .lock()
-        .expect("session cache lock")
         .get(&token)
-        .filter(|c| c.at.elapsed() < crate::web::SESSION_CACHE)
-        .cloned();
+        .filter(|c| c.at.elapsed() < crate::web::SESSION_CACHE);
     let (reg_id, active, blueprint_id) = match cached {
         Some(c) => (c.registration, c.active, c.blueprint),
         None => match sittings::candidate_for_session(&state.db, &token).await {
             Ok(Some((reg, active, blueprint))) => {
-                state.sessions.lock().expect("session cache lock").insert(
+                state.sessions.insert(
                     token.clone(),
                     crate::web::CachedSession {
                         at: std::time::Instant::now(),
@@ -974,21 +971,12 @@ pub async fn api_save(
             format!("seq: must be from 1 to {}.", attempts::MAX_SEQ),
         );
     }
-    let cached = state
-        .attempt_ids
-        .lock()
-        .expect("attempt id cache lock")
-        .get(&(reg_id, s.part))
-        .copied();
+    let cached = state.attempt_ids.get(&(reg_id, s.part));
     let attempt = match cached {
         Some(id) => id,
         None => match attempts::attempt_id(&state.db, reg_id, s.part).await {
             Ok(Some(id)) => {
-                state
-                    .attempt_ids
-                    .lock()
-                    .expect("attempt id cache lock")
-                    .insert((reg_id, s.part), id);
+                state.attempt_ids.insert((reg_id, s.part), id);
                 id
             }
             Ok(None) => return api_error(StatusCode::NOT_FOUND, "This part has not been started."),
@@ -1072,18 +1060,14 @@ pub async fn api_save(
 
 /// An attempt's form, read from the database once per server process.
 async fn cached_form(state: &AppState, attempt: i64) -> AppResult<Arc<Form>> {
-    if let Some(f) = state.forms.lock().expect("form cache lock").get(&attempt) {
-        return Ok(f.clone());
+    if let Some(f) = state.forms.get(&attempt) {
+        return Ok(f);
     }
     let a = attempts::attempt(&state.db, attempt)
         .await?
         .ok_or(AppError::NotFound)?;
     let form = Arc::new(a.form);
-    state
-        .forms
-        .lock()
-        .expect("form cache lock")
-        .insert(attempt, form.clone());
+    state.forms.insert(attempt, form.clone());
     Ok(form)
 }
 

@@ -14,7 +14,7 @@ use crate::stats::items::Cell;
 use crate::stats::{dif, item_analysis, Group, ItemAnalysis, ItemKey, Responses};
 use crate::store::{analysis, bank as bank_store, sittings, Db};
 
-use super::stats::{csv_response, heads, num, show, Table, COMMITTEE};
+use super::stats::{csv_response, heads, num, off_runtime, show, Table, COMMITTEE};
 use crate::web::charts;
 use crate::web::error::{AppError, AppResult};
 use crate::web::session::{CsrfToken, Visitor};
@@ -229,7 +229,7 @@ pub async fn items_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let data = sitting_data(&state.db, id).await?;
-    let a = item_analysis(&data.responses);
+    let a = off_runtime(move || item_analysis(&data.responses)).await?;
     let exposure = exposure(&state.db).await?;
     let sort = q
         .sort
@@ -326,7 +326,7 @@ pub async fn item_page(
         return Err(AppError::NotFound);
     };
     let data = sitting_data(&state.db, id).await?;
-    let a = item_analysis(&data.responses);
+    let a = off_runtime(move || item_analysis(&data.responses)).await?;
     let here = a
         .items
         .iter()
@@ -346,7 +346,7 @@ pub async fn item_page(
             continue;
         };
         let d = sitting_data(&state.db, sid).await?;
-        let an = item_analysis(&d.responses);
+        let an = off_runtime(move || item_analysis(&d.responses)).await?;
         if let Some(st) = an
             .items
             .iter()
@@ -500,7 +500,7 @@ pub async fn dif_page(
             _ => None,
         })
         .collect();
-    let report = dif(&data.responses, &groups);
+    let report = off_runtime(move || dif(&data.responses, &groups)).await?;
     let mut rows: Vec<&crate::stats::dif::DifItem> = report.items.iter().collect();
     // Class C first, then B, then the rest; within a class the largest |D| first.
     let rank = |x: &crate::stats::dif::DifItem| match x.mh.ets_class.map(|c| c.to_string()) {

@@ -183,7 +183,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<Response> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         users::close_session(&state.db, c.value()).await?;
-        state.sessions.lock().expect("session cache lock").clear();
+        state.sessions.invalidate_all();
     }
     let jar = jar.add(removal(SESSION_COOKIE)).add(removal(CSRF_COOKIE));
     Ok((jar, Redirect::to("/login")).into_response())

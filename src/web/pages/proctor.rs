@@ -795,7 +795,7 @@ pub async fn release(
     let me = visitor.require(STAFF)?;
     let reg = registration_for_staff(&state, id).await?;
     sittings::release_browser(&state.db, id, &me.username).await?;
-    state.sessions.lock().expect("session cache lock").clear();
+    state.sessions.invalidate_all();
     audit::record(
         &state.db,
         &me.username,

@@ -53,6 +53,18 @@ impl Table {
     }
 }
 
+/// Runs a statistic off the async runtime: at full size one takes up to hundreds of
+/// milliseconds, which must not hold up the saves the same worker threads serve.
+pub(crate) async fn off_runtime<T, F>(f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("a statistics task failed: {e}")))
+}
+
 pub(crate) fn csv_response(filename: &str, body: String) -> Response {
     (
         [
@@ -260,8 +272,8 @@ pub async fn agreement_page(
     let data = analysis::sitting_ratings(&state.db, id).await?;
     let scale =
         Scale::new(0, data.max_score.max(1)).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-    let report =
-        agreement(scale, &data.ratings).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let (report, data) = off_runtime(move || (agreement(scale, &data.ratings), data)).await?;
+    let report = report.map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let tables = agreement_tables(&report, &data);
     if let Some(name) = q.csv {
         let t = tables
