@@ -28,6 +28,13 @@ pub enum Backend {
     Postgres,
 }
 
+/// What a pool's connections may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database URL \"{0}\" is neither sqlite: nor postgres:")]
@@ -45,12 +52,14 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The database: a pool and which engine is behind it.
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// Reads. Its connections are read-only (SQLite `query_only`, PostgreSQL read-only
+    /// transactions): every write goes through `write()` or the writer.
     pub pool: AnyPool,
     pub backend: Backend,
     /// Where the exam's writes go. SQLite has one writer at a time; connections that race for
     /// it are put to sleep by its busy handler, which wrecks latency under load, so on SQLite
-    /// these writes queue for one dedicated connection. On PostgreSQL it is the main pool: row
-    /// locks serialise writes to one attempt only.
+    /// these writes queue for one dedicated connection. On PostgreSQL it is a pool of its own:
+    /// row locks serialise writes to one attempt only.
     pub writer: AnyPool,
     /// The queues of saves for the writer tasks, started with the first save.
     pub(crate) saves: std::sync::Arc<SaveQueues>,
@@ -97,34 +106,39 @@ impl Db {
             Backend::Postgres => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = Self::pool(
-            backend,
-            options.clone(),
-            match backend {
-                // Readers work side by side in WAL.
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            },
-        )
-        .await?;
+        // The writer first: it creates the file, switches it to WAL and applies migrations.
+        let writer = match backend {
+            // SQLite has one writer at a time (see `writer`).
+            Backend::Sqlite => Self::pool(backend, options.clone(), 1, Access::ReadWrite).await?,
+            Backend::Postgres => {
+                Self::pool(backend, options.clone(), 12, Access::ReadWrite).await?
+            }
+        };
         if backend == Backend::Sqlite {
             // WAL persists in the file; readers no longer block the writer.
             sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
+                .execute(&writer)
+                .await?;
+            // The WAL is checkpointed from a reader (see `checkpoint`), not by the writer at a
+            // commit, where it would stall every save queued behind it.
+            sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                .execute(&writer)
                 .await?;
         }
-        let writer = match backend {
-            Backend::Sqlite => {
-                let writer = Self::pool(backend, options, 1).await?;
-                // The WAL is checkpointed from a reader (see `checkpoint`), not by the writer
-                // at a commit, where it would stall every save queued behind it.
-                sqlx::query("PRAGMA wal_autocheckpoint = 0")
-                    .execute(&writer)
-                    .await?;
-                writer
-            }
-            Backend::Postgres => pool.clone(),
-        };
+        // Readers can only read: the engine refuses any write sent to them, so a write that
+        // skips the writer (and, on SQLite, races it) fails in every test instead of working
+        // by luck.
+        let pool = Self::pool(
+            backend,
+            options,
+            match backend {
+                // Readers work side by side in WAL.
+                Backend::Sqlite => 8,
+                Backend::Postgres => 12,
+            },
+            Access::ReadOnly,
+        )
+        .await?;
         let db = Db {
             pool,
             backend,
@@ -137,7 +151,12 @@ impl Db {
         Ok(db)
     }
 
-    async fn pool(backend: Backend, options: AnyConnectOptions, size: u32) -> Result<AnyPool> {
+    async fn pool(
+        backend: Backend,
+        options: AnyConnectOptions,
+        size: u32,
+        access: Access,
+    ) -> Result<AnyPool> {
         Ok(AnyPoolOptions::new()
             .max_connections(size)
             // The one writer's queue may be long under load; a request gives up at 30 s anyway.
@@ -155,6 +174,15 @@ impl Db {
                             .execute(&mut *conn)
                             .await?;
                     }
+                    if access == Access::ReadOnly {
+                        let sql = match backend {
+                            Backend::Sqlite => "PRAGMA query_only = ON",
+                            Backend::Postgres => {
+                                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+                            }
+                        };
+                        sqlx::query(sql).execute(&mut *conn).await?;
+                    }
                     Ok(())
                 })
             })
@@ -164,10 +192,10 @@ impl Db {
 
     async fn migrate(&self) -> Result<()> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.writer).await?,
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")
-                    .run(&self.pool)
+                    .run(&self.writer)
                     .await?
             }
         }

@@ -68,7 +68,7 @@ pub async fn create_sitting(db: &Db, new: &NewSitting<'_>, by: &str) -> Result<i
     .bind(new.blueprints.join(","))
     .bind(by)
     .bind(now_ms())
-    .fetch_one(&db.pool)
+    .fetch_one(&db.writer)
     .await?;
     Ok(id)
 }

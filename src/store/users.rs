@@ -69,7 +69,7 @@ pub async fn add_user(db: &Db, new: NewUser<'_>) -> Result<i64, AddUserError> {
     .bind(new.organisation)
     .bind(hash)
     .bind(now_ms())
-    .fetch_one(&db.pool)
+    .fetch_one(&db.writer)
     .await;
     match res {
         Ok(id) => Ok(id),
@@ -84,7 +84,7 @@ pub async fn set_password(db: &Db, user_id: i64, password: &str) -> Result<()> {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(auth::hash_password(password))
         .bind(user_id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
@@ -146,7 +146,7 @@ pub async fn open_staff_session(db: &Db, user_id: i64) -> Result<String> {
     .bind(user_id)
     .bind(now)
     .bind(now + STAFF_SESSION_MS)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(token)
 }
@@ -154,7 +154,7 @@ pub async fn open_staff_session(db: &Db, user_id: i64) -> Result<String> {
 pub async fn close_session(db: &Db, token: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(auth::sha256_hex(token))
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
@@ -199,7 +199,7 @@ pub async fn session_principal(db: &Db, token: &str) -> Result<Option<Principal>
 pub async fn purge_expired_sessions(db: &Db) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now_ms())
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?
         .rows_affected())
 }

@@ -292,7 +292,7 @@ async fn old_failures_are_purged(engine: Engine) {
             .bind("127.0.0.1")
             .bind(&ada)
             .bind(at)
-            .execute(&app.db.pool)
+            .execute(&app.db.writer)
             .await
             .unwrap();
     }
@@ -300,7 +300,7 @@ async fn old_failures_are_purged(engine: Engine) {
         .bind("192.0.2.9")
         .bind(&ada)
         .bind(now - 1_000)
-        .execute(&app.db.pool)
+        .execute(&app.db.writer)
         .await
         .unwrap();
     // Six old failures at ada from here do not hold ada up...

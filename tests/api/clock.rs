@@ -179,7 +179,7 @@ async fn two_servers_on_one_postgres_keep_one_clock() {
     sqlx::query("UPDATE attempts SET started_at = $1 WHERE id = $2")
         .bind(deadline - allowed - after.clock.paused_ms)
         .bind(attempt)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(2_000)).await;
@@ -222,7 +222,7 @@ async fn a_late_sweep_submits_at_the_deadline(engine: Engine) {
     sqlx::query("UPDATE attempts SET started_at = $1 WHERE id = $2")
         .bind(now - 3 * 3_600_000)
         .bind(a.id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await
         .unwrap();
     let a = attempts::attempt(db, a.id).await.unwrap().unwrap();

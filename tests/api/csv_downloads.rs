@@ -50,7 +50,7 @@ async fn hostile_names_download_as_text(engine: Engine) {
     // A username may start with `-`, and `-2-3` is a formula that computes -5.
     sqlx::query("UPDATE users SET username = '-2-3' WHERE id = $1")
         .bind(f.raters[0])
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await
         .unwrap();
     let committee = app.as_role(Role::Committee).await;

@@ -434,7 +434,7 @@ async fn audit_verify_names_a_tampered_chain(engine: Engine) {
     assert!(attempts::verify_chains(db).await.unwrap().1.is_empty());
     sqlx::query("UPDATE response_events SET answer = 'D' WHERE attempt_id = $1 AND n = 2")
         .bind(a.id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await
         .unwrap();
     let (_, breaks) = attempts::verify_chains(db).await.unwrap();

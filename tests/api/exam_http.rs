@@ -351,7 +351,7 @@ async fn part_two_choice_pause_added_time_and_the_deadline(engine: Engine) {
     sqlx::query("UPDATE attempts SET started_at = started_at - $1 WHERE id = $2")
         .bind(after.allowed_ms() + after.paused_ms + 10_000)
         .bind(a.id)
-        .execute(&app.db.pool)
+        .execute(&app.db.writer)
         .await
         .unwrap();
     let token = csrf_of(&cand.get_text("/candidate").await);

@@ -281,7 +281,7 @@ async fn verify_reports_a_chain_cut_short(engine: Engine) {
     // The two newest saves vanish: what is left is a valid chain, only shorter.
     sqlx::query("DELETE FROM response_events WHERE attempt_id = $1 AND n >= 3")
         .bind(a.id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await
         .unwrap();
     let (_, breaks) = attempts::verify_chains(db).await.unwrap();
