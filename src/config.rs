@@ -13,6 +13,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The largest CSV upload of registrations, in bytes: a file of the most candidates one
+    /// upload registers (10,000) takes about 1 MiB; a larger file is still read whole, so every
+    /// row's errors can be reported before it is refused.
+    pub upload_limit: usize,
 }
 
 impl Default for Config {
@@ -21,6 +25,7 @@ impl Default for Config {
             bind: DEFAULT_BIND.parse().expect("default address parses"),
             secure_cookies: false,
             body_limit: 2 * 1024 * 1024,
+            upload_limit: 16 * 1024 * 1024,
         }
     }
 }

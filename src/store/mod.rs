@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod attempts;
 pub mod audit;
 pub mod bank;
+pub mod batches;
 pub mod ratings;
 pub mod results;
 pub mod sittings;

@@ -66,7 +66,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.body_limit;
+    let (body_limit, upload_limit) = (state.config.body_limit, state.config.upload_limit);
     let security_headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -101,13 +101,33 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    app.layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
-        .layer(TraceLayer::new_for_http())
+    // Each route's own limit is applied where the body is read (the CSRF layer); this one,
+    // a little above the largest of them, guards the rest.
+    app.layer(RequestBodyLimitLayer::new(
+        body_limit.max(upload_limit) + 1024 * 1024,
+    ))
+    .layer(CompressionLayer::new())
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(30),
+    ))
+    .layer(TraceLayer::new_for_http())
+}
+
+/// Routes that take a file (a CSV of registrations) and so a larger body than other forms.
+pub fn is_upload(path: &str) -> bool {
+    path.strip_prefix("/sittings/")
+        .and_then(|rest| rest.strip_suffix("/import"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The largest body a request to `path` may send.
+pub fn body_limit_for(config: &Config, path: &str) -> usize {
+    if is_upload(path) {
+        config.upload_limit
+    } else {
+        config.body_limit
+    }
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {

@@ -10,4 +10,5 @@ mod demo;
 mod exam_http;
 mod kill;
 mod rating_http;
+mod registration;
 mod scoring;
