@@ -22,3 +22,9 @@ CREATE TABLE batch_codes (
 CREATE INDEX batch_codes_batch ON batch_codes (batch_id);
 
 ALTER TABLE registrations ADD COLUMN batch_id BIGINT REFERENCES registration_batches (id);
+-- A candidate who never came: marked by the proctor, or by the sitting's close for anyone never
+-- admitted. Their parts are not taken (not failed) and start no retake waiting period.
+ALTER TABLE registrations ADD COLUMN absent_at BIGINT;
+ALTER TABLE registrations ADD COLUMN absent_by TEXT;
+-- When the sitting's close was processed (absences marked, clear codes deleted): once.
+ALTER TABLE sittings ADD COLUMN closed_at BIGINT;

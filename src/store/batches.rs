@@ -406,6 +406,31 @@ pub async fn mark_handed_out(db: &Db, batch_id: i64, by: &str) -> Result<bool> {
     Ok(true)
 }
 
+/// Deletes every clear code of a sitting's batches (the sitting has closed); returns how many.
+pub(super) async fn clear_sitting_codes(
+    tx: &mut Transaction<'_, Any>,
+    sitting_id: i64,
+    now: i64,
+) -> Result<u64> {
+    let deleted = sqlx::query(
+        "DELETE FROM batch_codes WHERE batch_id IN
+            (SELECT id FROM registration_batches WHERE sitting_id = $1)",
+    )
+    .bind(sitting_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE registration_batches SET codes_cleared_at = $1, codes_cleared_by = 'system'
+         WHERE sitting_id = $2 AND codes_cleared_at IS NULL",
+    )
+    .bind(now)
+    .bind(sitting_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(deleted)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -2,6 +2,7 @@
 //! database URL. Queries are written once, with `$1` placeholders that both accept; only the
 //! DDL differs, in `migrations/sqlite` and `migrations/postgres`.
 
+pub mod absence;
 pub mod analysis;
 pub mod attempts;
 pub mod audit;

@@ -1,5 +1,5 @@
 //! Sittings, registrations, admission, and candidates' entry with their access code.
-//! Registering (a batch, or one) is in `batches`.
+//! Registering (a batch, or one) is in `batches`; absence and a sitting's close in `absence`.
 
 use crate::auth;
 use crate::bank::{Blueprint, Level};
@@ -109,6 +109,9 @@ pub struct Registration {
     pub admitted_at: Option<i64>,
     pub admitted_by: Option<String>,
     pub active_session: Option<String>,
+    /// Marked absent: by the proctor, or by the sitting's close ("system") if never admitted.
+    pub absent_at: Option<i64>,
+    pub absent_by: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -129,9 +132,11 @@ struct RegRow {
     admitted_at: Option<i64>,
     admitted_by: Option<String>,
     active_session: Option<String>,
+    absent_at: Option<i64>,
+    absent_by: Option<String>,
 }
 
-const REG_COLUMNS: &str = "id, sitting_id, access_code_id, name, email, organisation, level, blueprint_id, sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, admitted_at, admitted_by, active_session";
+const REG_COLUMNS: &str = "id, sitting_id, access_code_id, name, email, organisation, level, blueprint_id, sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, admitted_at, admitted_by, active_session, absent_at, absent_by";
 
 fn corrupt(what: String) -> StoreError {
     StoreError::Sqlx(sqlx::Error::Decode(what.into()))
@@ -172,6 +177,8 @@ fn reg_from(r: RegRow) -> Result<Registration> {
         admitted_at: r.admitted_at,
         admitted_by: r.admitted_by,
         active_session: r.active_session,
+        absent_at: r.absent_at,
+        absent_by: r.absent_by,
     })
 }
 
@@ -271,10 +278,12 @@ pub async fn register(
     }
 }
 
-/// The proctor admits a candidate after checking identity. Admitting twice changes nothing.
+/// The proctor admits a candidate after checking identity. Admitting twice changes nothing;
+/// admitting someone marked absent (who came late after all) clears the absence.
 pub async fn admit(db: &Db, registration_id: i64, by: &str) -> Result<bool> {
     let n = sqlx::query(
-        "UPDATE registrations SET admitted_at = $1, admitted_by = $2 WHERE id = $3 AND admitted_at IS NULL",
+        "UPDATE registrations SET admitted_at = $1, admitted_by = $2, absent_at = NULL, absent_by = NULL
+         WHERE id = $3 AND admitted_at IS NULL",
     )
     .bind(now_ms())
     .bind(by)

@@ -178,7 +178,8 @@ pub async fn serve(
 }
 
 /// Every second: the server submits every attempt whose time has run out, whether or not a
-/// browser is open, and checkpoints SQLite's write-ahead log.
+/// browser is open, closes every sitting whose closing time has passed (marking anyone never
+/// admitted absent), and checkpoints SQLite's write-ahead log.
 async fn submit_when_time_runs_out(db: Db) {
     let mut tick = tokio::time::interval(Duration::from_millis(1000));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -195,6 +196,13 @@ async fn submit_when_time_runs_out(db: Db) {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "submitting attempts at their deadline"),
+        }
+        match crate::store::absence::close_due(&db, crate::store::now_ms()).await {
+            Ok(closed) if !closed.is_empty() => {
+                tracing::info!(sittings = ?closed, "closed (sitting, marked absent)")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "closing sittings at their closing time"),
         }
     }
 }

@@ -307,6 +307,7 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("GET", format!("/batches/{batch}/slips"), STAFF_P),
         ("POST", format!("/batches/{batch}/handed-out"), STAFF_P),
         ("POST", format!("/registrations/{reg}/admit"), STAFF_P),
+        ("POST", format!("/registrations/{reg}/absent"), STAFF_P),
         ("POST", format!("/registrations/{reg}/release"), STAFF_P),
         ("POST", format!("/attempts/{attempt}/pause"), STAFF_P),
         ("POST", format!("/attempts/{attempt}/resume"), STAFF_P),

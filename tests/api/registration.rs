@@ -1,16 +1,22 @@
-//! Registration in batches, on both engines: a CSV file registers all or none, within its cap;
-//! a batch's codes download as CSV and print as slips for whoever registered it.
+//! Registration in batches and absent candidates, on both engines: a CSV file registers all or
+//! none, within its cap; a batch's codes download as CSV and print as slips for whoever
+//! registered it; a candidate who never came is absent, never blocks the release and may
+//! register again without a waiting period.
 
 use imh_exam::auth::Role;
 use imh_exam::bank::Level;
 use imh_exam::exam::form::Parts;
 use imh_exam::store::bank::blueprints;
-use imh_exam::store::sittings;
+use imh_exam::store::results;
+use imh_exam::store::sittings::{self, NewSitting};
 use imh_exam::store::{audit, now_ms, Db};
 
-use crate::delivery::{candidate, import_sample, open_sitting};
-use crate::helpers::{spawn_app, Browser, Engine};
+use crate::delivery::{admitted, candidate, import_sample, open_sitting};
+use crate::helpers::{spawn_app, test_db, Browser, Engine};
 use crate::on_both_engines;
+use crate::scoring::{rate_everything, sat_sitting};
+
+const HOUR: i64 = 60 * 60 * 1000;
 
 /// A CSV of `n` Level III candidates, `c{i}@example.org`.
 fn csv_of(n: usize) -> String {
@@ -60,6 +66,15 @@ fn codes_on(html: &str) -> Vec<String> {
         .skip(1)
         .map(|s| s[..s.find("</code>").unwrap()].to_string())
         .collect()
+}
+
+/// Who marked a registration absent, if anyone.
+async fn absent_by(db: &Db, registration_id: i64) -> Option<String> {
+    sqlx::query_scalar("SELECT absent_by FROM registrations WHERE id = $1")
+        .bind(registration_id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
 }
 
 async fn import(b: &Browser, sitting_id: i64, csv: &str) -> (u16, String) {
@@ -303,9 +318,282 @@ async fn a_batchs_codes_download_and_print_only_for_who_registered_it(engine: En
     assert_eq!(res.headers()["location"], "/candidate");
 }
 
+async fn an_absent_candidate_is_not_taken_never_blocks_release_and_may_register_again(
+    engine: Engine,
+) {
+    let app = spawn_app(engine).await;
+    let db = &app.db;
+    let f = sat_sitting(db).await;
+    let bps = blueprints(db).await.unwrap();
+    let (dee_id, dee_code) = sittings::register(
+        db,
+        &f.sitting,
+        &candidate("dee@x.org", Level::III, Parts::BOTH, "1"),
+        &bps,
+        "p",
+        false,
+    )
+    .await
+    .unwrap();
+    rate_everything(db, f.sitting.id, 3).await;
+    let proctor = app.as_role(Role::Proctor).await;
+    let console = format!("/sittings/{}", f.sitting.id);
+
+    // Someone who started a part came: they cannot be marked absent.
+    let ana = f.regs[0].id;
+    let res = proctor
+        .post_form(&console, &format!("/registrations/{ana}/absent"), &[])
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("has started a part, so they came"));
+    assert_eq!(absent_by(db, ana).await, None);
+
+    let res = proctor
+        .post_form(&console, &format!("/registrations/{dee_id}/absent"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(absent_by(db, dee_id).await, proctor_name(db).await);
+    let entry = audit::recent(db, 1).await.unwrap().remove(0);
+    assert_eq!(entry.action, "candidate.absent");
+    assert!(entry.detail.contains("dee@x.org"), "{}", entry.detail);
+    // The console shows them apart, with no way to mark them twice.
+    let page = proctor.get_text(&console).await;
+    let row = &page[page
+        .find(&format!("data-registration=\"{dee_id}\""))
+        .unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("class=\"absent\""), "{row}");
+    assert!(row.contains("<td class=\"status\">absent</td>"), "{row}");
+    assert!(!row.contains("/absent\""), "{row}");
+
+    // Release is not blocked; the absent parts are "not taken", not failed.
+    let committee = app.as_role(Role::Committee).await;
+    let scoring = format!("/scoring/{}", f.sitting.id);
+    let res = committee
+        .post_form(
+            &format!("{scoring}/results"),
+            &format!("{scoring}/release"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let lines = results::compute_sitting(db, f.sitting.id).await.unwrap();
+    let line = lines
+        .iter()
+        .find(|l| l.registration.email == "dee@x.org")
+        .unwrap();
+    assert_eq!(line.exam_passed, None);
+    let csv = committee.get_text(&format!("{scoring}/results.csv")).await;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let heads: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let dee_row = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| r.iter().any(|c| c == "dee@x.org"))
+        .unwrap();
+    let cell = |name: &str| dee_row[heads.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(cell("part_one_passed"), "not taken (absent)");
+    assert_eq!(cell("part_two_passed"), "not taken (absent)");
+    assert_eq!(cell("exam_passed"), "");
+    let page = committee.get_text(&format!("{scoring}/results")).await;
+    assert!(page.contains("not taken (absent)"), "{page}");
+    // The candidate's own page says so too.
+    let cand = app.browser();
+    cand.post_form("/enter", "/enter", &[("code", &dee_code)])
+        .await;
+    let home = cand.get_text("/candidate").await;
+    assert!(home.contains("You were marked absent"), "{home}");
+    assert!(home.contains(": not taken"), "{home}");
+    assert!(!home.contains("not passed"), "{home}");
+
+    // Dee may register for the next sitting at once; Ana, who sat, waits.
+    let next = sittings::create_sitting(
+        db,
+        &NewSitting {
+            name: "Next window",
+            place: "remote",
+            opens_at: now_ms() + 24 * HOUR,
+            closes_at: now_ms() + 32 * HOUR,
+            blueprints: &f.sitting.blueprints,
+        },
+        "p",
+    )
+    .await
+    .unwrap();
+    let next = sittings::sitting(db, next).await.unwrap().unwrap();
+    sittings::register(
+        db,
+        &next,
+        &candidate("dee@x.org", Level::III, Parts::BOTH, "1"),
+        &bps,
+        "p",
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        sittings::register(
+            db,
+            &next,
+            &candidate("ana@x.org", Level::III, Parts::BOTH, "1"),
+            &bps,
+            "p",
+            false
+        )
+        .await,
+        Err(sittings::RegisterError::Field("parts", _))
+    ));
+}
+
+/// The username of the one proctor account the test made.
+async fn proctor_name(db: &Db) -> Option<String> {
+    sqlx::query_scalar("SELECT username FROM users WHERE role = 'proctor'")
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// A sitting that opened two hours ago and closed an hour ago.
+async fn closed_sitting(db: &Db) -> sittings::Sitting {
+    let all: Vec<String> = blueprints(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    let now = now_ms();
+    let id = sittings::create_sitting(
+        db,
+        &NewSitting {
+            name: "Past window",
+            place: "Lakeside Hall",
+            opens_at: now - 2 * HOUR,
+            closes_at: now - HOUR,
+            blueprints: &all,
+        },
+        "p",
+    )
+    .await
+    .unwrap();
+    sittings::sitting(db, id).await.unwrap().unwrap()
+}
+
+async fn the_sittings_close_marks_never_admitted_candidates_absent(engine: Engine) {
+    // The server's tick closes the sitting.
+    let app = spawn_app(engine).await;
+    let db = &app.db;
+    import_sample(db).await;
+    let sitting = open_sitting(db, now_ms()).await;
+    let bps = blueprints(db).await.unwrap();
+    let (came, _) = admitted(
+        db,
+        &sitting,
+        &candidate("came@x.org", Level::III, Parts::BOTH, "1"),
+        &bps,
+    )
+    .await;
+    let (never, _) = sittings::register(
+        db,
+        &sitting,
+        &candidate("never@x.org", Level::III, Parts::BOTH, "1"),
+        &bps,
+        "p",
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(count(db, "batch_codes").await, 2);
+    // Its closing time passes.
+    sqlx::query("UPDATE sittings SET closes_at = $1 WHERE id = $2")
+        .bind(now_ms() - HOUR)
+        .bind(sitting.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let mut marked = None;
+    for _ in 0..200 {
+        marked = absent_by(db, never).await;
+        if marked.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        marked.as_deref(),
+        Some("system"),
+        "the server's tick closes the sitting and marks them absent"
+    );
+    assert_eq!(
+        absent_by(db, came.id).await,
+        None,
+        "the admitted candidate came"
+    );
+    let close: Vec<_> = audit::recent(db, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "sitting.close")
+        .collect();
+    assert_eq!(close.len(), 1);
+    assert!(
+        close[0].detail.contains("1 never admitted, marked absent"),
+        "{}",
+        close[0].detail
+    );
+    // The codes kept for handing out are deleted with the close.
+    assert_eq!(count(db, "batch_codes").await, 0);
+    // Neither blocks the release: one was absent, the other never started before the close.
+    assert_eq!(
+        results::release(db, sitting.id, "committee").await.unwrap(),
+        Ok(2)
+    );
+    let csv = results::results_csv(&results::compute_sitting(db, sitting.id).await.unwrap());
+    let line = |email: &str| csv.lines().find(|l| l.contains(email)).unwrap().to_string();
+    let (never_line, came_line) = (line("never@x.org"), line("came@x.org"));
+    assert_eq!(
+        never_line.matches(",not taken (absent),").count(),
+        2,
+        "{never_line}"
+    );
+    assert_eq!(came_line.matches(",not taken,").count(), 2, "{came_line}");
+
+    // Without the tick (no server), release closes the sitting first.
+    let t = test_db(engine).await;
+    let db = &t.db;
+    import_sample(db).await;
+    let sitting = closed_sitting(db).await;
+    let bps = blueprints(db).await.unwrap();
+    let (never, _) = sittings::register(
+        db,
+        &sitting,
+        &candidate("never@x.org", Level::III, Parts::BOTH, "1"),
+        &bps,
+        "p",
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        results::release(db, sitting.id, "committee").await.unwrap(),
+        Ok(1)
+    );
+    assert_eq!(absent_by(db, never).await.as_deref(), Some("system"));
+}
+
 on_both_engines!(
     a_40000_row_csv_with_one_bad_row_near_the_end_registers_nothing,
     a_10000_row_csv_registers_every_row_in_one_batch_with_working_codes,
     a_csv_over_the_cap_is_refused_before_anything_is_written,
     a_batchs_codes_download_and_print_only_for_who_registered_it,
+    an_absent_candidate_is_not_taken_never_blocks_release_and_may_register_again,
+    the_sittings_close_marks_never_admitted_candidates_absent,
 );

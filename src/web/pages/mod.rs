@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sittings/{id}/resume-all", post(proctor::resume_all))
         .route("/sittings/{id}/incident", post(proctor::incident))
         .route("/registrations/{id}/admit", post(proctor::admit))
+        .route("/registrations/{id}/absent", post(proctor::absent))
         .route("/registrations/{id}/release", post(proctor::release))
         .route("/attempts/{id}/pause", post(proctor::pause))
         .route("/attempts/{id}/resume", post(proctor::resume))

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::auth::Role;
 use crate::exam::registration::RegistrationFields;
+use crate::store::absence::{self, MarkAbsent};
 use crate::store::attempts::{self, Attempt, ClockAction};
 use crate::store::batches::Batch;
 use crate::store::sittings::{self, NewSitting, Registration, Sitting, SittingEvent};
@@ -303,7 +304,9 @@ fn status(row: &Row, now: i64) -> String {
     if !done.is_empty() {
         return format!("submitted {}", done.join(" and "));
     }
-    if row.reg.admitted_at.is_some() {
+    if row.reg.absent_at.is_some() {
+        "absent".into()
+    } else if row.reg.admitted_at.is_some() {
         "admitted".into()
     } else {
         "waiting for admission".into()
@@ -334,6 +337,7 @@ pub(super) fn console(
 ) -> Markup {
     let now = now_ms();
     let (message, reg_form, reg_errors) = (out.message.as_deref(), &out.reg_form, &out.reg_errors);
+    let closed = sitting.closes_at <= now;
     views::page(
         &sitting.name,
         Some(&chrome(me, csrf)),
@@ -380,7 +384,7 @@ pub(super) fn console(
                     tbody {
                         @for row in rows {
                             @let open = row.attempts.iter().find(|a| a.is_open());
-                            tr data-registration=(row.reg.id) {
+                            tr data-registration=(row.reg.id) class=[row.reg.absent_at.is_some().then_some("absent")] {
                                 th scope="row" { (row.reg.name) br; span class="hint" { (row.reg.email) } }
                                 td { (row.reg.level) ", " (parts_label(row.reg.parts))
                                     @if row.reg.multiplier.permille() != 1000 { br; "time ×" (row.reg.multiplier) }
@@ -391,10 +395,18 @@ pub(super) fn console(
                                 td class="n focus" { (row.focus_losses) }
                                 td class="connection" { (connection(row, now)) }
                                 td {
-                                    @if row.reg.admitted_at.is_none() {
+                                    @if row.reg.admitted_at.is_none() && !closed {
                                         form method="post" action={ "/registrations/" (row.reg.id) "/admit" } {
                                             (csrf_field(csrf))
-                                            button type="submit" aria-label={ "Admit " (row.reg.name) } { "Admit" }
+                                            button type="submit" aria-label={ "Admit " (row.reg.name) } {
+                                                (if row.reg.absent_at.is_some() { "Admit (came after all)" } else { "Admit" })
+                                            }
+                                        }
+                                    }
+                                    @if row.reg.absent_at.is_none() && row.attempts.is_empty() {
+                                        form method="post" action={ "/registrations/" (row.reg.id) "/absent" } {
+                                            (csrf_field(csrf))
+                                            button type="submit" aria-label={ "Mark " (row.reg.name) " absent" } { "Mark absent" }
                                         }
                                     }
                                     @if let Some(a) = open {
@@ -626,6 +638,27 @@ pub async fn admit(
         .await?;
     }
     Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
+}
+
+/// The proctor marks a candidate who did not come absent (audited): their parts are not taken,
+/// and the sitting's results can be released without them.
+pub async fn absent(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    let reg = registration_for_staff(&state, id).await?;
+    match absence::mark_absent(&state.db, id, &me.username).await? {
+        MarkAbsent::Marked | MarkAbsent::AlreadyAbsent => {
+            Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
+        }
+        MarkAbsent::Started => Err(AppError::BadRequest(format!(
+            "{} has started a part, so they came: they cannot be marked absent. To set an attempt aside, void it with a reason.",
+            reg.name
+        ))),
+        MarkAbsent::NotFound => Err(AppError::NotFound),
+    }
 }
 
 pub async fn release(
