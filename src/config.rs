@@ -31,6 +31,10 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Connections open at once; more are answered 503 and closed.
     pub max_connections: usize,
+    /// The largest CSV upload of registrations, in bytes: a file of the most candidates one
+    /// upload registers (10,000) takes about 1 MiB; a larger file is still read whole, so every
+    /// row's errors can be reported before it is refused.
+    pub upload_limit: usize,
 }
 
 /// One password check per core: argon2 is CPU-bound and memory-hungry, so more at once only
@@ -58,6 +62,7 @@ impl Default for Config {
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS),
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+            upload_limit: 16 * 1024 * 1024,
         }
     }
 }

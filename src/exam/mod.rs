@@ -1,5 +1,7 @@
-//! Exam delivery's pure core: drawing forms, the server's clock, the response log.
+//! Exam delivery's pure core: drawing forms, the server's clock, the response log, registrations and
+//! their batches.
 
+pub mod batch;
 pub mod chain;
 pub mod clock;
 pub mod form;

@@ -133,35 +133,101 @@ impl RegistrationFields {
     }
 }
 
+/// One registration read from a CSV file, with the line its record starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRow {
+    pub line: u64,
+    pub registration: NewRegistration,
+}
+
+/// A problem with one row of a batch (a CSV line, or the one form), named by line and field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    /// None for a problem with the record as a whole (e.g. a missing column).
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(line: u64, field: &'static str, message: impl Into<String>) -> Self {
+        RowError {
+            line,
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "line {}: {field}: {}", self.line, self.message),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
+    }
+}
+
+/// What a CSV file held: the rows that parse and an error for every one that does not, so
+/// the rows that parse can be checked further and every problem reported at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedCsv {
+    pub rows: Vec<CsvRow>,
+    pub errors: Vec<RowError>,
+}
+
 /// Parses a CSV of registrations with a header row naming the columns (name, email,
 /// organisation, level, parts, time_multiplier, extra_breaks; the last four may be left out).
-/// Returns every row or every error as `line N: field: message`.
-pub fn parse_csv(text: &str) -> Result<Vec<NewRegistration>, Vec<String>> {
+/// Every row is read, however many; an email given twice is reported on its second line, and a
+/// file of more candidates than one upload registers is reported first.
+pub fn parse_csv(text: &str) -> ParsedCsv {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(text.as_bytes());
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
+    let mut out = ParsedCsv::default();
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![format!("line 1: {e}")]),
+        Err(e) => {
+            out.errors.push(RowError {
+                line: 1,
+                field: None,
+                message: e.to_string(),
+            });
+            return out;
+        }
     };
     for required in ["name", "email", "level"] {
         if !headers.iter().any(|h| h == required) {
-            errors.push(format!("line 1: the header has no column \"{required}\""));
+            out.errors.push(RowError {
+                line: 1,
+                field: None,
+                message: format!("the header has no column \"{required}\""),
+            });
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if !out.errors.is_empty() {
+        return out;
     }
     let mut emails = BTreeMap::new();
+    let (mut records, mut line_over) = (0usize, 0u64);
     for record in reader.records() {
+        records += 1;
+        if records == super::batch::MAX_ROWS_PER_UPLOAD + 1 {
+            line_over = match &record {
+                Ok(r) => r.position().map_or(0, |p| p.line()),
+                Err(e) => e.position().map_or(0, |p| p.line()),
+            };
+        }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(format!("line {line}: {e}"));
+                out.errors.push(RowError {
+                    line,
+                    field: None,
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
@@ -169,32 +235,41 @@ pub fn parse_csv(text: &str) -> Result<Vec<NewRegistration>, Vec<String>> {
         let fields: RegistrationFields = match record.deserialize(Some(&headers)) {
             Ok(f) => f,
             Err(e) => {
-                errors.push(format!("line {line}: {e}"));
+                out.errors.push(RowError {
+                    line,
+                    field: None,
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
         match fields.parse() {
             Ok(r) => {
                 if let Some(first) = emails.insert(r.email.clone(), line) {
-                    errors.push(format!(
-                        "line {line}: email: {} is also on line {first}",
-                        r.email
+                    out.errors.push(RowError::new(
+                        line,
+                        "email",
+                        format!("{} is also on line {first}", r.email),
                     ));
+                } else {
+                    out.rows.push(CsvRow {
+                        line,
+                        registration: r,
+                    });
                 }
-                out.push(r);
             }
             Err(fe) => {
                 for (field, msg) in fe {
-                    errors.push(format!("line {line}: {field}: {msg}"));
+                    out.errors.push(RowError::new(line, field, msg));
                 }
             }
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+    if let Some(e) = super::batch::over_cap(records, line_over) {
+        out.errors.push(e);
+        out.errors.sort_by_key(|e| e.line);
     }
+    out
 }
 
 #[cfg(test)]
@@ -244,8 +319,9 @@ mod tests {
     #[test]
     fn a_csv_reports_every_bad_row_by_line() {
         let csv = "name,email,organisation,level,parts,time_multiplier\nAna Ruiz,ana@x.org,Clinic,III,both,\nBo Lee,bo@x,Clinic,III,1,1.5\nCy Dunn,cy@x.org,,IV-Policy,2,2.0\nDee,ana@x.org,,III,,\n,e@x.org,,V,,\n";
+        let parsed = parse_csv(csv);
         assert_eq!(
-            parse_csv(csv).unwrap_err(),
+            parsed.errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
             vec![
                 "line 3: email: \"bo@x\" is not an email address".to_string(),
                 "line 5: email: ana@x.org is also on line 2".to_string(),
@@ -253,14 +329,33 @@ mod tests {
                 "line 6: name: give the candidate's full name".to_string(),
             ]
         );
-        let ok =
-            parse_csv("name,email,level\nAna Ruiz,ana@x.org,III\nCy Dunn,cy@x.org,IV-Policy\n")
-                .unwrap();
-        assert_eq!(ok.len(), 2);
-        assert_eq!(ok[1].level, Level::IvPolicy);
+        // The rows that parse are kept, with their lines, for the checks that follow.
         assert_eq!(
-            parse_csv("name,level\nA,III\n").unwrap_err(),
+            parsed.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
+        let ok =
+            parse_csv("name,email,level\nAna Ruiz,ana@x.org,III\nCy Dunn,cy@x.org,IV-Policy\n");
+        assert!(ok.errors.is_empty());
+        assert_eq!(ok.rows.len(), 2);
+        assert_eq!(ok.rows[1].registration.level, Level::IvPolicy);
+        assert_eq!(
+            parse_csv("name,level\nA,III\n")
+                .errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
             vec!["line 1: the header has no column \"email\""]
+        );
+    }
+
+    #[test]
+    fn a_quoted_line_break_keeps_later_lines_right() {
+        let parsed = parse_csv("name,email,level\n\"Ana\nRuiz\",ana@x.org,III\nBo,bo@x,III\n");
+        assert_eq!(parsed.rows[0].line, 2);
+        assert_eq!(
+            parsed.errors[0].to_string(),
+            "line 4: email: \"bo@x\" is not an email address"
         );
     }
 }

@@ -143,6 +143,8 @@ async fn locked(tx: &mut super::WriteTx, id: i64) -> Result<Option<Attempt>> {
 pub enum StartError {
     #[error("the proctor has not admitted you yet")]
     NotAdmitted,
+    #[error("the proctor marked you absent from this sitting; ask them to admit you")]
+    Absent,
     #[error("the sitting is not open now")]
     SittingClosed,
     #[error("you are not registered for this part")]
@@ -206,6 +208,9 @@ pub async fn start_part(
     }
     if reg.admitted_at.is_none() {
         return Err(StartError::NotAdmitted);
+    }
+    if reg.absent_at.is_some() {
+        return Err(StartError::Absent);
     }
     let existing = attempts_of(db, reg.id).await?;
     if let Some(a) = existing.iter().find(|a| a.part == part) {

@@ -2,11 +2,13 @@
 //! database URL. Queries are written once, with `$1` placeholders that both accept; only the
 //! DDL differs, in `migrations/sqlite` and `migrations/postgres`.
 
+pub mod absence;
 pub mod analysis;
 pub mod attempts;
 pub mod audit;
 pub mod backup;
 pub mod bank;
+pub mod batches;
 pub mod clock;
 pub mod ratings;
 pub mod results;
@@ -192,7 +194,11 @@ impl Db {
 
     async fn migrate(&self) -> Result<()> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.writer).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("migrations/sqlite")
+                    .run(&self.writer)
+                    .await?
+            }
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")
                     .run(&self.writer)

@@ -283,6 +283,9 @@ pub struct ResultLine {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PartLine {
     NotSat,
+    /// Registered for but never started: the candidate was absent, or the sitting closed
+    /// before they started it. Not failed, and no result to wait for.
+    NotTaken,
     Pending(Pending),
     Scored(StoredResult),
 }
@@ -290,6 +293,9 @@ pub enum PartLine {
 /// Scores every attempt of a sitting that can be scored, storing the results; returns each
 /// registration's line.
 pub async fn compute_sitting(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>> {
+    let closed = sitting(db, sitting_id)
+        .await?
+        .is_some_and(|s| s.closes_at <= now_ms());
     let bps = blueprints(db).await?;
     let keys = key_rules(db).await?;
     let mut lines = Vec::new();
@@ -309,6 +315,9 @@ pub async fn compute_sitting(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>
                 continue;
             }
             parts[i] = match attempts.iter().find(|a| a.part == part) {
+                // A part can no longer be started once the candidate is absent or the sitting
+                // has closed.
+                None if reg.absent_at.is_some() || closed => PartLine::NotTaken,
                 None => PartLine::Pending(Pending::NotSubmitted),
                 Some(a) => match score_attempt(db, a, bp, &keys).await? {
                     Ok((r, detail)) => {
@@ -373,7 +382,9 @@ pub enum ReleaseBlocked {
     AlreadyReleased,
 }
 
-/// Releases a sitting's results to its candidates, once every part sat has a result.
+/// Releases a sitting's results to its candidates, once every part sat has a result. Parts not
+/// taken (the candidate was absent) have none to wait for; if the sitting's closing time has
+/// passed and the server's tick has not closed it yet, release closes it first.
 pub async fn release(
     db: &Db,
     sitting_id: i64,
@@ -382,6 +393,7 @@ pub async fn release(
     if released_at(db, sitting_id).await?.is_some() {
         return Ok(Err(ReleaseBlocked::AlreadyReleased));
     }
+    super::absence::close_sitting(db, sitting_id, now_ms()).await?;
     let lines = compute_sitting(db, sitting_id).await?;
     let pending = lines
         .iter()
@@ -428,6 +440,10 @@ pub async fn released_at(db: &Db, sitting_id: i64) -> Result<Option<i64>> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub parts: Vec<(String, StoredResult)>,
+    /// Parts registered for and never taken, by name: not failed.
+    pub not_taken: Vec<String>,
+    /// The candidate was marked absent.
+    pub absent: bool,
     pub exam_passed: Option<bool>,
     pub domain_names: BTreeMap<String, String>,
     /// Per response: the vignette's title, the score, and the raters' feedback.
@@ -444,11 +460,10 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
         .into_iter()
         .find(|b| b.id == reg.blueprint_id);
     let mut parts = Vec::new();
+    let mut not_taken = Vec::new();
     let mut feedback = Vec::new();
+    let attempts = attempts_of(db, reg.id).await?;
     for part in [1u8, 2] {
-        let Some(r) = result(db, reg.id, part).await? else {
-            continue;
-        };
         let name = bp
             .as_ref()
             .map(|b| {
@@ -459,6 +474,17 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
                 }
             })
             .unwrap_or_else(|| format!("Part {part}"));
+        let sits = if part == 1 {
+            reg.parts.one
+        } else {
+            reg.parts.two
+        };
+        let Some(r) = result(db, reg.id, part).await? else {
+            if sits && !attempts.iter().any(|a| a.part == part) {
+                not_taken.push(name);
+            }
+            continue;
+        };
         for resp in &r.detail.responses {
             let version: Option<i64> =
                 sqlx::query_scalar("SELECT vignette_version FROM responses WHERE id = $1")
@@ -483,6 +509,8 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
     }
     Ok(Some(Report {
         parts,
+        not_taken,
+        absent: reg.absent_at.is_some(),
         exam_passed: exam_passed(db, &reg.email, reg.sitting_id).await?,
         domain_names: super::bank::domain_names(db).await?,
         feedback,
@@ -524,6 +552,17 @@ pub fn results_csv(lines: &[ResultLine]) -> String {
                     if r.passed { "yes" } else { "no" }.to_string(),
                 ]),
                 PartLine::NotSat => rec.extend(["".into(), "".into(), "".into(), "not sat".into()]),
+                PartLine::NotTaken => rec.extend([
+                    "".into(),
+                    "".into(),
+                    "".into(),
+                    if l.registration.absent_at.is_some() {
+                        "not taken (absent)"
+                    } else {
+                        "not taken"
+                    }
+                    .into(),
+                ]),
                 PartLine::Pending(Pending::Voided) => {
                     rec.extend(["".into(), "".into(), "".into(), "voided".into()])
                 }

@@ -1,14 +1,14 @@
 //! Sittings, registrations, admission, and candidates' entry with their access code.
+//! Registering (a batch, or one) is in `batches`; absence and a sitting's close in `absence`.
 
 use crate::auth;
 use crate::bank::{Blueprint, Level};
 use crate::exam::clock::Multiplier;
 use crate::exam::form::Parts;
-use crate::exam::registration::NewRegistration;
+use crate::exam::registration::{CsvRow, NewRegistration};
 
+use super::batches::BatchError;
 use super::{now_ms, users, Db, Result, StoreError};
-
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sitting {
@@ -109,52 +109,76 @@ pub struct Registration {
     pub admitted_at: Option<i64>,
     pub admitted_by: Option<String>,
     pub active_session: Option<String>,
+    /// Marked absent: by the proctor, or by the sitting's close ("system") if never admitted.
+    pub absent_at: Option<i64>,
+    pub absent_by: Option<String>,
 }
 
-type RegRow = (
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+#[derive(sqlx::FromRow)]
+struct RegRow {
+    id: i64,
+    sitting_id: i64,
+    access_code_id: i64,
+    name: String,
+    email: String,
+    organisation: String,
+    level: String,
+    blueprint_id: String,
+    sits_part_one: i64,
+    sits_part_two: i64,
+    multiplier_permille: i64,
+    extra_breaks: i64,
+    retake_override: Option<String>,
+    admitted_at: Option<i64>,
+    admitted_by: Option<String>,
+    active_session: Option<String>,
+    absent_at: Option<i64>,
+    absent_by: Option<String>,
+}
 
-const REG_COLUMNS: &str = "id, sitting_id, access_code_id, name, email, organisation, level, blueprint_id, sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, admitted_at, admitted_by, active_session";
+const REG_COLUMNS: &str = "id, sitting_id, access_code_id, name, email, organisation, level, blueprint_id, sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, admitted_at, admitted_by, active_session, absent_at, absent_by";
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Sqlx(sqlx::Error::Decode(what.into()))
+}
 
 fn reg_from(r: RegRow) -> Result<Registration> {
-    let level =
-        r.6.parse::<Level>()
-            .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;
+    let level = r.level.parse::<Level>().map_err(corrupt)?;
+    let multiplier = u32::try_from(r.multiplier_permille)
+        .map(Multiplier::from_permille)
+        .map_err(|_| {
+            corrupt(format!(
+                "registration {}: time multiplier {} per mille",
+                r.id, r.multiplier_permille
+            ))
+        })?;
+    let extra_breaks = u32::try_from(r.extra_breaks).map_err(|_| {
+        corrupt(format!(
+            "registration {}: {} extra breaks",
+            r.id, r.extra_breaks
+        ))
+    })?;
     Ok(Registration {
-        id: r.0,
-        sitting_id: r.1,
-        access_code_id: r.2,
-        name: r.3,
-        email: r.4,
-        organisation: r.5,
+        id: r.id,
+        sitting_id: r.sitting_id,
+        access_code_id: r.access_code_id,
+        name: r.name,
+        email: r.email,
+        organisation: r.organisation,
         level,
-        blueprint_id: r.7,
+        blueprint_id: r.blueprint_id,
         parts: Parts {
-            one: r.8 != 0,
-            two: r.9 != 0,
+            one: r.sits_part_one != 0,
+            two: r.sits_part_two != 0,
         },
-        multiplier: Multiplier::from_permille(u32::try_from(r.10).unwrap_or(1000)),
-        extra_breaks: u32::try_from(r.11).unwrap_or(0),
-        retake_override: r.12,
-        admitted_at: r.13,
-        admitted_by: r.14,
-        active_session: r.15,
+        multiplier,
+        extra_breaks,
+        retake_override: r.retake_override,
+        admitted_at: r.admitted_at,
+        admitted_by: r.admitted_by,
+        active_session: r.active_session,
+        absent_at: r.absent_at,
+        absent_by: r.absent_by,
     })
 }
 
@@ -205,18 +229,13 @@ impl From<sqlx::Error> for RegisterError {
 
 /// Dates as the committee writes them, e.g. `2026-11-23`.
 pub fn date(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .map(|t| {
-            t.format(&time::macros::format_description!("[year]-[month]-[day]"))
-                .unwrap_or_default()
-        })
-        .unwrap_or_default()
+    crate::exam::batch::date(ms)
 }
 
-/// Registers a candidate and returns the registration's id and its access code in clear (the
-/// only time it is shown). `blueprints` are the bank's blueprints; the candidate's level picks
-/// the sitting's blueprint for that level. A part sat within the blueprint's waiting period
-/// is refused unless an admin (`by_admin`) gives a reason.
+/// Registers one candidate (a batch of one) and returns the registration's id and its access
+/// code in clear. `blueprints` are the bank's blueprints; the candidate's level picks the
+/// sitting's blueprint for that level. A part sat within the blueprint's waiting period is
+/// refused unless an admin (`by_admin`) gives a reason.
 pub async fn register(
     db: &Db,
     sitting: &Sitting,
@@ -225,108 +244,46 @@ pub async fn register(
     by: &str,
     by_admin: bool,
 ) -> Result<(i64, String), RegisterError> {
-    let Some(bp) = blueprints
-        .iter()
-        .find(|b| b.level == new.level && sitting.blueprints.contains(&b.id))
-    else {
-        return Err(RegisterError::Field(
-            "level",
-            format!("this sitting offers no blueprint for level {}", new.level),
-        ));
-    };
-    if new.retake_override.is_some() && !by_admin {
-        return Err(RegisterError::Field(
-            "retake_override",
-            "only an administrator may override the waiting period".into(),
-        ));
-    }
-    let wait_ms = i64::from(bp.retake_wait_days) * DAY_MS;
-    for (part, sits) in [(1i64, new.parts.one), (2, new.parts.two)] {
-        if !sits {
-            continue;
-        }
-        let last: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(a.submitted_at) FROM attempts a JOIN registrations r ON r.id = a.registration_id
-             WHERE r.email = $1 AND a.part = $2 AND a.submitted_at IS NOT NULL AND a.voided_at IS NULL",
-        )
-        .bind(&new.email)
-        .bind(part)
-        .fetch_one(&db.pool)
-        .await?;
-        if let Some(last) = last {
-            if last + wait_ms > sitting.opens_at && new.retake_override.is_none() {
-                return Err(RegisterError::Field(
-                    "parts",
-                    format!(
-                        "{} sat Part {} on {}; the waiting period of {} days ends on {}. An administrator may register the retake earlier, with a reason.",
-                        new.email,
-                        if part == 1 { "One" } else { "Two" },
-                        date(last),
-                        bp.retake_wait_days,
-                        date(last + wait_ms)
-                    ),
-                ));
-            }
-        }
-    }
-    let code = auth::new_access_code();
-    let mut tx = db.write().await?;
-    let now = now_ms();
-    let code_id: i64 = sqlx::query_scalar(
-        "INSERT INTO access_codes (code_hash, label, created_by, created_at) VALUES ($1, $2, NULL, $3) RETURNING id",
+    let rows = [CsvRow {
+        line: 1,
+        registration: new.clone(),
+    }];
+    match super::batches::register_batch(
+        db,
+        sitting,
+        &rows,
+        blueprints,
+        by,
+        by_admin,
+        super::batches::Origin::Form,
     )
-    .bind(auth::sha256_hex(&code))
-    .bind(&new.name)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let res = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO registrations (sitting_id, access_code_id, name, email, organisation, level, blueprint_id,
-            sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-    )
-    .bind(sitting.id)
-    .bind(code_id)
-    .bind(&new.name)
-    .bind(&new.email)
-    .bind(&new.organisation)
-    .bind(new.level.code())
-    .bind(&bp.id)
-    .bind(i64::from(new.parts.one))
-    .bind(i64::from(new.parts.two))
-    .bind(i64::from(new.multiplier.permille()))
-    .bind(i64::from(new.extra_breaks))
-    .bind(new.retake_override.as_deref())
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await;
-    let id = match res {
-        Ok(id) => id,
-        Err(e) if super::is_unique_violation(&e) => {
-            return Err(RegisterError::Field(
-                "email",
-                format!("{} is already registered for this sitting", new.email),
+    .await
+    {
+        Ok(batch) => {
+            let (id, code) = batch
+                .registered
+                .into_iter()
+                .next()
+                .expect("a batch of one registers one");
+            Ok((id, code))
+        }
+        Err(BatchError::Rows(errors)) => {
+            let e = errors.into_iter().next().expect("a refusal names its row");
+            Err(RegisterError::Field(
+                e.field.unwrap_or("registration"),
+                e.message,
             ))
         }
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(reason) = &new.retake_override {
-        super::audit::record_tx(
-            &mut tx,
-            by,
-            "registration.retake_override",
-            &format!("registration {id} ({}): {reason}", new.email),
-        )
-        .await?;
+        Err(BatchError::Store(e)) => Err(RegisterError::Store(e)),
     }
-    tx.commit().await?;
-    Ok((id, code))
 }
 
-/// The proctor admits a candidate after checking identity. Admitting twice changes nothing.
+/// The proctor admits a candidate after checking identity. Admitting twice changes nothing;
+/// admitting someone marked absent (who came late after all) clears the absence.
 pub async fn admit(db: &Db, registration_id: i64, by: &str) -> Result<bool> {
     let n = sqlx::query(
-        "UPDATE registrations SET admitted_at = $1, admitted_by = $2 WHERE id = $3 AND admitted_at IS NULL",
+        "UPDATE registrations SET admitted_at = $1, admitted_by = $2, absent_at = NULL, absent_by = NULL
+         WHERE id = $3 AND admitted_at IS NULL",
     )
     .bind(now_ms())
     .bind(by)

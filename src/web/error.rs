@@ -18,6 +18,15 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     BadRequest(String),
+    /// Signed in with a role that may, but this thing is someone else's: the message says whose.
+    #[error("{0}")]
+    NotYours(String),
+    /// No longer there, and why.
+    #[error("{0}")]
+    Gone(String),
+    /// The request's body is larger than the route accepts: the message says how large it may be.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("the form's security token is missing or out of date")]
     Csrf,
     #[error(transparent)]
@@ -74,6 +83,9 @@ impl IntoResponse for AppError {
                 "There is no page at this address.",
             ),
             AppError::BadRequest(msg) => page(StatusCode::BAD_REQUEST, "Cannot do that", &msg),
+            AppError::NotYours(msg) => page(StatusCode::FORBIDDEN, "Not allowed", &msg),
+            AppError::Gone(msg) => page(StatusCode::GONE, "No longer kept", &msg),
+            AppError::TooLarge(msg) => page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", &msg),
             AppError::Csrf => page(
                 StatusCode::FORBIDDEN,
                 "Form expired",

@@ -79,7 +79,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.body_limit;
+    let (body_limit, upload_limit) = (state.config.body_limit, state.config.upload_limit);
     let security_headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -119,13 +119,33 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    app.layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
-        .layer(TraceLayer::new_for_http())
+    // Each route's own limit is applied where the body is read (the CSRF layer); this one,
+    // a little above the largest of them, guards the rest.
+    app.layer(RequestBodyLimitLayer::new(
+        body_limit.max(upload_limit) + 1024 * 1024,
+    ))
+    .layer(CompressionLayer::new())
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(30),
+    ))
+    .layer(TraceLayer::new_for_http())
+}
+
+/// Routes that take a file (a CSV of registrations) and so a larger body than other forms.
+pub fn is_upload(path: &str) -> bool {
+    path.strip_prefix("/sittings/")
+        .and_then(|rest| rest.strip_suffix("/import"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The largest body a request to `path` may send.
+pub fn body_limit_for(config: &Config, path: &str) -> usize {
+    if is_upload(path) {
+        config.upload_limit
+    } else {
+        config.body_limit
+    }
 }
 
 /// Healthy when the database takes writes: a commit within the last second stands for that,
@@ -193,7 +213,8 @@ pub async fn serve(
 }
 
 /// Every second: the server submits every attempt whose time has run out, whether or not a
-/// browser is open, and checkpoints SQLite's write-ahead log.
+/// browser is open, closes every sitting whose closing time has passed (marking anyone never
+/// admitted absent), and checkpoints SQLite's write-ahead log.
 async fn submit_when_time_runs_out(db: Db) {
     let mut tick = tokio::time::interval(Duration::from_millis(1000));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -218,6 +239,13 @@ async fn submit_when_time_runs_out(db: Db) {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "submitting attempts at their deadline"),
+        }
+        match crate::store::absence::close_due(&db, crate::store::now_ms()).await {
+            Ok(closed) if !closed.is_empty() => {
+                tracing::info!(sittings = ?closed, "closed (sitting, marked absent)")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "closing sittings at their closing time"),
         }
     }
 }

@@ -83,12 +83,22 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let (parts, body) = req.into_parts();
-        let bytes = match to_bytes(body, state.config.body_limit).await {
+        let limit = super::body_limit_for(&state.config, parts.uri.path());
+        let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
+            Err(_) if super::is_upload(parts.uri.path()) => {
+                return AppError::TooLarge(format!(
+                    "The file is larger than {} MiB, the most one upload may send. One upload registers at most {} candidates: split the file and send each part. Nothing was registered.",
+                    limit / (1024 * 1024),
+                    crate::exam::batch::thousands(crate::exam::batch::MAX_ROWS_PER_UPLOAD)
+                ))
+                .into_response()
+            }
             Err(_) => {
-                return AppError::BadRequest(
-                    "The request is larger than this server accepts.".into(),
-                )
+                return AppError::TooLarge(format!(
+                    "The request is larger than this server accepts ({} MiB). Nothing was changed.",
+                    limit / (1024 * 1024)
+                ))
                 .into_response()
             }
         };

@@ -16,4 +16,5 @@ mod exam_http;
 mod integrity;
 mod kill;
 mod rating_http;
+mod registration;
 mod scoring;

@@ -265,6 +265,24 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("rater", rater_browser(&app, &holder_name).await),
         ("committee", app.as_role(Role::Committee).await),
     ];
+    // A batch of access codes, registered by the matrix's proctor.
+    let proctor = &browsers.iter().find(|(w, _)| *w == "proctor").unwrap().1;
+    let res = proctor
+        .post_form(
+            "/sittings",
+            &format!("/sittings/{sid}/register"),
+            &[
+                ("name", "Eve Long"),
+                ("email", "eve@x.org"),
+                ("level", "III"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let batch: i64 = sqlx::query_scalar("SELECT MAX(id) FROM registration_batches")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     const STAFF_P: &str = "admin proctor";
     const COMMITTEE: &str = "admin committee";
     let routes: Vec<(&str, String, &str)> = vec![
@@ -284,7 +302,12 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("POST", format!("/sittings/{sid}/incident"), STAFF_P),
         ("POST", format!("/sittings/{sid}/pause-all"), STAFF_P),
         ("POST", format!("/sittings/{sid}/resume-all"), STAFF_P),
+        ("GET", format!("/batches/{batch}"), STAFF_P),
+        ("GET", format!("/batches/{batch}/codes.csv"), STAFF_P),
+        ("GET", format!("/batches/{batch}/slips"), STAFF_P),
+        ("POST", format!("/batches/{batch}/handed-out"), STAFF_P),
         ("POST", format!("/registrations/{reg}/admit"), STAFF_P),
+        ("POST", format!("/registrations/{reg}/absent"), STAFF_P),
         ("POST", format!("/registrations/{reg}/release"), STAFF_P),
         ("POST", format!("/attempts/{attempt}/pause"), STAFF_P),
         ("POST", format!("/attempts/{attempt}/resume"), STAFF_P),

@@ -231,10 +231,11 @@ pub async fn validity(
     Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
 }
 
-fn part_cell(p: &PartLine) -> Markup {
+fn part_cell(p: &PartLine, absent: bool) -> Markup {
     html! {
         @match p {
             PartLine::NotSat => { span class="hint" { "not sat" } }
+            PartLine::NotTaken => { span class="hint" { (if absent { "not taken (absent)" } else { "not taken" }) } }
             PartLine::Pending(Pending::NotSubmitted) => { "not submitted" }
             PartLine::Pending(Pending::Voided) => { "voided" }
             PartLine::Pending(Pending::Unsettled(n)) => { (n) " response(s) still being read" }
@@ -276,8 +277,8 @@ pub async fn results_page(
                     tr {
                         td { (l.registration.name) }
                         td { (l.registration.level) }
-                        td { (part_cell(&l.parts[0])) }
-                        td { (part_cell(&l.parts[1])) }
+                        td { (part_cell(&l.parts[0], l.registration.absent_at.is_some())) }
+                        td { (part_cell(&l.parts[1], l.registration.absent_at.is_some())) }
                         td { @match l.exam_passed { Some(true) => "passed", Some(false) => "not passed", None => "" } }
                         td {
                             @if let PartLine::Scored(r) = &l.parts[1] {

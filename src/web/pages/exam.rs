@@ -99,7 +99,9 @@ pub async fn home(
         h1 { "Welcome, " (reg.name) }
         @if let Some(r) = &report { (score_report(r)) }
         p { (sitting.name) ", level " (reg.level) ". The sitting is open from " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) "." }
-        @if reg.admitted_at.is_none() {
+        @if reg.absent_at.is_some() {
+            p class="notice" role="status" { "You were marked absent from this sitting: your parts count as not taken, not as failed. You may register for a later sitting; ask the exam's administrators." }
+        } @else if reg.admitted_at.is_none() {
             p class="notice" role="status" { "Your proctor will check your identity and admit you. Keep this page open; it reloads itself every 15 seconds, or reload it yourself." }
             meta http-equiv="refresh" content="15";
         } @else {
@@ -202,6 +204,10 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
                 Some(true) => { p class="notice" role="status" { strong { "You have passed the written exam." } } }
                 Some(false) => { p class="notice" role="status" { "You have not passed the written exam this time. A part you did not pass may be retaken; the part you passed stands." } }
                 None => {}
+            }
+            @for name in &r.not_taken {
+                h3 { (name) ": not taken" }
+                p { (if r.absent { "You were absent from this sitting: this part is not taken, not failed." } else { "You did not start this part before the sitting closed: it is not taken, not failed." }) }
             }
             @for (name, part) in &r.parts {
                 h3 { (name) ": " (if part.passed { "passed" } else { "not passed" }) }

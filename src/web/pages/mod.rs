@@ -6,9 +6,11 @@ pub mod item_stats;
 pub mod login;
 pub mod proctor;
 pub mod rater;
+pub mod registration;
 pub mod staff;
 pub mod stats;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -43,12 +45,21 @@ pub fn routes() -> Router<AppState> {
         .route("/sittings", get(proctor::list).post(proctor::create))
         .route("/sittings/{id}", get(proctor::show))
         .route("/sittings/{id}/live", get(proctor::live))
-        .route("/sittings/{id}/register", post(proctor::register))
-        .route("/sittings/{id}/import", post(proctor::import_csv))
+        .route("/sittings/{id}/register", post(registration::register))
+        // The CSRF layer has read the body already, within the upload limit (`web::is_upload`).
+        .route(
+            "/sittings/{id}/import",
+            post(registration::import_csv).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/batches/{id}", get(registration::show_batch))
+        .route("/batches/{id}/codes.csv", get(registration::codes_csv))
+        .route("/batches/{id}/slips", get(registration::slips))
+        .route("/batches/{id}/handed-out", post(registration::handed_out))
         .route("/sittings/{id}/pause-all", post(proctor::pause_all))
         .route("/sittings/{id}/resume-all", post(proctor::resume_all))
         .route("/sittings/{id}/incident", post(proctor::incident))
         .route("/registrations/{id}/admit", post(proctor::admit))
+        .route("/registrations/{id}/absent", post(proctor::absent))
         .route("/registrations/{id}/release", post(proctor::release))
         .route("/attempts/{id}/pause", post(proctor::pause))
         .route("/attempts/{id}/resume", post(proctor::resume))

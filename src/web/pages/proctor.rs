@@ -11,11 +11,11 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::Role;
-use crate::exam::registration::{parse_csv, RegistrationFields};
+use crate::exam::registration::RegistrationFields;
+use crate::store::absence::{self, MarkAbsent};
 use crate::store::attempts::{self, Attempt, ClockAction};
-use crate::store::sittings::{
-    self, NewSitting, RegisterError, Registration, Sitting, SittingEvent,
-};
+use crate::store::batches::Batch;
+use crate::store::sittings::{self, NewSitting, Registration, Sitting, SittingEvent};
 use crate::store::users::User;
 use crate::store::{audit, bank as bank_store, now_ms};
 
@@ -25,7 +25,7 @@ use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
 
-const STAFF: &[Role] = &[Role::Admin, Role::Proctor];
+pub(super) const STAFF: &[Role] = &[Role::Admin, Role::Proctor];
 
 /// `2026-11-23 14:05 UTC`.
 pub fn when(ms: i64) -> String {
@@ -241,7 +241,7 @@ pub async fn create(
 }
 
 /// One row of the console.
-struct Row {
+pub(super) struct Row {
     reg: Registration,
     attempts: Vec<Attempt>,
     answered: usize,
@@ -304,7 +304,9 @@ fn status(row: &Row, now: i64) -> String {
     if !done.is_empty() {
         return format!("submitted {}", done.join(" and "));
     }
-    if row.reg.admitted_at.is_some() {
+    if row.reg.absent_at.is_some() {
+        "absent".into()
+    } else if row.reg.admitted_at.is_some() {
         "admitted".into()
     } else {
         "waiting for admission".into()
@@ -313,30 +315,29 @@ fn status(row: &Row, now: i64) -> String {
 
 /// What the console shows besides the sitting: the outcome of the last form sent.
 #[derive(Default)]
-struct Outcome {
-    message: Option<String>,
-    reg_form: RegistrationFields,
-    reg_errors: BTreeMap<&'static str, String>,
-    csv_errors: Vec<String>,
-    /// (name, email, access code) of candidates just registered: shown once.
-    new_codes: Vec<(String, String, String)>,
+pub(super) struct Outcome {
+    pub message: Option<String>,
+    pub reg_form: RegistrationFields,
+    pub reg_errors: BTreeMap<&'static str, String>,
+    /// (name, email, access code) of candidates just registered.
+    pub new_codes: Vec<(String, String, String)>,
+    /// The batch they were registered in: its codes' CSV and slips.
+    pub new_batch: Option<i64>,
 }
 
-fn console(
+/// The console, with the batches whose codes `me` may still hand out.
+pub(super) fn console(
     me: &User,
     csrf: &str,
     sitting: &Sitting,
     rows: &[Row],
     events: &[SittingEvent],
+    batches: &[Batch],
     out: &Outcome,
 ) -> Markup {
     let now = now_ms();
-    let (message, reg_form, reg_errors, csv_errors) = (
-        out.message.as_deref(),
-        &out.reg_form,
-        &out.reg_errors,
-        &out.csv_errors,
-    );
+    let (message, reg_form, reg_errors) = (out.message.as_deref(), &out.reg_form, &out.reg_errors);
+    let closed = sitting.closes_at <= now;
     views::page(
         &sitting.name,
         Some(&chrome(me, csrf)),
@@ -349,6 +350,20 @@ fn console(
                     caption { "New access codes" }
                     thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Access code" } } }
                     tbody { @for (n, e, c) in &out.new_codes { tr { td { (n) } td { (e) } td { code class="code" { (c) } } } } }
+                }
+                @if let Some(b) = out.new_batch { (super::registration::batch_links(b)) }
+            }
+            @if !batches.is_empty() {
+                h2 { "Access codes to hand out" }
+                p class="hint" { "Codes are kept on the server, for you and the administrators only, until you mark them handed out or the sitting closes." }
+                ul {
+                    @for b in batches {
+                        li {
+                            a href={ "/batches/" (b.id) } { "Batch " (b.id) } ": " (b.candidates) " candidate(s), registered by " (b.created_by) " on " (when(b.created_at)) ". "
+                            a href={ "/batches/" (b.id) "/codes.csv" } download { "Codes (CSV)" } " · "
+                            a href={ "/batches/" (b.id) "/slips" } { "Slips to print" }
+                        }
+                    }
                 }
             }
             h2 { "Candidates" }
@@ -369,7 +384,7 @@ fn console(
                     tbody {
                         @for row in rows {
                             @let open = row.attempts.iter().find(|a| a.is_open());
-                            tr data-registration=(row.reg.id) {
+                            tr data-registration=(row.reg.id) class=[row.reg.absent_at.is_some().then_some("absent")] {
                                 th scope="row" { (row.reg.name) br; span class="hint" { (row.reg.email) } }
                                 td { (row.reg.level) ", " (parts_label(row.reg.parts))
                                     @if row.reg.multiplier.permille() != 1000 { br; "time ×" (row.reg.multiplier) }
@@ -380,10 +395,18 @@ fn console(
                                 td class="n focus" { (row.focus_losses) }
                                 td class="connection" { (connection(row, now)) }
                                 td {
-                                    @if row.reg.admitted_at.is_none() {
+                                    @if row.reg.admitted_at.is_none() && !closed {
                                         form method="post" action={ "/registrations/" (row.reg.id) "/admit" } {
                                             (csrf_field(csrf))
-                                            button type="submit" aria-label={ "Admit " (row.reg.name) } { "Admit" }
+                                            button type="submit" aria-label={ "Admit " (row.reg.name) } {
+                                                (if row.reg.absent_at.is_some() { "Admit (came after all)" } else { "Admit" })
+                                            }
+                                        }
+                                    }
+                                    @if row.reg.absent_at.is_none() && row.attempts.is_empty() {
+                                        form method="post" action={ "/registrations/" (row.reg.id) "/absent" } {
+                                            (csrf_field(csrf))
+                                            button type="submit" aria-label={ "Mark " (row.reg.name) " absent" } { "Mark absent" }
                                         }
                                     }
                                     @if let Some(a) = open {
@@ -419,21 +442,7 @@ fn console(
             h2 { "Register a candidate" }
             (registration_form(csrf, sitting.id, reg_form, reg_errors))
             h2 { "Register from a CSV file" }
-            form method="post" action={ "/sittings/" (sitting.id) "/import" } {
-                (csrf_field(csrf))
-                p class="hint" id="csv-hint" { "Columns: name, email, organisation, level, parts (both, 1 or 2), time_multiplier, extra_breaks. The first row names the columns. Paste the file's text, or choose the file." }
-                label for="csv-file" { "CSV file" }
-                input type="file" id="csv-file" accept=".csv,text/csv" data-fills="csv";
-                label for="csv" { "CSV text" }
-                textarea id="csv" name="csv" rows="6" aria-describedby="csv-hint" {}
-                @if !csv_errors.is_empty() {
-                    div class="error" role="alert" id="csv-errors" {
-                        p { "Nothing was registered. Fix these lines and send the file again:" }
-                        ul { @for e in csv_errors { li { (e) } } }
-                    }
-                }
-                button type="submit" { "Register all" }
-            }
+            (super::registration::csv_form(csrf, sitting.id))
             h2 { "Incidents and events" }
             form method="post" action={ "/sittings/" (sitting.id) "/incident" } {
                 (csrf_field(csrf))
@@ -463,7 +472,7 @@ fn console(
     )
 }
 
-fn parts_label(p: crate::exam::form::Parts) -> &'static str {
+pub(super) fn parts_label(p: crate::exam::form::Parts) -> &'static str {
     match (p.one, p.two) {
         (true, true) => "both parts",
         (true, false) => "Part One only",
@@ -515,7 +524,7 @@ fn registration_form(
     }
 }
 
-async fn load_console(
+pub(super) async fn load_console(
     state: &AppState,
     id: i64,
 ) -> AppResult<(Sitting, Vec<Row>, Vec<SittingEvent>)> {
@@ -560,172 +569,16 @@ pub async fn show(
 ) -> AppResult<Markup> {
     let me = visitor.require(STAFF)?;
     let (sitting, rows, events) = load_console(&state, id).await?;
+    let batches = super::registration::batches_for(&state, me, id).await?;
     Ok(console(
         me,
         &csrf,
         &sitting,
         &rows,
         &events,
+        &batches,
         &Outcome::default(),
     ))
-}
-
-pub async fn register(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    CsrfToken(csrf): CsrfToken,
-    Path(id): Path<i64>,
-    Form(fields): Form<RegistrationFields>,
-) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
-    let (sitting, rows, events) = load_console(&state, id).await?;
-    let result = match fields.parse() {
-        Err(errors) => Err(errors),
-        Ok(new) => {
-            let bps = bank_store::blueprints(&state.db).await?;
-            match sittings::register(
-                &state.db,
-                &sitting,
-                &new,
-                &bps,
-                &me.username,
-                me.role == Role::Admin,
-            )
-            .await
-            {
-                Ok((_, code)) => Ok((new.name, code)),
-                Err(RegisterError::Field(f, m)) => Err(BTreeMap::from([(f, m)])),
-                Err(RegisterError::Store(e)) => return Err(e.into()),
-            }
-        }
-    };
-    match result {
-        Ok((name, code)) => {
-            audit::record(
-                &state.db,
-                &me.username,
-                "registration.add",
-                &format!("sitting {id}: {name}"),
-            )
-            .await?;
-            let (sitting, rows, events) = load_console(&state, id).await?;
-            let out = Outcome {
-                message: Some(format!("{name} is registered. Give the candidate the access code; it is not shown again.")),
-                new_codes: vec![(name, fields.email.trim().to_lowercase(), code)],
-                ..Outcome::default()
-            };
-            Ok((
-                StatusCode::CREATED,
-                console(me, &csrf, &sitting, &rows, &events, &out),
-            )
-                .into_response())
-        }
-        Err(reg_errors) => {
-            let out = Outcome {
-                reg_form: fields,
-                reg_errors,
-                ..Outcome::default()
-            };
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                console(me, &csrf, &sitting, &rows, &events, &out),
-            )
-                .into_response())
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsvForm {
-    #[serde(default)]
-    pub csv: String,
-}
-
-pub async fn import_csv(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    CsrfToken(csrf): CsrfToken,
-    Path(id): Path<i64>,
-    Form(form): Form<CsvForm>,
-) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
-    let (sitting, rows, events) = load_console(&state, id).await?;
-    let refuse = |csv_errors: Vec<String>| {
-        let out = Outcome {
-            csv_errors,
-            ..Outcome::default()
-        };
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            console(me, &csrf, &sitting, &rows, &events, &out),
-        )
-            .into_response()
-    };
-    let regs = match parse_csv(&form.csv) {
-        Ok(r) if r.is_empty() => {
-            return Ok(refuse(vec!["line 2: the file has no candidates".into()]))
-        }
-        Ok(r) => r,
-        Err(errors) => return Ok(refuse(errors)),
-    };
-    // Check every row before registering any, so a file goes in whole or not at all.
-    let bps = bank_store::blueprints(&state.db).await?;
-    let mut problems = Vec::new();
-    for (i, r) in regs.iter().enumerate() {
-        if !bps
-            .iter()
-            .any(|b| b.level == r.level && sitting.blueprints.contains(&b.id))
-        {
-            problems.push(format!(
-                "line {}: level: this sitting offers no blueprint for level {}",
-                i + 2,
-                r.level
-            ));
-        }
-    }
-    if !problems.is_empty() {
-        return Ok(refuse(problems));
-    }
-    let mut codes = Vec::new();
-    for (i, r) in regs.iter().enumerate() {
-        match sittings::register(
-            &state.db,
-            &sitting,
-            r,
-            &bps,
-            &me.username,
-            me.role == Role::Admin,
-        )
-        .await
-        {
-            Ok((_, code)) => codes.push((r.name.clone(), r.email.clone(), code)),
-            Err(RegisterError::Field(f, m)) => problems.push(format!("line {}: {f}: {m}", i + 2)),
-            Err(RegisterError::Store(e)) => return Err(e.into()),
-        }
-    }
-    audit::record(
-        &state.db,
-        &me.username,
-        "registration.import",
-        &format!(
-            "sitting {id}: {} registered, {} refused",
-            codes.len(),
-            problems.len()
-        ),
-    )
-    .await?;
-    let (sitting, rows, events) = load_console(&state, id).await?;
-    let out = Outcome {
-        message: Some(format!("{} candidate(s) registered. Give each their access code; the codes are not shown again.", codes.len())),
-        csv_errors: problems,
-        new_codes: codes,
-        ..Outcome::default()
-    };
-    Ok((
-        StatusCode::CREATED,
-        console(me, &csrf, &sitting, &rows, &events, &out),
-    )
-        .into_response())
 }
 
 /// The console's rows as JSON, for its script to refresh the table in place.
@@ -785,6 +638,27 @@ pub async fn admit(
         .await?;
     }
     Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
+}
+
+/// The proctor marks a candidate who did not come absent (audited): their parts are not taken,
+/// and the sitting's results can be released without them.
+pub async fn absent(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(STAFF)?;
+    let reg = registration_for_staff(&state, id).await?;
+    match absence::mark_absent(&state.db, id, &me.username).await? {
+        MarkAbsent::Marked | MarkAbsent::AlreadyAbsent => {
+            Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
+        }
+        MarkAbsent::Started => Err(AppError::BadRequest(format!(
+            "{} has started a part, so they came: they cannot be marked absent. To set an attempt aside, void it with a reason.",
+            reg.name
+        ))),
+        MarkAbsent::NotFound => Err(AppError::NotFound),
+    }
 }
 
 pub async fn release(
