@@ -7,6 +7,13 @@
 //! load so CI shows the harness works. Settings: LOAD_CANDIDATES, LOAD_RATE (saves per second
 //! per candidate), LOAD_SECONDS, LOAD_DATABASE_URL (default: a fresh SQLite file).
 //!
+//! `LOAD_HOSTILE=1` adds 64 hostile clients for the whole window, each from its own loopback
+//! address: bad sign-ins (random usernames and passwords, with a valid form token, so every one
+//! reaches the password check) and oversized requests (3 MiB bodies to the save API and the
+//! sign-in form). Compare its save latencies and the server's peak memory (VmHWM) with a quiet
+//! run. Candidates enter from their own loopback addresses too (two per address), so the
+//! per-client limits apply as in a real sitting, at their defaults.
+//!
 //! The server runs as its own process (the release binary under `cargo bench`), so the harness
 //! and the server each have their own file descriptors; they share the machine's cores. Every
 //! save is a real one: a transaction appending to the attempt's hash chain, acknowledged only
@@ -115,13 +122,6 @@ async fn main() {
     let _server = Server(
         Command::new(env!("CARGO_BIN_EXE_imh-exam"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            // The harness is one client for every candidate: no per-client limit at /enter.
-            .args([
-                "--client-burst",
-                "1000000",
-                "--client-per-minute",
-                "1000000",
-            ])
             .env("DATABASE_URL", &url)
             .env("RUST_LOG", "warn")
             .spawn()
@@ -161,9 +161,11 @@ async fn main() {
         let a = attempts::start_part(&db, &sitting, &reg, bp, &pool, 1, now)
             .await
             .unwrap();
+        // Two candidates per loopback address: each address is a client of its own.
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::from([127, 0, 1, (i / 2 % 250 + 1) as u8]))
             .build()
             .unwrap();
         let page = client
@@ -243,8 +245,26 @@ async fn main() {
             out
         }));
     }
+    let hostile = if setting("LOAD_HOSTILE", 0) == 1 {
+        eprintln!("load: 64 hostile clients: bad sign-ins and oversized requests…");
+        Some(hostile_clients(&base, stop.clone()))
+    } else {
+        None
+    };
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     stop.store(true, Ordering::Relaxed);
+    let hostile_counts = match hostile {
+        Some(tasks) => {
+            let mut counts = std::collections::BTreeMap::<u16, u64>::new();
+            for t in tasks {
+                for (status, n) in t.await.unwrap() {
+                    *counts.entry(status).or_default() += n;
+                }
+            }
+            Some(counts)
+        }
+        None => None,
+    };
     let mut latencies = Vec::new();
     let mut failed = 0usize;
     let mut in_window = 0usize;
@@ -288,6 +308,7 @@ async fn main() {
     }
     let health_rate = health as f64 / seconds.min(5) as f64;
 
+    let peak_rss_mib = peak_rss_mib(_server.0.id());
     let (checked, breaks) = attempts::verify_chains(&db).await.unwrap();
     println!(
         "load: {candidates} candidates, {rate} saves/s each offered ({:.0} saves/s), {seconds} s, database {}",
@@ -302,10 +323,111 @@ async fn main() {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
     );
     println!("load: /healthz on the same server: {health_rate:.0} requests/s");
+    println!("load: the server's peak resident memory (VmHWM): {peak_rss_mib:.0} MiB");
+    if let Some(counts) = hostile_counts {
+        let total: u64 = counts.values().sum();
+        println!("load: hostile requests answered: {total} ({counts:?} by status)");
+    }
     println!(
         "load: {checked} attempt chains verified, {} broken",
         breaks.len()
     );
     assert!(breaks.is_empty(), "{breaks:?}");
     assert!(acked > 0, "no save was acknowledged");
+}
+
+/// The server's peak resident memory so far, from /proc (0 where there is none).
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// 64 hostile clients, each from its own loopback address, until `stop`: a bad sign-in (with a
+/// valid form token, so it reaches the password check), then an oversized save, then an
+/// oversized sign-in form, over and over. Returns each client's count of answers by status.
+fn hostile_clients(
+    base: &str,
+    stop: Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<std::collections::BTreeMap<u16, u64>>> {
+    (0..64u8)
+        .map(|i| {
+            let base = base.to_string();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder()
+                    .cookie_store(true)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(Duration::from_secs(10))
+                    .local_address(std::net::IpAddr::from([127, 0, 2, i + 1]))
+                    .build()
+                    .unwrap();
+                let big = "x".repeat(3 * 1024 * 1024);
+                let mut counts = std::collections::BTreeMap::new();
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let res = match n % 3 {
+                        0 => {
+                            let page = match client.get(format!("{base}/login")).send().await {
+                                Ok(r) => r.text().await.unwrap_or_default(),
+                                Err(_) => String::new(),
+                            };
+                            let token = if page.contains("name=\"csrf\"") {
+                                csrf_of(&page)
+                            } else {
+                                String::new()
+                            };
+                            client
+                                .post(format!("{base}/login"))
+                                .form(&[
+                                    ("username", format!("nobody{i}x{n}").as_str()),
+                                    ("password", "not the password at all"),
+                                    ("csrf", token.as_str()),
+                                ])
+                                .send()
+                                .await
+                        }
+                        1 => {
+                            client
+                                .post(format!("{base}/exam/api/save"))
+                                .header("content-type", "application/json")
+                                .body(big.clone())
+                                .send()
+                                .await
+                        }
+                        _ => {
+                            client
+                                .post(format!("{base}/login"))
+                                .header("content-type", "application/x-www-form-urlencoded")
+                                .body(big.clone())
+                                .send()
+                                .await
+                        }
+                    };
+                    let status = match res {
+                        Ok(r) => {
+                            let s = r.status().as_u16();
+                            let _ = r.bytes().await;
+                            s
+                        }
+                        Err(_) => 0,
+                    };
+                    *counts.entry(status).or_insert(0u64) += 1;
+                    if status == 429 || status == 503 {
+                        // Told to wait: a hostile client does not, but it cannot go faster than
+                        // the server answers; a short pause keeps the harness from spinning.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+                counts
+            })
+        })
+        .collect()
 }

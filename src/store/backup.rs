@@ -21,10 +21,19 @@ impl Db {
                 let target = path.to_str().ok_or_else(|| {
                     StoreError::Backup(format!("{} is not a UTF-8 path", path.display()))
                 })?;
-                sqlx::query("VACUUM INTO $1")
-                    .bind(target)
-                    .execute(&self.pool)
+                // A reader connection (the copy is a read transaction, so saves go on), with
+                // its read-only guard lifted for this statement alone: VACUUM INTO writes only
+                // the new file. The connection is closed afterwards, never reused unguarded.
+                let mut conn = self.pool.acquire().await?.detach();
+                sqlx::query("PRAGMA query_only = OFF")
+                    .execute(&mut conn)
                     .await?;
+                let copied = sqlx::query("VACUUM INTO $1")
+                    .bind(target)
+                    .execute(&mut conn)
+                    .await;
+                let _ = sqlx::Connection::close(conn).await;
+                copied?;
                 Ok(())
             }
             Backend::Postgres => Err(StoreError::Backup(

@@ -516,7 +516,7 @@ async fn the_sittings_close_marks_never_admitted_candidates_absent(engine: Engin
     sqlx::query("UPDATE sittings SET closes_at = $1 WHERE id = $2")
         .bind(now_ms() - HOUR)
         .bind(sitting.id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await
         .unwrap();
     let mut marked = None;
