@@ -3,4 +3,5 @@
 pub mod chain;
 pub mod clock;
 pub mod form;
+pub mod limits;
 pub mod registration;
