@@ -519,7 +519,8 @@ mod tests {
             .replace("break_minutes = 15", "break_minutes = 5");
         let bp = blueprint(path, &set).unwrap();
         assert_eq!((bp.part_two.max_characters, bp.break_minutes), (1_200, 5));
-        let line_of_text = |t: &str, needle: &str| t[..t.find(needle).unwrap()].matches('\n').count() + 1;
+        let line_of_text =
+            |t: &str, needle: &str| t[..t.find(needle).unwrap()].matches('\n').count() + 1;
         let bad = sample
             .replace("max_characters = 6000", "max_characters = 0")
             .replace("break_minutes = 15", "break_minutes = 999");

@@ -300,7 +300,11 @@ mod tests {
         let mut b = Clock::start(0, 90, Multiplier::STANDARD);
         b.start_break(10 * MIN, 15 * MIN);
         b.pause(12 * MIN);
-        assert_eq!(b.paused_since, Some(10 * MIN), "the stop began with the break");
+        assert_eq!(
+            b.paused_since,
+            Some(10 * MIN),
+            "the stop began with the break"
+        );
         assert!(b.is_paused_at(10_000 * MIN));
         // And a break cannot start over a proctor's pause.
         c.start_break(20 * MIN, 15 * MIN);

@@ -111,7 +111,11 @@ fn attempt_from(r: AttemptRow) -> Result<Attempt> {
         paused_by: r.paused_by,
         max_response_chars: usize::try_from(r.max_response_chars).map_err(|_| {
             StoreError::Sqlx(sqlx::Error::Decode(
-                format!("attempt {}: max_response_chars is {}", r.id, r.max_response_chars).into(),
+                format!(
+                    "attempt {}: max_response_chars is {}",
+                    r.id, r.max_response_chars
+                )
+                .into(),
             ))
         })?,
         break_max_ms: r.break_max_ms,
@@ -119,7 +123,11 @@ fn attempt_from(r: AttemptRow) -> Result<Attempt> {
 }
 
 /// The stored pause's maximum: a candidate's break has one, a proctor's pause none.
-fn break_limit(paused_since: Option<i64>, paused_by: Option<&str>, break_max_ms: i64) -> Option<i64> {
+fn break_limit(
+    paused_since: Option<i64>,
+    paused_by: Option<&str>,
+    break_max_ms: i64,
+) -> Option<i64> {
     (paused_since.is_some() && paused_by == Some("break")).then_some(break_max_ms)
 }
 

@@ -360,7 +360,16 @@ pub async fn log_event_tx(
     detail: &str,
     actor: &str,
 ) -> Result<()> {
-    log_event_at(tx, sitting_id, registration_id, now_ms(), kind, detail, actor).await
+    log_event_at(
+        tx,
+        sitting_id,
+        registration_id,
+        now_ms(),
+        kind,
+        detail,
+        actor,
+    )
+    .await
 }
 
 /// The same, for something that happened at `at` (a break that ended by itself, say).
@@ -422,8 +431,15 @@ pub async fn log_browser_event(
     let outcome = match count {
         None => BrowserEvent::NoPart,
         Some(n) if n <= crate::exam::limits::MAX_LISTED_BROWSER_EVENTS => {
-            log_event_tx(&mut tx, sitting_id, Some(registration_id), kind, detail, "browser")
-                .await?;
+            log_event_tx(
+                &mut tx,
+                sitting_id,
+                Some(registration_id),
+                kind,
+                detail,
+                "browser",
+            )
+            .await?;
             BrowserEvent::Listed
         }
         Some(_) => BrowserEvent::Counted,
@@ -434,7 +450,10 @@ pub async fn log_browser_event(
 
 /// Per registration of a sitting, the browser events counted but not listed (past each part's
 /// limit); registrations with none are left out.
-pub async fn unlisted_browser_events(db: &Db, sitting_id: i64) -> Result<std::collections::BTreeMap<i64, i64>> {
+pub async fn unlisted_browser_events(
+    db: &Db,
+    sitting_id: i64,
+) -> Result<std::collections::BTreeMap<i64, i64>> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT a.registration_id, CAST(SUM(a.browser_events - $2) AS BIGINT)
          FROM attempts a JOIN registrations r ON r.id = a.registration_id
