@@ -1156,8 +1156,11 @@ pub async fn api_event(
     let detail: String = e.detail.chars().take(200).collect();
     // Counted always; listed one by one only up to the part's limit (the console stays small).
     match sittings::log_browser_event(&state.db, reg.sitting_id, reg.id, &e.kind, &detail).await {
-        Ok(BrowserEvent::Listed | BrowserEvent::Counted) => StatusCode::NO_CONTENT.into_response(),
-        Ok(BrowserEvent::NoPart) => api_error(StatusCode::CONFLICT, "No part has been started."),
+        // Before any part starts there is nothing to report against (the page's script runs
+        // only on a part's pages): not stored, so it cannot grow anything either.
+        Ok(BrowserEvent::Listed | BrowserEvent::Counted | BrowserEvent::NoPart) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(err) => AppError::from(err).into_response(),
     }
 }
