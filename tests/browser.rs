@@ -632,6 +632,24 @@ async fn take_the_exam(
     button(&c, "Start Part Two").await.click().await.unwrap();
     wait_for_path(&c, "/exam/2/vignettes").await;
     blocking.extend(axe(&c, "/exam/2/vignettes (Part Two vignettes)").await);
+    // Typing saves the text; the character count, a polite live region, follows once typing
+    // pauses, counting as the server does (é is one character).
+    let area = css(&c, "textarea").await;
+    let item = area.attr("data-item").await.unwrap().unwrap();
+    assert_eq!(
+        area.attr("maxlength").await.unwrap().as_deref(),
+        Some("6000")
+    );
+    area.send_keys("Hello é").await.unwrap();
+    let two = attempts::attempts_of(&db, reg_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.part == 2)
+        .unwrap();
+    wait_saved(&c, &db, two.id, &item, "Hello é").await;
+    let count = css(&c, &format!("#cc-{item}")).await.text().await.unwrap();
+    assert_eq!(count, "7 of 6,000 characters");
 
     // The proctor's side of the same sitting: the list of sittings and the live console.
     let sitting_id = sittings::registration(&db, reg_id)

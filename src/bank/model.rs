@@ -396,7 +396,19 @@ pub struct PartTwo {
     pub present: Vec<PresentRule>,
     /// How two raters' readings become a score (`[part_two.rating]`).
     pub rating: RatingRules,
+    /// The longest open response a candidate may save, in characters (Unicode scalar values).
+    pub max_characters: u32,
 }
+
+/// `[part_two] max_characters` when a blueprint does not say: about 1,000 words.
+pub const DEFAULT_MAX_CHARACTERS: u32 = 6_000;
+/// The most `max_characters` may be: a bound on what one save can store, whatever a blueprint
+/// says.
+pub const MAX_CHARACTERS_CEILING: u32 = 50_000;
+/// `break_minutes` when a blueprint does not say: the longest one approved break lasts.
+pub const DEFAULT_BREAK_MINUTES: u32 = 15;
+/// The most `break_minutes` may be.
+pub const MAX_BREAK_MINUTES: u32 = 240;
 
 /// How two agreeing readings combine into a response's score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -444,6 +456,9 @@ pub struct Blueprint {
     pub name: String,
     pub level: Level,
     pub retake_wait_days: u32,
+    /// The longest a candidate's approved break lasts; past it the clock runs again by itself.
+    /// (A proctor's pause has no maximum.)
+    pub break_minutes: u32,
     pub part_one: PartOne,
     pub part_two: PartTwo,
     pub source: Source,

@@ -7,7 +7,8 @@ use toml::Spanned;
 
 use super::model::{
     Area, BankMeta, Blueprint, Combine, Diagnostic, Domain, DrawRule, Level, PartOne, PartTwo,
-    PresentRule, RatingRules, Source, Taxonomy, VignetteKind,
+    PresentRule, RatingRules, Source, Taxonomy, VignetteKind, DEFAULT_BREAK_MINUTES,
+    DEFAULT_MAX_CHARACTERS, MAX_BREAK_MINUTES, MAX_CHARACTERS_CEILING,
 };
 
 /// 1-based line of a byte offset.
@@ -186,6 +187,8 @@ struct RawPartTwo {
     present: Vec<RawPresent>,
     #[serde(default)]
     rating: Option<RawRating>,
+    #[serde(default)]
+    max_characters: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -208,6 +211,8 @@ struct RawBlueprint {
     name: String,
     level: Spanned<String>,
     retake_wait_days: u32,
+    #[serde(default)]
+    break_minutes: Option<Spanned<u32>>,
     part_one: RawPartOne,
     part_two: RawPartTwo,
 }
@@ -258,6 +263,28 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
             err(
                 &at(path, text, pct),
                 format!("{what} must be from 1 to 100, found {}", pct.get_ref()),
+            );
+        }
+    }
+    if let Some(m) = &raw.part_two.max_characters {
+        if !(1..=MAX_CHARACTERS_CEILING).contains(m.get_ref()) {
+            err(
+                &at(path, text, m),
+                format!(
+                    "part_two.max_characters must be from 1 to {MAX_CHARACTERS_CEILING}, found {}",
+                    m.get_ref()
+                ),
+            );
+        }
+    }
+    if let Some(m) = &raw.break_minutes {
+        if !(1..=MAX_BREAK_MINUTES).contains(m.get_ref()) {
+            err(
+                &at(path, text, m),
+                format!(
+                    "break_minutes must be from 1 to {MAX_BREAK_MINUTES}, found {}",
+                    m.get_ref()
+                ),
             );
         }
     }
@@ -399,6 +426,9 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
         name: raw.name,
         level: level.expect("checked above"),
         retake_wait_days: raw.retake_wait_days,
+        break_minutes: raw
+            .break_minutes
+            .map_or(DEFAULT_BREAK_MINUTES, Spanned::into_inner),
         part_one: PartOne {
             name: raw.part_one.name,
             minutes: raw.part_one.minutes.into_inner(),
@@ -413,6 +443,10 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
             answer,
             present,
             rating,
+            max_characters: raw
+                .part_two
+                .max_characters
+                .map_or(DEFAULT_MAX_CHARACTERS, Spanned::into_inner),
         },
         source: Source::new(path, 1),
     })
@@ -463,6 +497,51 @@ mod tests {
         let bp = blueprint("blueprints/level-iii.toml", &lower).unwrap();
         assert_eq!(bp.part_two.rating.agree_within, 0);
         assert_eq!(bp.part_two.rating.combine, Combine::Lower);
+    }
+
+    #[test]
+    fn response_and_break_limits_default_and_a_bad_one_is_named() {
+        let sample = include_str!("../../item-bank/blueprints/level-iii.toml");
+        let path = "blueprints/level-iii.toml";
+        let bp = blueprint(path, sample).unwrap();
+        assert_eq!((bp.part_two.max_characters, bp.break_minutes), (6_000, 15));
+        let without: String = sample
+            .lines()
+            .filter(|l| !l.starts_with("max_characters") && !l.starts_with("break_minutes"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(without, sample, "the sample sets both explicitly");
+        let bp = blueprint(path, &without).unwrap();
+        assert_eq!(bp.part_two.max_characters, DEFAULT_MAX_CHARACTERS);
+        assert_eq!(bp.break_minutes, DEFAULT_BREAK_MINUTES);
+        let set = sample
+            .replace("max_characters = 6000", "max_characters = 1200")
+            .replace("break_minutes = 15", "break_minutes = 5");
+        let bp = blueprint(path, &set).unwrap();
+        assert_eq!((bp.part_two.max_characters, bp.break_minutes), (1_200, 5));
+        let line_of_text =
+            |t: &str, needle: &str| t[..t.find(needle).unwrap()].matches('\n').count() + 1;
+        let bad = sample
+            .replace("max_characters = 6000", "max_characters = 0")
+            .replace("break_minutes = 15", "break_minutes = 999");
+        let e: Vec<String> = blueprint(path, &bad)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            e,
+            vec![
+                format!(
+                    "{path}:{}: part_two.max_characters must be from 1 to 50000, found 0",
+                    line_of_text(&bad, "max_characters = 0")
+                ),
+                format!(
+                    "{path}:{}: break_minutes must be from 1 to 240, found 999",
+                    line_of_text(&bad, "break_minutes = 999")
+                ),
+            ]
+        );
     }
 
     #[test]

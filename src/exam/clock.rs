@@ -4,6 +4,10 @@
 //! allowed = section time × accommodation multiplier + time added by the proctor
 //! used    = time since start − time spent paused
 //! the deadline is start + allowed + time paused; while paused the clock stands still.
+//!
+//! A candidate's approved break is a pause with a maximum: past it the break has ended by
+//! itself at its start plus the maximum, and the candidate is charged from then. A proctor's
+//! pause has no maximum.
 
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +69,10 @@ pub struct Clock {
     pub added_ms: i64,
     pub paused_ms: i64,
     pub paused_since: Option<i64>,
+    /// The longest the current pause may last: `Some` while it is the candidate's break,
+    /// `None` for a proctor's pause (or when running).
+    #[serde(default)]
+    pub pause_limit_ms: Option<i64>,
 }
 
 /// How long after the deadline a save that was on its way is still taken.
@@ -79,7 +87,26 @@ impl Clock {
             added_ms: 0,
             paused_ms: 0,
             paused_since: None,
+            pause_limit_ms: None,
         }
+    }
+
+    /// When the current pause ends by itself (a break at its maximum), if it does.
+    pub fn pause_ends_at(&self) -> Option<i64> {
+        Some(self.paused_since? + self.pause_limit_ms?)
+    }
+
+    /// The clock as it stands at `now`: a break past its maximum has ended at its start plus
+    /// the maximum. Every reading below goes through this, so a break that no one has ended yet
+    /// counts exactly as one that was.
+    pub fn settled(&self, now: i64) -> Clock {
+        let mut c = self.clone();
+        if let Some(end) = c.pause_ends_at() {
+            if now >= end {
+                c.resume(end);
+            }
+        }
+        c
     }
 
     /// Section time × multiplier + added time, rounded down to the millisecond.
@@ -88,7 +115,8 @@ impl Clock {
     }
 
     fn paused_total(&self, now: i64) -> i64 {
-        self.paused_ms + self.paused_since.map_or(0, |p| (now - p).max(0))
+        let c = self.settled(now);
+        c.paused_ms + c.paused_since.map_or(0, |p| (now - p).max(0))
     }
 
     pub fn used_ms(&self, now: i64) -> i64 {
@@ -102,29 +130,46 @@ impl Clock {
 
     /// The instant the time runs out if nothing else happens (`None` while paused).
     pub fn deadline(&self, now: i64) -> Option<i64> {
-        match self.paused_since {
+        match self.settled(now).paused_since {
             Some(_) => None,
             None => Some(self.started_at + self.allowed_ms() + self.paused_total(now)),
         }
     }
 
+    /// Whether the clock was stopped when last changed (see `is_paused_at` for now).
     pub fn is_paused(&self) -> bool {
         self.paused_since.is_some()
     }
 
+    /// Whether the clock stands still at `now` (a break past its maximum does not).
+    pub fn is_paused_at(&self, now: i64) -> bool {
+        self.settled(now).is_paused()
+    }
+
     /// True once the time has run out (a paused clock never runs out).
     pub fn expired(&self, now: i64) -> bool {
-        !self.is_paused() && self.used_ms(now) >= self.allowed_ms()
+        !self.is_paused_at(now) && self.used_ms(now) >= self.allowed_ms()
     }
 
     /// Whether a save arriving `now` is still taken: before the deadline plus the grace.
     pub fn accepts_save(&self, now: i64) -> bool {
-        self.is_paused() || self.used_ms(now) < self.allowed_ms() + GRACE_MS
+        self.is_paused_at(now) || self.used_ms(now) < self.allowed_ms() + GRACE_MS
     }
 
+    /// A proctor's pause: no maximum. During a candidate's break it takes the break over, so
+    /// the break's maximum no longer applies and only the proctor resumes.
     pub fn pause(&mut self, now: i64) {
         if self.paused_since.is_none() {
             self.paused_since = Some(now);
+        }
+        self.pause_limit_ms = None;
+    }
+
+    /// The candidate's approved break: a pause that ends by itself after `max_ms`.
+    pub fn start_break(&mut self, now: i64, max_ms: i64) {
+        if self.paused_since.is_none() {
+            self.paused_since = Some(now);
+            self.pause_limit_ms = Some(max_ms.max(0));
         }
     }
 
@@ -132,6 +177,7 @@ impl Clock {
         if let Some(p) = self.paused_since.take() {
             self.paused_ms += (now - p).max(0);
         }
+        self.pause_limit_ms = None;
     }
 
     /// Adds (or, with a negative amount, takes back) proctor time; never below zero in all.
@@ -202,5 +248,66 @@ mod tests {
         assert_eq!(c.paused_ms, 20);
         c.add_time(-200 * MIN);
         assert_eq!(c.allowed_ms(), 0);
+    }
+
+    #[test]
+    fn a_break_past_its_maximum_ends_at_start_plus_maximum() {
+        let t0 = 1_000_000;
+        let mut c = Clock::start(t0, 90, Multiplier::STANDARD);
+        c.start_break(t0 + 10 * MIN, 15 * MIN);
+        assert_eq!(c.pause_ends_at(), Some(t0 + 25 * MIN));
+        // Within the maximum the clock stands still, as for any pause.
+        assert!(c.is_paused_at(t0 + 24 * MIN));
+        assert_eq!(c.remaining_ms(t0 + 24 * MIN), 80 * MIN);
+        assert_eq!(c.deadline(t0 + 24 * MIN), None);
+        // Past it the candidate is charged from start + maximum, not from whenever anyone
+        // notices: 5 minutes past the end, 5 minutes are gone.
+        assert!(!c.is_paused_at(t0 + 25 * MIN));
+        assert_eq!(c.remaining_ms(t0 + 30 * MIN), 75 * MIN);
+        assert_eq!(c.deadline(t0 + 30 * MIN), Some(t0 + 105 * MIN));
+        let settled = c.settled(t0 + 30 * MIN);
+        assert_eq!(settled.paused_since, None);
+        assert_eq!(settled.paused_ms, 15 * MIN);
+        assert_eq!(settled.pause_limit_ms, None);
+        assert_eq!(settled.remaining_ms(t0 + 30 * MIN), 75 * MIN);
+        // Settling is the same whenever it happens.
+        assert_eq!(settled, c.settled(t0 + 500 * MIN));
+        // The deadline still runs out: a candidate who never comes back is submitted.
+        assert!(!c.expired(t0 + 105 * MIN - 1));
+        assert!(c.expired(t0 + 105 * MIN));
+        assert!(!c.accepts_save(t0 + 105 * MIN + GRACE_MS));
+    }
+
+    #[test]
+    fn a_break_ended_in_time_charges_only_its_length() {
+        let mut c = Clock::start(0, 90, Multiplier::STANDARD);
+        c.start_break(10 * MIN, 15 * MIN);
+        c.resume(14 * MIN);
+        assert_eq!(c.paused_ms, 4 * MIN);
+        assert_eq!(c.pause_limit_ms, None);
+        assert_eq!(c.deadline(20 * MIN), Some(94 * MIN));
+        assert_eq!(c.settled(500 * MIN), c, "nothing left to settle");
+    }
+
+    #[test]
+    fn a_proctors_pause_has_no_maximum_even_over_a_break() {
+        let mut c = Clock::start(0, 90, Multiplier::STANDARD);
+        c.pause(10 * MIN);
+        assert_eq!(c.pause_ends_at(), None);
+        assert!(c.is_paused_at(10_000 * MIN));
+        assert!(!c.expired(10_000 * MIN));
+        // A proctor's pause during a break takes it over: the break's maximum is gone.
+        let mut b = Clock::start(0, 90, Multiplier::STANDARD);
+        b.start_break(10 * MIN, 15 * MIN);
+        b.pause(12 * MIN);
+        assert_eq!(
+            b.paused_since,
+            Some(10 * MIN),
+            "the stop began with the break"
+        );
+        assert!(b.is_paused_at(10_000 * MIN));
+        // And a break cannot start over a proctor's pause.
+        c.start_break(20 * MIN, 15 * MIN);
+        assert_eq!(c.pause_limit_ms, None);
     }
 }

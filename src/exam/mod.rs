@@ -5,4 +5,5 @@ pub mod batch;
 pub mod chain;
 pub mod clock;
 pub mod form;
+pub mod limits;
 pub mod registration;

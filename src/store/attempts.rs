@@ -12,6 +12,7 @@ use crate::bank::Blueprint;
 use crate::exam::chain::{self, Save};
 use crate::exam::clock::{Clock, Multiplier, GRACE_MS};
 use crate::exam::form::{assemble, Form, FormError, History, Parts, Pool};
+use crate::exam::limits::MAX_SAVES_PER_ATTEMPT;
 
 use super::sittings::{Registration, Sitting};
 use super::{Db, Result, StoreError};
@@ -32,6 +33,10 @@ pub struct Attempt {
     pub void_reason: Option<String>,
     /// Who stopped the clock, while it is stopped: "proctor" or "break".
     pub paused_by: Option<String>,
+    /// The longest open response this part takes, in characters (from its blueprint).
+    pub max_response_chars: usize,
+    /// The longest an approved break lasts in this part (from its blueprint).
+    pub break_max_ms: i64,
 }
 
 impl Attempt {
@@ -70,10 +75,12 @@ struct AttemptRow {
     voided_at: Option<i64>,
     void_reason: Option<String>,
     paused_by: Option<String>,
+    max_response_chars: i64,
+    break_max_ms: i64,
 }
 
 /// `last_save_at` is the newest event's time: a save writes only its event.
-const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, (SELECT MAX(e.at_ms) FROM response_events e WHERE e.attempt_id = attempts.id) AS last_save_at, submitted_at, submitted_by, voided_at, void_reason, paused_by";
+const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, (SELECT MAX(e.at_ms) FROM response_events e WHERE e.attempt_id = attempts.id) AS last_save_at, submitted_at, submitted_by, voided_at, void_reason, paused_by, max_response_chars, break_max_ms";
 
 fn attempt_from(r: AttemptRow) -> Result<Attempt> {
     let form: Form = serde_json::from_str(&r.form)
@@ -92,6 +99,7 @@ fn attempt_from(r: AttemptRow) -> Result<Attempt> {
             added_ms: r.added_ms,
             paused_ms: r.paused_ms,
             paused_since: r.paused_since,
+            pause_limit_ms: break_limit(r.paused_since, r.paused_by.as_deref(), r.break_max_ms),
         },
         chain_head: r.chain_head,
         chain_len: r.chain_len,
@@ -101,7 +109,26 @@ fn attempt_from(r: AttemptRow) -> Result<Attempt> {
         voided_at: r.voided_at,
         void_reason: r.void_reason,
         paused_by: r.paused_by,
+        max_response_chars: usize::try_from(r.max_response_chars).map_err(|_| {
+            StoreError::Sqlx(sqlx::Error::Decode(
+                format!(
+                    "attempt {}: max_response_chars is {}",
+                    r.id, r.max_response_chars
+                )
+                .into(),
+            ))
+        })?,
+        break_max_ms: r.break_max_ms,
     })
+}
+
+/// The stored pause's maximum: a candidate's break has one, a proctor's pause none.
+fn break_limit(
+    paused_since: Option<i64>,
+    paused_by: Option<&str>,
+    break_max_ms: i64,
+) -> Option<i64> {
+    (paused_since.is_some() && paused_by == Some("break")).then_some(break_max_ms)
 }
 
 pub async fn attempt(db: &Db, id: i64) -> Result<Option<Attempt>> {
@@ -237,8 +264,8 @@ pub async fn start_part(
     let clock = Clock::start(now, minutes, reg.multiplier);
     let mut tx = db.write().await?;
     let res = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO attempts (registration_id, part, seed, form, started_at, section_ms, multiplier_permille, chain_head)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO attempts (registration_id, part, seed, form, started_at, section_ms, multiplier_permille, chain_head, max_response_chars, break_max_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(reg.id)
     .bind(i64::from(part))
@@ -249,6 +276,8 @@ pub async fn start_part(
     .bind(clock.section_ms)
     .bind(i64::from(clock.multiplier.permille()))
     .bind(chain::genesis(&chain_key(reg.id, part)))
+    .bind(i64::from(bp.part_two.max_characters))
+    .bind(i64::from(bp.break_minutes) * 60_000)
     .fetch_one(&mut *tx)
     .await;
     let id = match res {
@@ -306,6 +335,8 @@ pub enum SaveError {
     NotFound,
     #[error("a save's sequence number must be from 1 to {MAX_SEQ}")]
     BadSeq,
+    #[error("this part has reached its limit of {} saves; the answers saved so far are kept. Tell your proctor", crate::exam::limits::thousands(MAX_SAVES_PER_ATTEMPT as usize))]
+    TooManySaves,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -447,6 +478,8 @@ struct BatchAttemptRow {
     added_ms: i64,
     paused_ms: i64,
     paused_since: Option<i64>,
+    paused_by: Option<String>,
+    break_max_ms: i64,
     chain_head: String,
     submitted_at: Option<i64>,
     voided_at: Option<i64>,
@@ -493,7 +526,7 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
     }
     let sql = format!(
         "SELECT a.id, a.started_at, a.section_ms, a.multiplier_permille, a.added_ms, a.paused_ms,
-                a.paused_since, a.chain_head, a.submitted_at, a.voided_at,
+                a.paused_since, a.paused_by, a.break_max_ms, a.chain_head, a.submitted_at, a.voided_at,
                 (SELECT e.hash FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_hash,
                 (SELECT e.n FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_n,
                 (SELECT e.at_ms FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_at
@@ -518,6 +551,11 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
                     added_ms: row.added_ms,
                     paused_ms: row.paused_ms,
                     paused_since: row.paused_since,
+                    pause_limit_ms: break_limit(
+                        row.paused_since,
+                        row.paused_by.as_deref(),
+                        row.break_max_ms,
+                    ),
                 },
                 submitted: row.submitted_at.is_some(),
                 voided: row.voided_at.is_some(),
@@ -643,7 +681,8 @@ fn append(
     if state.submitted {
         return Err(SaveError::Submitted);
     }
-    if state.clock.is_paused() {
+    // A break past its maximum has ended, whether or not the sweep has written so yet.
+    if state.clock.is_paused_at(r.now) {
         return Err(SaveError::Paused);
     }
     if !state.clock.accepts_save(r.now) {
@@ -662,6 +701,9 @@ fn append(
             remaining_ms,
             head: state.head.clone(),
         });
+    }
+    if state.len >= MAX_SAVES_PER_ATTEMPT {
+        return Err(SaveError::TooManySaves);
     }
     // Instants come from the database's clock (store::clock); two processes' readings may
     // still differ by a millisecond or two, and a chain never goes back in time.
@@ -772,8 +814,70 @@ pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Opti
     Ok(Some(head))
 }
 
+/// Ends every candidate's break that has run past its maximum, as of its start plus the
+/// maximum (the candidate is charged from then), with an event for the proctor. A proctor's
+/// pause is never ended here. Returns the attempts' ids.
+pub async fn end_overlong_breaks(db: &Db, now: i64) -> Result<Vec<i64>> {
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM attempts WHERE submitted_at IS NULL AND voided_at IS NULL
+         AND paused_by = 'break' AND paused_since IS NOT NULL AND paused_since + break_max_ms <= $1",
+    )
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut done = Vec::new();
+    for id in due {
+        let mut tx = db.write().await?;
+        let Some(a) = locked(&mut tx, id).await? else {
+            continue;
+        };
+        let Some(end) = a.clock.pause_ends_at() else {
+            continue;
+        };
+        let clock = a.clock.settled(now);
+        if !a.is_open() || clock.is_paused() {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE attempts SET paused_ms = $1, paused_since = NULL, paused_by = NULL WHERE id = $2",
+        )
+        .bind(clock.paused_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let (sitting_id,): (i64,) =
+            sqlx::query_as("SELECT sitting_id FROM registrations WHERE id = $1")
+                .bind(a.registration_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        super::sittings::log_event_at(
+            &mut tx,
+            sitting_id,
+            Some(a.registration_id),
+            end,
+            "break-end",
+            &format!(
+                "Part {}: the break reached its {}-minute maximum; the clock runs again",
+                if a.part == 1 { "One" } else { "Two" },
+                a.break_max_ms / 60_000
+            ),
+            "server",
+        )
+        .await?;
+        tx.commit().await?;
+        done.push(id);
+    }
+    Ok(done)
+}
+
 /// Submits every attempt whose time, and the grace after it, has run out. Returns their ids.
+/// A break past its maximum is ended first, so a candidate who does not come back from a break
+/// is submitted at the deadline like anyone else.
 pub async fn submit_expired(db: &Db, now: i64) -> Result<Vec<i64>> {
+    let ended = end_overlong_breaks(db, now).await?;
+    if !ended.is_empty() {
+        tracing::info!(attempts = ?ended, "breaks ended at their maximum");
+    }
     let due: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT id, started_at + section_ms * multiplier_permille / 1000 + added_ms + paused_ms
          FROM attempts WHERE submitted_at IS NULL AND voided_at IS NULL AND paused_since IS NULL
@@ -829,8 +933,13 @@ pub async fn change_clock(
     if !a.is_open() {
         return Ok(ClockChange::NotApplicable);
     }
-    let mut clock = a.clock.clone();
-    let mut paused_by = a.paused_by.clone();
+    // A break past its maximum has ended already, whatever is asked now.
+    let mut clock = a.clock.settled(now);
+    let mut paused_by = if clock.is_paused() {
+        a.paused_by.clone()
+    } else {
+        None
+    };
     match action {
         ClockAction::Pause => {
             clock.pause(now);
@@ -857,11 +966,11 @@ pub async fn change_clock(
             if granted != 1 {
                 return Ok(ClockChange::NoBreakLeft);
             }
-            clock.pause(now);
+            clock.start_break(now, a.break_max_ms);
             paused_by = Some("break".into());
         }
         ClockAction::EndBreak => {
-            if !a.on_break() {
+            if !(clock.is_paused() && paused_by.as_deref() == Some("break")) {
                 return Ok(ClockChange::NotApplicable);
             }
             clock.resume(now);

@@ -317,18 +317,111 @@ pub async fn log_event_tx(
     detail: &str,
     actor: &str,
 ) -> Result<()> {
+    log_event_at(
+        tx,
+        sitting_id,
+        registration_id,
+        now_ms(),
+        kind,
+        detail,
+        actor,
+    )
+    .await
+}
+
+/// The same, for something that happened at `at` (a break that ended by itself, say).
+pub async fn log_event_at(
+    tx: &mut super::WriteTx,
+    sitting_id: i64,
+    registration_id: Option<i64>,
+    at: i64,
+    kind: &str,
+    detail: &str,
+    actor: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO sitting_events (sitting_id, registration_id, at, kind, detail, actor) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(sitting_id)
     .bind(registration_id)
-    .bind(now_ms())
+    .bind(at)
     .bind(kind)
     .bind(detail)
     .bind(actor)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// What became of an event reported by a candidate's browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserEvent {
+    /// Listed for the proctor, one row.
+    Listed,
+    /// Past the part's limit of listed events: counted on the attempt only.
+    Counted,
+    /// No part has been started: there is nothing to report it against.
+    NoPart,
+}
+
+/// Records an event from the candidate's browser against their current part (the open one,
+/// else the last started): every event is counted on the attempt, the first
+/// `MAX_LISTED_BROWSER_EVENTS` of a part are also listed one by one for the proctor.
+pub async fn log_browser_event(
+    db: &Db,
+    sitting_id: i64,
+    registration_id: i64,
+    kind: &str,
+    detail: &str,
+) -> Result<BrowserEvent> {
+    let mut tx = db.write().await?;
+    let count: Option<i64> = sqlx::query_scalar(
+        "UPDATE attempts SET browser_events = browser_events + 1
+         WHERE id = (SELECT id FROM attempts WHERE registration_id = $1
+                     ORDER BY CASE WHEN submitted_at IS NULL AND voided_at IS NULL THEN 0 ELSE 1 END,
+                              started_at DESC, id DESC LIMIT 1)
+         RETURNING browser_events",
+    )
+    .bind(registration_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let outcome = match count {
+        None => BrowserEvent::NoPart,
+        Some(n) if n <= crate::exam::limits::MAX_LISTED_BROWSER_EVENTS => {
+            log_event_tx(
+                &mut tx,
+                sitting_id,
+                Some(registration_id),
+                kind,
+                detail,
+                "browser",
+            )
+            .await?;
+            BrowserEvent::Listed
+        }
+        Some(_) => BrowserEvent::Counted,
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Per registration of a sitting, the browser events counted but not listed (past each part's
+/// limit); registrations with none are left out.
+pub async fn unlisted_browser_events(
+    db: &Db,
+    sitting_id: i64,
+) -> Result<std::collections::BTreeMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT a.registration_id, CAST(SUM(a.browser_events - $2) AS BIGINT)
+         FROM attempts a JOIN registrations r ON r.id = a.registration_id
+         WHERE r.sitting_id = $1 AND a.browser_events > $2
+         GROUP BY a.registration_id",
+    )
+    .bind(sitting_id)
+    .bind(crate::exam::limits::MAX_LISTED_BROWSER_EVENTS)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -35,7 +35,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Attempts' forms by attempt id. A form never changes once drawn, so saves need not read
     /// and parse it from the database every time.
-    pub forms: moka::sync::Cache<i64, Arc<crate::exam::form::Form>>,
+    pub forms: moka::sync::Cache<i64, Arc<pages::exam::OpenForm>>,
     /// Attempt ids by (registration, part): fixed once a part has started.
     pub attempt_ids: moka::sync::Cache<(i64, u8), i64>,
     /// Candidates' sessions for the save path, for at most `SESSION_CACHE` each; cleared when a

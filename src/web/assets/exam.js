@@ -105,17 +105,37 @@
     enqueue("@choice", chosen.map(function (b) { return b.value; }).sort().join(","));
   }
 
-  // Part Two: text saves a moment after typing stops; the word count follows.
+  // Part Two: text saves a moment after typing stops; the word count follows, and so does the
+  // character count (a polite live region, so it is told only when typing pauses, or at once
+  // when the limit is reached). Characters are counted as the server counts them: code points.
   var timers = {};
+  function grouped(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
+  function countChars(t) {
+    var cc = document.getElementById("cc-" + t.getAttribute("data-item"));
+    var max = Number(t.getAttribute("data-max"));
+    var n = Array.from(t.value).length;
+    if (cc) {
+      cc.textContent = grouped(n) + " of " + grouped(max) + " characters" +
+        (n >= max ? ": the limit. Shorten the response to add more." : "");
+    }
+    return n <= max;
+  }
   form.addEventListener("input", function (ev) {
     var t = ev.target;
     if (t.tagName !== "TEXTAREA") { return; }
     var item = t.getAttribute("data-item");
     var wc = document.getElementById("wc-" + item);
     if (wc) { wc.textContent = (t.value.trim() ? t.value.trim().split(/\s+/).length : 0) + " words"; }
+    var max = Number(t.getAttribute("data-max"));
+    if (max && Array.from(t.value).length >= max) { countChars(t); }
     say("Editing…");
     clearTimeout(timers[item]);
-    timers[item] = setTimeout(function () { enqueue(item, t.value); }, 800);
+    timers[item] = setTimeout(function () {
+      // Over the limit (pasted past it): say so and keep the saved text, rather than send a
+      // save the server will refuse.
+      if (max && !countChars(t)) { say("Not saved: this response is over " + grouped(max) + " characters. Shorten it and it will be saved."); return; }
+      enqueue(item, t.value);
+    }, 800);
   });
 
   // The timer: the server's remaining time, counted down here, corrected on every save.

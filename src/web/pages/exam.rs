@@ -16,8 +16,9 @@ use std::sync::Arc;
 use crate::bank::ItemBody;
 use crate::exam::chain::receipt;
 use crate::exam::form::Form;
+use crate::exam::limits::{self, thousands};
 use crate::store::attempts::{self, Attempt, ClockAction, ClockChange, SaveError, StartError};
-use crate::store::sittings::{self, Registration, Sitting};
+use crate::store::sittings::{self, BrowserEvent, Registration, Sitting};
 use crate::store::users::Principal;
 use crate::store::{bank as bank_store, now_ms};
 
@@ -28,8 +29,12 @@ use crate::web::session::{CsrfToken, Visitor, SESSION_COOKIE};
 use crate::web::views::{self, csrf_field, Chrome};
 use crate::web::AppState;
 
-/// The longest open response accepted, in characters.
-pub const MAX_RESPONSE_CHARS: usize = 20_000;
+/// What the save path needs of an attempt, read from the database once per server process.
+pub struct OpenForm {
+    pub form: Form,
+    /// The longest open response the part takes, in characters (from its blueprint).
+    pub max_response_chars: usize,
+}
 
 /// The candidate behind this browser, if this browser holds their registration.
 pub async fn candidate(state: &AppState, visitor: &Visitor) -> AppResult<(Registration, Sitting)> {
@@ -298,12 +303,13 @@ async fn open_attempt(
 
 fn timer(a: &Attempt, now: i64) -> Markup {
     let remaining = a.clock.remaining_ms(now);
+    let paused = a.clock.is_paused_at(now);
     html! {
         div class="examhead" {
             p class="timer" {
                 "Time left: "
-                span id="timer" data-remaining-ms=(remaining) data-paused=(a.clock.is_paused()) role="timer" aria-live="off" { (minutes_seconds(remaining)) }
-                @if a.clock.is_paused() { " (paused by the proctor)" }
+                span id="timer" data-remaining-ms=(remaining) data-paused=(paused) role="timer" aria-live="off" { (minutes_seconds(remaining)) }
+                @if paused { " (paused by the proctor)" }
             }
             p id="save-status" class="status" role="status" aria-live="polite" { "All answers shown are saved." }
         }
@@ -341,7 +347,7 @@ pub async fn item_page(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
-    if a.clock.is_paused() {
+    if a.clock.is_paused_at(now_ms()) {
         return Ok(paused_page(&reg, &csrf, &a));
     }
     let total = a.form.part_one.len();
@@ -542,7 +548,7 @@ pub async fn vignettes_page(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
-    if a.clock.is_paused() {
+    if a.clock.is_paused_at(now_ms()) {
         return Ok(paused_page(&reg, &csrf, &a));
     }
     let bps = bank_store::blueprints(&state.db).await?;
@@ -590,8 +596,11 @@ pub async fn vignettes_page(
                     @for (id, prompt) in prompts {
                         @let current = answers.get(id).cloned().unwrap_or_default();
                         label for={ "r-" (id) } { @for para in prompt.split("\n\n") { span class="stem" { (para) } } }
-                        textarea id={ "r-" (id) } name={ "r:" (id) } rows="12" data-item=(id) aria-describedby={ "wc-" (id) } { (current) }
+                        // maxlength holds a browser without the script to the limit too (it
+                        // counts an emoji as two, so it never lets past what the server takes).
+                        textarea id={ "r-" (id) } name={ "r:" (id) } rows="12" maxlength=(a.max_response_chars) data-item=(id) data-max=(a.max_response_chars) aria-describedby={ "wc-" (id) " cc-" (id) } { (current) }
                         p class="hint" id={ "wc-" (id) } aria-live="off" { (word_count(&current)) " words" }
+                        p class="hint" id={ "cc-" (id) } aria-live="polite" { (thousands(limits::response_chars(&current))) " of " (thousands(a.max_response_chars)) " characters" }
                     }
                 }
             }
@@ -630,14 +639,14 @@ pub async fn save_vignettes(
         .find(|b| b.id == reg.blueprint_id)
         .map_or(0, |b| b.part_two.answer) as usize;
     let answers = attempts::answers(&state.db, a.id).await?;
+    let responses = page_responses(&a, &pairs)?;
     let now = now_ms();
     let mut next = seq;
-    for (key, value) in pairs.iter().filter(|(k, _)| k.starts_with("r:")) {
-        let item = &key[2..];
+    // At most one save per item of the form, and only for a response that changed.
+    for (item, value) in responses {
         if answers.get(item).map_or(value.is_empty(), |v| v == value) {
             continue;
         }
-        check_open_item(&a.form, item, value)?;
         save_or_explain(&state, a.id, item, value, next, now).await?;
         next += 1;
     }
@@ -665,7 +674,30 @@ pub async fn save_vignettes(
     .into_response())
 }
 
-fn check_open_item(form: &Form, item: &str, text: &str) -> AppResult<()> {
+/// The responses a whole Part Two page sends (`r:ITEM` fields), each checked before any is
+/// saved: an item of this form, given once, within the part's length.
+fn page_responses<'p>(
+    a: &Attempt,
+    pairs: &'p [(String, String)],
+) -> AppResult<BTreeMap<&'p str, &'p str>> {
+    let mut out = BTreeMap::new();
+    for (key, value) in pairs {
+        let Some(item) = key.strip_prefix("r:") else {
+            continue;
+        };
+        limits::check_save_size(item, value)
+            .map_err(|e| AppError::BadRequest(format!("Nothing was saved: {e}")))?;
+        if out.insert(item, value.as_str()).is_some() {
+            return Err(AppError::BadRequest(format!(
+                "The form sent the response to {item} more than once. Nothing was saved; reload the page."
+            )));
+        }
+        check_open_item(&a.form, item, value, a.max_response_chars)?;
+    }
+    Ok(out)
+}
+
+fn check_open_item(form: &Form, item: &str, text: &str, max_chars: usize) -> AppResult<()> {
     if !form
         .part_two
         .iter()
@@ -673,13 +705,7 @@ fn check_open_item(form: &Form, item: &str, text: &str) -> AppResult<()> {
     {
         return Err(AppError::BadRequest(format!("{item} is not on your form.")));
     }
-    if text.chars().count() > MAX_RESPONSE_CHARS {
-        return Err(AppError::BadRequest(format!(
-            "A response may hold at most {MAX_RESPONSE_CHARS} characters; this one has {}. Nothing else was lost.",
-            text.chars().count()
-        )));
-    }
-    Ok(())
+    limits::check_response(text, max_chars).map_err(|e| AppError::BadRequest(e.to_string()))
 }
 
 /// The chosen vignettes as stored: sorted ids, comma-separated; at most `k` of the presented.
@@ -712,7 +738,7 @@ pub async fn review(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
-    if a.clock.is_paused() {
+    if a.clock.is_paused_at(now_ms()) {
         return Ok(paused_page(&reg, &csrf, &a));
     }
     let answers = attempts::answers(&state.db, a.id).await?;
@@ -813,11 +839,18 @@ pub async fn receipt_page(
 
 /// Shown instead of the questions while the clock is stopped.
 fn paused_page(reg: &Registration, csrf: &str, a: &Attempt) -> Response {
-    let left = minutes_seconds(a.clock.remaining_ms(now_ms()));
+    let now = now_ms();
+    let left = minutes_seconds(a.clock.remaining_ms(now));
     let body = html! {
         @if a.on_break() {
             h1 { "You are on a break" }
             p { "Your clock is stopped with " strong { (left) } " left. Your answers are saved." }
+            @if let Some(end) = a.clock.pause_ends_at() {
+                p { "A break lasts at most " (a.break_max_ms / 60_000) " minutes: yours ends by itself at "
+                    strong { (when(end)) } " (in " (minutes_seconds((end - now).max(0))) "), and your clock runs again from then." }
+                // Back to the questions when the break ends, script or not.
+                meta http-equiv="refresh" content=((end - now).max(0) / 1000 + 1);
+            }
             form method="post" action={ "/exam/" (a.part) "/end-break" } {
                 (csrf_field(csrf))
                 button type="submit" { "End my break and go back to " (part_name(a.part)) }
@@ -968,6 +1001,9 @@ pub async fn api_save(
         Ok(Json(s)) => s,
         Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()),
     };
+    if let Err(e) = limits::check_save_size(&s.item, &s.value) {
+        return api_error(StatusCode::UNPROCESSABLE_ENTITY, e);
+    }
     if !matches!(s.part, 1 | 2) {
         return api_error(StatusCode::UNPROCESSABLE_ENTITY, "part: must be 1 or 2.");
     }
@@ -989,12 +1025,13 @@ pub async fn api_save(
             Err(e) => return AppError::from(e).into_response(),
         },
     };
-    let form = match cached_form(&state, attempt).await {
+    let open = match cached_form(&state, attempt).await {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
+    let form = &open.form;
     let value = if s.part == 1 && !s.item.starts_with('@') {
-        match mcq_answer(&form, &s.item, &s.value) {
+        match mcq_answer(form, &s.item, &s.value) {
             Ok(v) => v,
             Err(e) => return api_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
         }
@@ -1016,9 +1053,9 @@ pub async fn api_save(
             .filter(|v| !v.is_empty())
             .map(str::to_string)
             .collect();
-        check_choice(&form, &chosen, k).map(|_| ())
+        check_choice(form, &chosen, k).map(|_| ())
     } else if s.part == 2 {
-        check_open_item(&form, &s.item, &value)
+        check_open_item(form, &s.item, &value, open.max_response_chars)
     } else if form.part_one.iter().any(|e| e.item_id == s.item) {
         Ok(())
     } else {
@@ -1064,15 +1101,18 @@ pub async fn api_save(
     }
 }
 
-/// An attempt's form, read from the database once per server process.
-async fn cached_form(state: &AppState, attempt: i64) -> AppResult<Arc<Form>> {
+/// An attempt's form and limits, read from the database once per server process.
+async fn cached_form(state: &AppState, attempt: i64) -> AppResult<Arc<OpenForm>> {
     if let Some(f) = state.forms.get(&attempt) {
         return Ok(f);
     }
     let a = attempts::attempt(&state.db, attempt)
         .await?
         .ok_or(AppError::NotFound)?;
-    let form = Arc::new(a.form);
+    let form = Arc::new(OpenForm {
+        form: a.form,
+        max_response_chars: a.max_response_chars,
+    });
     state.forms.insert(attempt, form.clone());
     Ok(form)
 }
@@ -1104,17 +1144,13 @@ pub async fn api_event(
         return api_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown event");
     }
     let detail: String = e.detail.chars().take(200).collect();
-    match sittings::log_event(
-        &state.db,
-        reg.sitting_id,
-        Some(reg.id),
-        &e.kind,
-        &detail,
-        "browser",
-    )
-    .await
-    {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+    // Counted always; listed one by one only up to the part's limit (the console stays small).
+    match sittings::log_browser_event(&state.db, reg.sitting_id, reg.id, &e.kind, &detail).await {
+        // Before any part starts there is nothing to report against (the page's script runs
+        // only on a part's pages): not stored, so it cannot grow anything either.
+        Ok(BrowserEvent::Listed | BrowserEvent::Counted | BrowserEvent::NoPart) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(err) => AppError::from(err).into_response(),
     }
 }
@@ -1132,7 +1168,7 @@ pub async fn api_clock(
         Ok(all) => match all.into_iter().find(|a| a.part == part) {
             Some(a) => Json(serde_json::json!({
                 "remaining_ms": a.clock.remaining_ms(now_ms()),
-                "paused": a.clock.is_paused(),
+                "paused": a.clock.is_paused_at(now_ms()),
                 "open": a.is_open(),
             }))
             .into_response(),

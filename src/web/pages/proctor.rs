@@ -11,6 +11,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::Role;
+use crate::exam::limits::{thousands, MAX_LISTED_BROWSER_EVENTS};
 use crate::exam::registration::RegistrationFields;
 use crate::store::absence::{self, MarkAbsent};
 use crate::store::attempts::{self, Attempt, ClockAction};
@@ -246,6 +247,8 @@ pub(super) struct Row {
     attempts: Vec<Attempt>,
     answered: usize,
     focus_losses: usize,
+    /// Browser events counted past the limit of those listed one by one.
+    unlisted_events: i64,
     /// Last time the browser was heard from: a save, the clock, an event.
     last_seen: Option<i64>,
 }
@@ -450,6 +453,12 @@ pub(super) fn console(
                 input type="text" id="incident" name="detail" required;
                 button type="submit" { "Log" }
             }
+            @for row in rows.iter().filter(|r| r.unlisted_events > 0) {
+                p class="notice unlisted" {
+                    (row.reg.name) ": " (thousands(usize::try_from(row.unlisted_events).unwrap_or(usize::MAX)))
+                    " more browser events not listed (the first " (MAX_LISTED_BROWSER_EVENTS) " of each part are)."
+                }
+            }
             @if events.is_empty() { p { "Nothing has happened yet." } }
             @else {
                 table {
@@ -534,6 +543,7 @@ pub(super) async fn load_console(
     let regs = sittings::registrations(&state.db, id).await?;
     let events = sittings::events(&state.db, id).await?;
     let seen = sittings::last_seen(&state.db, id).await?;
+    let unlisted = sittings::unlisted_browser_events(&state.db, id).await?;
     let mut rows = Vec::new();
     for reg in regs {
         let attempts = attempts::attempts_of(&state.db, reg.id).await?;
@@ -550,11 +560,13 @@ pub(super) async fn load_console(
             .filter(|e| e.registration_id == Some(reg.id) && e.kind == "focus-lost")
             .count();
         let last_seen = seen.get(&reg.id).copied();
+        let unlisted_events = unlisted.get(&reg.id).copied().unwrap_or(0);
         rows.push(Row {
             reg,
             attempts,
             answered,
             focus_losses,
+            unlisted_events,
             last_seen,
         });
     }
@@ -599,6 +611,7 @@ pub async fn live(
                 "answered": r.answered,
                 "last_save": last_save(r, now),
                 "focus_losses": r.focus_losses,
+                "unlisted_events": r.unlisted_events,
                 "connection": connection(r, now),
             })
         })
