@@ -255,8 +255,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{e}");
                 return Ok(ExitCode::FAILURE);
             }
-            crate::store::audit::record(&db, "terminal", "backup", &file.display().to_string())
-                .await?;
+            crate::store::audit::record(
+                &db,
+                "terminal",
+                crate::store::audit::Action::Backup,
+                &file.display().to_string(),
+            )
+            .await?;
             println!("backup: wrote {}", file.display());
         }
         Command::Bank(BankCommand::Import { dir, db }) => {
@@ -300,16 +305,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 role,
                 organisation: &organisation,
                 password: &password,
+                added_by: "terminal",
             };
             match users::add_user(&db, new).await {
                 Ok(_) => {
-                    crate::store::audit::record(
-                        &db,
-                        "terminal",
-                        "user.add",
-                        &format!("{} as {role}", username.as_str()),
-                    )
-                    .await?;
                     println!("created {} ({role})", username.as_str());
                     if generated {
                         println!("password: {password}");
@@ -536,6 +535,7 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::
             role: *role,
             organisation: org,
             password,
+            added_by: "demo",
         };
         match users::add_user(db, new).await {
             Ok(_) => {}

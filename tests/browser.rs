@@ -673,6 +673,7 @@ async fn proctor_console(c: &Client, base: &str, db: &Db, sitting_id: i64) -> Ve
             role: Role::Proctor,
             organisation: "",
             password: "a long proctor password",
+            added_by: "test",
         },
     )
     .await
@@ -812,6 +813,7 @@ async fn responses_to_rate(db: &Db) -> (i64, String) {
             role: Role::Rater,
             organisation: "Eastfield",
             password: "a long rater password",
+            added_by: "test",
         },
     )
     .await

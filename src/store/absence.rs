@@ -54,7 +54,7 @@ pub async fn mark_absent(db: &Db, registration_id: i64, by: &str) -> Result<Mark
     audit::record_tx(
         &mut tx,
         by,
-        "candidate.absent",
+        audit::Action::CandidateAbsent,
         &format!("registration {registration_id} ({email}), sitting {sitting_id}"),
     )
     .await?;
@@ -104,7 +104,7 @@ pub async fn close_sitting(db: &Db, sitting_id: i64, now: i64) -> Result<Option<
     audit::record_tx(
         &mut tx,
         "system",
-        "sitting.close",
+        super::audit::Action::SittingClose,
         &format!(
             "sitting {sitting_id} closed: {absent} never admitted, marked absent; {cleared} access code(s) kept for handing out deleted"
         ),

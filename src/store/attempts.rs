@@ -927,7 +927,107 @@ pub async fn change_clock(
     now: i64,
 ) -> Result<ClockChange> {
     let mut tx = db.write().await?;
-    let Some(a) = locked(&mut tx, attempt_id).await? else {
+    let change = change_clock_in(&mut tx, attempt_id, action, now).await?;
+    tx.commit().await?;
+    Ok(change)
+}
+
+/// A proctor's clock action on one attempt, with its audit record and the sitting's event in
+/// the same transaction.
+pub async fn proctor_clock(
+    db: &Db,
+    attempt_id: i64,
+    action: ClockAction,
+    now: i64,
+    by: &str,
+    name: super::audit::Action,
+) -> Result<ClockChange> {
+    let mut tx = db.write().await?;
+    let change = change_clock_in(&mut tx, attempt_id, action, now).await?;
+    if matches!(change, ClockChange::Done(_)) {
+        let (sitting_id, registration_id): (i64, i64) = sqlx::query_as(
+            "SELECT g.sitting_id, g.id FROM attempts a JOIN registrations g ON g.id = a.registration_id
+             WHERE a.id = $1",
+        )
+        .bind(attempt_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        super::audit::record_tx(
+            &mut tx,
+            by,
+            name,
+            &format!("attempt {attempt_id}: {action:?}"),
+        )
+        .await?;
+        super::sittings::log_event_tx(
+            &mut tx,
+            sitting_id,
+            Some(registration_id),
+            name.as_str(),
+            &format!("{action:?}"),
+            by,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(change)
+}
+
+/// A proctor's clock action on every open attempt of a sitting, in one transaction with its
+/// audit record and the sitting's event.
+pub async fn proctor_clock_all(
+    db: &Db,
+    sitting_id: i64,
+    action: ClockAction,
+    now: i64,
+    by: &str,
+    name: super::audit::Action,
+) -> Result<usize> {
+    let mut tx = db.write().await?;
+    let open: Vec<i64> = sqlx::query_scalar(
+        "SELECT a.id FROM attempts a JOIN registrations g ON g.id = a.registration_id
+         WHERE g.sitting_id = $1 AND a.submitted_at IS NULL AND a.voided_at IS NULL ORDER BY a.id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut changed = 0;
+    for id in open {
+        if matches!(
+            change_clock_in(&mut tx, id, action, now).await?,
+            ClockChange::Done(_)
+        ) {
+            changed += 1;
+        }
+    }
+    super::audit::record_tx(
+        &mut tx,
+        by,
+        name,
+        &format!("sitting {sitting_id}: {changed} attempt(s)"),
+    )
+    .await?;
+    super::sittings::log_event_tx(
+        &mut tx,
+        sitting_id,
+        None,
+        name.as_str(),
+        "every running attempt",
+        by,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Applies a clock action inside the caller's transaction (committed by the caller).
+async fn change_clock_in(
+    tx: &mut super::WriteTx,
+    attempt_id: i64,
+    action: ClockAction,
+    now: i64,
+) -> Result<ClockChange> {
+    let Some(a) = locked(tx, attempt_id).await? else {
         return Ok(ClockChange::NotApplicable);
     };
     if !a.is_open() {
@@ -960,7 +1060,7 @@ pub async fn change_clock(
                  WHERE id = $1 AND breaks_taken < extra_breaks",
             )
             .bind(a.registration_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
             if granted != 1 {
@@ -985,9 +1085,8 @@ pub async fn change_clock(
     .bind(clock.paused_since)
     .bind(paused_by.as_deref())
     .bind(attempt_id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(ClockChange::Done(clock))
 }
 
@@ -1044,7 +1143,7 @@ pub async fn void(db: &Db, attempt_id: i64, reason: &str, by: &str, now: i64) ->
     super::audit::record_tx(
         &mut tx,
         by,
-        "attempt.void",
+        super::audit::Action::AttemptVoid,
         &format!("attempt {attempt_id}: {reason}"),
     )
     .await?;

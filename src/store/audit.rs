@@ -2,6 +2,103 @@
 
 use super::{now_ms, Db, Result};
 
+/// Every action the audit log records: one list, so a name cannot drift into two spellings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// a staff member signed in.
+    Login,
+    /// a staff account was created.
+    UserAdd,
+    /// a backup of the database was written.
+    Backup,
+    /// a sitting was scheduled.
+    SittingCreate,
+    /// a sitting's closing time passed.
+    SittingClose,
+    /// a proctor logged an incident.
+    SittingIncident,
+    /// a proctor paused every open attempt of a sitting.
+    SittingPauseAll,
+    /// a proctor resumed every attempt of a sitting.
+    SittingResumeAll,
+    /// a candidate was registered by form.
+    RegistrationAdd,
+    /// candidates were registered from a CSV file.
+    RegistrationImport,
+    /// an administrator let a retake skip the waiting period.
+    RetakeOverride,
+    /// a batch's access codes were marked handed out.
+    CodesHandedOut,
+    /// a proctor admitted a candidate.
+    CandidateAdmit,
+    /// a candidate was marked absent.
+    CandidateAbsent,
+    /// a proctor moved a candidate's exam to a new browser.
+    MoveBrowser,
+    /// a proctor paused an attempt.
+    AttemptPause,
+    /// a proctor resumed an attempt.
+    AttemptResume,
+    /// a proctor added time to an attempt.
+    AttemptAddTime,
+    /// a proctor voided an attempt.
+    AttemptVoid,
+    /// raters were assigned to a sitting's responses.
+    AssignRaters,
+    /// a rater was withdrawn.
+    WithdrawRater,
+    /// a validity response was seeded.
+    SeedValidity,
+    /// a rater declared a conflict of interest.
+    RaterConflict,
+    /// the committee edited a candidate's feedback.
+    EditFeedback,
+    /// a sitting's results were released.
+    ReleaseResults,
+    /// an item's key was changed and results rescored.
+    KeyChange,
+}
+
+impl Action {
+    /// The name stored in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::UserAdd => "user.add",
+            Action::Backup => "backup",
+            Action::SittingCreate => "sitting.create",
+            Action::SittingClose => "sitting.close",
+            Action::SittingIncident => "sitting.incident",
+            Action::SittingPauseAll => "sitting.pause_all",
+            Action::SittingResumeAll => "sitting.resume_all",
+            Action::RegistrationAdd => "registration.add",
+            Action::RegistrationImport => "registration.import",
+            Action::RetakeOverride => "registration.retake_override",
+            Action::CodesHandedOut => "registration.codes_handed_out",
+            Action::CandidateAdmit => "candidate.admit",
+            Action::CandidateAbsent => "candidate.absent",
+            Action::MoveBrowser => "candidate.move_browser",
+            Action::AttemptPause => "attempt.pause",
+            Action::AttemptResume => "attempt.resume",
+            Action::AttemptAddTime => "attempt.add_time",
+            Action::AttemptVoid => "attempt.void",
+            Action::AssignRaters => "assign-raters",
+            Action::WithdrawRater => "withdraw-rater",
+            Action::SeedValidity => "seed-validity",
+            Action::RaterConflict => "rater-conflict",
+            Action::EditFeedback => "edit-feedback",
+            Action::ReleaseResults => "release-results",
+            Action::KeyChange => "key-change",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
@@ -11,7 +108,7 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-pub async fn record(db: &Db, actor: &str, action: &str, detail: &str) -> Result<()> {
+pub async fn record(db: &Db, actor: &str, action: Action, detail: &str) -> Result<()> {
     let mut tx = db.write().await?;
     record_tx(&mut tx, actor, action, detail).await?;
     tx.commit().await
@@ -21,13 +118,13 @@ pub async fn record(db: &Db, actor: &str, action: &str, detail: &str) -> Result<
 pub async fn record_tx(
     tx: &mut super::WriteTx,
     actor: &str,
-    action: &str,
+    action: Action,
     detail: &str,
 ) -> Result<()> {
     sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
         .bind(now_ms())
         .bind(actor)
-        .bind(action)
+        .bind(action.as_str())
         .bind(detail)
         .execute(&mut **tx)
         .await?;

@@ -279,14 +279,14 @@ async fn write_batch(
     }
     let (action, detail) = match origin {
         Origin::Form => (
-            "registration.add",
+            audit::Action::RegistrationAdd,
             format!(
                 "sitting {}: {} (registration {}, batch {batch_id})",
                 sitting.id, rows[0].registration.name, ids[0]
             ),
         ),
         Origin::Csv => (
-            "registration.import",
+            audit::Action::RegistrationImport,
             format!(
                 "sitting {}: batch {batch_id}, {} registered from a CSV file",
                 sitting.id,
@@ -300,7 +300,7 @@ async fn write_batch(
             audit::record_tx(
                 tx,
                 by,
-                "registration.retake_override",
+                audit::Action::RetakeOverride,
                 &format!("registration {id} ({}): {reason}", row.registration.email),
             )
             .await?;
@@ -394,7 +394,7 @@ pub async fn mark_handed_out(db: &Db, batch_id: i64, by: &str) -> Result<bool> {
     audit::record_tx(
         &mut tx,
         by,
-        "registration.codes_handed_out",
+        super::audit::Action::CodesHandedOut,
         &format!(
             "batch {batch_id}: {deleted} access code(s) handed out; the clear codes are deleted"
         ),

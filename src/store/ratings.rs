@@ -116,7 +116,7 @@ pub async fn declare_conflict(db: &Db, rater_id: i64, email: &str, by: &str) -> 
     audit::record(
         db,
         by,
-        "rater-conflict",
+        audit::Action::RaterConflict,
         &format!("rater {rater_id} declared a conflict"),
     )
     .await
@@ -329,7 +329,7 @@ pub async fn assign_sitting(
     audit::record_tx(
         &mut tx,
         by,
-        "assign-raters",
+        audit::Action::AssignRaters,
         &format!(
             "sitting {sitting_id}: {} readings assigned, {} responses short of raters",
             report.assigned, report.short
@@ -370,7 +370,7 @@ pub async fn withdraw_rater(
     audit::record_tx(
         &mut tx,
         by,
-        "withdraw-rater",
+        audit::Action::WithdrawRater,
         &format!(
             "sitting {sitting_id}: rater {rater_id} withdrawn from {} unfinished readings",
             unfinished.len()
@@ -777,7 +777,7 @@ pub async fn seed_validity(
     audit::record_tx(
         &mut tx,
         by,
-        "seed-validity",
+        audit::Action::SeedValidity,
         &format!("sitting {sitting_id}: validity response {code} for {item_id} v{item_version}, expert score {expert_score}"),
     )
     .await?;
@@ -934,7 +934,7 @@ pub async fn edit_feedback(db: &Db, response_id: i64, text: &str, by: &str) -> R
         audit::record_tx(
             &mut tx,
             by,
-            "edit-feedback",
+            audit::Action::EditFeedback,
             &format!("response {response_id}: feedback edited"),
         )
         .await?;

@@ -415,7 +415,7 @@ pub async fn release(
     audit::record_tx(
         &mut tx,
         by,
-        "release-results",
+        audit::Action::ReleaseResults,
         &format!(
             "sitting {sitting_id}: results of {} candidates released",
             lines.len()
@@ -672,7 +672,7 @@ pub async fn change_key(
     audit::record(
         db,
         by,
-        "key-change",
+        super::audit::Action::KeyChange,
         &format!(
             "{item_id} v{version}: key {}; reason: {}; {} rescored{}{}",
             rule.describe(),

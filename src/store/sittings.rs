@@ -57,7 +57,8 @@ pub struct NewSitting<'a> {
 }
 
 pub async fn create_sitting(db: &Db, new: &NewSitting<'_>, by: &str) -> Result<i64> {
-    let id = sqlx::query_scalar(
+    let mut tx = db.write().await?;
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO sittings (name, place, opens_at, closes_at, blueprints, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -68,8 +69,16 @@ pub async fn create_sitting(db: &Db, new: &NewSitting<'_>, by: &str) -> Result<i
     .bind(new.blueprints.join(","))
     .bind(by)
     .bind(now_ms())
-    .fetch_one(&db.writer)
+    .fetch_one(&mut *tx)
     .await?;
+    super::audit::record_tx(
+        &mut tx,
+        by,
+        super::audit::Action::SittingCreate,
+        &format!("sitting {id}: {}", new.name),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -281,6 +290,7 @@ pub async fn register(
 /// The proctor admits a candidate after checking identity. Admitting twice changes nothing;
 /// admitting someone marked absent (who came late after all) clears the absence.
 pub async fn admit(db: &Db, registration_id: i64, by: &str) -> Result<bool> {
+    let mut tx = db.write().await?;
     let n = sqlx::query(
         "UPDATE registrations SET admitted_at = $1, admitted_by = $2, absent_at = NULL, absent_by = NULL
          WHERE id = $3 AND admitted_at IS NULL",
@@ -288,10 +298,50 @@ pub async fn admit(db: &Db, registration_id: i64, by: &str) -> Result<bool> {
     .bind(now_ms())
     .bind(by)
     .bind(registration_id)
-    .execute(&db.writer)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
-    Ok(n == 1)
+    if n != 1 {
+        return Ok(false);
+    }
+    // The record and the sitting's event commit with the admission itself.
+    let (sitting_id, email): (i64, String) =
+        sqlx::query_as("SELECT sitting_id, email FROM registrations WHERE id = $1")
+            .bind(registration_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    super::audit::record_tx(
+        &mut tx,
+        by,
+        super::audit::Action::CandidateAdmit,
+        &format!("registration {registration_id} ({email})"),
+    )
+    .await?;
+    log_event_tx(
+        &mut tx,
+        sitting_id,
+        Some(registration_id),
+        "admitted",
+        "identity checked",
+        by,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A proctor's incident note: the sitting's event and the audit record in one transaction.
+pub async fn log_incident(db: &Db, sitting_id: i64, detail: &str, by: &str) -> Result<()> {
+    let mut tx = db.write().await?;
+    log_event_tx(&mut tx, sitting_id, None, "incident", detail, by).await?;
+    super::audit::record_tx(
+        &mut tx,
+        by,
+        super::audit::Action::SittingIncident,
+        &format!("sitting {sitting_id}: {detail}"),
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// Records what happened in a sitting: browser events, incidents, proctor notes.
@@ -564,6 +614,26 @@ pub async fn release_browser(db: &Db, registration_id: i64, by: &str) -> Result<
     .bind(by)
     .bind(registration_id)
     .execute(&mut *tx)
+    .await?;
+    let sitting_id: i64 = sqlx::query_scalar("SELECT sitting_id FROM registrations WHERE id = $1")
+        .bind(registration_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    super::audit::record_tx(
+        &mut tx,
+        by,
+        super::audit::Action::MoveBrowser,
+        &format!("registration {registration_id}"),
+    )
+    .await?;
+    log_event_tx(
+        &mut tx,
+        sitting_id,
+        Some(registration_id),
+        "moved-browser",
+        "the candidate may enter again in a new browser",
+        by,
+    )
     .await?;
     tx.commit().await?;
     Ok(())

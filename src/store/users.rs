@@ -55,10 +55,13 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub organisation: &'a str,
     pub password: &'a str,
+    /// Who adds the account (for the audit record, written in the same transaction).
+    pub added_by: &'a str,
 }
 
 pub async fn add_user(db: &Db, new: NewUser<'_>) -> Result<i64, AddUserError> {
     let hash = auth::hash_password(new.password);
+    let mut tx = db.write().await?;
     let res = sqlx::query_scalar::<_, i64>(
         "INSERT INTO users (username, display_name, role, organisation, password_hash, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -69,15 +72,24 @@ pub async fn add_user(db: &Db, new: NewUser<'_>) -> Result<i64, AddUserError> {
     .bind(new.organisation)
     .bind(hash)
     .bind(now_ms())
-    .fetch_one(&db.writer)
+    .fetch_one(&mut *tx)
     .await;
-    match res {
-        Ok(id) => Ok(id),
+    let id = match res {
+        Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {
-            Err(AddUserError::Exists(new.username.as_str().into()))
+            return Err(AddUserError::Exists(new.username.as_str().into()))
         }
-        Err(e) => Err(e.into()),
-    }
+        Err(e) => return Err(e.into()),
+    };
+    super::audit::record_tx(
+        &mut tx,
+        new.added_by,
+        super::audit::Action::UserAdd,
+        &format!("{} as {}", new.username.as_str(), new.role),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 pub async fn set_password(db: &Db, user_id: i64, password: &str) -> Result<()> {
@@ -136,18 +148,21 @@ pub const STAFF_SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 pub const CANDIDATE_SESSION_MS: i64 = 8 * 60 * 60 * 1000;
 
 /// Opens a session for a staff member and returns its token (for the cookie).
-pub async fn open_staff_session(db: &Db, user_id: i64) -> Result<String> {
+pub async fn open_staff_session(db: &Db, user: &User) -> Result<String> {
     let token = auth::random_token();
     let now = now_ms();
+    let mut tx = db.write().await?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(auth::sha256_hex(&token))
-    .bind(user_id)
+    .bind(user.id)
     .bind(now)
     .bind(now + STAFF_SESSION_MS)
-    .execute(&db.writer)
+    .execute(&mut *tx)
     .await?;
+    super::audit::record_tx(&mut tx, &user.username, super::audit::Action::Login, "").await?;
+    tx.commit().await?;
     Ok(token)
 }
 

@@ -208,6 +208,7 @@ impl TestApp {
                 role,
                 organisation,
                 password: PASSWORD,
+                added_by: "test",
             },
         )
         .await

@@ -42,6 +42,7 @@ pub async fn add_staff(db: &Db, name: &str, role: Role, org: &str) -> i64 {
             role,
             organisation: org,
             password: crate::helpers::PASSWORD,
+            added_by: "test",
         },
     )
     .await

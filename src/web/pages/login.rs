@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::auth::{self, Username};
 use crate::store::sittings::{self, Entry};
-use crate::store::{audit, users};
+use crate::store::users;
 
 use crate::web::client::Client;
 use crate::web::error::AppResult;
@@ -168,8 +168,7 @@ pub async fn login(
         ));
     };
     users::clear_login_failures(&state.db, &client_id, &username).await?;
-    let token = users::open_staff_session(&state.db, user.id).await?;
-    audit::record(&state.db, &user.username, "login", "").await?;
+    let token = users::open_staff_session(&state.db, &user).await?;
     let secure = state.config.secure_cookies;
     // A new CSRF token with the new session, so a token seen before login is worth nothing.
     let jar = jar.add(cookie(SESSION_COOKIE, token, secure)).add(cookie(

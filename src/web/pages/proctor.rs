@@ -231,13 +231,6 @@ pub async fn create(
         &me.username,
     )
     .await?;
-    audit::record(
-        &state.db,
-        &me.username,
-        "sitting.create",
-        &format!("sitting {id}: {}", form.name.trim()),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/sittings/{id}")).into_response())
 }
 
@@ -632,24 +625,7 @@ pub async fn admit(
 ) -> AppResult<Response> {
     let me = visitor.require(STAFF)?;
     let reg = registration_for_staff(&state, id).await?;
-    if sittings::admit(&state.db, id, &me.username).await? {
-        audit::record(
-            &state.db,
-            &me.username,
-            "candidate.admit",
-            &format!("registration {id} ({})", reg.email),
-        )
-        .await?;
-        sittings::log_event(
-            &state.db,
-            reg.sitting_id,
-            Some(id),
-            "admitted",
-            "identity checked",
-            &me.username,
-        )
-        .await?;
-    }
+    sittings::admit(&state.db, id, &me.username).await?;
     Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
 }
 
@@ -683,22 +659,6 @@ pub async fn release(
     let reg = registration_for_staff(&state, id).await?;
     sittings::release_browser(&state.db, id, &me.username).await?;
     state.sessions.invalidate_all();
-    audit::record(
-        &state.db,
-        &me.username,
-        "candidate.move_browser",
-        &format!("registration {id}"),
-    )
-    .await?;
-    sittings::log_event(
-        &state.db,
-        reg.sitting_id,
-        Some(id),
-        "moved-browser",
-        "the candidate may enter again in a new browser",
-        &me.username,
-    )
-    .await?;
     Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
 }
 
@@ -718,30 +678,10 @@ async fn clock_action(
     me: &User,
     attempt_id: i64,
     action: ClockAction,
-    name: &str,
+    name: audit::Action,
 ) -> AppResult<Response> {
     let (_, reg) = attempt_and_sitting(state, attempt_id).await?;
-    if matches!(
-        attempts::change_clock(&state.db, attempt_id, action, now_ms()).await?,
-        attempts::ClockChange::Done(_)
-    ) {
-        audit::record(
-            &state.db,
-            &me.username,
-            name,
-            &format!("attempt {attempt_id}: {action:?}"),
-        )
-        .await?;
-        sittings::log_event(
-            &state.db,
-            reg.sitting_id,
-            Some(reg.id),
-            name,
-            &format!("{action:?}"),
-            &me.username,
-        )
-        .await?;
-    }
+    attempts::proctor_clock(&state.db, attempt_id, action, now_ms(), &me.username, name).await?;
     Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
 }
 
@@ -751,7 +691,14 @@ pub async fn pause(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let me = visitor.require(STAFF)?;
-    clock_action(&state, me, id, ClockAction::Pause, "attempt.pause").await
+    clock_action(
+        &state,
+        me,
+        id,
+        ClockAction::Pause,
+        audit::Action::AttemptPause,
+    )
+    .await
 }
 
 pub async fn resume(
@@ -760,7 +707,14 @@ pub async fn resume(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let me = visitor.require(STAFF)?;
-    clock_action(&state, me, id, ClockAction::Resume, "attempt.resume").await
+    clock_action(
+        &state,
+        me,
+        id,
+        ClockAction::Resume,
+        audit::Action::AttemptResume,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -793,7 +747,7 @@ pub async fn add_time(
         me,
         id,
         ClockAction::AddMinutes(minutes),
-        "attempt.add_time",
+        audit::Action::AttemptAddTime,
     )
     .await
 }
@@ -834,31 +788,13 @@ async fn all_clocks(
     me: &User,
     sitting_id: i64,
     action: ClockAction,
-    name: &str,
+    name: audit::Action,
 ) -> AppResult<Response> {
-    let (_, rows, _) = load_console(state, sitting_id).await?;
-    let now = now_ms();
-    for row in &rows {
-        if let Some(a) = row.attempts.iter().find(|a| a.is_open()) {
-            attempts::change_clock(&state.db, a.id, action, now).await?;
-        }
-    }
-    audit::record(
-        &state.db,
-        &me.username,
-        name,
-        &format!("sitting {sitting_id}"),
-    )
-    .await?;
-    sittings::log_event(
-        &state.db,
-        sitting_id,
-        None,
-        name,
-        "every running attempt",
-        &me.username,
-    )
-    .await?;
+    sittings::sitting(&state.db, sitting_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    attempts::proctor_clock_all(&state.db, sitting_id, action, now_ms(), &me.username, name)
+        .await?;
     Ok(Redirect::to(&format!("/sittings/{sitting_id}")).into_response())
 }
 
@@ -868,7 +804,14 @@ pub async fn pause_all(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let me = visitor.require(STAFF)?;
-    all_clocks(&state, me, id, ClockAction::Pause, "sitting.pause_all").await
+    all_clocks(
+        &state,
+        me,
+        id,
+        ClockAction::Pause,
+        audit::Action::SittingPauseAll,
+    )
+    .await
 }
 
 pub async fn resume_all(
@@ -877,7 +820,14 @@ pub async fn resume_all(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let me = visitor.require(STAFF)?;
-    all_clocks(&state, me, id, ClockAction::Resume, "sitting.resume_all").await
+    all_clocks(
+        &state,
+        me,
+        id,
+        ClockAction::Resume,
+        audit::Action::SittingResumeAll,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -901,21 +851,6 @@ pub async fn incident(
     sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    sittings::log_event(
-        &state.db,
-        id,
-        None,
-        "incident",
-        f.detail.trim(),
-        &me.username,
-    )
-    .await?;
-    audit::record(
-        &state.db,
-        &me.username,
-        "sitting.incident",
-        &format!("sitting {id}: {}", f.detail.trim()),
-    )
-    .await?;
+    sittings::log_incident(&state.db, id, f.detail.trim(), &me.username).await?;
     Ok(Redirect::to(&format!("/sittings/{id}")).into_response())
 }

@@ -11,8 +11,8 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::{self, Role, Username};
+use crate::store::bank as bank_store;
 use crate::store::users::{self, AddUserError, NewUser, Principal, User};
-use crate::store::{audit, bank as bank_store};
 
 use crate::web::error::AppResult;
 use crate::web::session::{CsrfToken, Visitor};
@@ -182,18 +182,12 @@ pub async fn add_user(
                 role,
                 organisation: form.organisation.trim(),
                 password: &form.password,
+                added_by: &me.username,
             },
         )
         .await
         {
             Ok(_) => {
-                audit::record(
-                    &state.db,
-                    &me.username,
-                    "user.add",
-                    &format!("{} as {}", username.as_str(), role),
-                )
-                .await?;
                 let all = users::list_users(&state.db).await?;
                 let page = users_page(
                     me,
