@@ -7,6 +7,7 @@ pub mod conn;
 pub mod error;
 pub mod limits;
 pub mod pages;
+pub mod roles;
 pub mod session;
 pub mod views;
 

@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
-use crate::auth::{self, Role};
+use crate::auth;
 use crate::store::users::{self, Principal, User};
 
 use super::error::AppError;
@@ -170,23 +170,6 @@ impl Visitor {
         match &self.principal {
             Some(Principal::Staff(u)) => Some(u),
             _ => None,
-        }
-    }
-
-    /// The signed-in staff member, if their role is one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
-        match self.staff() {
-            None => Err(AppError::LoginRequired {
-                next: self.path.clone(),
-            }),
-            Some(u) if roles.contains(&u.role) => Ok(u),
-            Some(_) => Err(AppError::Forbidden(
-                roles
-                    .iter()
-                    .map(|r| r.title().to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-            )),
         }
     }
 }

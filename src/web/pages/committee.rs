@@ -11,7 +11,6 @@ use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::auth::Role;
 use crate::bank::ItemBody;
 use crate::store::results::{self, PartLine, Pending, StoredResult};
 use crate::store::sittings::{self, Sitting};
@@ -19,12 +18,11 @@ use crate::store::users::User;
 use crate::store::{bank as bank_store, ratings};
 
 use crate::web::error::{AppError, AppResult};
-use crate::web::session::{CsrfToken, Visitor};
+use crate::web::roles::Committee;
+use crate::web::session::CsrfToken;
 use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
-
-pub(crate) const COMMITTEE: &[Role] = &[Role::Committee, Role::Admin];
 
 async fn the_sitting(state: &AppState, id: i64) -> AppResult<Sitting> {
     sittings::sitting(&state.db, id)
@@ -34,10 +32,9 @@ async fn the_sitting(state: &AppState, id: i64) -> AppResult<Sitting> {
 
 pub async fn list(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let all = sittings::list_sittings(&state.db).await?;
     let body = html! {
         h1 { "Scoring and results" }
@@ -54,11 +51,10 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let sitting = the_sitting(&state, id).await?;
     let progress = ratings::progress(&state.db, id).await?;
     let raters = ratings::rater_status(&state.db, id, &sitting.blueprints).await?;
@@ -140,10 +136,9 @@ pub async fn show(
 
 pub async fn assign(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     the_sitting(&state, id).await?;
     ratings::assign_sitting(&state.db, id, &BTreeSet::new(), &me.username).await?;
     Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
@@ -157,11 +152,10 @@ pub struct WithdrawForm {
 
 pub async fn withdraw(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     Path(id): Path<i64>,
     Form(f): Form<WithdrawForm>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     the_sitting(&state, id).await?;
     let rater: i64 = f.rater_id.trim().parse().map_err(|_| {
         AppError::BadRequest(format!(
@@ -185,11 +179,10 @@ pub struct ValidityForm {
 
 pub async fn validity(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     Path(id): Path<i64>,
     Form(f): Form<ValidityForm>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     the_sitting(&state, id).await?;
     let (item, version) = f
         .item
@@ -250,11 +243,10 @@ fn score_text(r: &StoredResult) -> String {
 
 pub async fn results_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let sitting = the_sitting(&state, id).await?;
     let lines = results::compute_sitting(&state.db, id).await?;
     let released = results::released_at(&state.db, id).await?;
@@ -297,10 +289,9 @@ pub async fn results_page(
 
 pub async fn results_csv(
     State(state): State<AppState>,
-    visitor: Visitor,
+    _: Committee,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    visitor.require(COMMITTEE)?;
     let sitting = the_sitting(&state, id).await?;
     let lines = results::compute_sitting(&state.db, id).await?;
     let name: String = sitting
@@ -316,10 +307,9 @@ pub async fn results_csv(
 
 pub async fn release(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     the_sitting(&state, id).await?;
     match results::release(&state.db, id, &me.username).await? {
         Ok(_) => Ok(Redirect::to(&format!("/scoring/{id}/results")).into_response()),
@@ -337,11 +327,10 @@ pub struct FeedbackForm {
 
 pub async fn feedback_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let row: Option<(String, String, i64, Option<f64>)> = sqlx::query_as(
         "SELECT code, item_id, sitting_id, final_score FROM responses WHERE id = $1 AND expert_score IS NULL",
     )
@@ -369,11 +358,10 @@ pub async fn feedback_page(
 
 pub async fn save_feedback(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     Path(id): Path<i64>,
     Form(f): Form<FeedbackForm>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     if f.feedback.trim().is_empty() {
         return Err(AppError::BadRequest(
             "Feedback: write what the candidate should read.".into(),
@@ -446,21 +434,19 @@ async fn key_history(state: &AppState) -> AppResult<Vec<(String, i64, String, St
 
 pub async fn keys(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let history = key_history(&state).await?;
     Ok(keys_page(me, &csrf, &history, None).into_response())
 }
 
 pub async fn change_key(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
     Form(f): Form<KeyForm>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let mut errors = Vec::new();
     let version: Option<u32> = f.version.trim().parse().ok();
     let item = match version {

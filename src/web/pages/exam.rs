@@ -18,14 +18,14 @@ use crate::exam::chain::receipt;
 use crate::exam::form::Form;
 use crate::exam::limits::{self, thousands};
 use crate::store::attempts::{self, Attempt, ClockAction, ClockChange, SaveError, StartError};
-use crate::store::sittings::{self, BrowserEvent, Registration, Sitting};
-use crate::store::users::Principal;
+use crate::store::sittings::{self, BrowserEvent, Registration};
 use crate::store::{bank as bank_store, now_ms};
 
 use crate::auth;
 use crate::web::error::{AppError, AppResult};
 use crate::web::pages::proctor::{minutes_seconds, when};
-use crate::web::session::{CsrfToken, Visitor, SESSION_COOKIE};
+use crate::web::roles::Candidate;
+use crate::web::session::{CsrfToken, SESSION_COOKIE};
 use crate::web::views::{self, csrf_field, Chrome};
 use crate::web::AppState;
 
@@ -34,29 +34,6 @@ pub struct OpenForm {
     pub form: Form,
     /// The longest open response the part takes, in characters (from its blueprint).
     pub max_response_chars: usize,
-}
-
-/// The candidate behind this browser, if this browser holds their registration.
-pub async fn candidate(state: &AppState, visitor: &Visitor) -> AppResult<(Registration, Sitting)> {
-    let Some(Principal::Candidate { access_code_id, .. }) = &visitor.principal else {
-        return Err(AppError::LoginRequired {
-            next: "/enter".into(),
-        });
-    };
-    let reg = sittings::registration_by_code(&state.db, *access_code_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if reg.active_session.is_none() || reg.active_session != visitor.session_hash {
-        return Err(AppError::BadRequest(
-            "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.".into(),
-        ));
-    }
-    let sitting = sittings::sitting(&state.db, reg.sitting_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Every page the candidate opens counts as being heard from, script or not.
-    sittings::touch(&state.db, reg.id).await?;
-    Ok((reg, sitting))
 }
 
 fn part_name(part: u8) -> &'static str {
@@ -85,10 +62,9 @@ fn chrome<'a>(reg: &'a Registration, csrf: &'a str) -> Chrome<'a> {
 
 pub async fn home(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, sitting }: Candidate,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
-    let (reg, sitting) = candidate(&state, &visitor).await?;
     let bps = bank_store::blueprints(&state.db).await?;
     let bp = bps.iter().find(|b| b.id == reg.blueprint_id);
     let all = attempts::attempts_of(&state.db, reg.id).await?;
@@ -179,10 +155,9 @@ fn about_you(csrf: &str, given: Option<&BTreeMap<String, String>>) -> Markup {
 
 pub async fn save_about(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(&state, &visitor).await?;
     let axum::Form(fields) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let fields: BTreeMap<String, String> = fields.into_iter().collect();
     if fields.get("consent").map(String::as_str) == Some("yes") {
@@ -264,10 +239,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PartNo {
 
 pub async fn start(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, sitting }: Candidate,
     PartNo(part): PartNo,
 ) -> AppResult<Response> {
-    let (reg, sitting) = candidate(&state, &visitor).await?;
     let bps = bank_store::blueprints(&state.db).await?;
     let bp = bps
         .iter()
@@ -322,12 +296,7 @@ fn canonical_to_shown(form: &Form, item: &str, canonical: &str) -> Option<usize>
     e.shown_position(c)
 }
 
-pub async fn part(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    PartNo(part): PartNo,
-) -> AppResult<Response> {
-    candidate(&state, &visitor).await?;
+pub async fn part(_: Candidate, PartNo(part): PartNo) -> AppResult<Response> {
     Ok(Redirect::to(&if part == 1 {
         "/exam/1/item/1".to_string()
     } else {
@@ -338,11 +307,10 @@ pub async fn part(
 
 pub async fn item_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     CsrfToken(csrf): CsrfToken,
     Path(pos): Path<usize>,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(&state, &visitor).await?;
     let a = match open_attempt(&state, &reg, 1).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
@@ -450,11 +418,10 @@ pub struct ItemForm {
 
 pub async fn save_item(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     Path(pos): Path<usize>,
     form: Result<axum::Form<ItemForm>, axum::extract::rejection::FormRejection>,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(&state, &visitor).await?;
     // The form is read only once the candidate is known, so a stranger learns nothing from it.
     let axum::Form(f) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let a = match open_attempt(&state, &reg, 1).await? {
@@ -540,10 +507,9 @@ fn word_count(s: &str) -> usize {
 
 pub async fn vignettes_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(&state, &visitor).await?;
     let a = match open_attempt(&state, &reg, 2).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
@@ -617,10 +583,9 @@ pub async fn vignettes_page(
 
 pub async fn save_vignettes(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(&state, &visitor).await?;
     let a = match open_attempt(&state, &reg, 2).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
@@ -729,11 +694,10 @@ fn check_choice(form: &Form, chosen: &BTreeSet<String>, k: usize) -> AppResult<S
 
 pub async fn review(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     CsrfToken(csrf): CsrfToken,
     PartNo(part): PartNo,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(&state, &visitor).await?;
     let a = match open_attempt(&state, &reg, part).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
@@ -790,11 +754,10 @@ pub struct Confirm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     PartNo(part): PartNo,
     axum::Form(f): axum::Form<Confirm>,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(&state, &visitor).await?;
     if f.confirm.as_deref() != Some("yes") {
         return Err(AppError::BadRequest(format!(
             "Tick the box to confirm that you want to submit {}. Nothing was submitted.",
@@ -812,11 +775,10 @@ pub async fn submit(
 
 pub async fn receipt_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     CsrfToken(csrf): CsrfToken,
     PartNo(part): PartNo,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(&state, &visitor).await?;
     let all = attempts::attempts_of(&state.db, reg.id).await?;
     let a = all
         .into_iter()
@@ -878,28 +840,27 @@ fn break_button(csrf: &str, part: u8, left: i64) -> Markup {
 
 pub async fn take_break(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     PartNo(part): PartNo,
 ) -> AppResult<Response> {
-    break_action(&state, &visitor, part, ClockAction::StartBreak).await
+    break_action(&state, &reg, part, ClockAction::StartBreak).await
 }
 
 pub async fn end_break(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Candidate { reg, .. }: Candidate,
     PartNo(part): PartNo,
 ) -> AppResult<Response> {
-    break_action(&state, &visitor, part, ClockAction::EndBreak).await
+    break_action(&state, &reg, part, ClockAction::EndBreak).await
 }
 
 async fn break_action(
     state: &AppState,
-    visitor: &Visitor,
+    reg: &Registration,
     part: u8,
     action: ClockAction,
 ) -> AppResult<Response> {
-    let (reg, _) = candidate(state, visitor).await?;
-    let a = match open_attempt(state, &reg, part).await? {
+    let a = match open_attempt(state, reg, part).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
@@ -1127,10 +1088,10 @@ pub struct ApiEvent {
 /// Leaving the tab, copy and paste: recorded for the proctor, never blocked.
 pub async fn api_event(
     State(state): State<AppState>,
-    visitor: Visitor,
+    candidate: Result<Candidate, AppError>,
     body: Result<Json<ApiEvent>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let Ok((reg, _)) = candidate(&state, &visitor).await else {
+    let Ok(Candidate { reg, .. }) = candidate else {
         return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
     };
     let e = match body {
@@ -1158,10 +1119,10 @@ pub async fn api_event(
 /// The script's clock: what remains, from the server.
 pub async fn api_clock(
     State(state): State<AppState>,
-    visitor: Visitor,
+    candidate: Result<Candidate, AppError>,
     PartNo(part): PartNo,
 ) -> Response {
-    let Ok((reg, _)) = candidate(&state, &visitor).await else {
+    let Ok(Candidate { reg, .. }) = candidate else {
         return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
     };
     match attempts::attempts_of(&state.db, reg.id).await {

@@ -14,10 +14,11 @@ use crate::stats::items::Cell;
 use crate::stats::{dif, item_analysis, Group, ItemAnalysis, ItemKey, Responses};
 use crate::store::{analysis, bank as bank_store, sittings, Db};
 
-use super::stats::{csv_response, heads, num, off_runtime, show, Table, COMMITTEE};
+use super::stats::{csv_response, heads, num, off_runtime, show, Table};
 use crate::web::charts;
 use crate::web::error::{AppError, AppResult};
-use crate::web::session::{CsrfToken, Visitor};
+use crate::web::roles::Committee;
+use crate::web::session::CsrfToken;
 use crate::web::views;
 use crate::web::views::staff_chrome as chrome;
 use crate::web::AppState;
@@ -219,12 +220,11 @@ async fn exposure(db: &Db) -> AppResult<BTreeMap<String, i64>> {
 
 pub async fn items_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
     Query(q): Query<ItemsQuery>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let sitting = sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -311,12 +311,11 @@ pub async fn items_page(
 
 pub async fn item_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
     Path((id, item)): Path<(i64, String)>,
     Query(q): Query<ItemsQuery>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let sitting = sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -453,12 +452,11 @@ pub struct DifQuery {
 
 pub async fn dif_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
     Query(q): Query<DifQuery>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let sitting = sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;

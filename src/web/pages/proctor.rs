@@ -10,7 +10,6 @@ use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::auth::Role;
 use crate::exam::limits::{thousands, MAX_LISTED_BROWSER_EVENTS};
 use crate::exam::registration::RegistrationFields;
 use crate::store::absence::{self, MarkAbsent};
@@ -21,12 +20,11 @@ use crate::store::users::User;
 use crate::store::{audit, bank as bank_store, now_ms};
 
 use crate::web::error::{AppError, AppResult};
-use crate::web::session::{CsrfToken, Visitor};
+use crate::web::roles::Proctor;
+use crate::web::session::CsrfToken;
 use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
-
-pub(super) const STAFF: &[Role] = &[Role::Admin, Role::Proctor];
 
 /// `2026-11-23 14:05 UTC`.
 pub fn when(ms: i64) -> String {
@@ -138,10 +136,9 @@ async fn blueprint_names(state: &AppState) -> AppResult<Vec<(String, String)>> {
 
 pub async fn list(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Markup> {
-    let me = visitor.require(STAFF)?;
     let all = sittings::list_sittings(&state.db).await?;
     let bps = blueprint_names(&state).await?;
     Ok(sittings_page(
@@ -156,11 +153,10 @@ pub async fn list(
 
 pub async fn create(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| {
         pairs
@@ -568,11 +564,10 @@ pub(super) async fn load_console(
 
 pub async fn show(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
 ) -> AppResult<Markup> {
-    let me = visitor.require(STAFF)?;
     let (sitting, rows, events) = load_console(&state, id).await?;
     let batches = super::registration::batches_for(&state, me, id).await?;
     Ok(console(
@@ -589,10 +584,9 @@ pub async fn show(
 /// The console's rows as JSON, for its script to refresh the table in place.
 pub async fn live(
     State(state): State<AppState>,
-    visitor: Visitor,
+    _: Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    visitor.require(STAFF)?;
     let (_, rows, _) = load_console(&state, id).await?;
     let now = now_ms();
     let out: Vec<serde_json::Value> = rows
@@ -620,10 +614,9 @@ async fn registration_for_staff(state: &AppState, id: i64) -> AppResult<Registra
 
 pub async fn admit(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let reg = registration_for_staff(&state, id).await?;
     sittings::admit(&state.db, id, &me.username).await?;
     Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
@@ -633,10 +626,9 @@ pub async fn admit(
 /// and the sitting's results can be released without them.
 pub async fn absent(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let reg = registration_for_staff(&state, id).await?;
     match absence::mark_absent(&state.db, id, &me.username).await? {
         MarkAbsent::Marked | MarkAbsent::AlreadyAbsent => {
@@ -652,10 +644,9 @@ pub async fn absent(
 
 pub async fn release(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let reg = registration_for_staff(&state, id).await?;
     sittings::release_browser(&state.db, id, &me.username).await?;
     state.sessions.invalidate_all();
@@ -687,10 +678,9 @@ async fn clock_action(
 
 pub async fn pause(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     clock_action(
         &state,
         me,
@@ -703,10 +693,9 @@ pub async fn pause(
 
 pub async fn resume(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     clock_action(
         &state,
         me,
@@ -725,11 +714,10 @@ pub struct AddTime {
 
 pub async fn add_time(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
     Form(f): Form<AddTime>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let minutes: i64 = f
         .minutes
         .trim()
@@ -760,11 +748,10 @@ pub struct Reason {
 
 pub async fn void(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
     Form(f): Form<Reason>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     if f.reason.trim().is_empty() {
         return Err(AppError::BadRequest(
             "Reason to void: give the reason; it goes to the audit log and the committee.".into(),
@@ -800,10 +787,9 @@ async fn all_clocks(
 
 pub async fn pause_all(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     all_clocks(
         &state,
         me,
@@ -816,10 +802,9 @@ pub async fn pause_all(
 
 pub async fn resume_all(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     all_clocks(
         &state,
         me,
@@ -838,11 +823,10 @@ pub struct Incident {
 
 pub async fn incident(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
     Form(f): Form<Incident>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     if f.detail.trim().is_empty() {
         return Err(AppError::BadRequest(
             "Log an incident: describe what happened.".into(),

@@ -9,17 +9,15 @@ use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::auth::Role;
 use crate::store::ratings::{self, Desk, RateFailure, RatingInput, ReadingState};
 use crate::store::users::User;
 
 use crate::web::error::{AppError, AppResult};
-use crate::web::session::{CsrfToken, Visitor};
+use crate::web::roles::Rater;
+use crate::web::session::CsrfToken;
 use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
-
-const RATERS: &[Role] = &[Role::Rater];
 
 fn paragraphs(text: &str) -> Markup {
     html! { @for para in text.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } } }
@@ -27,10 +25,9 @@ fn paragraphs(text: &str) -> Markup {
 
 pub async fn queue(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Rater(ref me): Rater,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
-    let me = visitor.require(RATERS)?;
     let q = ratings::queue(&state.db, me.id).await?;
     let done = q.iter().filter(|e| e.state == ReadingState::Final).count();
     let body = html! {
@@ -78,11 +75,10 @@ pub struct ConflictForm {
 
 pub async fn declare_conflict(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Rater(ref me): Rater,
     CsrfToken(csrf): CsrfToken,
     Form(f): Form<ConflictForm>,
 ) -> AppResult<Response> {
-    let me = visitor.require(RATERS)?;
     let email = f.email.trim();
     if !email.contains('@') || email.len() < 3 {
         let body = html! {
@@ -207,11 +203,10 @@ fn desk_page(me: &User, csrf: &str, d: &Desk, error: Option<&str>, form: &RateFo
 
 pub async fn desk(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Rater(ref me): Rater,
     CsrfToken(csrf): CsrfToken,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let me = visitor.require(RATERS)?;
     let d = ratings::desk(&state.db, me.id, &code)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -235,12 +230,11 @@ pub struct RateForm {
 
 pub async fn rate(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Rater(ref me): Rater,
     CsrfToken(csrf): CsrfToken,
     Path(code): Path<String>,
     Form(mut f): Form<RateForm>,
 ) -> AppResult<Response> {
-    let me = visitor.require(RATERS)?;
     f.touched = true;
     let is_final = f.action == "submit";
     let score = if f.score.trim().is_empty() {

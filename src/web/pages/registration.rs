@@ -21,9 +21,10 @@ use crate::store::batches::{self, Batch, BatchError, CodeToHandOut, Origin};
 use crate::store::sittings::{self, Sitting};
 use crate::store::users::User;
 
-use super::proctor::{console, load_console, parts_label, when, Outcome, STAFF};
+use super::proctor::{console, load_console, parts_label, when, Outcome};
 use crate::web::error::{AppError, AppResult};
-use crate::web::session::{CsrfToken, Visitor};
+use crate::web::roles::Proctor;
+use crate::web::session::CsrfToken;
 use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
@@ -169,12 +170,11 @@ pub(super) fn csv_form(csrf: &str, sitting_id: i64) -> Markup {
 
 pub async fn register(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
     Form(fields): Form<RegistrationFields>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let sitting = sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -248,12 +248,11 @@ pub struct CsvForm {
 /// all registered in one transaction, or none.
 pub async fn import_csv(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
     Form(form): Form<CsvForm>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let sitting = sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -306,11 +305,10 @@ pub async fn import_csv(
 
 pub async fn show_batch(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let (b, sitting) = readable_batch(&state, me, id).await?;
     let codes = codes_to_hand_out(&state, &b).await?;
     Ok(batch_page(me, &csrf, &sitting, &b, &codes, None).into_response())
@@ -328,10 +326,9 @@ pub fn codes_csv_text(codes: &[CodeToHandOut]) -> String {
 
 pub async fn codes_csv(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let (b, _) = readable_batch(&state, me, id).await?;
     let codes = codes_to_hand_out(&state, &b).await?;
     Ok(super::stats::csv_response(
@@ -343,12 +340,11 @@ pub async fn codes_csv(
 /// One slip per candidate, each printed on its own page: the sitting, the code and how to enter.
 pub async fn slips(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let (b, sitting) = readable_batch(&state, me, id).await?;
     let codes = codes_to_hand_out(&state, &b).await?;
     let host = headers
@@ -401,10 +397,9 @@ pub async fn slips(
 /// The codes are handed out: the clear codes are deleted (audited).
 pub async fn handed_out(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Proctor(ref me): Proctor,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(STAFF)?;
     let (b, _) = readable_batch(&state, me, id).await?;
     batches::mark_handed_out(&state.db, id, &me.username).await?;
     Ok(Redirect::to(&format!("/sittings/{}", b.sitting_id)).into_response())

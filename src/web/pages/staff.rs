@@ -15,6 +15,7 @@ use crate::store::bank as bank_store;
 use crate::store::users::{self, AddUserError, NewUser, Principal, User};
 
 use crate::web::error::AppResult;
+use crate::web::roles::{Admin, Committee};
 use crate::web::session::{CsrfToken, Visitor};
 use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field, field_error};
@@ -136,10 +137,9 @@ fn users_page(
 
 pub async fn users(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Admin(ref me): Admin,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Markup> {
-    let me = visitor.require(&[Role::Admin])?;
     let all = users::list_users(&state.db).await?;
     Ok(users_page(
         me,
@@ -153,11 +153,10 @@ pub async fn users(
 
 pub async fn add_user(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Admin(ref me): Admin,
     CsrfToken(csrf): CsrfToken,
     Form(form): Form<UserForm>,
 ) -> AppResult<Response> {
-    let me = visitor.require(&[Role::Admin])?;
     let mut errors = Errors::new();
     let username = Username::parse(&form.username)
         .map_err(|e| errors.insert("username", e))
@@ -219,10 +218,9 @@ pub async fn add_user(
 
 pub async fn bank(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Markup> {
-    let me = visitor.require(&[Role::Committee, Role::Admin])?;
     let counts = bank_store::current_counts(&state.db).await?;
     let notice = bank_store::latest_notice(&state.db).await?;
     let statuses = ["operational", "pretest", "draft", "retired"];

@@ -13,12 +13,11 @@ use crate::store::{analysis, sittings};
 
 use crate::web::charts;
 use crate::web::error::{AppError, AppResult};
-use crate::web::session::{CsrfToken, Visitor};
+use crate::web::roles::Committee;
+use crate::web::session::CsrfToken;
 use crate::web::views;
 use crate::web::views::staff_chrome as chrome;
 use crate::web::AppState;
-
-pub(crate) use super::committee::COMMITTEE;
 
 /// A table as rows of text: shown as HTML, downloaded as CSV.
 pub(crate) struct Table {
@@ -260,12 +259,11 @@ fn agreement_tables(r: &AgreementReport, data: &analysis::SittingRatings) -> Vec
 
 pub async fn agreement_page(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
     Query(q): Query<CsvQuery>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     let sitting = sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
