@@ -103,6 +103,7 @@ pub(crate) async fn code_responses(
 /// candidate is not revealed.
 pub async fn declare_conflict(db: &Db, rater_id: i64, email: &str, by: &str) -> Result<()> {
     let email = email.trim().to_lowercase();
+    let mut tx = db.write().await?;
     sqlx::query(
         "INSERT INTO rater_conflicts (rater_id, email, declared_by, declared_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (rater_id, email) DO NOTHING",
@@ -111,15 +112,16 @@ pub async fn declare_conflict(db: &Db, rater_id: i64, email: &str, by: &str) -> 
     .bind(&email)
     .bind(by)
     .bind(now_ms())
-    .execute(&db.writer)
+    .execute(&mut *tx)
     .await?;
-    audit::record(
-        db,
+    audit::record_tx(
+        &mut tx,
         by,
         audit::Action::RaterConflict,
         &format!("rater {rater_id} declared a conflict"),
     )
-    .await
+    .await?;
+    tx.commit().await
 }
 
 /// The raters who may be given work: active accounts with the rater role.

@@ -116,9 +116,11 @@ async fn the_whole_flow_below_the_web(engine: Engine) {
     sittings::release_browser(db, reg_id, "proctor")
         .await
         .unwrap();
-    assert!(sittings::events(db, sitting.id).await.unwrap()[0]
-        .resolved_at
-        .is_some());
+    // The second login is resolved, and the move is logged with it (one transaction).
+    let events = sittings::events(db, sitting.id).await.unwrap();
+    let second = events.iter().find(|e| e.kind == "second-login").unwrap();
+    assert!(second.resolved_at.is_some());
+    assert!(events.iter().any(|e| e.kind == "moved-browser"));
     assert!(matches!(
         sittings::enter(db, &code, None).await.unwrap(),
         Entry::Opened(_)
