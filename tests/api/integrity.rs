@@ -70,6 +70,7 @@ async fn void_is_refused_once_results_are_released(engine: Engine) {
     rate_everything(&t.db, f.sitting.id, 3).await;
     results::store(&t.db, f.sitting.id, "committee")
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(
         results::release(&t.db, f.sitting.id, "committee")

@@ -155,6 +155,12 @@ async fn stored_results_say_when_they_are_out_of_date(engine: Engine) {
         res.text().await.unwrap().contains("released already"),
         "says why"
     );
+    assert_eq!(
+        results::store(&app.db, f.sitting.id, "committee")
+            .await
+            .unwrap(),
+        Err(results::ReleaseBlocked::AlreadyReleased)
+    );
     assert_eq!(counts(&app.db).await, before);
 }
 

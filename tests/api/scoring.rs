@@ -653,7 +653,10 @@ async fn a_part_retaken_in_a_later_sitting_completes_the_exam(engine: Engine) {
         "Part One stands from the first sitting"
     );
     // Stored, the same: the computation in memory foresaw what storing gives.
-    let stored = results::store(db, second.id, "committee").await.unwrap();
+    let stored = results::store(db, second.id, "committee")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored, lines);
     assert_eq!(
         results::stored(db, second.id).await.unwrap().lines[0].exam_passed,

@@ -308,10 +308,24 @@ pub(super) async fn before_computing(db: &Db, sitting_id: i64) -> Result<(i64, A
 
 /// The committee's explicit action: computes every result of the sitting and stores them all,
 /// with the audit record, in one transaction. Returns the lines as stored.
-pub async fn store(db: &Db, sitting_id: i64, by: &str) -> Result<Vec<ResultLine>> {
+/// Refused once the results are released: those change only through a key change.
+pub async fn store(
+    db: &Db,
+    sitting_id: i64,
+    by: &str,
+) -> Result<std::result::Result<Vec<ResultLine>, super::ReleaseBlocked>> {
     let before = before_computing(db, sitting_id).await?;
     let lines = compute(db, sitting_id).await?;
     let mut tx = db.write().await?;
+    let released: Option<i64> =
+        sqlx::query_scalar("SELECT results_released_at FROM sittings WHERE id = $1")
+            .bind(sitting_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+    if released.is_some() {
+        return Ok(Err(super::ReleaseBlocked::AlreadyReleased));
+    }
     let stored = write_sitting(&mut tx, sitting_id, &lines, before, by).await?;
     audit::record_tx(
         &mut tx,
@@ -325,7 +339,7 @@ pub async fn store(db: &Db, sitting_id: i64, by: &str) -> Result<Vec<ResultLine>
     )
     .await?;
     tx.commit().await?;
-    Ok(lines)
+    Ok(Ok(lines))
 }
 
 /// A sitting's results as stored, and how fresh they are.
@@ -569,4 +583,33 @@ pub(super) fn latest_passed(rows: impl Iterator<Item = (i64, bool)>) -> Option<b
         }
     }
     endorsement_passed(latest[0], latest[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Activity;
+
+    #[test]
+    fn activity_round_trips_and_names_what_moved() {
+        let then = Activity {
+            settled: 4,
+            submitted: 6,
+            voided: 0,
+            registered: 3,
+            absent: 0,
+        };
+        assert_eq!(Activity::decode(&then.encode()), Some(then));
+        assert_eq!(Activity::decode("1,2,3"), None);
+        assert_eq!(Activity::decode("1,2,x,4,5"), None);
+        let now = Activity {
+            settled: 6,
+            voided: 1,
+            ..then
+        };
+        assert_eq!(
+            now.changes_since(&then),
+            ["2 response(s) settled", "1 part(s) voided"]
+        );
+        assert!(then.changes_since(&then).is_empty());
+    }
 }

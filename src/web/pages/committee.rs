@@ -343,12 +343,11 @@ pub async fn compute(
 ) -> AppResult<Response> {
     let me = visitor.require(COMMITTEE)?;
     the_sitting(&state, id).await?;
-    if results::released_at(&state.db, id).await?.is_some() {
-        return Err(AppError::BadRequest(
-            "These results were released already; a key change rescores them.".into(),
-        ));
+    if let Err(e) = results::store(&state.db, id, &me.username).await? {
+        return Err(AppError::BadRequest(format!(
+            "The results cannot be computed again: {e}; a key change rescores them."
+        )));
     }
-    results::store(&state.db, id, &me.username).await?;
     Ok(Redirect::to(&format!("/scoring/{id}/results")).into_response())
 }
 
