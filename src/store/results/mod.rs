@@ -13,7 +13,9 @@ use super::bank::{blueprints, vignette_text};
 use super::sittings::{sitting, Registration};
 use super::{audit, now_ms, ratings, Db, Result, StoreError};
 
+mod activity;
 mod sitting;
+pub use activity::Activity;
 pub use sitting::{
     compute, exam_passed, pending_parts, store, stored, PartLine, Pending, ResultLine,
     StoredResults,
