@@ -55,6 +55,12 @@ async fn hostile_names_download_as_text(engine: Engine) {
         .unwrap();
     let committee = app.as_role(Role::Committee).await;
     let id = f.sitting.id;
+    // The CSV shows results as stored: the committee computes them first.
+    let page = format!("/scoring/{id}/results");
+    let res = committee
+        .post_form(&page, &format!("{page}/compute"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
 
     let res = committee.get(&format!("/scoring/{id}/results.csv")).await;
     assert_eq!(res.status(), 200);

@@ -68,7 +68,10 @@ async fn void_is_refused_once_results_are_released(engine: Engine) {
     let t = test_db(engine).await;
     let f = sat_sitting(&t.db).await;
     rate_everything(&t.db, f.sitting.id, 3).await;
-    results::compute_sitting(&t.db, f.sitting.id).await.unwrap();
+    results::store(&t.db, f.sitting.id, "committee")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         results::release(&t.db, f.sitting.id, "committee")
             .await

@@ -18,4 +18,5 @@ mod integrity;
 mod kill;
 mod rating_http;
 mod registration;
+mod results;
 mod scoring;

@@ -325,6 +325,7 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("GET", format!("/scoring/{sid}/results"), COMMITTEE),
         ("GET", format!("/scoring/{sid}/results.csv"), COMMITTEE),
         ("POST", format!("/scoring/{sid}/release"), COMMITTEE),
+        ("POST", format!("/scoring/{sid}/results/compute"), COMMITTEE),
         (
             "GET",
             format!("/scoring/responses/{rid}/feedback"),
@@ -472,6 +473,12 @@ async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candid
     assert!(!home.contains("Your results"), "{home}");
 
     let results = format!("/scoring/{}/results", f.sitting.id);
+    let html = committee.get_text(&results).await;
+    assert!(html.contains("Not computed yet"), "{html}");
+    let res = committee
+        .post_form(&results, &format!("{results}/compute"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
     let html = committee.get_text(&results).await;
     assert!(html.contains("60 of 60"), "{html}");
     let csv = committee

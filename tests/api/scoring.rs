@@ -463,7 +463,7 @@ async fn results_are_released_only_when_complete_and_rescored_after_a_key_change
     let db = &t.db;
     let f = sat_sitting(db).await;
     // Nothing is rated yet: Part Two is pending, release is refused, no report.
-    let lines = results::compute_sitting(db, f.sitting.id).await.unwrap();
+    let lines = results::compute(db, f.sitting.id).await.unwrap();
     assert!(matches!(
         lines[0].parts[1],
         PartLine::Pending(Pending::Unsettled(2))
@@ -477,7 +477,7 @@ async fn results_are_released_only_when_complete_and_rescored_after_a_key_change
     assert!(results::report(db, &f.regs[0]).await.unwrap().is_none());
 
     rate_everything(db, f.sitting.id, 3).await;
-    let lines = results::compute_sitting(db, f.sitting.id).await.unwrap();
+    let lines = results::compute(db, f.sitting.id).await.unwrap();
     for (i, line) in lines.iter().enumerate() {
         let PartLine::Scored(one) = &line.parts[0] else {
             panic!("Part One is scored")
@@ -646,12 +646,22 @@ async fn a_part_retaken_in_a_later_sitting_completes_the_exam(engine: Engine) {
     )
     .await;
     rate_everything(db, second.id, 3).await;
-    let lines = results::compute_sitting(db, second.id).await.unwrap();
+    let lines = results::compute(db, second.id).await.unwrap();
     assert!(matches!(lines[0].parts[0], PartLine::NotSat));
     assert_eq!(
         lines[0].exam_passed,
         Some(true),
         "Part One stands from the first sitting"
+    );
+    // Stored, the same: the computation in memory foresaw what storing gives.
+    let stored = results::store(db, second.id, "committee")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, lines);
+    assert_eq!(
+        results::stored(db, second.id).await.unwrap().lines[0].exam_passed,
+        Some(true)
     );
     // Not released yet: the first sitting's report still says not passed.
     let again = results::report(db, &f.regs[0]).await.unwrap().unwrap();

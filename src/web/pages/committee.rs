@@ -232,6 +232,7 @@ fn part_cell(p: &PartLine, absent: bool) -> Markup {
             PartLine::Pending(Pending::NotSubmitted) => { "not submitted" }
             PartLine::Pending(Pending::Voided) => { "voided" }
             PartLine::Pending(Pending::Unsettled(n)) => { (n) " response(s) still being read" }
+            PartLine::Pending(Pending::NotComputed) => { "ready, not computed yet" }
             PartLine::Scored(r) => { (score_text(r)) " · " strong { (if r.passed { "pass" } else { "fail" }) } }
         }
     }
@@ -248,14 +249,34 @@ pub async fn results_page(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let sitting = the_sitting(&state, id).await?;
-    let lines = results::compute_sitting(&state.db, id).await?;
+    let stored = results::stored(&state.db, id).await?;
+    let lines = &stored.lines;
     let released = results::released_at(&state.db, id).await?;
     let body = html! {
         h1 { "Results: " (sitting.name) }
+        @match &stored.computed {
+            None => p class="notice" role="status" id="results-state" {
+                "Not computed yet: no results are stored for this sitting. "
+                "Compute them to see every score as it stands now."
+            },
+            Some((at, by)) => p role="status" id="results-state" {
+                "Computed at " (super::proctor::when(*at)) " by " (by) "; these are the results as stored."
+                @if !stored.changes.is_empty() {
+                    " " strong {
+                        "Out of date: since this computation, " (stored.changes.join(", ")) ". "
+                        "Compute again to bring them up to date."
+                    }
+                }
+            },
+        }
         @if released.is_some() {
             p class="notice" role="status" { "These results are released: candidates see their score reports." }
         } @else {
-            p { "Candidates see nothing until the results are released. Release is possible once every part sat is scored." }
+            form method="post" action={ "/scoring/" (id) "/results/compute" } {
+                (csrf_field(&csrf))
+                button type="submit" { "Compute results" }
+            }
+            p { "Candidates see nothing until the results are released. Release computes and stores them once more, and is possible once every part sat is scored." }
             form method="post" action={ "/scoring/" (id) "/release" } {
                 (csrf_field(&csrf))
                 button type="submit" { "Release these results to candidates" }
@@ -265,7 +286,7 @@ pub async fn results_page(
         table {
             thead { tr { th scope="col" { "Candidate" } th scope="col" { "Level" } th scope="col" { "Part One" } th scope="col" { "Part Two" } th scope="col" { "Exam" } th scope="col" { "Feedback" } } }
             tbody {
-                @for l in &lines {
+                @for l in lines {
                     tr {
                         td { (l.registration.name) }
                         td { (l.registration.level) }
@@ -293,7 +314,7 @@ pub async fn results_csv(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let sitting = the_sitting(&state, id).await?;
-    let lines = results::compute_sitting(&state.db, id).await?;
+    let lines = results::stored(&state.db, id).await?.lines;
     let name: String = sitting
         .name
         .chars()
@@ -303,6 +324,22 @@ pub async fn results_csv(
         &format!("results-{name}.csv"),
         results::results_csv(&lines),
     ))
+}
+
+/// The committee computes the sitting's results and stores them, in one transaction.
+pub async fn compute(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let me = visitor.require(COMMITTEE)?;
+    the_sitting(&state, id).await?;
+    if let Err(e) = results::store(&state.db, id, &me.username).await? {
+        return Err(AppError::BadRequest(format!(
+            "The results cannot be computed again: {e}; a key change rescores them."
+        )));
+    }
+    Ok(Redirect::to(&format!("/scoring/{id}/results")).into_response())
 }
 
 pub async fn release(

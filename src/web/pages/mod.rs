@@ -77,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scoring/{id}/validity", post(committee::validity))
         .route("/scoring/{id}/results", get(committee::results_page))
         .route("/scoring/{id}/results.csv", get(committee::results_csv))
+        .route("/scoring/{id}/results/compute", post(committee::compute))
         .route("/scoring/{id}/release", post(committee::release))
         .route(
             "/scoring/responses/{id}/feedback",

@@ -1,18 +1,25 @@
-//! Results: scoring a sitting's attempts, the committee's key decisions, release, the
-//! candidate's score report and the CSV export.
+//! Results: the committee's key decisions, release, the candidate's score report and the CSV
+//! export. Scoring a sitting and storing its results is in `sitting`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::bank::{Blueprint, ItemBody};
-use crate::scoring::key::{score_part_one, ItemKey, KeyRule, Tally};
-use crate::scoring::results::{endorsement_passed, PartResult};
+use crate::bank::ItemBody;
+use crate::scoring::key::{ItemKey, KeyRule};
 
-use super::attempts::{answers, attempts_of, Attempt};
-use super::bank::{blueprints, item_version, vignette_text};
-use super::sittings::{registrations, sitting, Registration};
+use super::attempts::attempts_of;
+use super::bank::{blueprints, vignette_text};
+use super::sittings::{sitting, Registration};
 use super::{audit, now_ms, ratings, Db, Result, StoreError};
+
+mod activity;
+mod sitting;
+pub use activity::Activity;
+pub use sitting::{
+    compute, exam_passed, pending_parts, store, stored, PartLine, Pending, ResultLine,
+    StoredResults,
+};
 
 /// The key of every multiple-choice item version as it applies now: the committee's newest
 /// decision, else the key imported.
@@ -90,123 +97,6 @@ pub struct Detail {
     pub missing_slots: u32,
 }
 
-/// Why a part has no result yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pending {
-    NotSubmitted,
-    Voided,
-    /// Responses still being read.
-    Unsettled(u32),
-}
-
-/// Scores one attempt, or says why it cannot be scored yet.
-async fn score_attempt(
-    db: &Db,
-    a: &Attempt,
-    bp: &Blueprint,
-    keys: &BTreeMap<(String, u32), ItemKey>,
-) -> Result<std::result::Result<(PartResult, Detail), Pending>> {
-    if a.voided_at.is_some() {
-        return Ok(Err(Pending::Voided));
-    }
-    if a.submitted_at.is_none() {
-        return Ok(Err(Pending::NotSubmitted));
-    }
-    if a.part == 1 {
-        let given = answers(db, a.id).await?;
-        let (tally, _) = score_part_one(&a.form.part_one, &given, |id, v| {
-            keys.get(&(id.to_string(), v)).cloned()
-        })
-        .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(e.to_string())))?;
-        let detail = Detail {
-            by_domain: tally.by_domain.clone(),
-            ..Detail::default()
-        };
-        return Ok(Ok((
-            PartResult::new(1, tally, bp.part_one.pass_percent),
-            detail,
-        )));
-    }
-    let rows: Vec<(i64, String, String, i64, Option<f64>)> = sqlx::query_as(
-        "SELECT id, vignette_id, item_id, item_version, final_score FROM responses
-         WHERE attempt_id = $1 ORDER BY id",
-    )
-    .bind(a.id)
-    .fetch_all(&db.pool)
-    .await?;
-    let unsettled = rows.iter().filter(|r| r.4.is_none()).count();
-    if unsettled > 0 {
-        return Ok(Err(Pending::Unsettled(
-            u32::try_from(unsettled).unwrap_or(u32::MAX),
-        )));
-    }
-    let mut tally = Tally::default();
-    let mut detail = Detail::default();
-    let mut chosen = BTreeSet::new();
-    for (id, vignette_id, item_id, version, score) in rows {
-        let (domain, max) = open_item(db, &item_id, version).await?;
-        let score = score.unwrap_or(0.0);
-        tally.add(&domain, score, max);
-        chosen.insert(vignette_id.clone());
-        detail.responses.push(ResponseScore {
-            response_id: id,
-            vignette_id,
-            item_id,
-            domain,
-            score,
-            max,
-        });
-    }
-    // Fewer vignettes answered than asked: each empty slot counts 0 of the most points any
-    // unanswered vignette offered, so leaving one out never helps.
-    let slots = usize::try_from(bp.part_two.answer).unwrap_or(0);
-    if chosen.len() < slots {
-        let mut unchosen = Vec::new();
-        for v in a
-            .form
-            .part_two
-            .iter()
-            .filter(|v| !chosen.contains(&v.vignette_id))
-        {
-            let mut total = 0.0;
-            let mut domains = Vec::new();
-            for (item, version) in &v.items {
-                let (domain, max) = open_item(db, item, i64::from(*version)).await?;
-                total += max;
-                domains.push((domain, max));
-            }
-            unchosen.push((total, domains));
-        }
-        unchosen.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (_, domains) in unchosen.into_iter().take(slots - chosen.len()) {
-            for (domain, max) in domains {
-                tally.add(&domain, 0.0, max);
-            }
-            detail.missing_slots += 1;
-        }
-    }
-    detail.by_domain = tally.by_domain.clone();
-    Ok(Ok((
-        PartResult::new(2, tally, bp.part_two.pass_percent),
-        detail,
-    )))
-}
-
-async fn open_item(db: &Db, item_id: &str, version: i64) -> Result<(String, f64)> {
-    let item = item_version(db, item_id, u32::try_from(version).unwrap_or(0))
-        .await?
-        .ok_or_else(|| {
-            StoreError::Sqlx(sqlx::Error::Protocol(format!(
-                "{item_id} is not in the bank"
-            )))
-        })?;
-    let max = match &item.body {
-        ItemBody::Open(o) => f64::from(o.max_score),
-        ItemBody::Mcq(_) => 1.0,
-    };
-    Ok((item.domain, max))
-}
-
 /// A result as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredResult {
@@ -228,31 +118,6 @@ impl StoredResult {
     }
 }
 
-async fn store_result(
-    db: &Db,
-    registration_id: i64,
-    r: &PartResult,
-    detail: &Detail,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO results (registration_id, part, points, max_points, passed, detail, computed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (registration_id, part) DO UPDATE SET points = excluded.points,
-             max_points = excluded.max_points, passed = excluded.passed, detail = excluded.detail,
-             computed_at = excluded.computed_at",
-    )
-    .bind(registration_id)
-    .bind(i64::from(r.part))
-    .bind(r.tally.points)
-    .bind(r.tally.max)
-    .bind(i64::from(r.passed))
-    .bind(serde_json::to_string(detail).expect("a detail serialises"))
-    .bind(now_ms())
-    .execute(&db.writer)
-    .await?;
-    Ok(())
-}
-
 pub async fn result(db: &Db, registration_id: i64, part: u8) -> Result<Option<StoredResult>> {
     let row: Option<(f64, f64, i64, String)> = sqlx::query_as(
         "SELECT points, max_points, passed, detail FROM results WHERE registration_id = $1 AND part = $2",
@@ -269,107 +134,6 @@ pub async fn result(db: &Db, registration_id: i64, part: u8) -> Result<Option<St
         passed: passed == 1,
         detail: serde_json::from_str(&detail).unwrap_or_default(),
     }))
-}
-
-/// One registration's line in the committee's results table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResultLine {
-    pub registration: Registration,
-    pub parts: [PartLine; 2],
-    /// Across sittings: the latest result of each part this person has.
-    pub exam_passed: Option<bool>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum PartLine {
-    NotSat,
-    /// Registered for but never started: the candidate was absent, or the sitting closed
-    /// before they started it. Not failed, and no result to wait for.
-    NotTaken,
-    Pending(Pending),
-    Scored(StoredResult),
-}
-
-/// Scores every attempt of a sitting that can be scored, storing the results; returns each
-/// registration's line.
-pub async fn compute_sitting(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>> {
-    let closed = sitting(db, sitting_id)
-        .await?
-        .is_some_and(|s| s.closes_at <= now_ms());
-    let bps = blueprints(db).await?;
-    let keys = key_rules(db).await?;
-    let mut lines = Vec::new();
-    for reg in registrations(db, sitting_id).await? {
-        let Some(bp) = bps.iter().find(|b| b.id == reg.blueprint_id) else {
-            continue;
-        };
-        let attempts = attempts_of(db, reg.id).await?;
-        let mut parts = [PartLine::NotSat, PartLine::NotSat];
-        for (i, part) in [1u8, 2].into_iter().enumerate() {
-            let sits = if part == 1 {
-                reg.parts.one
-            } else {
-                reg.parts.two
-            };
-            if !sits {
-                continue;
-            }
-            parts[i] = match attempts.iter().find(|a| a.part == part) {
-                // A part can no longer be started once the candidate is absent or the sitting
-                // has closed.
-                None if reg.absent_at.is_some() || closed => PartLine::NotTaken,
-                None => PartLine::Pending(Pending::NotSubmitted),
-                Some(a) => match score_attempt(db, a, bp, &keys).await? {
-                    Ok((r, detail)) => {
-                        store_result(db, reg.id, &r, &detail).await?;
-                        PartLine::Scored(result(db, reg.id, part).await?.expect("just stored"))
-                    }
-                    Err(p) => {
-                        if p == Pending::Voided {
-                            sqlx::query(
-                                "DELETE FROM results WHERE registration_id = $1 AND part = $2",
-                            )
-                            .bind(reg.id)
-                            .bind(i64::from(part))
-                            .execute(&db.writer)
-                            .await?;
-                        }
-                        PartLine::Pending(p)
-                    }
-                },
-            };
-        }
-        let exam_passed = exam_passed(db, &reg.email, sitting_id).await?;
-        lines.push(ResultLine {
-            registration: reg,
-            parts,
-            exam_passed,
-        });
-    }
-    Ok(lines)
-}
-
-/// The endorsement exam across sittings: each part's latest result for this email, from sittings
-/// whose results are released and from `sitting_id` itself (so an unreleased retake never shows
-/// through another sitting's report).
-pub async fn exam_passed(db: &Db, email: &str, sitting_id: i64) -> Result<Option<bool>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT r.part, r.passed FROM results r JOIN registrations g ON g.id = r.registration_id
-         JOIN sittings s ON s.id = g.sitting_id
-         WHERE g.email = $1 AND (s.results_released_at IS NOT NULL OR s.id = $2)
-         ORDER BY s.opens_at, g.id",
-    )
-    .bind(email)
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut latest: [Option<bool>; 2] = [None, None];
-    for (part, passed) in rows {
-        if let Some(slot) = latest.get_mut(usize::try_from(part - 1).unwrap_or(2)) {
-            *slot = Some(passed == 1);
-        }
-    }
-    Ok(endorsement_passed(latest[0], latest[1]))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -394,16 +158,14 @@ pub async fn release(
         return Ok(Err(ReleaseBlocked::AlreadyReleased));
     }
     super::absence::close_sitting(db, sitting_id, now_ms()).await?;
-    let lines = compute_sitting(db, sitting_id).await?;
-    let pending = lines
-        .iter()
-        .flat_map(|l| l.parts.iter())
-        .filter(|p| matches!(p, PartLine::Pending(p) if *p != Pending::Voided))
-        .count();
+    let before = sitting::before_computing(db, sitting_id).await?;
+    let lines = compute(db, sitting_id).await?;
+    let pending = pending_parts(&lines);
     if pending > 0 {
         return Ok(Err(ReleaseBlocked::Pending(pending)));
     }
     let mut tx = db.write().await?;
+    sitting::write_sitting(&mut tx, sitting_id, &lines, before, by).await?;
     sqlx::query(
         "UPDATE sittings SET results_released_at = $1, results_released_by = $2 WHERE id = $3",
     )
@@ -417,7 +179,7 @@ pub async fn release(
         by,
         audit::Action::ReleaseResults,
         &format!(
-            "sitting {sitting_id}: results of {} candidates released",
+            "sitting {sitting_id}: results of {} candidates computed, stored and released",
             lines.len()
         ),
     )
@@ -566,6 +328,9 @@ pub fn results_csv(lines: &[ResultLine]) -> String {
                 PartLine::Pending(Pending::Voided) => {
                     rec.extend(["".into(), "".into(), "".into(), "voided".into()])
                 }
+                PartLine::Pending(Pending::NotComputed) => {
+                    rec.extend(["".into(), "".into(), "".into(), "not computed".into()])
+                }
                 PartLine::Pending(_) => {
                     rec.extend(["".into(), "".into(), "".into(), "pending".into()])
                 }
@@ -603,18 +368,6 @@ pub async fn change_key(
     reason: &str,
     by: &str,
 ) -> Result<Vec<Rescored>> {
-    sqlx::query(
-        "INSERT INTO key_changes (item_id, item_version, rule, reason, changed_by, changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(item_id)
-    .bind(i64::from(version))
-    .bind(rule.describe())
-    .bind(reason.trim())
-    .bind(by)
-    .bind(now_ms())
-    .execute(&db.writer)
-    .await?;
     let affected: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT DISTINCT a.id, a.registration_id FROM form_items f JOIN attempts a ON a.id = f.attempt_id
          WHERE f.object_id = $1 AND a.part = 1 ORDER BY a.registration_id",
@@ -623,8 +376,14 @@ pub async fn change_key(
     .fetch_all(&db.pool)
     .await?;
     let bps = blueprints(db).await?;
-    let keys = key_rules(db).await?;
+    // The keys as they will be once this decision is recorded; scored in memory, then the
+    // decision, the rescored results and the audit record are written in one transaction.
+    let mut keys = key_rules(db).await?;
+    if let Some(k) = keys.get_mut(&(item_id.to_string(), version)) {
+        k.rule = rule.clone();
+    }
     let mut out = Vec::new();
+    let mut rescored = Vec::new();
     for (attempt_id, registration_id) in affected {
         let Some(a) = super::attempts::attempt(db, attempt_id).await? else {
             continue;
@@ -647,13 +406,13 @@ pub async fn change_key(
         let Some(bp) = bps.iter().find(|b| b.id == reg.blueprint_id) else {
             continue;
         };
-        if let Ok((r, detail)) = score_attempt(db, &a, bp, &keys).await? {
-            store_result(db, registration_id, &r, &detail).await?;
+        if let Ok((r, detail)) = sitting::score_attempt(db, &a, bp, &keys).await? {
             out.push(Rescored {
                 registration_id,
                 before: Some((before.points, before.passed)),
                 after: (r.tally.points, r.passed),
             });
+            rescored.push(sitting::as_stored(registration_id, &r, detail));
         }
     }
     let lines: Vec<String> = out
@@ -669,8 +428,24 @@ pub async fn change_key(
             )
         })
         .collect();
-    audit::record(
-        db,
+    let mut tx = db.write().await?;
+    sqlx::query(
+        "INSERT INTO key_changes (item_id, item_version, rule, reason, changed_by, changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(item_id)
+    .bind(i64::from(version))
+    .bind(rule.describe())
+    .bind(reason.trim())
+    .bind(by)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    for r in &rescored {
+        sitting::store_one(&mut tx, r).await?;
+    }
+    audit::record_tx(
+        &mut tx,
         by,
         super::audit::Action::KeyChange,
         &format!(
@@ -683,6 +458,7 @@ pub async fn change_key(
         ),
     )
     .await?;
+    tx.commit().await?;
     Ok(out)
 }
 
