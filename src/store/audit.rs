@@ -55,6 +55,8 @@ pub enum Action {
     EditFeedback,
     /// a sitting's results were released.
     ReleaseResults,
+    /// the committee computed and stored a sitting's results.
+    ComputeResults,
     /// an item's key was changed and results rescored.
     KeyChange,
 }
@@ -88,6 +90,7 @@ impl Action {
             Action::RaterConflict => "rater-conflict",
             Action::EditFeedback => "edit-feedback",
             Action::ReleaseResults => "release-results",
+            Action::ComputeResults => "compute-results",
             Action::KeyChange => "key-change",
         }
     }

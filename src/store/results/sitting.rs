@@ -331,7 +331,7 @@ pub async fn store(
     audit::record_tx(
         &mut tx,
         by,
-        "compute-results",
+        audit::Action::ComputeResults,
         &format!(
             "sitting {sitting_id}: {stored} result(s) stored for {} candidate(s), {} part(s) pending",
             lines.len(),

@@ -329,10 +329,9 @@ pub async fn results_csv(
 /// The committee computes the sitting's results and stores them, in one transaction.
 pub async fn compute(
     State(state): State<AppState>,
-    visitor: Visitor,
+    Committee(ref me): Committee,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let me = visitor.require(COMMITTEE)?;
     the_sitting(&state, id).await?;
     if let Err(e) = results::store(&state.db, id, &me.username).await? {
         return Err(AppError::BadRequest(format!(
