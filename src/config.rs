@@ -37,10 +37,11 @@ pub struct Config {
     pub upload_limit: usize,
 }
 
-/// One password check per core: argon2 is CPU-bound and memory-hungry, so more at once only
+/// Password checks at once: argon2 is CPU-bound and memory-hungry, so more at once only
 /// adds memory, not throughput.
 pub fn default_credential_checks() -> usize {
-    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    // Half the cores (at least one): a flood of sign-ins must leave cores for the saves.
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 pub const DEFAULT_CLIENT_BURST: u32 = 20;

@@ -44,12 +44,43 @@ impl Limits {
     }
 }
 
-/// Password checks: at most `permits` argon2 runs at once, each off the async runtime.
+/// Password checks: at most `permits` argon2 runs at once, each off the async runtime, on a
+/// pool of exactly `permits` threads of its own. Not tokio's blocking pool: argon2 takes ~19 MiB
+/// a run, and the C allocator keeps such blocks per thread (its arenas), so a run on any of up
+/// to 512 blocking threads left the server holding hundreds of MiB after a flood of sign-ins
+/// (889 MiB peak in the load harness's hostile mode). A few fixed threads reuse their memory.
 pub struct CredentialGate {
     running: Arc<Semaphore>,
     admitted: Arc<Semaphore>,
     permits: usize,
     counts: Arc<InFlight>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// `n` threads that run password checks one at a time each, until the gate is dropped.
+fn check_threads(n: usize) -> std::sync::mpsc::SyncSender<Job> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(n * (1 + QUEUE_PER_CHECK));
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    for i in 0..n {
+        let rx = rx.clone();
+        std::thread::Builder::new()
+            .name(format!("password-check-{i}"))
+            .spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(r) => r.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    // The gate is gone: so is this thread.
+                    Err(_) => return,
+                }
+            })
+            .expect("starting a password-check thread");
+    }
+    tx
 }
 
 #[derive(Default)]
@@ -62,6 +93,7 @@ struct InFlight {
 pub struct Admission {
     running: Arc<Semaphore>,
     counts: Arc<InFlight>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     _place: OwnedSemaphorePermit,
 }
 
@@ -73,6 +105,7 @@ impl CredentialGate {
             admitted: Arc::new(Semaphore::new(permits * (1 + QUEUE_PER_CHECK))),
             permits,
             counts: Arc::default(),
+            jobs: check_threads(permits),
         }
     }
 
@@ -82,6 +115,7 @@ impl CredentialGate {
         Some(Admission {
             running: self.running.clone(),
             counts: self.counts.clone(),
+            jobs: self.jobs.clone(),
             _place: place,
         })
     }
@@ -108,9 +142,10 @@ impl Admission {
             .await
             .expect("the credential semaphore is never closed");
         let counts = self.counts.clone();
-        // The permit moves into the blocking task: if the request is abandoned meanwhile, the
-        // argon2 run still holds its permit until it ends, so the bound is real.
-        tokio::task::spawn_blocking(move || {
+        // The permit moves into the job: if the request is abandoned meanwhile, the argon2 run
+        // still holds its permit until it ends, so the bound is real.
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
             let _permit = permit;
             let n = counts.now.fetch_add(1, Ordering::SeqCst) + 1;
             counts.peak.fetch_max(n, Ordering::SeqCst);
@@ -119,10 +154,17 @@ impl Admission {
                 hash.as_deref().unwrap_or_else(|| auth::dummy_hash()),
             );
             counts.now.fetch_sub(1, Ordering::SeqCst);
-            ok
-        })
-        .await
-        .unwrap_or(false)
+            let _ = reply.send(ok);
+        });
+        // The channel holds as many jobs as the line has places, so this never waits long.
+        let jobs = self.jobs.clone();
+        if tokio::task::spawn_blocking(move || jobs.send(job))
+            .await
+            .map_or(true, |r| r.is_err())
+        {
+            return false;
+        }
+        answer.await.unwrap_or(false)
     }
 }
 
