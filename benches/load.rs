@@ -166,6 +166,8 @@ async fn main() {
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .local_address(std::net::IpAddr::from([127, 0, 1, (i / 2 % 250 + 1) as u8]))
+            // A save the server never answers counts as failed (status 0), not a hung harness.
+            .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
         let page = client
