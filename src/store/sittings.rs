@@ -305,25 +305,12 @@ pub async fn admit(db: &Db, registration_id: i64, by: &str) -> Result<bool> {
         return Ok(false);
     }
     // The record and the sitting's event commit with the admission itself.
-    let (sitting_id, email): (i64, String) =
-        sqlx::query_as("SELECT sitting_id, email FROM registrations WHERE id = $1")
-            .bind(registration_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    super::audit::record_tx(
+    record_for_registration(
         &mut tx,
+        registration_id,
         by,
         super::audit::Action::CandidateAdmit,
-        &format!("registration {registration_id} ({email})"),
-    )
-    .await?;
-    log_event_tx(
-        &mut tx,
-        sitting_id,
-        Some(registration_id),
-        "admitted",
-        "identity checked",
-        by,
+        ("admitted", "identity checked"),
     )
     .await?;
     tx.commit().await?;
@@ -615,28 +602,43 @@ pub async fn release_browser(db: &Db, registration_id: i64, by: &str) -> Result<
     .bind(registration_id)
     .execute(&mut *tx)
     .await?;
-    let sitting_id: i64 = sqlx::query_scalar("SELECT sitting_id FROM registrations WHERE id = $1")
-        .bind(registration_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    super::audit::record_tx(
+    record_for_registration(
         &mut tx,
+        registration_id,
         by,
         super::audit::Action::MoveBrowser,
-        &format!("registration {registration_id}"),
-    )
-    .await?;
-    log_event_tx(
-        &mut tx,
-        sitting_id,
-        Some(registration_id),
-        "moved-browser",
-        "the candidate may enter again in a new browser",
-        by,
+        (
+            "moved-browser",
+            "the candidate may enter again in a new browser",
+        ),
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A proctor's action on one registration, recorded in the action's own transaction: the audit
+/// record ("registration N (email)") and the sitting's event (`kind`, `detail`).
+async fn record_for_registration(
+    tx: &mut super::WriteTx,
+    registration_id: i64,
+    by: &str,
+    action: super::audit::Action,
+    (kind, detail): (&str, &str),
+) -> Result<()> {
+    let (sitting_id, email): (i64, String) =
+        sqlx::query_as("SELECT sitting_id, email FROM registrations WHERE id = $1")
+            .bind(registration_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    super::audit::record_tx(
+        tx,
+        by,
+        action,
+        &format!("registration {registration_id} ({email})"),
+    )
+    .await?;
+    log_event_tx(tx, sitting_id, Some(registration_id), kind, detail, by).await
 }
 
 /// Notes that the candidate's browser was heard from just now.
