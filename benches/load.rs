@@ -3,7 +3,9 @@
 //! `cargo bench --bench load` runs the full load (defaults: 500 candidates, 10.4 saves a second
 //! each = 5,200 saves/s offered, for 20 s, on SQLite). The rate reported is of saves acknowledged
 //! within the window (a save still waiting when it ends does not count), so a server that falls
-//! behind shows it. Under `cargo test` it runs a short smoke
+//! behind shows it. Each candidate sends as the exam page's script does: one save at a time
+//! over one connection, the rest queued in the browser; a save's latency includes its wait in
+//! that queue. Under `cargo test` it runs a short smoke
 //! load so CI shows the harness works. Settings: LOAD_CANDIDATES, LOAD_RATE (saves per second
 //! per candidate), LOAD_SECONDS, LOAD_DATABASE_URL (default: a fresh SQLite file).
 //!
@@ -200,8 +202,11 @@ async fn main() {
         });
     }
 
-    // Each candidate saves `rate` times a second (spread out, not in lockstep), as answers
-    // change; a late response does not delay the next save (an open loop, like real people).
+    // Each candidate changes an answer `rate` times a second (spread out, not in lockstep),
+    // whatever the server's speed (an open loop, like real people). Like the exam page's
+    // script, a candidate's browser sends one save at a time over its connection and queues the
+    // others; a save's latency runs from the moment it was made to its acknowledgement, so the
+    // time it waited in the queue counts (no coordinated omission).
     eprintln!("load: {candidates} candidates × {rate} saves/s for {seconds} s…");
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -211,40 +216,50 @@ async fn main() {
         let base = base.clone();
         let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
-            let c = Arc::new(c);
+            let (made, mut queued) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
             let period = Duration::from_secs_f64(1.0 / rate);
             let offset = period.mul_f64((i as f64 * 0.618_034) % 1.0);
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let mut inflight = Vec::new();
-            let mut seq = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                tick.tick().await;
-                seq += 1;
-                let c = c.clone();
-                let base = base.clone();
-                inflight.push(tokio::spawn(async move {
-                    let item = &c.items[(seq as usize) % c.items.len()];
-                    let t0 = Instant::now();
-                    let res = c
-                        .client
-                        .post(format!("{base}/exam/api/save"))
-                        .header("x-csrf-token", &c.token)
-                        .json(&serde_json::json!({"part": 1, "item": item, "value": (seq % 4).to_string(), "seq": seq}))
-                        .send()
-                        .await;
-                    let status = res.as_ref().map_or(0, |r| r.status().as_u16());
-                    if let Ok(r) = res {
-                        let _ = r.bytes().await;
+            let changes = {
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let mut tick =
+                        tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                    let mut seq = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        tick.tick().await;
+                        seq += 1;
+                        if made.send((seq, Instant::now())).is_err() {
+                            break;
+                        }
                     }
-                    (status, t0.elapsed(), t0 + t0.elapsed() <= window_end)
-                }));
-            }
+                })
+            };
             let mut out = Vec::new();
-            for h in inflight {
-                out.push(h.await.unwrap());
+            let mut unsent = 0usize;
+            while let Some((seq, made_at)) = queued.recv().await {
+                if stop.load(Ordering::Relaxed) {
+                    // Still queued when the window closed: never acknowledged.
+                    unsent += 1;
+                    continue;
+                }
+                let item = &c.items[(seq as usize) % c.items.len()];
+                let res = c
+                    .client
+                    .post(format!("{base}/exam/api/save"))
+                    .header("x-csrf-token", &c.token)
+                    .json(&serde_json::json!({"part": 1, "item": item, "value": (seq % 4).to_string(), "seq": seq}))
+                    .send()
+                    .await;
+                let status = res.as_ref().map_or(0, |r| r.status().as_u16());
+                if let Ok(r) = res {
+                    let _ = r.bytes().await;
+                }
+                let acked = Instant::now();
+                out.push((status, acked - made_at, acked <= window_end));
             }
-            out
+            let _ = changes.await;
+            (out, unsent)
         }));
     }
     let hostile_mode = setting("LOAD_HOSTILE", 0);
@@ -272,8 +287,11 @@ async fn main() {
     let mut failed = 0usize;
     let mut failures = std::collections::BTreeMap::<u16, usize>::new();
     let mut in_window = 0usize;
+    let mut unsent = 0usize;
     for t in tasks {
-        for (status, d, within) in t.await.unwrap() {
+        let (saves, left) = t.await.unwrap();
+        unsent += left;
+        for (status, d, within) in saves {
             if status == 200 {
                 in_window += usize::from(within);
                 latencies.push(d);
@@ -327,6 +345,7 @@ async fn main() {
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
     );
+    println!("load: {unsent} saves still queued in the browsers when the window closed");
     if failed > 0 {
         println!("load: failed saves by status (0: no answer): {failures:?}");
     }

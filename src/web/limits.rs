@@ -67,20 +67,34 @@ fn check_threads(n: usize) -> std::sync::mpsc::SyncSender<Job> {
         let rx = rx.clone();
         std::thread::Builder::new()
             .name(format!("password-check-{i}"))
-            .spawn(move || loop {
-                let job = match rx.lock() {
-                    Ok(r) => r.recv(),
-                    Err(_) => return,
-                };
-                match job {
-                    Ok(job) => job(),
-                    // The gate is gone: so is this thread.
-                    Err(_) => return,
+            .spawn(move || {
+                yield_to_saves();
+                loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        // The gate is gone: so is this thread.
+                        Err(_) => return,
+                    }
                 }
             })
             .expect("starting a password-check thread");
     }
     tx
+}
+
+/// Runs this thread at the lowest CPU priority (niceness 19 on Linux): a password check takes
+/// only what candidates' saves and the pages leave over. On a machine that is not saturated
+/// that is a whole core; under a flood of sign-ins on a busy machine it is little, and the
+/// check queue, full, answers 503 at once rather than slowing everyone else.
+fn yield_to_saves() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority};
+    if let Err(e) = set_current_thread_priority(ThreadPriority::Min) {
+        tracing::warn!(error = ?e, "password checks could not be given a low CPU priority");
+    }
 }
 
 #[derive(Default)]

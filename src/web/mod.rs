@@ -140,10 +140,24 @@ pub fn is_upload(path: &str) -> bool {
         .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The largest body a request to `path` may send.
+/// The largest body of a sign-in or access-code form: a username, a password of at most
+/// `auth::MAX_PASSWORD_LEN` characters (up to 12 KiB percent-encoded), a code and a token,
+/// with room to spare, so the "too long" answers still come from the form's own checks.
+pub const SIGN_IN_BODY_LIMIT: usize = 32 * 1024;
+
+/// The largest body of the exam's JSON API: one save of the longest value any blueprint
+/// allows (`exam::limits::MAX_VALUE_BYTES`), with room for its JSON escapes and keys.
+pub const EXAM_API_BODY_LIMIT: usize = 2 * crate::exam::limits::MAX_VALUE_BYTES + 4096;
+
+/// The largest body a request to `path` may send: an upload its file, the exam's save and
+/// event API one response, the anonymous doors a small form, every other form `body_limit`.
 pub fn body_limit_for(config: &Config, path: &str) -> usize {
     if is_upload(path) {
         config.upload_limit
+    } else if path.starts_with("/exam/api/") {
+        EXAM_API_BODY_LIMIT.min(config.body_limit)
+    } else if matches!(path, "/login" | "/enter") {
+        SIGN_IN_BODY_LIMIT.min(config.body_limit)
     } else {
         config.body_limit
     }

@@ -64,6 +64,35 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// What a body over its route's limit is told.
+fn too_large(path: &str, limit: usize) -> AppError {
+    if super::is_upload(path) {
+        AppError::TooLarge(format!(
+            "The file is larger than {}, the most one upload may send. One upload registers at most {} candidates: split the file and send each part. Nothing was registered.",
+            size_words(limit),
+            crate::exam::batch::thousands(crate::exam::batch::MAX_ROWS_PER_UPLOAD)
+        ))
+    } else {
+        AppError::TooLarge(format!(
+            "The request is larger than this server accepts at {path} ({}). Nothing was changed.",
+            size_words(limit)
+        ))
+    }
+}
+
+/// `2 MiB`, `32 KiB`, `900 bytes`: a limit as a person reads it (rounded down).
+pub fn size_words(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// Issues a CSRF cookie to browsers without one and checks the token on unsafe methods.
 pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let jar = CookieJar::from_headers(req.headers());
@@ -84,34 +113,38 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
             .map(str::to_string);
         let (parts, body) = req.into_parts();
         let limit = super::body_limit_for(&state.config, parts.uri.path());
-        let bytes = match to_bytes(body, limit).await {
-            Ok(b) => b,
-            Err(_) if super::is_upload(parts.uri.path()) => {
-                return AppError::TooLarge(format!(
-                    "The file is larger than {} MiB, the most one upload may send. One upload registers at most {} candidates: split the file and send each part. Nothing was registered.",
-                    limit / (1024 * 1024),
-                    crate::exam::batch::thousands(crate::exam::batch::MAX_ROWS_PER_UPLOAD)
-                ))
-                .into_response()
-            }
-            Err(_) => {
-                return AppError::TooLarge(format!(
-                    "The request is larger than this server accepts ({} MiB). Nothing was changed.",
-                    limit / (1024 * 1024)
-                ))
-                .into_response()
-            }
-        };
         let is_form = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let sent =
-            header_token.or_else(|| is_form.then(|| form_field(&bytes, CSRF_FIELD)).flatten());
-        match sent {
-            Some(sent) if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => {}
-            _ => return AppError::Csrf.into_response(),
+        // Refused before a byte of the body is read: a token that can only come from the
+        // header and is missing or wrong, or a declared length over the limit. (Such a body is
+        // never read; the connection is closed after the answer.)
+        let token_ok = |sent: &str| constant_time_eq(sent.as_bytes(), expected.as_bytes());
+        match &header_token {
+            Some(sent) if !token_ok(sent) => return AppError::Csrf.into_response(),
+            None if !is_form => return AppError::Csrf.into_response(),
+            _ => {}
+        }
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let read = if declared.is_some_and(|n| n > limit as u64) {
+            None
+        } else {
+            to_bytes(body, limit).await.ok()
+        };
+        let Some(bytes) = read else {
+            return too_large(parts.uri.path(), limit).into_response();
+        };
+        if header_token.is_none() {
+            match form_field(&bytes, CSRF_FIELD) {
+                Some(sent) if token_ok(&sent) => {}
+                _ => return AppError::Csrf.into_response(),
+            }
         }
         (Request::from_parts(parts, Body::from(bytes)), expected)
     } else {

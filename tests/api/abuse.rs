@@ -177,7 +177,8 @@ async fn a_bad_username_is_refused_and_never_stored(engine: Engine) {
     let app = spawn_app(engine).await;
     app.add_staff("ada", Role::Admin, "").await;
     let b = app.browser();
-    let long = "a".repeat(100_000);
+    // Within the sign-in form's 32 KiB: the username's own check answers.
+    let long = "a".repeat(10_000);
     for (username, reason) in [
         (long.as_str(), "a username has 3 to 64 characters"),
         ("x", "a username has 3 to 64 characters"),
@@ -195,6 +196,15 @@ async fn a_bad_username_is_refused_and_never_stored(engine: Engine) {
         assert!(html.contains(reason), "{username:?}: {html}");
         assert!(html.len() < 20_000, "the refused text is not echoed back");
     }
+    // Past it, the whole request is refused as too large, unread.
+    let res = b.login(&"a".repeat(100_000), "wrong password").await;
+    assert_eq!(res.status(), 413);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("larger than this server accepts at /login (32 KiB)"),
+        "{html}"
+    );
+    assert!(html.len() < 20_000, "the refused text is not echoed back");
     let res = b.login("ada", &"p".repeat(5_000)).await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
@@ -255,7 +265,8 @@ async fn the_log_repeats_no_hostile_username(engine: Engine) {
     assert!(up, "the server did not start");
     let forged = "ada\n2026-01-01T00:00:00.000000Z  INFO imh_exam: FORGED admin signed in";
     assert_eq!(b.login(forged, "x").await.status(), 422);
-    assert_eq!(b.login(&"z".repeat(1_000_000), "x").await.status(), 422);
+    assert_eq!(b.login(&"z".repeat(10_000), "x").await.status(), 422);
+    assert_eq!(b.login(&"z".repeat(1_000_000), "x").await.status(), 413);
     assert_eq!(b.login("Hunter2Secret", "x").await.status(), 401);
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -582,6 +593,94 @@ async fn an_enter_flood_gets_429_and_another_client_still_enters(engine: Engine)
     assert_eq!(res.status(), 303);
     let token = csrf_of(&other.get_text("/candidate").await);
     assert_eq!(event(&other, &token).await.unwrap().status(), 204);
+}
+
+/// Sends `head` (a request head, no body) and returns what the server answers within 5 s, or
+/// `None` if it waited for the body instead.
+async fn answer_to_head(addr: &str, head: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut got = Vec::new();
+    let read = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    got.extend_from_slice(&buf[..n]);
+                    if got.windows(7).any(|w| w == b"</html>") || got.ends_with(b"}") {
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .ok()?;
+    Some(String::from_utf8_lossy(&got).into_owned())
+}
+
+/// A body larger than its route takes, or one whose token could only come in a header that is
+/// missing, is refused from the request head alone: the server never reads (nor waits for) the
+/// megabytes an attacker declares. Each route's limit fits what it takes: a sign-in form a few
+/// KiB, a save the longest response any blueprint allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_are_refused_from_the_head() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let res = reqwest::get(format!("{}/login", app.base)).await.unwrap();
+    let token = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("imh_csrf="))
+        .map(|v| v[..64].to_string())
+        .expect("a CSRF cookie");
+    let head = |path: &str, kind: &str, length: usize, header_token: bool| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: imh_csrf={token}\r\n{}Content-Type: {kind}\r\nContent-Length: {length}\r\n\r\n",
+            if header_token { format!("x-csrf-token: {token}\r\n") } else { String::new() }
+        )
+    };
+    let json = "application/json";
+    let form = "application/x-www-form-urlencoded";
+
+    let save = answer_to_head(&addr, &head("/exam/api/save", json, 3 << 20, true))
+        .await
+        .expect("an oversized save was answered without its body");
+    assert!(save.starts_with("HTTP/1.1 413"), "{save}");
+    assert!(save.contains("/exam/api/save"), "{save}");
+
+    let sign_in = answer_to_head(&addr, &head("/login", form, 100_000, false))
+        .await
+        .expect("an oversized sign-in was answered without its body");
+    assert!(sign_in.starts_with("HTTP/1.1 413"), "{sign_in}");
+    assert!(sign_in.contains("32 KiB"), "{sign_in}");
+
+    // A script's request without its token header: refused, body unread.
+    let no_token = answer_to_head(&addr, &head("/exam/api/save", json, 1000, false))
+        .await
+        .expect("a save without its token was answered without its body");
+    assert!(no_token.starts_with("HTTP/1.1 403"), "{no_token}");
+
+    // Other forms keep the general limit: a 1 MiB form is read (the server waits for it).
+    assert_eq!(
+        answer_to_head(&addr, &head("/admin/users", form, 1 << 20, false)).await,
+        None,
+        "a form within the general limit was refused before its body arrived"
+    );
+
+    // The longest response a blueprint allows still fits a save's limit, JSON-escaped.
+    let longest = "\r\n".repeat(imh_exam::bank::MAX_CHARACTERS_CEILING as usize);
+    let body = serde_json::json!({"part": 1, "item": "X", "value": longest, "seq": 1}).to_string();
+    assert!(
+        body.len() <= imh_exam::web::EXAM_API_BODY_LIMIT,
+        "{} > {}",
+        body.len(),
+        imh_exam::web::EXAM_API_BODY_LIMIT
+    );
 }
 
 on_both_engines!(

@@ -318,3 +318,37 @@ pub async fn agreement_page(
     };
     Ok(views::page("Rater agreement", Some(&chrome(me, &csrf)), body).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A statistic runs on a thread of its own: on a runtime with a single worker, a task that
+    /// the statistic waits for still runs. Were the statistic run inline, that worker would be
+    /// held by it and the task could not run until the statistic gave up.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_statistic_leaves_the_runtime_free() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let heard = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            tx.send(()).is_ok()
+        });
+        let waited = off_runtime(move || rx.recv_timeout(Duration::from_secs(10)).is_ok())
+            .await
+            .unwrap();
+        assert!(
+            waited,
+            "the runtime's only worker was held by the statistic"
+        );
+        assert!(heard.await.unwrap());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_statistic_that_panics_is_an_error_page_not_a_dead_worker() {
+        let err = off_runtime(|| -> u8 { panic!("a bug in a statistic") })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Internal(_)), "{err:?}");
+    }
+}
