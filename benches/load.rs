@@ -16,6 +16,10 @@
 //! run. Candidates enter from their own loopback addresses too (two per address), so the
 //! per-client limits apply as in a real sitting, at their defaults.
 //!
+//! `LOAD_SATURATE=1` instead runs closed loops at saturation (64, 256 and 500 candidates sending
+//! back to back), then `/healthz` alone, and reports saves/s, p50/p99, bytes written per save
+//! and the WAL's peak size.
+//!
 //! The server runs as its own process (the release binary under `cargo bench`), so the harness
 //! and the server each have their own file descriptors; they share the machine's cores. Every
 //! save is a real one: a transaction appending to the attempt's hash chain, acknowledged only
@@ -202,6 +206,21 @@ async fn main() {
         });
     }
 
+    if setting("LOAD_SATURATE", 0) == 1 {
+        let wal = url
+            .strip_prefix("sqlite:")
+            .map(|path| std::path::PathBuf::from(format!("{path}-wal")));
+        let people = people.into_iter().map(Arc::new).collect();
+        saturate(&base, people, seconds, _server.0.id(), wal).await;
+        let (checked, breaks) = attempts::verify_chains(&db).await.unwrap();
+        println!(
+            "load: {checked} attempt chains verified, {} broken",
+            breaks.len()
+        );
+        assert!(breaks.is_empty(), "{breaks:?}");
+        return;
+    }
+
     // Each candidate changes an answer `rate` times a second (spread out, not in lockstep),
     // whatever the server's speed (an open loop, like real people). Like the exam page's
     // script, a candidate's browser sends one save at a time over its connection and queues the
@@ -212,7 +231,8 @@ async fn main() {
     let started = Instant::now();
     let window_end = started + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
-    for (i, c) in people.into_iter().enumerate() {
+    let people: Vec<Arc<Candidate>> = people.into_iter().map(Arc::new).collect();
+    for (i, c) in people.iter().cloned().enumerate() {
         let base = base.clone();
         let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
@@ -361,6 +381,153 @@ async fn main() {
     );
     assert!(breaks.is_empty(), "{breaks:?}");
     assert!(acked > 0, "no save was acknowledged");
+    if !full {
+        // The saturation mode too, briefly, so CI shows it works.
+        let wal = url
+            .strip_prefix("sqlite:")
+            .map(|path| std::path::PathBuf::from(format!("{path}-wal")));
+        saturate(&base, people, 1, _server.0.id(), wal).await;
+    }
+}
+
+/// Closed loop at saturation: 64, then 256, then all candidates (at most 500) each send saves
+/// back to back, one at a time, for `seconds` each; then `/healthz` alone from as many clients.
+/// Reports each phase's saves/s, p50 and p99, bytes the server wrote per save (from
+/// /proc/PID/io) and the SQLite WAL's peak size (sampled every 50 ms).
+async fn saturate(
+    base: &str,
+    people: Vec<Arc<Candidate>>,
+    seconds: u64,
+    server: u32,
+    wal: Option<std::path::PathBuf>,
+) {
+    let wal_peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (wal_peak, sampling) = (wal_peak.clone(), sampling.clone());
+        tokio::spawn(async move {
+            while sampling.load(Ordering::Relaxed) {
+                if let Some(size) = wal.as_ref().and_then(|w| std::fs::metadata(w).ok()) {
+                    wal_peak.fetch_max(size.len(), Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    println!("load: saturation, closed loop, {seconds} s per phase, database writes per save from /proc/{server}/io");
+    let mut phases: Vec<usize> = [64, 256, 500]
+        .into_iter()
+        .map(|n| n.min(people.len()))
+        .collect();
+    phases.dedup();
+    let mut seq_base = 0u64;
+    for n in phases {
+        let written_before = written_bytes(server);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for c in people.iter().take(n) {
+            let (c, stop, base) = (c.clone(), stop.clone(), base.to_string());
+            tasks.push(tokio::spawn(async move {
+                let mut out = Vec::new();
+                let mut seq = seq_base;
+                while !stop.load(Ordering::Relaxed) {
+                    seq += 1;
+                    let item = &c.items[(seq as usize) % c.items.len()];
+                    let t0 = Instant::now();
+                    let res = c
+                        .client
+                        .post(format!("{base}/exam/api/save"))
+                        .header("x-csrf-token", &c.token)
+                        .json(&serde_json::json!({"part": 1, "item": item, "value": (seq % 4).to_string(), "seq": seq}))
+                        .send()
+                        .await;
+                    let ok = res.as_ref().is_ok_and(|r| r.status() == 200);
+                    if let Ok(r) = res {
+                        let _ = r.bytes().await;
+                    }
+                    out.push((ok, t0.elapsed()));
+                }
+                out
+            }));
+        }
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        let mut failed = 0usize;
+        for t in tasks {
+            for (ok, d) in t.await.unwrap() {
+                if ok {
+                    latencies.push(d);
+                } else {
+                    failed += 1;
+                }
+            }
+        }
+        latencies.sort();
+        let written = written_bytes(server).saturating_sub(written_before);
+        println!(
+            "load: saturation {n:>3} candidates: {:.0} saves/s, p50 {:.1} ms, p99 {:.1} ms, {failed} failed, {:.1} KiB written per save",
+            latencies.len() as f64 / seconds as f64,
+            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+            percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+            written as f64 / latencies.len().max(1) as f64 / 1024.0,
+        );
+        // Later phases continue each chain with higher sequence numbers.
+        seq_base += 10_000_000;
+    }
+    let clients = people.len();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut probes = Vec::new();
+    for _ in 0..clients {
+        let (stop, base) = (stop.clone(), base.to_string());
+        probes.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                if client
+                    .get(format!("{base}/healthz"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+                {
+                    n += 1;
+                }
+            }
+            n
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds.min(5))).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut health = 0u64;
+    for p in probes {
+        health += p.await.unwrap();
+    }
+    println!(
+        "load: /healthz alone, {clients} clients: {:.0} requests/s",
+        health as f64 / seconds.min(5) as f64
+    );
+    sampling.store(false, Ordering::Relaxed);
+    let _ = sampler.await;
+    println!(
+        "load: the WAL's peak size: {:.1} MiB",
+        wal_peak.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "load: the server's peak resident memory (VmHWM): {:.0} MiB",
+        peak_rss_mib(server)
+    );
+}
+
+/// Bytes the process has caused to be written to storage so far (0 where /proc has no io).
+fn written_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// The server's peak resident memory so far, from /proc (0 where there is none).
