@@ -1,23 +1,16 @@
 //! `imh-exam backup`: a sitting backed up mid-exam while candidates save, restored into a new
 //! place, verifies and continues.
 
-use std::process::Command;
 use std::time::Duration;
 
-use imh_exam::bank::Level;
-use imh_exam::exam::form::Parts;
-use imh_exam::store::{attempts, bank as bank_store, now_ms, Db};
+use imh_exam::store::{attempts, Db};
 
-use crate::delivery::{admitted, candidate, import_sample, open_sitting};
-use crate::helpers::csrf_of;
-use crate::kill::{browser, enter, Server};
+use crate::helpers::exam::OpenSitting;
+use crate::helpers::server::{imh_exam, Server};
+use crate::helpers::{csrf_of, test_db, Browser, Engine};
 
 fn imh(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_imh-exam"))
-        .args(args)
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap()
+    imh_exam().args(args).output().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,37 +18,23 @@ async fn a_backup_taken_mid_exam_restores_verifies_and_continues() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("live.db").display());
     let db = Db::connect(&url).await.unwrap();
-    import_sample(&db).await;
-    let now = now_ms();
-    let sitting = open_sitting(&db, now).await;
-    let bps = bank_store::blueprints(&db).await.unwrap();
-    let pool = bank_store::pool(&db).await.unwrap();
-    let bp = bps.iter().find(|b| b.level == Level::III).unwrap();
-    let new = candidate("backup@x.org", Level::III, Parts::BOTH, "1");
-    let (reg, code) = admitted(&db, &sitting, &new, &bps).await;
-    let a = attempts::start_part(&db, &sitting, &reg, bp, &pool, 1, now)
+    let seat = OpenSitting::new(&db)
         .await
-        .unwrap();
+        .start_part_one(&db, "backup@x.org")
+        .await;
+    let a = seat.attempt;
     db.close().await;
 
     let server = Server::start(&url).await;
-    let cand = browser();
-    let token = enter(&server.base, &cand, &code).await;
+    let cand = Browser::for_server(&server.base);
+    let token = cand.enter_as_candidate(&seat.code).await;
     let items: Vec<String> = a.form.part_one.iter().map(|e| e.item_id.clone()).collect();
     let save = {
         let (cand, token) = (cand.clone(), token.clone());
         move |base: String, seq: u64| {
-            let (cand, token) = (cand.clone(), token.clone());
+            let (cand, token) = (cand.at(&base), token.clone());
             let item = items[seq as usize % items.len()].clone();
-            async move {
-                cand.post(format!("{base}/exam/api/save"))
-                    .header("x-csrf-token", token)
-                    .json(&serde_json::json!({"part": 1, "item": item, "value": "2", "seq": seq}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }
+            async move { cand.save(&token, 1, &item, "2", seq).await.status() }
         }
     };
     for seq in 1..=20 {
@@ -115,11 +94,7 @@ async fn a_backup_taken_mid_exam_restores_verifies_and_continues() {
 
     // The exam continues on the restored database: same browser, the next sequence number.
     let server = Server::start(&restored).await;
-    let page = cand
-        .get(format!("{}/candidate", server.base))
-        .send()
-        .await
-        .unwrap();
+    let page = cand.at(&server.base).get("/candidate").await;
     assert_eq!(page.status(), 200);
     assert!(!csrf_of(&page.text().await.unwrap()).is_empty());
     assert_eq!(save(server.base.clone(), kept + 1).await, 200);
@@ -136,7 +111,7 @@ async fn a_backup_taken_mid_exam_restores_verifies_and_continues() {
 
 #[tokio::test]
 async fn backup_on_postgres_points_to_pg_dump() {
-    let t = crate::helpers::test_db(crate::helpers::Engine::Postgres).await;
+    let t = test_db(Engine::Postgres).await;
     let out = imh(&["backup", "/tmp/never-written.db", "--database-url", &t.url]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));

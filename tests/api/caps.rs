@@ -10,10 +10,10 @@ use imh_exam::exam::clock::GRACE_MS;
 use imh_exam::exam::form::Parts;
 use imh_exam::exam::limits::{MAX_LISTED_BROWSER_EVENTS, MAX_SAVES_PER_ATTEMPT};
 use imh_exam::store::attempts::{self, Attempt};
-use imh_exam::store::{bank as bank_store, now_ms, sittings};
+use imh_exam::store::{now_ms, sittings};
 
-use crate::delivery::{admitted, candidate, import_sample, open_sitting};
-use crate::helpers::{csrf_of, spawn_app_with, test_db, Browser, Engine, TestApp};
+use crate::helpers::exam::{admitted, candidate, OpenSitting};
+use crate::helpers::{between, csrf_of, spawn_app_with, test_db, Browser, Engine, TestApp};
 use crate::on_both_engines;
 
 const MIN: i64 = 60_000;
@@ -35,20 +35,18 @@ async fn started(engine: Engine, level: Level, part: u8, extra_breaks: u32) -> S
         ..Config::default()
     };
     let app = spawn_app_with(test_db(engine).await, config).await;
-    import_sample(&app.db).await;
-    let sitting = open_sitting(&app.db, now_ms()).await;
-    let bps = bank_store::blueprints(&app.db).await.unwrap();
+    let OpenSitting { sitting, bps, .. } = OpenSitting::new(&app.db).await;
     let mut new = candidate("caps@example.org", level, Parts::BOTH, "1");
     new.extra_breaks = extra_breaks;
     let (reg, code) = admitted(&app.db, &sitting, &new, &bps).await;
     let cand = app.browser();
-    let res = cand.post_form("/enter", "/enter", &[("code", &code)]).await;
+    let res = cand.enter(&code).await;
     assert_eq!(res.status(), 303);
     let res = cand
         .post_form("/candidate", &format!("/exam/{part}/start"), &[])
         .await;
     assert_eq!(res.headers()["location"], &format!("/exam/{part}"));
-    let token = csrf_of(&cand.get_text("/candidate").await);
+    let token = cand.candidate_token().await;
     let attempt = attempts::attempts_of(&app.db, reg.id)
         .await
         .unwrap()
@@ -63,14 +61,7 @@ async fn started(engine: Engine, level: Level, part: u8, extra_breaks: u32) -> S
 }
 
 async fn api_save(s: &Started, part: u8, item: &str, value: &str, seq: u64) -> reqwest::Response {
-    s.cand
-        .client
-        .post(s.cand.url("/exam/api/save"))
-        .header("x-csrf-token", &s.token)
-        .json(&serde_json::json!({"part": part, "item": item, "value": value, "seq": seq}))
-        .send()
-        .await
-        .unwrap()
+    s.cand.save(&s.token, part, item, value, seq).await
 }
 
 async fn events_of(s: &Started) -> i64 {
@@ -112,10 +103,7 @@ async fn an_overlong_response_is_refused_with_the_limit_named(engine: Engine) {
     assert!(page.contains("6,000 of 6,000 characters"));
 
     // The form without the script: refused with the page's error, nothing saved.
-    let seq = {
-        let i = page.find("name=\"seq\" value=\"").unwrap() + 18;
-        page[i..i + page[i..].find('"').unwrap()].to_string()
-    };
+    let seq = between(&page, "name=\"seq\" value=\"", "\"").to_string();
     let long = "a".repeat(6_001);
     let res = s
         .cand
@@ -383,12 +371,8 @@ async fn a_break_past_its_maximum_resumes_and_the_deadline_submits(engine: Engin
 async fn a_forgotten_break_is_submitted_and_a_proctors_pause_is_not(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
-    import_sample(db).await;
-    let now = now_ms();
-    let sitting = open_sitting(db, now).await;
-    let bps = bank_store::blueprints(db).await.unwrap();
-    let pool = bank_store::pool(db).await.unwrap();
-    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
+    let s = OpenSitting::new(db).await;
+    let now = s.now;
     let mut ids = Vec::new();
     for (email, action) in [
         ("away@x.org", attempts::ClockAction::StartBreak),
@@ -396,10 +380,7 @@ async fn a_forgotten_break_is_submitted_and_a_proctors_pause_is_not(engine: Engi
     ] {
         let mut new = candidate(email, Level::III, Parts::BOTH, "1");
         new.extra_breaks = 1;
-        let (reg, _) = admitted(db, &sitting, &new, &bps).await;
-        let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
-            .await
-            .unwrap();
+        let a = s.start(db, &new, 1).await.attempt;
         attempts::change_clock(db, a.id, action, now).await.unwrap();
         // Started four hours ago, stopped 80 minutes in and never resumed.
         sqlx::query("UPDATE attempts SET started_at = $1, paused_since = $2 WHERE id = $3")

@@ -1,18 +1,18 @@
 //! The binary's data commands against a real database: `bank import` and `user add`.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use imh_exam::auth::Role;
 use imh_exam::store::users;
 
+use crate::helpers::server::{imh_exam, Server};
 use crate::helpers::{copy_dir, repo, test_db, Engine};
 use crate::on_both_engines;
 
 fn imh(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imh-exam"))
+    imh_exam()
         .args(args)
         .env("DATABASE_URL", url)
-        .env("RUST_LOG", "off")
         .output()
         .unwrap()
 }
@@ -95,7 +95,7 @@ async fn a_broken_bank_is_not_imported(engine: Engine) {
 
 async fn user_add_creates_staff_who_can_log_in(engine: Engine) {
     let t = test_db(engine).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imh-exam"))
+    let mut child = imh_exam()
         .args([
             "user",
             "add",
@@ -110,7 +110,6 @@ async fn user_add_creates_staff_who_can_log_in(engine: Engine) {
             "--password-stdin",
         ])
         .env("DATABASE_URL", &t.url)
-        .env("RUST_LOG", "off")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -213,45 +212,12 @@ on_both_engines!(
 /// `serve` answers /healthz, then stops cleanly on SIGTERM.
 async fn serve_stops_gracefully_on_sigterm(engine: Engine) {
     let t = test_db(engine).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imh-exam"))
-        .args(["serve", "--bind", &bind])
-        .env("DATABASE_URL", &t.url)
-        .env("RUST_LOG", "off")
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let mut healthy = false;
-    for _ in 0..100 {
-        if let Ok(res) = client.get(format!("http://{bind}/healthz")).send().await {
-            healthy = res.status() == 200;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(healthy, "the server did not answer /healthz");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let status = status.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("the server did not stop within 10 s of SIGTERM")
-    });
+    // Started, it answers /healthz (or `start` fails).
+    let mut server = Server::start(&t.url).await;
+    let status = server
+        .terminate()
+        .await
+        .expect("the server did not stop within 10 s of SIGTERM");
     assert!(status.success(), "{status:?}");
 }
 

@@ -7,13 +7,12 @@ use imh_exam::auth::Role;
 use imh_exam::bank::Level;
 use imh_exam::exam::clock::GRACE_MS;
 use imh_exam::exam::form::Parts;
-use imh_exam::store::{attempts, bank as bank_store, now_ms, Db};
+use imh_exam::store::{attempts, Db};
 
-use crate::delivery::{admitted, candidate, import_sample, open_sitting};
-use crate::helpers::{csrf_of, test_db, Engine};
-use crate::kill::{browser, enter, Server};
+use crate::helpers::exam::{admitted, candidate, OpenSitting};
+use crate::helpers::server::Server;
+use crate::helpers::{add_staff, test_db, Browser, Engine, PASSWORD};
 use crate::on_both_engines;
-use crate::scoring::add_staff;
 
 /// Ten minutes: how far the second server's own clock is fast.
 const SKEW_MS: i64 = 600_000;
@@ -25,33 +24,11 @@ async fn database_ms(db: &Db) -> i64 {
         .unwrap()
 }
 
-async fn post(client: &reqwest::Client, base: &str, page: &str, action: &str) -> u16 {
-    let html = client
-        .get(format!("{base}{page}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_of(&html);
-    client
-        .post(format!("{base}{action}"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_postgres_keep_one_clock() {
     let t = test_db(Engine::Postgres).await;
     let db = &t.db;
-    import_sample(db).await;
-    let sitting = open_sitting(db, now_ms()).await;
-    let bps = bank_store::blueprints(db).await.unwrap();
+    let OpenSitting { sitting, bps, .. } = OpenSitting::new(db).await;
     let new = candidate("clock@x.org", Level::III, Parts::BOTH, "1");
     let (reg, code) = admitted(db, &sitting, &new, &bps).await;
     add_staff(db, "proctor1", Role::Proctor, "Lakeside").await;
@@ -61,12 +38,10 @@ async fn two_servers_on_one_postgres_keep_one_clock() {
     let b = Server::start_with(&t.url, &[("IMH_TEST_CLOCK_SKEW_MS", skew.as_str())]).await;
 
     // The candidate starts the part on the server whose clock is ten minutes fast.
-    let cand = browser();
-    enter(&b.base, &cand, &code).await;
-    assert_eq!(
-        post(&cand, &b.base, "/candidate", "/exam/1/start").await,
-        303
-    );
+    let cand = Browser::for_server(&b.base);
+    cand.enter_as_candidate(&code).await;
+    let res = cand.post_form("/candidate", "/exam/1/start", &[]).await;
+    assert_eq!(res.status(), 303);
     let attempt = attempts::attempt_id(db, reg.id, 1).await.unwrap().unwrap();
     let started = attempts::attempt(db, attempt).await.unwrap().unwrap();
     let db_now = database_ms(db).await;
@@ -77,26 +52,11 @@ async fn two_servers_on_one_postgres_keep_one_clock() {
     );
 
     // Saves through either server: timestamps by the database's clock, the same time left.
-    let token = csrf_of(
-        &cand
-            .get(format!("{}/candidate", a.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let token = cand.at(&a.base).candidate_token().await;
     let item = started.form.part_one[0].item_id.clone();
     let mut remaining = Vec::new();
     for (seq, server) in [(1u64, &a), (2, &b), (3, &a), (4, &b)] {
-        let res = cand
-            .post(format!("{}/exam/api/save", server.base))
-            .header("x-csrf-token", &token)
-            .json(&serde_json::json!({"part": 1, "item": item, "value": "1", "seq": seq}))
-            .send()
-            .await
-            .unwrap();
+        let res = cand.at(&server.base).save(&token, 1, &item, "1", seq).await;
         assert_eq!(res.status(), 200, "save {seq}");
         let body: serde_json::Value = res.json().await.unwrap();
         remaining.push(body["remaining_ms"].as_i64().unwrap());
@@ -122,48 +82,20 @@ async fn two_servers_on_one_postgres_keep_one_clock() {
     }
 
     // A pause on one server and the resume on the other: the candidate loses and gains nothing.
-    let proctor = browser();
-    let login = proctor
-        .get(format!("{}/login", a.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = proctor
-        .post(format!("{}/login", a.base))
-        .form(&[
-            ("username", "proctor1"),
-            ("password", crate::helpers::PASSWORD),
-            ("csrf", &csrf_of(&login)),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let proctor = Browser::for_server(&a.base);
+    let res = proctor.login("proctor1", PASSWORD).await;
     assert_eq!(res.status(), 303);
     let console = format!("/sittings/{}", sitting.id);
-    assert_eq!(
-        post(
-            &proctor,
-            &a.base,
-            &console,
-            &format!("/attempts/{attempt}/pause")
-        )
-        .await,
-        303
-    );
+    let res = proctor
+        .post_form(&console, &format!("/attempts/{attempt}/pause"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        post(
-            &proctor,
-            &b.base,
-            &console,
-            &format!("/attempts/{attempt}/resume")
-        )
-        .await,
-        303
-    );
+    let res = proctor
+        .at(&b.base)
+        .post_form(&console, &format!("/attempts/{attempt}/resume"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
     let after = attempts::attempt(db, attempt).await.unwrap().unwrap();
     assert!(
         after.clock.paused_ms >= 400 && after.clock.paused_ms < 5_000,
@@ -207,17 +139,9 @@ async fn two_servers_on_one_postgres_keep_one_clock() {
 async fn a_late_sweep_submits_at_the_deadline(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
-    import_sample(db).await;
-    let now = now_ms();
-    let sitting = open_sitting(db, now).await;
-    let bps = bank_store::blueprints(db).await.unwrap();
-    let pool = bank_store::pool(db).await.unwrap();
-    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
-    let new = candidate("late@x.org", Level::III, Parts::BOTH, "1");
-    let (reg, _) = admitted(db, &sitting, &new, &bps).await;
-    let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
-        .await
-        .unwrap();
+    let s = OpenSitting::new(db).await;
+    let now = s.now;
+    let a = s.start_part_one(db, "late@x.org").await.attempt;
     // As if started three hours ago: the time ran out long before this sweep.
     sqlx::query("UPDATE attempts SET started_at = $1 WHERE id = $2")
         .bind(now - 3 * 3_600_000)

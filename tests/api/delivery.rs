@@ -2,85 +2,30 @@
 //! code, admission, starting a part, saves into the hash chain, the clock, submission.
 
 use imh_exam::bank::Level;
-use imh_exam::exam::clock::{Multiplier, GRACE_MS};
+use imh_exam::exam::clock::GRACE_MS;
 use imh_exam::exam::form::Parts;
-use imh_exam::exam::registration::NewRegistration;
 use imh_exam::store::attempts::{self, ClockAction, ClockChange, SaveError, StartError};
-use imh_exam::store::bank::{blueprints, import_dir, pool};
-use imh_exam::store::sittings::{self, Entry, NewSitting, RegisterError, Sitting};
-use imh_exam::store::Db;
+use imh_exam::store::sittings::{self, Entry, RegisterError};
 
-use crate::helpers::{repo, test_db, Engine};
+use crate::helpers::exam::{OpenSitting, Seat};
+use crate::helpers::{test_db, Engine};
 use crate::on_both_engines;
+
+// The fixtures that lived here, for abuse.rs, which imports them from here still.
+pub use crate::helpers::exam::{admitted, candidate, import_sample, open_sitting};
 
 const HOUR: i64 = 60 * 60 * 1000;
 const MIN: i64 = 60 * 1000;
 
-pub async fn import_sample(db: &Db) {
-    import_dir(db, &repo().join("item-bank"), "test")
-        .await
-        .unwrap();
-}
-
-pub async fn open_sitting(db: &Db, now: i64) -> Sitting {
-    let all: Vec<String> = blueprints(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
-    assert_eq!(all.len(), 4);
-    let id = sittings::create_sitting(
-        db,
-        &NewSitting {
-            name: "Spring window",
-            place: "remote",
-            opens_at: now - HOUR,
-            closes_at: now + 8 * HOUR,
-            blueprints: &all,
-        },
-        "proctor",
-    )
-    .await
-    .unwrap();
-    sittings::sitting(db, id).await.unwrap().unwrap()
-}
-
-/// Registers `new` for `sitting` and admits them; returns the registration and its code.
-pub async fn admitted(
-    db: &Db,
-    sitting: &Sitting,
-    new: &NewRegistration,
-    bps: &[imh_exam::bank::Blueprint],
-) -> (sittings::Registration, String) {
-    let (id, code) = sittings::register(db, sitting, new, bps, "p", false)
-        .await
-        .unwrap();
-    sittings::admit(db, id, "p").await.unwrap();
-    (sittings::registration(db, id).await.unwrap().unwrap(), code)
-}
-
-pub fn candidate(email: &str, level: Level, parts: Parts, multiplier: &str) -> NewRegistration {
-    NewRegistration {
-        name: format!("Candidate {email}"),
-        email: email.into(),
-        organisation: "Lakeside".into(),
-        level,
-        parts,
-        multiplier: Multiplier::parse(multiplier).unwrap(),
-        extra_breaks: 0,
-        retake_override: None,
-    }
-}
-
 async fn the_whole_flow_below_the_web(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
-    import_sample(db).await;
-    let now = imh_exam::store::now_ms();
-    let sitting = open_sitting(db, now).await;
-    let bps = blueprints(db).await.unwrap();
-    let pool = pool(db).await.unwrap();
+    let OpenSitting {
+        sitting,
+        bps,
+        pool,
+        now,
+    } = OpenSitting::new(db).await;
 
     let (reg_id, code) = sittings::register(
         db,
@@ -257,22 +202,13 @@ async fn the_whole_flow_below_the_web(engine: Engine) {
 async fn saves_after_the_deadline_are_refused_and_the_server_submits(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
-    import_sample(db).await;
-    let now = imh_exam::store::now_ms();
-    let sitting = open_sitting(db, now).await;
-    let bps = blueprints(db).await.unwrap();
-    let pool = pool(db).await.unwrap();
-    let (reg, _) = admitted(
-        db,
-        &sitting,
-        &candidate("bo@x.org", Level::IvPolicy, Parts::BOTH, "1"),
-        &bps,
-    )
-    .await;
-    let bp = bps.iter().find(|b| b.id == "level-iv-policy").unwrap();
-    let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
-        .await
-        .unwrap();
+    let s = OpenSitting::new(db).await;
+    let (sitting, pool, now) = (&s.sitting, &s.pool, s.now);
+    let new = candidate("bo@x.org", Level::IvPolicy, Parts::BOTH, "1");
+    let Seat {
+        reg, attempt: a, ..
+    } = s.start(db, &new, 1).await;
+    let bp = s.blueprint("level-iv-policy");
     let item = a.form.part_one[3].item_id.clone();
     let deadline = now + 90 * MIN;
 
@@ -307,7 +243,7 @@ async fn saves_after_the_deadline_are_refused_and_the_server_submits(engine: Eng
     assert_eq!(done.submitted_by.as_deref(), Some("server"));
     assert_eq!(attempts::answers(db, a.id).await.unwrap()[&item], "B");
     // A paused attempt is never submitted by the clock.
-    let two = attempts::start_part(db, &sitting, &reg, bp, &pool, 2, deadline + GRACE_MS)
+    let two = attempts::start_part(db, sitting, &reg, bp, pool, 2, deadline + GRACE_MS)
         .await
         .unwrap();
     attempts::change_clock(db, two.id, ClockAction::Pause, deadline + GRACE_MS + 1)
@@ -322,22 +258,11 @@ async fn saves_after_the_deadline_are_refused_and_the_server_submits(engine: Eng
 async fn a_retake_waits_unless_an_admin_overrides(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
-    import_sample(db).await;
-    let now = imh_exam::store::now_ms();
-    let first = open_sitting(db, now).await;
-    let bps = blueprints(db).await.unwrap();
-    let pool = pool(db).await.unwrap();
-    let (reg, _) = admitted(
-        db,
-        &first,
-        &candidate("cy@x.org", Level::IvClinical, Parts::BOTH, "1"),
-        &bps,
-    )
-    .await;
-    let bp = bps.iter().find(|b| b.id == "level-iv-clinical").unwrap();
-    let a = attempts::start_part(db, &first, &reg, bp, &pool, 2, now)
-        .await
-        .unwrap();
+    let first = OpenSitting::new(db).await;
+    let (bps, pool, now) = (&first.bps, &first.pool, first.now);
+    let new = candidate("cy@x.org", Level::IvClinical, Parts::BOTH, "1");
+    let a = first.start(db, &new, 2).await.attempt;
+    let bp = first.blueprint("level-iv-clinical");
     attempts::submit(db, a.id, "candidate", now).await.unwrap();
 
     let second = open_sitting(db, now + 30 * 24 * HOUR).await;
@@ -350,7 +275,7 @@ async fn a_retake_waits_unless_an_admin_overrides(engine: Engine) {
         },
         "1",
     );
-    match sittings::register(db, &second, &retake, &bps, "p", false).await {
+    match sittings::register(db, &second, &retake, bps, "p", false).await {
         Err(RegisterError::Field("parts", msg)) => {
             assert!(msg.contains("sat Part Two on"), "{msg}");
             assert!(
@@ -370,7 +295,7 @@ async fn a_retake_waits_unless_an_admin_overrides(engine: Engine) {
         },
         "1",
     );
-    sittings::register(db, &second, &one, &bps, "p", false)
+    sittings::register(db, &second, &one, bps, "p", false)
         .await
         .unwrap();
 
@@ -378,10 +303,10 @@ async fn a_retake_waits_unless_an_admin_overrides(engine: Engine) {
     let mut overridden = retake.clone();
     overridden.retake_override = Some("Part Two voided by an exam-day outage".into());
     assert!(matches!(
-        sittings::register(db, &third, &overridden, &bps, "proctor", false).await,
+        sittings::register(db, &third, &overridden, bps, "proctor", false).await,
         Err(RegisterError::Field("retake_override", _))
     ));
-    sittings::register(db, &third, &overridden, &bps, "admin", true)
+    sittings::register(db, &third, &overridden, bps, "admin", true)
         .await
         .unwrap();
     let audit = imh_exam::store::audit::recent(db, 5).await.unwrap();
@@ -395,7 +320,7 @@ async fn a_retake_waits_unless_an_admin_overrides(engine: Engine) {
         .remove(0);
     sittings::admit(db, reg3.id, "p").await.unwrap();
     let reg3 = sittings::registration(db, reg3.id).await.unwrap().unwrap();
-    let again = attempts::start_part(db, &third, &reg3, bp, &pool, 2, now + 31 * 24 * HOUR)
+    let again = attempts::start_part(db, &third, &reg3, bp, pool, 2, now + 31 * 24 * HOUR)
         .await
         .unwrap();
     let before: Vec<&String> = a.form.part_two.iter().map(|p| &p.vignette_id).collect();
@@ -412,22 +337,9 @@ async fn a_retake_waits_unless_an_admin_overrides(engine: Engine) {
 async fn audit_verify_names_a_tampered_chain(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
-    import_sample(db).await;
-    let now = imh_exam::store::now_ms();
-    let sitting = open_sitting(db, now).await;
-    let bps = blueprints(db).await.unwrap();
-    let pool = pool(db).await.unwrap();
-    let (reg, _) = admitted(
-        db,
-        &sitting,
-        &candidate("dee@x.org", Level::III, Parts::BOTH, "1"),
-        &bps,
-    )
-    .await;
-    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
-    let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
-        .await
-        .unwrap();
+    let s = OpenSitting::new(db).await;
+    let now = s.now;
+    let a = s.start_part_one(db, "dee@x.org").await.attempt;
     for (i, e) in a.form.part_one.iter().take(5).enumerate() {
         attempts::save(db, a.id, &e.item_id, "A", i as u64 + 1, now + i as i64)
             .await
@@ -455,25 +367,11 @@ async fn audit_verify_names_a_tampered_chain(engine: Engine) {
 async fn saves_arriving_together_keep_every_chain_whole(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
-    import_sample(db).await;
-    let now = imh_exam::store::now_ms();
-    let sitting = open_sitting(db, now).await;
-    let bps = blueprints(db).await.unwrap();
-    let pool = pool(db).await.unwrap();
-    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
+    let s = OpenSitting::new(db).await;
+    let now = s.now;
     let mut forms = Vec::new();
     for email in ["p1@x.org", "p2@x.org", "p3@x.org"] {
-        let (reg, _) = admitted(
-            db,
-            &sitting,
-            &candidate(email, Level::III, Parts::BOTH, "1"),
-            &bps,
-        )
-        .await;
-        let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
-            .await
-            .unwrap();
-        forms.push(a);
+        forms.push(s.start_part_one(db, email).await.attempt);
     }
     // Per attempt: sequence numbers 1..=40 over five items, three of them sent twice, all in a
     // scrambled order and all at once.

@@ -4,10 +4,9 @@
 use imh_exam::auth::Role;
 use imh_exam::store::{ratings, results, sittings};
 
-use crate::delivery::import_sample;
-use crate::helpers::{spawn_app_on, test_db, Engine};
+use crate::helpers::exam::import_sample;
+use crate::helpers::{add_staff, count, spawn_app_on, test_db, Engine};
 use crate::on_both_engines;
-use crate::scoring::add_staff;
 
 async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     // Prepared before the server starts, as `imh-exam demo` does: the simulated sitting lies in
@@ -52,10 +51,7 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         "a realistic mix of outcomes: {passed} passed"
     );
     // Some readings needed an adjudicator.
-    let thirds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE reading = 3")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let thirds = count(db, "SELECT COUNT(*) FROM assignments WHERE reading = 3").await;
     assert!(thirds > 0);
 
     // The committee's pages show it.

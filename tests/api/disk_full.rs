@@ -11,12 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use imh_exam::bank::Level;
-use imh_exam::exam::form::Parts;
-use imh_exam::store::{attempts, bank as bank_store, now_ms, Db};
+use imh_exam::store::{attempts, Db};
 
-use crate::delivery::{admitted, candidate, import_sample, open_sitting};
-use crate::kill::{browser, enter, Server};
+use crate::helpers::exam::{assert_all_stored, OpenSitting, SoakSave};
+use crate::helpers::server::Server;
+use crate::helpers::Browser;
 
 /// A tmpfs mounted for the test, unmounted when dropped.
 struct SmallDisk {
@@ -81,18 +80,6 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-async fn health(base: &str) -> u16 {
-    reqwest::Client::new()
-        .get(format!("{base}/healthz"))
-        .timeout(Duration::from_secs(5))
-        .send()
-        .await
-        .map_or(0, |r| r.status().as_u16())
-}
-
-/// (attempt, item, seq, shown option) of every acknowledged save.
-type Acks = Arc<Mutex<Vec<(i64, String, u64, usize)>>>;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_saves_survive_a_full_disk() {
     if !is_root() {
@@ -102,50 +89,33 @@ async fn acknowledged_saves_survive_a_full_disk() {
     let disk = SmallDisk::mount(24).expect("mount a 24 MiB tmpfs (running as root)");
     let url = format!("sqlite:{}", disk.dir.join("exam.db").display());
     let db = Db::connect(&url).await.unwrap();
-    import_sample(&db).await;
-    let now = now_ms();
-    let sitting = open_sitting(&db, now).await;
-    let bps = bank_store::blueprints(&db).await.unwrap();
-    let pool = bank_store::pool(&db).await.unwrap();
-    let bp = bps.iter().find(|b| b.level == Level::III).unwrap();
+    let s = OpenSitting::new(&db).await;
 
     let mut server = Server::start(&url).await;
     let mut people = Vec::new();
     for i in 0..8 {
-        let new = candidate(&format!("full{i}@x.org"), Level::III, Parts::BOTH, "1");
-        let (reg, code) = admitted(&db, &sitting, &new, &bps).await;
-        let a = attempts::start_part(&db, &sitting, &reg, bp, &pool, 1, now)
-            .await
-            .unwrap();
-        let client = browser();
-        let token = enter(&server.base, &client, &code).await;
-        people.push((a, client, token));
+        let seat = s.start_part_one(&db, &format!("full{i}@x.org")).await;
+        let cand = Browser::for_server(&server.base);
+        let token = cand.enter_as_candidate(&seat.code).await;
+        people.push((seat.attempt, cand, token));
     }
     db.close().await;
 
     // Each candidate saves as the exam page does: a save the server could not store (5xx) is
     // kept and sent again with the same sequence number.
-    let acks: Acks = Arc::new(Mutex::new(Vec::new()));
+    let acks: Arc<Mutex<Vec<SoakSave>>> = Arc::new(Mutex::new(Vec::new()));
     let refused = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
-    for (a, client, token) in people.clone() {
+    for (a, cand, token) in people.clone() {
         let (acks, refused, stop) = (acks.clone(), refused.clone(), stop.clone());
-        let base = server.base.clone();
         tasks.push(tokio::spawn(async move {
             let mut seq = 1u64;
             while !stop.load(Ordering::SeqCst) {
-                let entry = &a.form.part_one[(seq as usize) % a.form.part_one.len()];
-                let shown = (seq as usize) % 4;
-                let res = client
-                    .post(format!("{base}/exam/api/save"))
-                    .header("x-csrf-token", &token)
-                    .json(&serde_json::json!({"part": 1, "item": entry.item_id, "value": shown.to_string(), "seq": seq}))
-                    .send()
-                    .await;
-                match res {
+                let save = SoakSave::nth(&a, seq);
+                match save.send(&cand, &token).await {
                     Ok(r) if r.status() == 200 => {
-                        acks.lock().unwrap().push((a.id, entry.item_id.clone(), seq, shown));
+                        acks.lock().unwrap().push(save);
                         seq += 1;
                     }
                     Ok(r) if r.status().is_server_error() => {
@@ -183,7 +153,7 @@ async fn acknowledged_saves_survive_a_full_disk() {
     while start.elapsed() < Duration::from_secs(30) {
         // Keep the disk full: anything freed meanwhile (a checkpoint's truncation) is taken.
         let _ = disk.fill();
-        if refused.load(Ordering::SeqCst) > 20 && health(&server.base).await == 503 {
+        if refused.load(Ordering::SeqCst) > 20 && server.health().await == 503 {
             unhealthy = true;
             break;
         }
@@ -193,7 +163,7 @@ async fn acknowledged_saves_survive_a_full_disk() {
         unhealthy,
         "with the disk full for 30 s: {} saves refused, /healthz {}",
         refused.load(Ordering::SeqCst),
-        health(&server.base).await
+        server.health().await
     );
     // Full for a while longer, saves still coming.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -202,7 +172,7 @@ async fn acknowledged_saves_survive_a_full_disk() {
     // Free the space: the server recovers by itself.
     remove_fillers(&disk.dir, &filler);
     let start = Instant::now();
-    while health(&server.base).await != 200 {
+    while server.health().await != 200 {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "the server did not recover within 30 s of the disk being freed"
@@ -229,30 +199,7 @@ async fn acknowledged_saves_survive_a_full_disk() {
     // Started again: every acknowledged save is there, in intact chains.
     let _server = Server::start(&url).await;
     let db = Db::connect(&url).await.unwrap();
-    let mut lost = Vec::new();
-    for (attempt, item, seq, shown) in &acks {
-        let a = &people.iter().find(|p| p.0.id == *attempt).unwrap().0;
-        let entry = a.form.part_one.iter().find(|e| e.item_id == *item).unwrap();
-        let canonical = ((b'A' + entry.option_order[*shown]) as char).to_string();
-        let stored: Option<(String, String)> = sqlx::query_as(
-            "SELECT item_id, answer FROM response_events WHERE attempt_id = $1 AND seq = $2",
-        )
-        .bind(attempt)
-        .bind(i64::try_from(*seq).unwrap())
-        .fetch_optional(&db.pool)
-        .await
-        .unwrap();
-        if stored != Some((item.clone(), canonical)) {
-            lost.push((*attempt, *seq));
-        }
-    }
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged saves lost, e.g. {:?}",
-        lost.len(),
-        acks.len(),
-        &lost[..lost.len().min(5)]
-    );
+    assert_all_stored(&db, &acks).await;
     let (checked, breaks) = attempts::verify_chains(&db).await.unwrap();
     assert_eq!(checked, 8);
     assert!(breaks.is_empty(), "{breaks:?}");

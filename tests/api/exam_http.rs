@@ -7,8 +7,8 @@ use imh_exam::bank::ItemBody;
 use imh_exam::exam::chain::receipt;
 use imh_exam::store::{attempts, bank as bank_store, now_ms, sittings};
 
-use crate::delivery::import_sample;
-use crate::helpers::{csrf_of, spawn_app, Browser, Engine, TestApp};
+use crate::helpers::exam::{admitted, candidate, import_sample, OpenSitting};
+use crate::helpers::{between, csrf_of, spawn_app, Browser, Engine, TestApp};
 use crate::on_both_engines;
 
 fn local(ms: i64) -> String {
@@ -17,15 +17,6 @@ fn local(ms: i64) -> String {
         "[year]-[month]-[day]T[hour]:[minute]"
     ))
     .unwrap()
-}
-
-fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
-    let i = html
-        .find(start)
-        .unwrap_or_else(|| panic!("{start:?} not in page:\n{html}"))
-        + start.len();
-    let j = html[i..].find(end).unwrap() + i;
-    &html[i..j]
 }
 
 /// A proctor schedules a sitting over HTTP and registers one candidate; returns the sitting
@@ -92,7 +83,7 @@ async fn the_whole_exam_over_http(engine: Engine) {
         schedule_and_register(&app, &proctor, "ana@example.org", "III").await;
 
     let cand = app.browser();
-    let res = cand.post_form("/enter", "/enter", &[("code", &code)]).await;
+    let res = cand.enter(&code).await;
     assert_eq!(res.headers()["location"], "/candidate");
     assert!(cand
         .get_text("/candidate")
@@ -173,20 +164,14 @@ async fn the_whole_exam_over_http(engine: Engine) {
     // Question 2 through the script's API; a retry is not stored twice.
     let token = csrf_of(&again);
     let second = a.form.part_one[1].item_id.clone();
-    let body = serde_json::json!({"part": 1, "item": second, "value": "0", "seq": 9_000_000_000_000_000u64});
-    let save = |b: serde_json::Value| {
-        cand.client
-            .post(cand.url("/exam/api/save"))
-            .header("x-csrf-token", &token)
-            .json(&b)
-            .send()
-    };
-    let r: serde_json::Value = save(body.clone()).await.unwrap().json().await.unwrap();
+    let save = |value: &'static str, seq: u64| cand.save(&token, 1, &second, value, seq);
+    let r: serde_json::Value = save("0", 9_000_000_000_000_000).await.json().await.unwrap();
     assert_eq!(r["stored"], true);
     assert!(r["remaining_ms"].as_i64().unwrap() > 130 * 60_000);
-    let r: serde_json::Value = save(body.clone()).await.unwrap().json().await.unwrap();
+    let r: serde_json::Value = save("0", 9_000_000_000_000_000).await.json().await.unwrap();
     assert_eq!(r["stored"], false);
     // Without the token the API refuses like any form.
+    let body = serde_json::json!({"part": 1, "item": second, "value": "0", "seq": 9_000_000_000_000_000u64});
     let res = cand
         .client
         .post(cand.url("/exam/api/save"))
@@ -221,7 +206,7 @@ async fn the_whole_exam_over_http(engine: Engine) {
     assert!(page.contains(&receipt(&head)), "{page}");
 
     // After submission a save is refused with a reason, and nothing changes.
-    let res = save(serde_json::json!({"part": 1, "item": second, "value": "3", "seq": 9_000_000_000_000_001u64})).await.unwrap();
+    let res = save("3", 9_000_000_000_000_001).await;
     assert_eq!(res.status(), 409);
     let err: serde_json::Value = res.json().await.unwrap();
     assert_eq!(
@@ -242,7 +227,7 @@ async fn part_two_choice_pause_added_time_and_the_deadline(engine: Engine) {
         schedule_and_register(&app, &proctor, "bo@example.org", "IV-Clinical").await;
     sittings::admit(&app.db, reg_id, "p").await.unwrap();
     let cand = app.browser();
-    cand.post_form("/enter", "/enter", &[("code", &code)]).await;
+    cand.enter(&code).await;
     let res = cand.post_form("/candidate", "/exam/2/start", &[]).await;
     assert_eq!(res.headers()["location"], "/exam/2");
 
@@ -354,15 +339,8 @@ async fn part_two_choice_pause_added_time_and_the_deadline(engine: Engine) {
         .execute(&app.db.writer)
         .await
         .unwrap();
-    let token = csrf_of(&cand.get_text("/candidate").await);
-    let res = cand
-        .client
-        .post(cand.url("/exam/api/save"))
-        .header("x-csrf-token", &token)
-        .json(&serde_json::json!({"part": 2, "item": item0, "value": "more", "seq": u64::MAX / 4}))
-        .send()
-        .await
-        .unwrap();
+    let token = cand.candidate_token().await;
+    let res = cand.save(&token, 2, &item0, "more", u64::MAX / 4).await;
     assert_eq!(res.status(), 409);
     let mut submitted = None;
     for _ in 0..50 {
@@ -399,9 +377,7 @@ async fn one_browser_at_a_time(engine: Engine) {
     assert_eq!(rows[0]["connection"], "not yet seen");
     assert_eq!(rows[0]["status"], "waiting for admission");
     let first = app.browser();
-    first
-        .post_form("/enter", "/enter", &[("code", &code)])
-        .await;
+    first.enter(&code).await;
     assert_eq!(first.get("/candidate").await.status(), 200);
     let rows: serde_json::Value = proctor.get(&live).await.json().await.unwrap();
     assert_eq!(rows[0]["connection"], "online");
@@ -413,23 +389,11 @@ async fn one_browser_at_a_time(engine: Engine) {
 
     // The save path caches sessions briefly; the proctor's move must still take effect at
     // once. Fill the cache with this browser's session first.
-    let token = csrf_of(&first.get_text("/candidate").await);
-    let api_save = |b: &crate::helpers::Browser, token: String| {
-        b.client
-            .post(b.url("/exam/api/save"))
-            .header("x-csrf-token", token)
-            .json(&serde_json::json!({"part": 1, "item": "TF-0001", "value": "0", "seq": 1}))
-            .send()
-    };
-    assert_eq!(
-        api_save(&first, token.clone()).await.unwrap().status(),
-        404,
-        "no part started yet"
-    );
+    let token = first.candidate_token().await;
+    let api_save = || first.save(&token, 1, "TF-0001", "0", 1);
+    assert_eq!(api_save().await.status(), 404, "no part started yet");
     let second = app.browser();
-    let res = second
-        .post_form("/enter", "/enter", &[("code", &code)])
-        .await;
+    let res = second.enter(&code).await;
     assert_eq!(res.status(), 409);
     assert!(res
         .text()
@@ -442,13 +406,11 @@ async fn one_browser_at_a_time(engine: Engine) {
     proctor
         .post_form(&console, &format!("/registrations/{reg_id}/release"), &[])
         .await;
-    let res = second
-        .post_form("/enter", "/enter", &[("code", &code)])
-        .await;
+    let res = second.enter(&code).await;
     assert_eq!(res.headers()["location"], "/candidate");
     assert_eq!(second.get("/candidate").await.status(), 200);
     // The first browser's saves are refused at once, cached session or not.
-    assert_eq!(api_save(&first, token).await.unwrap().status(), 401);
+    assert_eq!(api_save().await.status(), 401);
     // The first browser no longer reaches the exam.
     let res = first.get("/candidate").await;
     assert!(
@@ -506,22 +468,19 @@ async fn csv_registration_names_bad_lines_and_registers_nothing(engine: Engine) 
 
 async fn an_approved_break_stops_the_clock_and_is_counted(engine: Engine) {
     let app = spawn_app(engine).await;
-    import_sample(&app.db).await;
-    let now = now_ms();
-    let sitting = crate::delivery::open_sitting(&app.db, now).await;
-    let bps = bank_store::blueprints(&app.db).await.unwrap();
-    let mut new = crate::delivery::candidate(
+    let OpenSitting { sitting, bps, .. } = OpenSitting::new(&app.db).await;
+    let mut new = candidate(
         "dee@example.org",
         imh_exam::bank::Level::III,
         imh_exam::exam::form::Parts::BOTH,
         "1",
     );
     new.extra_breaks = 1;
-    let (reg, code) = crate::delivery::admitted(&app.db, &sitting, &new, &bps).await;
+    let (reg, code) = admitted(&app.db, &sitting, &new, &bps).await;
     let reg_id = reg.id;
     let proctor = app.as_role(Role::Proctor).await;
     let cand = app.browser();
-    cand.post_form("/enter", "/enter", &[("code", &code)]).await;
+    cand.enter(&code).await;
     cand.post_form("/candidate", "/exam/1/start", &[]).await;
     let page = cand.get_text("/exam/1/item/1").await;
     assert!(
@@ -551,14 +510,8 @@ async fn an_approved_break_stops_the_clock_and_is_counted(engine: Engine) {
         .unwrap()
         .remove(0);
     let token = csrf_of(&page);
-    let res = cand
-        .client
-        .post(cand.url("/exam/api/save"))
-        .header("x-csrf-token", &token)
-        .json(&serde_json::json!({"part": 1, "item": a.form.part_one[0].item_id, "value": "1", "seq": 9_000_000_000_000_000u64}))
-        .send()
-        .await
-        .unwrap();
+    let item = &a.form.part_one[0].item_id;
+    let res = cand.save(&token, 1, item, "1", 9_000_000_000_000_000).await;
     assert_eq!(res.status(), 423);
 
     let res = cand

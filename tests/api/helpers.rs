@@ -1,8 +1,13 @@
 //! Test helpers: a fresh database per test on either engine, a server on a random port, and a
-//! browser-like client that keeps cookies and fills in CSRF tokens.
+//! browser-like client that keeps cookies and fills in CSRF tokens. `exam` has the fixtures
+//! below the web (a sitting, its candidates), `server` the binary run as a process.
+
+pub mod exam;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use imh_exam::auth::{Role, Username};
 use imh_exam::config::Config;
@@ -197,33 +202,53 @@ impl TestApp {
         }
     }
 
-    /// Creates a staff account with `PASSWORD`.
+    /// Creates a staff account with `PASSWORD`, named "Test `username`".
     pub async fn add_staff(&self, username: &str, role: Role, organisation: &str) {
-        let u = Username::parse(username).unwrap();
-        users::add_user(
-            &self.db,
-            NewUser {
-                username: &u,
-                display_name: &format!("Test {username}"),
-                role,
-                organisation,
-                password: PASSWORD,
-                added_by: "test",
-            },
-        )
-        .await
-        .unwrap();
+        let display_name = format!("Test {username}");
+        add_user(&self.db, username, &display_name, role, organisation).await;
+    }
+
+    /// A new browser signed in as the staff member `username` (whose password is `PASSWORD`).
+    pub async fn signed_in(&self, username: &str) -> Browser {
+        let b = self.browser();
+        let res = b.login(username, PASSWORD).await;
+        assert_eq!(res.status(), 303, "{username} logs in");
+        b
     }
 
     /// A browser signed in as a new staff member of `role`.
     pub async fn as_role(&self, role: Role) -> Browser {
         let username = format!("{}-{}", role.code(), rand::random::<u32>());
         self.add_staff(&username, role, "Test Org").await;
-        let b = self.browser();
-        let res = b.login(&username, PASSWORD).await;
-        assert_eq!(res.status(), 303, "login as {role} failed");
-        b
+        self.signed_in(&username).await
     }
+}
+
+/// Creates a staff account named `username` with `PASSWORD`; returns its id.
+pub async fn add_staff(db: &Db, username: &str, role: Role, organisation: &str) -> i64 {
+    add_user(db, username, username, role, organisation).await
+}
+
+async fn add_user(
+    db: &Db,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    organisation: &str,
+) -> i64 {
+    users::add_user(
+        db,
+        NewUser {
+            username: &Username::parse(username).unwrap(),
+            display_name,
+            role,
+            organisation,
+            password: PASSWORD,
+            added_by: "test",
+        },
+    )
+    .await
+    .unwrap()
 }
 
 /// The `csrf` hidden field of the first form in `html`.
@@ -236,13 +261,46 @@ pub fn csrf_of(html: &str) -> String {
     html[start..start + 64].to_string()
 }
 
-/// One browser: a cookie jar and the habit of sending forms with their CSRF token.
+/// The text of `html` between the first `start` and the `end` after it.
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let i = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} not in page:\n{html}"))
+        + start.len();
+    let j = html[i..].find(end).unwrap() + i;
+    &html[i..j]
+}
+
+/// One browser: a cookie jar and the habit of sending forms with their CSRF token. A clone
+/// shares the cookie jar.
+#[derive(Clone)]
 pub struct Browser {
     pub base: String,
     pub client: reqwest::Client,
 }
 
 impl Browser {
+    /// A new browser for a server run as a process; a request it cannot finish in 5 s fails.
+    pub fn for_server(base: &str) -> Browser {
+        Browser {
+            base: base.to_string(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// The same browser (its cookies too) talking to another server of the same host.
+    pub fn at(&self, base: &str) -> Browser {
+        Browser {
+            base: base.to_string(),
+            client: self.client.clone(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -281,6 +339,58 @@ impl Browser {
         )
         .await
     }
+
+    /// Enters the exam with an access code, as at `/enter`.
+    pub async fn enter(&self, code: &str) -> reqwest::Response {
+        self.post_form("/enter", "/enter", &[("code", code)]).await
+    }
+
+    /// The CSRF token of the candidate's pages, which the exam page's script sends.
+    pub async fn candidate_token(&self) -> String {
+        csrf_of(&self.get_text("/candidate").await)
+    }
+
+    /// Enters with `code` (which must be let in) and returns the candidate's token: entering
+    /// rotates it, so it is read afterwards.
+    pub async fn enter_as_candidate(&self, code: &str) -> String {
+        let res = self.enter(code).await;
+        assert_eq!(res.status(), 303);
+        self.candidate_token().await
+    }
+
+    /// Saves one answer as the exam page's script does; an error if the server is gone.
+    pub async fn try_save(
+        &self,
+        token: &str,
+        part: u8,
+        item: &str,
+        value: &str,
+        seq: u64,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.client
+            .post(self.url("/exam/api/save"))
+            .header("x-csrf-token", token)
+            .json(&serde_json::json!({"part": part, "item": item, "value": value, "seq": seq}))
+            .send()
+            .await
+    }
+
+    /// `try_save` to a server that is up.
+    pub async fn save(
+        &self,
+        token: &str,
+        part: u8,
+        item: &str,
+        value: &str,
+        seq: u64,
+    ) -> reqwest::Response {
+        self.try_save(token, part, item, value, seq).await.unwrap()
+    }
+}
+
+/// The number a `SELECT COUNT(*) ...` without parameters gives.
+pub async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
 }
 
 /// Copies a folder tree, for tests that edit a copy of the sample bank.

@@ -8,8 +8,8 @@ use imh_exam::store::attempts::{self, SaveError, MAX_SEQ};
 use imh_exam::store::ratings::{self, RateError, RateFailure, RatingInput};
 use imh_exam::store::{now_ms, results};
 
-use crate::helpers::{spawn_app_on, test_db, Engine};
-use crate::kill::{browser, enter};
+use crate::helpers::exam::OpenSitting;
+use crate::helpers::{count, spawn_app, spawn_app_on, test_db, Engine};
 use crate::on_both_engines;
 use crate::scoring::{assignments, rate_everything, responses, sat_sitting};
 
@@ -95,11 +95,11 @@ async fn void_is_refused_once_results_are_released(engine: Engine) {
     assert!(res.text().await.unwrap().contains("results are released"));
     let a = attempts::attempt(&app.db, attempt).await.unwrap().unwrap();
     assert!(a.voided_at.is_none(), "a released attempt was voided");
-    let audited: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'attempt.void'")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let audited = count(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'attempt.void'",
+    )
+    .await;
     assert_eq!(audited, 0);
 }
 
@@ -131,11 +131,11 @@ async fn a_void_and_its_audit_record_commit_together(engine: Engine) {
             format!("attempt {attempt}: phone in use")
         )]
     );
-    let events: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM sitting_events WHERE kind = 'voided'")
-            .fetch_one(&t.db.pool)
-            .await
-            .unwrap();
+    let events = count(
+        &t.db,
+        "SELECT COUNT(*) FROM sitting_events WHERE kind = 'voided'",
+    )
+    .await;
     assert_eq!(events, 1);
 }
 
@@ -145,22 +145,10 @@ async fn a_void_and_its_audit_record_commit_together(engine: Engine) {
 async fn sequence_and_part_numbers_are_bounded(engine: Engine) {
     let t = test_db(engine).await;
     let db = t.db.clone();
-    crate::delivery::import_sample(&db).await;
-    let now = now_ms();
-    let sitting = crate::delivery::open_sitting(&db, now).await;
-    let bps = imh_exam::store::bank::blueprints(&db).await.unwrap();
-    let pool = imh_exam::store::bank::pool(&db).await.unwrap();
-    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
-    let new = crate::delivery::candidate(
-        "seq@x.org",
-        imh_exam::bank::Level::III,
-        imh_exam::exam::form::Parts::BOTH,
-        "1",
-    );
-    let (reg, code) = crate::delivery::admitted(&db, &sitting, &new, &bps).await;
-    let a = attempts::start_part(&db, &sitting, &reg, bp, &pool, 1, now)
-        .await
-        .unwrap();
+    let s = OpenSitting::new(&db).await;
+    let now = s.now;
+    let seat = s.start_part_one(&db, "seq@x.org").await;
+    let a = seat.attempt;
     assert!(matches!(
         attempts::save(
             &db,
@@ -179,65 +167,30 @@ async fn sequence_and_part_numbers_are_bounded(engine: Engine) {
     ));
 
     let app = spawn_app_on(t).await;
-    let client = browser();
-    let token = enter(&app.base, &client, &code).await;
+    let cand = app.browser();
+    let token = cand.enter_as_candidate(&seat.code).await;
     let item = &a.form.part_one[0].item_id;
-    let save = |seq: serde_json::Value, part: serde_json::Value| {
-        let (client, token, base) = (client.clone(), token.clone(), app.base.clone());
-        let body = serde_json::json!({"part": part, "item": item, "value": "1", "seq": seq});
-        async move {
-            client
-                .post(format!("{base}/exam/api/save"))
-                .header("x-csrf-token", token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    for seq in [
-        serde_json::json!(9_223_372_036_854_775_808u64),
-        serde_json::json!(u64::MAX),
-        serde_json::json!(0),
-    ] {
-        let res = save(seq.clone(), serde_json::json!(1)).await;
+    for seq in [9_223_372_036_854_775_808u64, u64::MAX, 0] {
+        let res = cand.save(&token, 1, item, "1", seq).await;
         assert_eq!(res.status(), 422, "seq {seq}");
         assert!(res.text().await.unwrap().contains("seq"));
     }
     for part in [0, 3, 255] {
-        let res = save(serde_json::json!(5), serde_json::json!(part)).await;
+        let res = cand.save(&token, part, item, "1", 5).await;
         assert_eq!(res.status(), 422, "part {part}");
     }
     // The largest allowed number is stored, and the chain still verifies.
-    let res = save(serde_json::json!(MAX_SEQ), serde_json::json!(1)).await;
+    let res = cand.save(&token, 1, item, "1", MAX_SEQ).await;
     assert_eq!(res.status(), 200);
     let (_, breaks) = attempts::verify_chains(&app.db).await.unwrap();
     assert!(breaks.is_empty(), "{breaks:?}");
 
     for path in ["/exam/3/start", "/exam/0/start", "/exam/255/start"] {
-        let page = client
-            .get(format!("{}/candidate", app.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = crate::helpers::csrf_of(&page);
-        let res = client
-            .post(format!("{}{path}", app.base))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let res = cand.post_form("/candidate", path, &[]).await;
         assert_eq!(res.status(), 404, "{path}");
     }
     for path in ["/exam/3", "/exam/0/review", "/exam/api/clock/9"] {
-        let res = client
-            .get(format!("{}{path}", app.base))
-            .send()
-            .await
-            .unwrap();
+        let res = cand.get(path).await;
         assert_eq!(res.status(), 404, "{path}");
     }
 }
@@ -248,22 +201,9 @@ async fn sequence_and_part_numbers_are_bounded(engine: Engine) {
 async fn verify_reports_a_chain_cut_short(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
-    crate::delivery::import_sample(db).await;
-    let now = now_ms();
-    let sitting = crate::delivery::open_sitting(db, now).await;
-    let bps = imh_exam::store::bank::blueprints(db).await.unwrap();
-    let pool = imh_exam::store::bank::pool(db).await.unwrap();
-    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
-    let new = crate::delivery::candidate(
-        "cut@x.org",
-        imh_exam::bank::Level::III,
-        imh_exam::exam::form::Parts::BOTH,
-        "1",
-    );
-    let (reg, _) = crate::delivery::admitted(db, &sitting, &new, &bps).await;
-    let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
-        .await
-        .unwrap();
+    let s = OpenSitting::new(db).await;
+    let now = s.now;
+    let a = s.start_part_one(db, "cut@x.org").await.attempt;
     let mut receipt = String::new();
     for seq in 1..=5u64 {
         let e = &a.form.part_one[seq as usize];
@@ -309,7 +249,7 @@ on_both_engines!(
 /// and a cached candidate session is trusted for at most `SESSION_CACHE`.
 #[tokio::test]
 async fn the_server_caches_are_bounded() {
-    let app = crate::helpers::spawn_app(Engine::Sqlite).await;
+    let app = spawn_app(Engine::Sqlite).await;
     let bound = Some(imh_exam::web::CACHE_ENTRIES);
     assert_eq!(app.state.forms.policy().max_capacity(), bound);
     assert_eq!(app.state.attempt_ids.policy().max_capacity(), bound);

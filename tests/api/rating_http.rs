@@ -11,17 +11,10 @@ use imh_exam::store::bank::blueprints;
 use imh_exam::store::ratings;
 use imh_exam::store::sittings;
 
-use crate::delivery::{admitted, candidate};
-use crate::helpers::{csrf_of, spawn_app, Browser, Engine, TestApp, PASSWORD};
+use crate::helpers::exam::{admitted, candidate, import_sample, open_sitting};
+use crate::helpers::{csrf_of, spawn_app, Browser, Engine, TestApp};
 use crate::on_both_engines;
 use crate::scoring::{assignments, responses, sat_sitting, Fixture};
-
-async fn rater_browser(app: &TestApp, name: &str) -> Browser {
-    let b = app.browser();
-    let res = b.login(name, PASSWORD).await;
-    assert_eq!(res.status(), 303, "{name} logs in");
-    b
-}
 
 /// Everything that identifies the candidates of the fixture or their sitting.
 async fn identifiers(app: &TestApp, f: &Fixture) -> Vec<String> {
@@ -103,7 +96,7 @@ async fn a_rater_sees_no_candidate_identifier_nor_another_reading(engine: Engine
         "rater{}",
         f.raters.iter().position(|r| *r == other).unwrap() + 1
     );
-    let ob = rater_browser(&app, &other_name).await;
+    let ob = app.signed_in(&other_name).await;
     let page = format!("/rate/{shared}");
     let res = ob
         .post_form(
@@ -122,7 +115,7 @@ async fn a_rater_sees_no_candidate_identifier_nor_another_reading(engine: Engine
     secrets.push("OTHER-NOTE-7731".into());
     secrets.push("OTHER-FEEDBACK-7731".into());
 
-    let b = rater_browser(&app, "rater3").await;
+    let b = app.signed_in("rater3").await;
     let mut seen = BTreeSet::new();
     let mut to_visit = vec!["/".to_string(), "/rate".to_string()];
     while let Some(path) = to_visit.pop() {
@@ -251,9 +244,7 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
     )
     .await;
     let cand = app.browser();
-    let res = cand
-        .post_form("/enter", "/enter", &[("code", cand_code.as_str())])
-        .await;
+    let res = cand.enter(&cand_code).await;
     assert_eq!(res.status(), 303);
 
     let anon = app.browser();
@@ -262,7 +253,7 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("candidate", cand),
         ("admin", app.as_role(Role::Admin).await),
         ("proctor", app.as_role(Role::Proctor).await),
-        ("rater", rater_browser(&app, &holder_name).await),
+        ("rater", app.signed_in(&holder_name).await),
         ("committee", app.as_role(Role::Committee).await),
     ];
     // A batch of access codes, registered by the matrix's proctor.
@@ -434,7 +425,7 @@ async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candid
 
     // Every rater scores their queue through the desk's form; everything agrees at 2.
     for i in 1..=4 {
-        let b = rater_browser(&app, &format!("rater{i}")).await;
+        let b = app.signed_in(&format!("rater{i}")).await;
         let queue = b.get_text("/rate").await;
         for code in ratings::queue(&app.db, f.raters[i - 1])
             .await
@@ -467,8 +458,7 @@ async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candid
 
     // The candidate sees nothing before release.
     let ana = app.browser();
-    ana.post_form("/enter", "/enter", &[("code", f.codes[0].as_str())])
-        .await;
+    ana.enter(&f.codes[0]).await;
     let home = ana.get_text("/candidate").await;
     assert!(!home.contains("Your results"), "{home}");
 
@@ -538,8 +528,7 @@ async fn optional_questions_are_kept_only_with_consent(engine: Engine) {
     let app = spawn_app(engine).await;
     let f = sat_sitting(&app.db).await;
     let ana = app.browser();
-    ana.post_form("/enter", "/enter", &[("code", f.codes[0].as_str())])
-        .await;
+    ana.enter(&f.codes[0]).await;
     let home = ana.get_text("/candidate").await;
     assert!(home.contains("Optional: about you") && home.contains("Prefer not to say"));
     // Without consent nothing is kept.
@@ -605,8 +594,8 @@ async fn optional_questions_are_kept_only_with_consent(engine: Engine) {
 /// A sitting with nobody in it yet: every statistics page says so instead of failing.
 async fn statistics_pages_of_an_empty_sitting(engine: Engine) {
     let app = spawn_app(engine).await;
-    crate::delivery::import_sample(&app.db).await;
-    let sitting = crate::delivery::open_sitting(&app.db, imh_exam::store::now_ms()).await;
+    import_sample(&app.db).await;
+    let sitting = open_sitting(&app.db, imh_exam::store::now_ms()).await;
     let committee = app.as_role(Role::Committee).await;
     for (path, says) in [
         (

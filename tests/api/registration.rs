@@ -11,8 +11,10 @@ use imh_exam::store::results;
 use imh_exam::store::sittings::{self, NewSitting};
 use imh_exam::store::{audit, now_ms, Db};
 
-use crate::delivery::{admitted, candidate, import_sample, open_sitting};
-use crate::helpers::{spawn_app, test_db, Browser, Engine};
+use crate::helpers::exam::{
+    admitted, candidate, import_sample, open_sitting, registered, OpenSitting,
+};
+use crate::helpers::{count, spawn_app, test_db, Browser, Engine};
 use crate::on_both_engines;
 use crate::scoring::{rate_everything, sat_sitting};
 
@@ -27,18 +29,15 @@ fn csv_of(n: usize) -> String {
     s
 }
 
-async fn count(db: &Db, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(&db.pool)
-        .await
-        .unwrap()
+async fn rows_in(db: &Db, table: &str) -> i64 {
+    count(db, &format!("SELECT COUNT(*) FROM {table}")).await
 }
 
 /// How many registrations, access codes and audit records there are.
 async fn counts(db: &Db) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
     for table in ["registrations", "access_codes", "audit_log"] {
-        out.push((table, count(db, table).await));
+        out.push((table, rows_in(db, table).await));
     }
     out
 }
@@ -51,7 +50,7 @@ async fn assert_nothing_registered(db: &Db) {
         "registration_batches",
         "batch_codes",
     ] {
-        assert_eq!(count(db, table).await, 0, "{table} is empty");
+        assert_eq!(rows_in(db, table).await, 0, "{table} is empty");
     }
 }
 
@@ -86,21 +85,16 @@ async fn import(b: &Browser, sitting_id: i64, csv: &str) -> (u16, String) {
 
 async fn a_40000_row_csv_with_one_bad_row_near_the_end_registers_nothing(engine: Engine) {
     let app = spawn_app(engine).await;
-    import_sample(&app.db).await;
-    let sitting = open_sitting(&app.db, now_ms()).await;
+    let OpenSitting { sitting, bps, .. } = OpenSitting::new(&app.db).await;
     // Someone is registered already; the file's row 39,990 names them again. The row is well
     // formed: only the sitting knows it is wrong.
-    let bps = blueprints(&app.db).await.unwrap();
-    sittings::register(
+    registered(
         &app.db,
         &sitting,
         &candidate("taken@example.org", Level::III, Parts::BOTH, "1"),
         &bps,
-        "p",
-        false,
     )
-    .await
-    .unwrap();
+    .await;
     let proctor = app.as_role(Role::Proctor).await;
     let before = counts(&app.db).await;
     let csv = csv_of(40_000).replace("c39990@example.org", "taken@example.org");
@@ -122,7 +116,7 @@ async fn a_40000_row_csv_with_one_bad_row_near_the_end_registers_nothing(engine:
     assert!(html.contains("Nothing was registered"));
     assert_eq!(counts(&app.db).await, before, "nothing was written");
     assert_eq!(
-        count(&app.db, "registration_batches").await,
+        rows_in(&app.db, "registration_batches").await,
         1,
         "only taken@'s"
     );
@@ -158,19 +152,17 @@ async fn a_10000_row_csv_registers_every_row_in_one_batch_with_working_codes(eng
     // A couple of the codes open the exam at /enter, each for its own candidate.
     for i in [0, 9_999] {
         let b = app.browser();
-        let res = b
-            .post_form("/enter", "/enter", &[("code", &codes[i])])
-            .await;
+        let res = b.enter(&codes[i]).await;
         assert_eq!(res.headers()["location"], "/candidate", "code {i}");
         let home = b.get_text("/candidate").await;
         assert!(home.contains(&format!("Welcome, Candidate {i}")), "{home}");
     }
     // One audit record for the file.
-    let imports: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'registration.import'")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let imports = count(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'registration.import'",
+    )
+    .await;
     assert_eq!(imports, 1);
 }
 
@@ -301,7 +293,7 @@ async fn a_batchs_codes_download_and_print_only_for_who_registered_it(engine: En
         )
         .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(count(&app.db, "batch_codes").await, 0);
+    assert_eq!(rows_in(&app.db, "batch_codes").await, 0);
     let res = proctor.get(&format!("/batches/{batch}/codes.csv")).await;
     assert_eq!(res.status(), 410);
     assert!(res
@@ -312,9 +304,7 @@ async fn a_batchs_codes_download_and_print_only_for_who_registered_it(engine: En
     let entries = audit::recent(&app.db, 5).await.unwrap();
     assert_eq!(entries[0].action, "registration.codes_handed_out");
     let cand = app.browser();
-    let res = cand
-        .post_form("/enter", "/enter", &[("code", &codes[2])])
-        .await;
+    let res = cand.enter(&codes[2]).await;
     assert_eq!(res.headers()["location"], "/candidate");
 }
 
@@ -325,16 +315,13 @@ async fn an_absent_candidate_is_not_taken_never_blocks_release_and_may_register_
     let db = &app.db;
     let f = sat_sitting(db).await;
     let bps = blueprints(db).await.unwrap();
-    let (dee_id, dee_code) = sittings::register(
+    let (dee_id, dee_code) = registered(
         db,
         &f.sitting,
         &candidate("dee@x.org", Level::III, Parts::BOTH, "1"),
         &bps,
-        "p",
-        false,
     )
-    .await
-    .unwrap();
+    .await;
     rate_everything(db, f.sitting.id, 3).await;
     let proctor = app.as_role(Role::Proctor).await;
     let console = format!("/sittings/{}", f.sitting.id);
@@ -408,8 +395,7 @@ async fn an_absent_candidate_is_not_taken_never_blocks_release_and_may_register_
     assert!(page.contains("not taken (absent)"), "{page}");
     // The candidate's own page says so too.
     let cand = app.browser();
-    cand.post_form("/enter", "/enter", &[("code", &dee_code)])
-        .await;
+    cand.enter(&dee_code).await;
     let home = cand.get_text("/candidate").await;
     assert!(home.contains("You were marked absent"), "{home}");
     assert!(home.contains(": not taken"), "{home}");
@@ -430,16 +416,13 @@ async fn an_absent_candidate_is_not_taken_never_blocks_release_and_may_register_
     .await
     .unwrap();
     let next = sittings::sitting(db, next).await.unwrap().unwrap();
-    sittings::register(
+    registered(
         db,
         &next,
         &candidate("dee@x.org", Level::III, Parts::BOTH, "1"),
         &bps,
-        "p",
-        false,
     )
-    .await
-    .unwrap();
+    .await;
     assert!(matches!(
         sittings::register(
             db,
@@ -491,9 +474,7 @@ async fn the_sittings_close_marks_never_admitted_candidates_absent(engine: Engin
     // The server's tick closes the sitting.
     let app = spawn_app(engine).await;
     let db = &app.db;
-    import_sample(db).await;
-    let sitting = open_sitting(db, now_ms()).await;
-    let bps = blueprints(db).await.unwrap();
+    let OpenSitting { sitting, bps, .. } = OpenSitting::new(db).await;
     let (came, _) = admitted(
         db,
         &sitting,
@@ -501,17 +482,14 @@ async fn the_sittings_close_marks_never_admitted_candidates_absent(engine: Engin
         &bps,
     )
     .await;
-    let (never, _) = sittings::register(
+    let (never, _) = registered(
         db,
         &sitting,
         &candidate("never@x.org", Level::III, Parts::BOTH, "1"),
         &bps,
-        "p",
-        false,
     )
-    .await
-    .unwrap();
-    assert_eq!(count(db, "batch_codes").await, 2);
+    .await;
+    assert_eq!(rows_in(db, "batch_codes").await, 2);
     // Its closing time passes.
     sqlx::query("UPDATE sittings SET closes_at = $1 WHERE id = $2")
         .bind(now_ms() - HOUR)
@@ -550,7 +528,7 @@ async fn the_sittings_close_marks_never_admitted_candidates_absent(engine: Engin
         close[0].detail
     );
     // The codes kept for handing out are deleted with the close.
-    assert_eq!(count(db, "batch_codes").await, 0);
+    assert_eq!(rows_in(db, "batch_codes").await, 0);
     // Neither blocks the release: one was absent, the other never started before the close.
     assert_eq!(
         results::release(db, sitting.id, "committee").await.unwrap(),
@@ -572,16 +550,13 @@ async fn the_sittings_close_marks_never_admitted_candidates_absent(engine: Engin
     import_sample(db).await;
     let sitting = closed_sitting(db).await;
     let bps = blueprints(db).await.unwrap();
-    let (never, _) = sittings::register(
+    let (never, _) = registered(
         db,
         &sitting,
         &candidate("never@x.org", Level::III, Parts::BOTH, "1"),
         &bps,
-        "p",
-        false,
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         results::release(db, sitting.id, "committee").await.unwrap(),
         Ok(1)

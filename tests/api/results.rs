@@ -6,13 +6,9 @@ use imh_exam::auth::Role;
 use imh_exam::store::results::{self, PartLine, Pending};
 use imh_exam::store::Db;
 
-use crate::helpers::{spawn_app, Engine};
+use crate::helpers::{count, spawn_app, Engine};
 use crate::on_both_engines;
 use crate::scoring::{rate_everything, sat_sitting};
-
-async fn count(db: &Db, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
-}
 
 /// (results rows, audit records, compute-results audit records)
 async fn counts(db: &Db) -> (i64, i64, i64) {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use imh_exam::auth::{Role, Username};
+use imh_exam::auth::Role;
 use imh_exam::bank::{ItemBody, Level};
 use imh_exam::exam::form::Parts;
 use imh_exam::scoring::key::KeyRule;
@@ -14,11 +14,10 @@ use imh_exam::store::bank::{blueprints, item_version, pool};
 use imh_exam::store::ratings::{self, RateError, RateFailure, RatingInput};
 use imh_exam::store::results::{self, PartLine, Pending, ReleaseBlocked};
 use imh_exam::store::sittings::{Registration, Sitting};
-use imh_exam::store::users::{add_user, NewUser};
 use imh_exam::store::{now_ms, Db};
 
-use crate::delivery::{admitted, candidate, import_sample, open_sitting};
-use crate::helpers::{test_db, Engine};
+use crate::helpers::exam::{candidate, open_sitting, OpenSitting, Seat};
+use crate::helpers::{add_staff, count, test_db, Engine};
 use crate::on_both_engines;
 
 pub struct Fixture {
@@ -31,22 +30,6 @@ pub struct Fixture {
     pub right: Vec<usize>,
     /// The candidates' access codes.
     pub codes: Vec<String>,
-}
-
-pub async fn add_staff(db: &Db, name: &str, role: Role, org: &str) -> i64 {
-    add_user(
-        db,
-        NewUser {
-            username: &Username::parse(name).unwrap(),
-            display_name: name,
-            role,
-            organisation: org,
-            password: crate::helpers::PASSWORD,
-            added_by: "test",
-        },
-    )
-    .await
-    .unwrap()
 }
 
 /// A sitting whose three candidates have taken and submitted both parts: Part One with a given
@@ -65,12 +48,9 @@ pub async fn sat_sitting(db: &Db) -> Fixture {
 
 /// `sat_sitting` with the three candidates' (name, email, organisation) given.
 pub async fn sat_sitting_by(db: &Db, people: [(&str, &str, &str); 3]) -> Fixture {
-    import_sample(db).await;
-    let now = now_ms();
-    let sitting = open_sitting(db, now).await;
-    let bps = blueprints(db).await.unwrap();
-    let pool = pool(db).await.unwrap();
-    let bp = bps.iter().find(|b| b.id == "level-iii").unwrap();
+    let s = OpenSitting::new(db).await;
+    let (sitting, pool, now) = (&s.sitting, &s.pool, s.now);
+    let bp = s.blueprint("level-iii");
     let raters = vec![
         add_staff(db, "rater1", Role::Rater, "Lakeside").await,
         add_staff(db, "rater2", Role::Rater, "Northgate").await,
@@ -87,11 +67,12 @@ pub async fn sat_sitting_by(db: &Db, people: [(&str, &str, &str); 3]) -> Fixture
         let mut new = candidate(email, Level::III, Parts::BOTH, "1");
         new.name = name.into();
         new.organisation = org.into();
-        let (reg, code) = admitted(db, &sitting, &new, &bps).await;
+        let Seat {
+            reg,
+            code,
+            attempt: a,
+        } = s.start(db, &new, 1).await;
         codes.push(code);
-        let a = attempts::start_part(db, &sitting, &reg, bp, &pool, 1, now)
-            .await
-            .unwrap();
         let mut seq = 0;
         let mut scored_seen = 0;
         for e in &a.form.part_one {
@@ -124,10 +105,10 @@ pub async fn sat_sitting_by(db: &Db, people: [(&str, &str, &str); 3]) -> Fixture
             .unwrap();
         take_part_two(
             db,
-            &sitting,
+            sitting,
             &reg,
             bp,
-            &pool,
+            pool,
             now + 3000,
             "My answer: I would begin with the relationship.",
         )
@@ -135,7 +116,7 @@ pub async fn sat_sitting_by(db: &Db, people: [(&str, &str, &str); 3]) -> Fixture
         regs.push(reg);
     }
     Fixture {
-        sitting,
+        sitting: sitting.clone(),
         regs,
         raters,
         right,
@@ -299,10 +280,7 @@ async fn assignment_and_conflict_rules(engine: Engine) {
     for (id, _, _) in &resp {
         assert_eq!(after.iter().filter(|a| a.0 == *id).count(), 2);
     }
-    let drafts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ratings WHERE final = 0")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let drafts = count(db, "SELECT COUNT(*) FROM ratings WHERE final = 0").await;
     assert_eq!(drafts, 1, "the withdrawn draft is kept");
 }
 
