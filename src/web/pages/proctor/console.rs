@@ -1,23 +1,19 @@
-//! Sittings for admins and proctors: schedule, register candidates (one by one or CSV), and
-//! the console to admit, pause, resume, add time, void, move a browser and log incidents.
+//! A sitting's console: its candidates' rows, the page around them, and the rows as JSON for the
+//! console's script to refresh in place.
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
-use serde::Deserialize;
 
 use crate::exam::limits::{thousands, MAX_LISTED_BROWSER_EVENTS};
 use crate::exam::registration::RegistrationFields;
-use crate::store::absence::{self, MarkAbsent};
-use crate::store::attempts::{self, Attempt, ClockAction};
+use crate::store::attempts::{self, Attempt};
 use crate::store::batches::Batch;
-use crate::store::sittings::{self, NewSitting, Registration, Sitting, SittingEvent};
+use crate::store::now_ms;
+use crate::store::sittings::{self, Registration, Sitting, SittingEvent};
 use crate::store::users::User;
-use crate::store::{audit, bank as bank_store, now_ms};
 
 use crate::web::error::{AppError, AppResult};
 use crate::web::roles::Proctor;
@@ -26,212 +22,10 @@ use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
 
-/// `2026-11-23 14:05 UTC`.
-pub fn when(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
-}
-
-/// Parses `2026-11-23T14:05` (a datetime-local field, read as UTC).
-fn parse_when(s: &str) -> Result<i64, String> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    time::PrimitiveDateTime::parse(s.trim(), &fmt)
-        .map(|t| t.assume_utc().unix_timestamp() * 1000)
-        .map_err(|_| format!("\"{s}\" is not a date and time such as 2026-11-23T14:00"))
-}
-
-pub fn minutes_seconds(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct SittingForm {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub place: String,
-    #[serde(default)]
-    pub opens_at: String,
-    #[serde(default)]
-    pub closes_at: String,
-    /// Comma-separated ids; the form sends one `blueprint` checkbox per blueprint, collected
-    /// by the handler from the raw body.
-    #[serde(default)]
-    pub blueprints: String,
-}
-
-fn sittings_page(
-    me: &User,
-    csrf: &str,
-    all: &[Sitting],
-    blueprints: &[(String, String)],
-    form: &SittingForm,
-    errors: &BTreeMap<&'static str, String>,
-) -> Markup {
-    views::page(
-        "Sittings",
-        Some(&chrome(me, csrf)),
-        html! {
-            h1 { "Sittings" }
-            @if all.is_empty() { p { "No sitting is scheduled yet." } }
-            @else {
-                table {
-                    thead { tr { th scope="col" { "Sitting" } th scope="col" { "Place" } th scope="col" { "Opens" } th scope="col" { "Closes" } } }
-                    tbody {
-                        @for s in all {
-                            tr {
-                                td { a href={ "/sittings/" (s.id) } { (s.name) } }
-                                td { (s.place) } td { (when(s.opens_at)) } td { (when(s.closes_at)) }
-                            }
-                        }
-                    }
-                }
-            }
-            h2 { "Schedule a sitting" }
-            form method="post" action="/sittings" novalidate {
-                (csrf_field(csrf))
-                label for="name" { "Name" }
-                input type="text" id="name" name="name" value=(form.name) required aria-describedby=[errors.contains_key("name").then_some("name-error")];
-                (field_error("name-error", errors.get("name")))
-                label for="place" { "Place" }
-                p class="hint" id="place-hint" { "An address, or \"remote\" for a virtually proctored sitting." }
-                input type="text" id="place" name="place" value=(form.place) aria-describedby="place-hint";
-                label for="opens_at" { "Opens (UTC)" }
-                input type="datetime-local" id="opens_at" name="opens_at" value=(form.opens_at) required aria-describedby=[errors.contains_key("opens_at").then_some("opens_at-error")];
-                (field_error("opens_at-error", errors.get("opens_at")))
-                label for="closes_at" { "Closes (UTC)" }
-                input type="datetime-local" id="closes_at" name="closes_at" value=(form.closes_at) required aria-describedby=[errors.contains_key("closes_at").then_some("closes_at-error")];
-                (field_error("closes_at-error", errors.get("closes_at")))
-                fieldset {
-                    legend { "Blueprints offered (a candidate's level picks one)" }
-                    @for (id, name) in blueprints {
-                        label class="check" {
-                            input type="checkbox" name="blueprint" value=(id) checked[form.blueprints.is_empty() || form.blueprints.split(',').any(|b| b == id)];
-                            " " (name)
-                        }
-                    }
-                    (field_error("blueprints-error", errors.get("blueprints")))
-                }
-                button type="submit" { "Schedule" }
-            }
-        },
-    )
-}
-
-async fn blueprint_names(state: &AppState) -> AppResult<Vec<(String, String)>> {
-    Ok(bank_store::blueprints(&state.db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b.name))
-        .collect())
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    CsrfToken(csrf): CsrfToken,
-) -> AppResult<Markup> {
-    let all = sittings::list_sittings(&state.db).await?;
-    let bps = blueprint_names(&state).await?;
-    Ok(sittings_page(
-        me,
-        &csrf,
-        &all,
-        &bps,
-        &SittingForm::default(),
-        &BTreeMap::new(),
-    ))
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    CsrfToken(csrf): CsrfToken,
-    body: axum::body::Bytes,
-) -> AppResult<Response> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let chosen: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "blueprint")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let form = SittingForm {
-        name: get("name"),
-        place: get("place"),
-        opens_at: get("opens_at"),
-        closes_at: get("closes_at"),
-        blueprints: chosen.join(","),
-    };
-    let bps = blueprint_names(&state).await?;
-    let mut errors = BTreeMap::new();
-    if form.name.trim().is_empty() {
-        errors.insert(
-            "name",
-            "give the sitting a name, e.g. \"Spring 2027, remote\"".to_string(),
-        );
-    }
-    let opens = parse_when(&form.opens_at)
-        .map_err(|e| errors.insert("opens_at", e))
-        .ok();
-    let closes = parse_when(&form.closes_at)
-        .map_err(|e| errors.insert("closes_at", e))
-        .ok();
-    if let (Some(o), Some(c)) = (opens, closes) {
-        if c <= o {
-            errors.insert("closes_at", "the sitting must close after it opens".into());
-        }
-    }
-    if chosen.is_empty() {
-        errors.insert("blueprints", "offer at least one blueprint".into());
-    }
-    if let Some(bad) = chosen.iter().find(|c| !bps.iter().any(|(id, _)| id == *c)) {
-        errors.insert("blueprints", format!("there is no blueprint \"{bad}\""));
-    }
-    if !errors.is_empty() {
-        let all = sittings::list_sittings(&state.db).await?;
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            sittings_page(me, &csrf, &all, &bps, &form, &errors),
-        )
-            .into_response());
-    }
-    let place = if form.place.trim().is_empty() {
-        "remote"
-    } else {
-        form.place.trim()
-    };
-    let id = sittings::create_sitting(
-        &state.db,
-        &NewSitting {
-            name: form.name.trim(),
-            place,
-            opens_at: opens.expect("checked"),
-            closes_at: closes.expect("checked"),
-            blueprints: &chosen,
-        },
-        &me.username,
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/sittings/{id}")).into_response())
-}
+use super::{minutes_seconds, when};
 
 /// One row of the console.
-pub(super) struct Row {
+pub(in crate::web::pages) struct Row {
     reg: Registration,
     attempts: Vec<Attempt>,
     answered: usize,
@@ -307,7 +101,7 @@ fn status(row: &Row, now: i64) -> String {
 
 /// What the console shows besides the sitting: the outcome of the last form sent.
 #[derive(Default)]
-pub(super) struct Outcome {
+pub(in crate::web::pages) struct Outcome {
     pub message: Option<String>,
     pub reg_form: RegistrationFields,
     pub reg_errors: BTreeMap<&'static str, String>,
@@ -318,7 +112,7 @@ pub(super) struct Outcome {
 }
 
 /// The console, with the batches whose codes `me` may still hand out.
-pub(super) fn console(
+pub(in crate::web::pages) fn console(
     me: &User,
     csrf: &str,
     sitting: &Sitting,
@@ -343,7 +137,7 @@ pub(super) fn console(
                     thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Access code" } } }
                     tbody { @for (n, e, c) in &out.new_codes { tr { td { (n) } td { (e) } td { code class="code" { (c) } } } } }
                 }
-                @if let Some(b) = out.new_batch { (super::registration::batch_links(b)) }
+                @if let Some(b) = out.new_batch { (crate::web::pages::registration::batch_links(b)) }
             }
             @if !batches.is_empty() {
                 h2 { "Access codes to hand out" }
@@ -434,7 +228,7 @@ pub(super) fn console(
             h2 { "Register a candidate" }
             (registration_form(csrf, sitting.id, reg_form, reg_errors))
             h2 { "Register from a CSV file" }
-            (super::registration::csv_form(csrf, sitting.id))
+            (crate::web::pages::registration::csv_form(csrf, sitting.id))
             h2 { "Incidents and events" }
             form method="post" action={ "/sittings/" (sitting.id) "/incident" } {
                 (csrf_field(csrf))
@@ -470,7 +264,7 @@ pub(super) fn console(
     )
 }
 
-pub(super) fn parts_label(p: crate::exam::form::Parts) -> &'static str {
+pub(in crate::web::pages) fn parts_label(p: crate::exam::form::Parts) -> &'static str {
     match (p.one, p.two) {
         (true, true) => "both parts",
         (true, false) => "Part One only",
@@ -522,7 +316,7 @@ fn registration_form(
     }
 }
 
-pub(super) async fn load_console(
+pub(in crate::web::pages) async fn load_console(
     state: &AppState,
     id: i64,
 ) -> AppResult<(Sitting, Vec<Row>, Vec<SittingEvent>)> {
@@ -569,7 +363,7 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> AppResult<Markup> {
     let (sitting, rows, events) = load_console(&state, id).await?;
-    let batches = super::registration::batches_for(&state, me, id).await?;
+    let batches = crate::web::pages::registration::batches_for(&state, me, id).await?;
     Ok(console(
         me,
         &csrf,
@@ -604,237 +398,4 @@ pub async fn live(
         })
         .collect();
     Ok(axum::Json(out).into_response())
-}
-
-async fn registration_for_staff(state: &AppState, id: i64) -> AppResult<Registration> {
-    sittings::registration(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-pub async fn admit(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    let reg = registration_for_staff(&state, id).await?;
-    sittings::admit(&state.db, id, &me.username).await?;
-    Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
-}
-
-/// The proctor marks a candidate who did not come absent (audited): their parts are not taken,
-/// and the sitting's results can be released without them.
-pub async fn absent(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    let reg = registration_for_staff(&state, id).await?;
-    match absence::mark_absent(&state.db, id, &me.username).await? {
-        MarkAbsent::Marked | MarkAbsent::AlreadyAbsent => {
-            Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
-        }
-        MarkAbsent::Started => Err(AppError::BadRequest(format!(
-            "{} has started a part, so they came: they cannot be marked absent. To set an attempt aside, void it with a reason.",
-            reg.name
-        ))),
-        MarkAbsent::NotFound => Err(AppError::NotFound),
-    }
-}
-
-pub async fn release(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    let reg = registration_for_staff(&state, id).await?;
-    sittings::release_browser(&state.db, id, &me.username).await?;
-    state.sessions.invalidate_all();
-    Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
-}
-
-async fn attempt_and_sitting(
-    state: &AppState,
-    attempt_id: i64,
-) -> AppResult<(Attempt, Registration)> {
-    let a = attempts::attempt(&state.db, attempt_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let reg = registration_for_staff(state, a.registration_id).await?;
-    Ok((a, reg))
-}
-
-async fn clock_action(
-    state: &AppState,
-    me: &User,
-    attempt_id: i64,
-    action: ClockAction,
-    name: audit::Action,
-) -> AppResult<Response> {
-    let (_, reg) = attempt_and_sitting(state, attempt_id).await?;
-    attempts::proctor_clock(&state.db, attempt_id, action, now_ms(), &me.username, name).await?;
-    Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
-}
-
-pub async fn pause(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    clock_action(
-        &state,
-        me,
-        id,
-        ClockAction::Pause,
-        audit::Action::AttemptPause,
-    )
-    .await
-}
-
-pub async fn resume(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    clock_action(
-        &state,
-        me,
-        id,
-        ClockAction::Resume,
-        audit::Action::AttemptResume,
-    )
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct AddTime {
-    #[serde(default)]
-    pub minutes: String,
-}
-
-pub async fn add_time(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-    Form(f): Form<AddTime>,
-) -> AppResult<Response> {
-    let minutes: i64 = f
-        .minutes
-        .trim()
-        .parse()
-        .ok()
-        .filter(|m: &i64| (-60..=240).contains(m) && *m != 0)
-        .ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "Minutes to add: \"{}\" is not a whole number from -60 to 240.",
-                f.minutes
-            ))
-        })?;
-    clock_action(
-        &state,
-        me,
-        id,
-        ClockAction::AddMinutes(minutes),
-        audit::Action::AttemptAddTime,
-    )
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Reason {
-    #[serde(default)]
-    pub reason: String,
-}
-
-pub async fn void(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-    Form(f): Form<Reason>,
-) -> AppResult<Response> {
-    if f.reason.trim().is_empty() {
-        return Err(AppError::BadRequest(
-            "Reason to void: give the reason; it goes to the audit log and the committee.".into(),
-        ));
-    }
-    let (_, reg) = attempt_and_sitting(&state, id).await?;
-    match attempts::void(&state.db, id, f.reason.trim(), &me.username, now_ms()).await? {
-        attempts::Voided::Now | attempts::Voided::Already => {}
-        attempts::Voided::NotFound => return Err(AppError::NotFound),
-        attempts::Voided::ResultsReleased => {
-            return Err(AppError::BadRequest(
-                "This sitting's results are released, so the attempt cannot be voided here. A released result changes only through the committee's re-score, which is audited.".into(),
-            ))
-        }
-    }
-    Ok(Redirect::to(&format!("/sittings/{}", reg.sitting_id)).into_response())
-}
-
-async fn all_clocks(
-    state: &AppState,
-    me: &User,
-    sitting_id: i64,
-    action: ClockAction,
-    name: audit::Action,
-) -> AppResult<Response> {
-    sittings::sitting(&state.db, sitting_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    attempts::proctor_clock_all(&state.db, sitting_id, action, now_ms(), &me.username, name)
-        .await?;
-    Ok(Redirect::to(&format!("/sittings/{sitting_id}")).into_response())
-}
-
-pub async fn pause_all(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    all_clocks(
-        &state,
-        me,
-        id,
-        ClockAction::Pause,
-        audit::Action::SittingPauseAll,
-    )
-    .await
-}
-
-pub async fn resume_all(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    all_clocks(
-        &state,
-        me,
-        id,
-        ClockAction::Resume,
-        audit::Action::SittingResumeAll,
-    )
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Incident {
-    #[serde(default)]
-    pub detail: String,
-}
-
-pub async fn incident(
-    State(state): State<AppState>,
-    Proctor(ref me): Proctor,
-    Path(id): Path<i64>,
-    Form(f): Form<Incident>,
-) -> AppResult<Response> {
-    if f.detail.trim().is_empty() {
-        return Err(AppError::BadRequest(
-            "Log an incident: describe what happened.".into(),
-        ));
-    }
-    sittings::sitting(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    sittings::log_incident(&state.db, id, f.detail.trim(), &me.username).await?;
-    Ok(Redirect::to(&format!("/sittings/{id}")).into_response())
 }

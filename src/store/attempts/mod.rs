@@ -1,0 +1,224 @@
+//! Attempts: one timed part of a registration, its form, its clock and its response log.
+//!
+//! Every write to an attempt goes through the database's writer (SQLite's one write connection)
+//! and locks the attempt's row on PostgreSQL before anything is read: saves to one attempt are
+//! serialised, so the chain never forks, on either engine.
+//!
+//! `start` draws a part's form and starts its clock, `save` is the save queue and its group
+//! commit, `lifecycle` submits, voids and changes the clock, `verify` replays the chains; this
+//! module keeps the attempt itself and its reads, which the others use.
+
+use std::collections::BTreeMap;
+
+use sqlx::Any;
+
+use crate::exam::clock::{Clock, Multiplier};
+use crate::exam::form::Form;
+
+use super::{Db, Result, StoreError};
+
+mod lifecycle;
+mod save;
+mod start;
+mod verify;
+
+pub use lifecycle::{
+    breaks_left, change_clock, end_overlong_breaks, proctor_clock, proctor_clock_all, submit,
+    submit_expired, void, ClockAction, ClockChange, Voided,
+};
+pub use save::{save, SaveError, SaveRequest, Saved, MAX_SEQ};
+pub use start::{start_part, StartError};
+pub use verify::verify_chains;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: i64,
+    pub registration_id: i64,
+    pub part: u8,
+    pub form: Form,
+    pub clock: Clock,
+    pub chain_head: String,
+    pub chain_len: i64,
+    pub last_save_at: Option<i64>,
+    pub submitted_at: Option<i64>,
+    pub submitted_by: Option<String>,
+    pub voided_at: Option<i64>,
+    pub void_reason: Option<String>,
+    /// Who stopped the clock, while it is stopped: "proctor" or "break".
+    pub paused_by: Option<String>,
+    /// The longest open response this part takes, in characters (from its blueprint).
+    pub max_response_chars: usize,
+    /// The longest an approved break lasts in this part (from its blueprint).
+    pub break_max_ms: i64,
+}
+
+impl Attempt {
+    /// True while the candidate is on one of their approved breaks.
+    pub fn on_break(&self) -> bool {
+        self.clock.is_paused() && self.paused_by.as_deref() == Some("break")
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.submitted_at.is_none() && self.voided_at.is_none()
+    }
+}
+
+/// The key a chain is started from: known before the attempt's row exists.
+pub fn chain_key(registration_id: i64, part: u8) -> String {
+    format!("registration-{registration_id}-part-{part}")
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    id: i64,
+    registration_id: i64,
+    part: i64,
+    form: String,
+    started_at: i64,
+    section_ms: i64,
+    multiplier_permille: i64,
+    added_ms: i64,
+    paused_ms: i64,
+    paused_since: Option<i64>,
+    chain_head: String,
+    chain_len: i64,
+    last_save_at: Option<i64>,
+    submitted_at: Option<i64>,
+    submitted_by: Option<String>,
+    voided_at: Option<i64>,
+    void_reason: Option<String>,
+    paused_by: Option<String>,
+    max_response_chars: i64,
+    break_max_ms: i64,
+}
+
+/// `last_save_at` is the newest event's time: a save writes only its event.
+const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, (SELECT MAX(e.at_ms) FROM response_events e WHERE e.attempt_id = attempts.id) AS last_save_at, submitted_at, submitted_by, voided_at, void_reason, paused_by, max_response_chars, break_max_ms";
+
+fn attempt_from(r: AttemptRow) -> Result<Attempt> {
+    let form: Form = serde_json::from_str(&r.form)
+        .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;
+    Ok(Attempt {
+        id: r.id,
+        registration_id: r.registration_id,
+        part: u8::try_from(r.part).unwrap_or(1),
+        form,
+        clock: Clock {
+            started_at: r.started_at,
+            section_ms: r.section_ms,
+            multiplier: Multiplier::from_permille(
+                u32::try_from(r.multiplier_permille).unwrap_or(1000),
+            ),
+            added_ms: r.added_ms,
+            paused_ms: r.paused_ms,
+            paused_since: r.paused_since,
+            pause_limit_ms: break_limit(r.paused_since, r.paused_by.as_deref(), r.break_max_ms),
+        },
+        chain_head: r.chain_head,
+        chain_len: r.chain_len,
+        last_save_at: r.last_save_at,
+        submitted_at: r.submitted_at,
+        submitted_by: r.submitted_by,
+        voided_at: r.voided_at,
+        void_reason: r.void_reason,
+        paused_by: r.paused_by,
+        max_response_chars: usize::try_from(r.max_response_chars).map_err(|_| {
+            StoreError::Sqlx(sqlx::Error::Decode(
+                format!(
+                    "attempt {}: max_response_chars is {}",
+                    r.id, r.max_response_chars
+                )
+                .into(),
+            ))
+        })?,
+        break_max_ms: r.break_max_ms,
+    })
+}
+
+/// The stored pause's maximum: a candidate's break has one, a proctor's pause none.
+fn break_limit(
+    paused_since: Option<i64>,
+    paused_by: Option<&str>,
+    break_max_ms: i64,
+) -> Option<i64> {
+    (paused_since.is_some() && paused_by == Some("break")).then_some(break_max_ms)
+}
+
+pub async fn attempt(db: &Db, id: i64) -> Result<Option<Attempt>> {
+    let row: Option<AttemptRow> = sqlx::query_as(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(attempt_from).transpose()
+}
+
+pub async fn attempts_of(db: &Db, registration_id: i64) -> Result<Vec<Attempt>> {
+    let rows: Vec<AttemptRow> = sqlx::query_as(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE registration_id = $1 ORDER BY part"
+    ))
+    .bind(registration_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(attempt_from).collect()
+}
+
+async fn locked(tx: &mut super::WriteTx, id: i64) -> Result<Option<Attempt>> {
+    // Takes the write lock first (see the module's comment).
+    sqlx::query("UPDATE attempts SET chain_len = chain_len WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let row: Option<AttemptRow> = sqlx::query_as(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(attempt_from).transpose()
+}
+
+/// The current answers of an attempt, by item (and `@flag:`/`@choice` markers): for each item
+/// the save with the highest sequence number.
+pub async fn answers(db: &Db, attempt_id: i64) -> Result<BTreeMap<String, String>> {
+    answers_in(&db.pool, attempt_id).await
+}
+
+/// The same, read through any connection (a submission reads them inside its transaction).
+pub(crate) async fn answers_in<'e, E>(ex: E, attempt_id: i64) -> Result<BTreeMap<String, String>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT e.item_id, e.answer FROM response_events e
+         JOIN (SELECT item_id, MAX(seq) AS seq FROM response_events WHERE attempt_id = $1 GROUP BY item_id) m
+           ON m.item_id = e.item_id AND m.seq = e.seq
+         WHERE e.attempt_id = $1",
+    )
+    .bind(attempt_id)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The highest sequence number stored for an attempt (0 if none).
+pub async fn last_seq(db: &Db, attempt_id: i64) -> Result<u64> {
+    let n: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(seq) FROM response_events WHERE attempt_id = $1")
+            .bind(attempt_id)
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+}
+
+/// The id of a registration's attempt at `part`, if started.
+pub async fn attempt_id(db: &Db, registration_id: i64, part: u8) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM attempts WHERE registration_id = $1 AND part = $2")
+            .bind(registration_id)
+            .bind(i64::from(part))
+            .fetch_optional(&db.pool)
+            .await?,
+    )
+}

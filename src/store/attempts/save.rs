@@ -1,0 +1,448 @@
+//! Saving an answer: the queue each save waits in for the writer, and the batch that appends
+//! every waiting save to its attempt's chain in one transaction (the receipts with them).
+
+use crate::exam::chain::{self, Save};
+use crate::exam::clock::{Clock, Multiplier};
+use crate::exam::limits::MAX_SAVES_PER_ATTEMPT;
+use crate::store::{Db, Result, StoreError};
+
+use super::break_limit;
+
+/// The largest sequence number a save may carry: they are stored as signed 64-bit integers.
+pub const MAX_SEQ: u64 = i64::MAX as u64;
+
+/// What became of a save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub seq: u64,
+    pub paused: bool,
+    /// False when this sequence number was stored before (a retry): nothing new was written.
+    pub stored: bool,
+    /// Whether this save is now the item's answer (false for a save older than the newest).
+    pub current: bool,
+    pub remaining_ms: i64,
+    pub head: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("the time for this part is over; answers saved before the deadline are kept")]
+    Deadline,
+    #[error("this part has been submitted; answers can no longer change")]
+    Submitted,
+    #[error("this attempt was voided by the proctor")]
+    Voided,
+    /// The clock is stopped (a proctor's pause or a break): answers wait until it runs again.
+    #[error("your exam is paused; your answer will be saved when it resumes")]
+    Paused,
+    #[error("no such attempt")]
+    NotFound,
+    #[error("a save's sequence number must be from 1 to {MAX_SEQ}")]
+    BadSeq,
+    #[error("this part has reached its limit of {} saves; the answers saved so far are kept. Tell your proctor", crate::exam::limits::thousands(MAX_SAVES_PER_ATTEMPT as usize))]
+    TooManySaves,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(e: sqlx::Error) -> Self {
+        SaveError::Store(StoreError::Sqlx(e))
+    }
+}
+
+/// Appends a save to the attempt's log. Idempotent by sequence number. `item_id` and `answer`
+/// are already checked by the caller against the form. Returns once the save is committed.
+///
+/// Saves are group-committed: they queue for the database's writer, which runs every save
+/// waiting at that moment in one transaction and answers each only after the commit. One
+/// commit for many saves is what lets SQLite take thousands of durable saves a second.
+pub async fn save(
+    db: &Db,
+    attempt_id: i64,
+    item_id: &str,
+    answer: &str,
+    seq: u64,
+    now: i64,
+) -> Result<Saved, SaveError> {
+    if !(1..=MAX_SEQ).contains(&seq) {
+        return Err(SaveError::BadSeq);
+    }
+    let (reply, answer_rx) = tokio::sync::oneshot::channel();
+    let request = SaveRequest {
+        attempt_id,
+        item_id: item_id.to_string(),
+        answer: answer.to_string(),
+        seq,
+        now,
+        reply,
+    };
+    let queues = db
+        .saves
+        .get_or_init(|| async {
+            // SQLite has one writer; PostgreSQL takes several side by side.
+            let writers = match db.backend {
+                crate::store::Backend::Sqlite => 1,
+                crate::store::Backend::Postgres => 4,
+            };
+            (0..writers)
+                .map(|_| {
+                    let (tx, rx) = tokio::sync::mpsc::channel(4096);
+                    tokio::spawn(write_saves(db.clone(), rx));
+                    tx
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+    // An attempt always goes to the same writer, so its saves stay in order.
+    let queue = &queues[usize::try_from(attempt_id.rem_euclid(queues.len() as i64)).unwrap_or(0)];
+    if queue.send(request).await.is_err() {
+        return Err(SaveError::Store(StoreError::Sqlx(sqlx::Error::PoolClosed)));
+    }
+    answer_rx
+        .await
+        .unwrap_or(Err(SaveError::Store(StoreError::Sqlx(
+            sqlx::Error::PoolClosed,
+        ))))
+}
+
+/// A save waiting for the writer.
+pub struct SaveRequest {
+    attempt_id: i64,
+    item_id: String,
+    answer: String,
+    seq: u64,
+    now: i64,
+    reply: tokio::sync::oneshot::Sender<Result<Saved, SaveError>>,
+}
+
+/// The most saves one transaction takes; a bound on how long the first of them waits.
+const MAX_BATCH: usize = 128;
+
+/// The writer: drains the queue into batches, one transaction each.
+async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        // Stable: each attempt's saves keep their order, and PostgreSQL's row locks are taken
+        // in one order by every writer, so two processes' batches cannot deadlock.
+        batch.sort_by_key(|r| r.attempt_id);
+        match save_batch(&db, &batch).await {
+            Ok(results) => {
+                for (request, result) in batch.into_iter().zip(results) {
+                    let _ = request.reply.send(result);
+                }
+            }
+            Err(e) => {
+                // Nothing of the batch was committed: try each save on its own, so one bad
+                // save cannot sink the others.
+                tracing::warn!(error = %e, saves = batch.len(), "a batch of saves failed; saving one by one");
+                db.health.failed();
+                for request in batch {
+                    let result = match save_batch(&db, std::slice::from_ref(&request)).await {
+                        Ok(mut results) => results.pop().unwrap_or(Err(SaveError::NotFound)),
+                        Err(e) => Err(SaveError::Store(e)),
+                    };
+                    let _ = request.reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+/// `$from, $from+1, …` for `n` values.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A list for `IN (…)`, padded to a power of two with its last value (which changes nothing), so
+/// a handful of statement shapes serve every batch size and stay in the statement cache.
+fn padded<T: Clone>(mut values: Vec<T>) -> Vec<T> {
+    if let Some(last) = values.last().cloned() {
+        values.resize(values.len().next_power_of_two(), last);
+    }
+    values
+}
+
+/// What a batch needs to know of one attempt before appending to its chain.
+#[derive(sqlx::FromRow)]
+struct BatchAttemptRow {
+    id: i64,
+    started_at: i64,
+    section_ms: i64,
+    multiplier_permille: i64,
+    added_ms: i64,
+    paused_ms: i64,
+    paused_since: Option<i64>,
+    paused_by: Option<String>,
+    break_max_ms: i64,
+    chain_head: String,
+    submitted_at: Option<i64>,
+    voided_at: Option<i64>,
+    last_hash: Option<String>,
+    last_n: Option<i64>,
+    last_at: Option<i64>,
+}
+
+/// One attempt's chain as the batch goes along.
+struct ChainState {
+    clock: Clock,
+    submitted: bool,
+    voided: bool,
+    head: String,
+    len: i64,
+    /// The newest event's time: a chain's timestamps never go backwards.
+    last_at: i64,
+    /// The newest sequence number logged per item (of the items in the batch).
+    item_seq: std::collections::HashMap<String, i64>,
+    /// Sequence numbers already logged (of those in the batch): a retry writes nothing.
+    seqs: std::collections::HashSet<i64>,
+}
+
+/// A batch of saves in one transaction: a fixed number of statements whatever its size (the
+/// attempts' states, two index lookups per save, one multi-row INSERT),
+/// the chains extended in memory in the order the saves arrived.
+async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, SaveError>>> {
+    let mut ids: Vec<i64> = batch.iter().map(|r| r.attempt_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let ids = padded(ids);
+    let id_list = placeholders(1, ids.len());
+
+    let mut tx = db.write().await?;
+    if db.backend == crate::store::Backend::Postgres {
+        // Row locks before reading, in id order (as every writer takes them, so two processes'
+        // batches cannot deadlock). On SQLite the one writer connection excludes the others.
+        let sql = format!("SELECT id FROM attempts WHERE id IN ({id_list}) ORDER BY id FOR UPDATE");
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *tx).await?;
+    }
+    let sql = format!(
+        "SELECT a.id, a.started_at, a.section_ms, a.multiplier_permille, a.added_ms, a.paused_ms,
+                a.paused_since, a.paused_by, a.break_max_ms, a.chain_head, a.submitted_at, a.voided_at,
+                (SELECT e.hash FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_hash,
+                (SELECT e.n FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_n,
+                (SELECT e.at_ms FROM response_events e WHERE e.attempt_id = a.id ORDER BY e.n DESC LIMIT 1) AS last_at
+         FROM attempts a WHERE a.id IN ({id_list})"
+    );
+    let mut q = sqlx::query_as::<_, BatchAttemptRow>(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    let mut states: std::collections::HashMap<i64, ChainState> = q
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let state = ChainState {
+                clock: Clock {
+                    started_at: row.started_at,
+                    section_ms: row.section_ms,
+                    multiplier: Multiplier::from_permille(
+                        u32::try_from(row.multiplier_permille).unwrap_or(1000),
+                    ),
+                    added_ms: row.added_ms,
+                    paused_ms: row.paused_ms,
+                    paused_since: row.paused_since,
+                    pause_limit_ms: break_limit(
+                        row.paused_since,
+                        row.paused_by.as_deref(),
+                        row.break_max_ms,
+                    ),
+                },
+                submitted: row.submitted_at.is_some(),
+                voided: row.voided_at.is_some(),
+                head: row.last_hash.unwrap_or(row.chain_head),
+                len: row.last_n.map_or(0, |n| n + 1),
+                last_at: row.last_at.unwrap_or(i64::MIN),
+                item_seq: Default::default(),
+                seqs: Default::default(),
+            };
+            (row.id, state)
+        })
+        .collect();
+
+    // Per save, two index lookups: its item's newest sequence number, and whether its own
+    // sequence number is logged already (a retry).
+    let values = (0..batch.len())
+        .map(|i| format!("({})", placeholders(i * 3 + 1, 3)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT v.column1, v.column2, v.column3,
+                (SELECT MAX(e.seq) FROM response_events e WHERE e.attempt_id = v.column1 AND e.item_id = v.column2),
+                (SELECT COUNT(*) FROM response_events e WHERE e.attempt_id = v.column1 AND e.seq = v.column3)
+         FROM (VALUES {values}) AS v"
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, i64, Option<i64>, i64)>(&sql);
+    for r in batch {
+        q = q
+            .bind(r.attempt_id)
+            .bind(r.item_id.as_str())
+            .bind(i64::try_from(r.seq).unwrap_or(i64::MAX));
+    }
+    for (attempt_id, item_id, seq, item_seq, logged) in q.fetch_all(&mut *tx).await? {
+        if let Some(state) = states.get_mut(&attempt_id) {
+            if let Some(newest) = item_seq {
+                state.item_seq.insert(item_id, newest);
+            }
+            if logged > 0 {
+                state.seqs.insert(seq);
+            }
+        }
+    }
+
+    let mut rows: Vec<EventRow> = Vec::new();
+    let results: Vec<Result<Saved, SaveError>> = batch
+        .iter()
+        .map(|r| {
+            let state = states.get_mut(&r.attempt_id).ok_or(SaveError::NotFound)?;
+            append(state, r, &mut rows)
+        })
+        .collect();
+    if !rows.is_empty() {
+        let values = (0..rows.len())
+            .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // No ON CONFLICT: a clash would mean the chain was computed from a stale head, and the
+        // whole batch must fail rather than store it.
+        let sql = format!(
+            "INSERT INTO response_events (attempt_id, n, item_id, answer, seq, at_ms, prev_hash, hash)
+             VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql);
+        for row in &rows {
+            q = q
+                .bind(row.attempt_id)
+                .bind(row.n)
+                .bind(row.item_id.as_str())
+                .bind(row.answer.as_str())
+                .bind(row.seq)
+                .bind(row.at_ms)
+                .bind(row.prev_hash.as_str())
+                .bind(row.hash.as_str());
+        }
+        q.execute(&mut *tx).await?;
+        // The receipt each candidate now holds (the head their last acknowledged save gave
+        // them), kept beside the chain so `audit verify` notices a chain cut short.
+        let mut receipts: Vec<(i64, &str, i64)> = states
+            .iter()
+            .filter(|(id, _)| rows.iter().any(|r| r.attempt_id == **id))
+            .map(|(id, st)| (*id, st.head.as_str(), st.len))
+            .collect();
+        receipts.sort_unstable_by_key(|r| r.0);
+        let values = (0..receipts.len())
+            .map(|i| format!("({})", placeholders(i * 3 + 1, 3)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE attempts SET receipt_hash = v.column2, receipt_len = v.column3
+             FROM (VALUES {values}) AS v WHERE attempts.id = v.column1"
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, head, len) in &receipts {
+            q = q.bind(*id).bind(*head).bind(*len);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// An event to insert.
+struct EventRow {
+    attempt_id: i64,
+    n: i64,
+    item_id: String,
+    answer: String,
+    seq: i64,
+    at_ms: i64,
+    prev_hash: String,
+    hash: String,
+}
+
+/// One save against its attempt's chain: refused, a retry (nothing written), or a new link.
+fn append(
+    state: &mut ChainState,
+    r: &SaveRequest,
+    rows: &mut Vec<EventRow>,
+) -> Result<Saved, SaveError> {
+    if state.voided {
+        return Err(SaveError::Voided);
+    }
+    if state.submitted {
+        return Err(SaveError::Submitted);
+    }
+    // A break past its maximum has ended, whether or not the sweep has written so yet.
+    if state.clock.is_paused_at(r.now) {
+        return Err(SaveError::Paused);
+    }
+    if !state.clock.accepts_save(r.now) {
+        return Err(SaveError::Deadline);
+    }
+    let seq_i = i64::try_from(r.seq).unwrap_or(i64::MAX);
+    let newest = state.item_seq.get(&r.item_id).copied();
+    let remaining_ms = state.clock.remaining_ms(r.now);
+    if state.seqs.contains(&seq_i) {
+        // A sequence number stored before is a retry: nothing is written.
+        return Ok(Saved {
+            seq: r.seq,
+            paused: false,
+            stored: false,
+            current: newest == Some(seq_i),
+            remaining_ms,
+            head: state.head.clone(),
+        });
+    }
+    if state.len >= MAX_SAVES_PER_ATTEMPT {
+        return Err(SaveError::TooManySaves);
+    }
+    // Instants come from the database's clock (store::clock); two processes' readings may
+    // still differ by a millisecond or two, and a chain never goes back in time.
+    let at_ms = r.now.max(state.last_at);
+    state.last_at = at_ms;
+    let s = Save {
+        item_id: r.item_id.clone(),
+        answer: r.answer.clone(),
+        seq: r.seq,
+        at_ms,
+    };
+    let hash = chain::link(&state.head, u64::try_from(state.len).unwrap_or(0), &s);
+    rows.push(EventRow {
+        attempt_id: r.attempt_id,
+        n: state.len,
+        item_id: r.item_id.clone(),
+        answer: r.answer.clone(),
+        seq: seq_i,
+        at_ms,
+        prev_hash: std::mem::replace(&mut state.head, hash.clone()),
+        hash: hash.clone(),
+    });
+    state.len += 1;
+    state.seqs.insert(seq_i);
+    // The newest save of an item is its answer; an older one arriving late is only logged.
+    let current = newest.is_none_or(|m| seq_i > m);
+    if current {
+        state.item_seq.insert(r.item_id.clone(), seq_i);
+    }
+    Ok(Saved {
+        seq: r.seq,
+        paused: false,
+        stored: true,
+        current,
+        remaining_ms,
+        head: hash,
+    })
+}

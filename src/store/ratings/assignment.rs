@@ -1,0 +1,260 @@
+//! Who reads what: raters' declared conflicts, the blind readings (and a third) each open
+//! response is given, and a rater's withdrawal with their unfinished readings handed on.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::bank::RatingRules;
+use crate::scoring::assign::{self, Need, RaterInfo};
+use crate::scoring::rules::{resolve, Resolution};
+use crate::store::bank::blueprints;
+use crate::store::{audit, now_ms, Db, Result};
+
+use super::{in_reading_order, raters};
+
+/// A rater declares a conflict of interest with a person, by email. Whether that person is a
+/// candidate is not revealed.
+pub async fn declare_conflict(db: &Db, rater_id: i64, email: &str, by: &str) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    let mut tx = db.write().await?;
+    sqlx::query(
+        "INSERT INTO rater_conflicts (rater_id, email, declared_by, declared_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (rater_id, email) DO NOTHING",
+    )
+    .bind(rater_id)
+    .bind(&email)
+    .bind(by)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    audit::record_tx(
+        &mut tx,
+        by,
+        audit::Action::RaterConflict,
+        &format!("rater {rater_id} declared a conflict"),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// What an assignment run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssignReport {
+    pub assigned: usize,
+    /// Responses still short of readings (no eligible rater left).
+    pub short: usize,
+}
+
+/// One response's place in the reading: its candidate's organisation and conflicts, and which
+/// raters hold or held it.
+struct Open {
+    id: i64,
+    organisation: Option<String>,
+    conflicts: BTreeSet<i64>,
+    excluded: BTreeSet<i64>,
+    /// Readings (1..=3) held by an active assignment.
+    held: BTreeSet<i64>,
+    third_needed: bool,
+}
+
+/// (response, candidate's organisation, email, blueprint).
+type OpenRow = (i64, Option<String>, Option<String>, Option<String>);
+/// (response, rater, reading, withdrawn at, final score).
+type AssignedRow = (i64, i64, i64, Option<i64>, Option<i64>);
+
+async fn open_responses(db: &Db, sitting_id: i64) -> Result<Vec<Open>> {
+    let rows: Vec<OpenRow> = sqlx::query_as(
+        "SELECT r.id, g.organisation, g.email, g.blueprint_id FROM responses r
+         LEFT JOIN attempts a ON a.id = r.attempt_id
+         LEFT JOIN registrations g ON g.id = a.registration_id
+         WHERE r.sitting_id = $1 AND r.settled_at IS NULL AND r.expert_score IS NULL
+         ORDER BY r.id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let assigned: Vec<AssignedRow> = sqlx::query_as(
+        "SELECT s.response_id, s.rater_id, s.reading, s.withdrawn_at,
+                (SELECT t.score FROM ratings t WHERE t.assignment_id = s.id AND t.final = 1 ORDER BY t.id DESC LIMIT 1)
+         FROM assignments s
+         JOIN responses r ON r.id = s.response_id WHERE r.sitting_id = $1",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let conflicts: Vec<(i64, String)> =
+        sqlx::query_as("SELECT rater_id, email FROM rater_conflicts")
+            .fetch_all(&db.pool)
+            .await?;
+    let bps = blueprints(db).await?;
+    let mut rules: Vec<RatingRules> = Vec::new();
+    let mut out: Vec<Open> = Vec::new();
+    for (id, organisation, email, blueprint) in rows {
+        let email = email.map(|e| e.to_lowercase());
+        rules.push(
+            bps.iter()
+                .find(|b| Some(&b.id) == blueprint.as_ref())
+                .map(|b| b.part_two.rating)
+                .unwrap_or_default(),
+        );
+        out.push(Open {
+            id,
+            organisation,
+            conflicts: conflicts
+                .iter()
+                .filter(|(_, e)| email.as_deref() == Some(e.as_str()))
+                .map(|(r, _)| *r)
+                .collect(),
+            excluded: BTreeSet::new(),
+            held: BTreeSet::new(),
+            third_needed: false,
+        });
+    }
+    let index: BTreeMap<i64, usize> = out.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+    let mut finals: BTreeMap<i64, BTreeMap<i64, u32>> = BTreeMap::new();
+    for (response, rater, reading, withdrawn, score) in assigned {
+        if let Some(&i) = index.get(&response) {
+            out[i].excluded.insert(rater);
+            if withdrawn.is_none() {
+                out[i].held.insert(reading);
+                if let Some(s) = score.and_then(|s| u32::try_from(s).ok()) {
+                    finals.entry(response).or_default().insert(reading, s);
+                }
+            }
+        }
+    }
+    // A response whose two readings are final and too far apart needs its third.
+    for (o, rules) in out.iter_mut().zip(&rules) {
+        let readings = finals.get(&o.id).map(in_reading_order).unwrap_or_default();
+        o.third_needed = resolve(rules, &readings) == Resolution::NeedsThird;
+    }
+    Ok(out)
+}
+
+/// Gives every open response of a sitting the readings it lacks: two blind readings, and a
+/// third where the first two are too far apart. `unavailable` raters get nothing new.
+pub async fn assign_sitting(
+    db: &Db,
+    sitting_id: i64,
+    unavailable: &BTreeSet<i64>,
+    by: &str,
+) -> Result<AssignReport> {
+    let raters: Vec<RaterInfo> = raters(db)
+        .await?
+        .into_iter()
+        .filter(|r| !unavailable.contains(&r.id))
+        .collect();
+    let open = open_responses(db, sitting_id).await?;
+    let load_rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT s.rater_id, COUNT(*) FROM assignments s JOIN responses r ON r.id = s.response_id
+         WHERE r.sitting_id = $1 AND s.withdrawn_at IS NULL GROUP BY s.rater_id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let load: BTreeMap<i64, u32> = load_rows
+        .into_iter()
+        .map(|(r, n)| (r, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect();
+    // Which reading numbers each response lacks, in order.
+    let mut lacking: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let needs: Vec<Need> = open
+        .iter()
+        .filter_map(|o| {
+            let wanted: Vec<i64> = if o.third_needed {
+                vec![1, 2, 3]
+            } else {
+                vec![1, 2]
+            };
+            let missing: Vec<i64> = wanted.into_iter().filter(|r| !o.held.contains(r)).collect();
+            if missing.is_empty() {
+                return None;
+            }
+            let n = u32::try_from(missing.len()).unwrap_or(0);
+            lacking.insert(o.id, missing);
+            Some(Need {
+                response_id: o.id,
+                organisation: o.organisation.clone(),
+                conflicts: o.conflicts.clone(),
+                excluded: o.excluded.clone(),
+                readings: n,
+            })
+        })
+        .collect();
+    let plan = assign::plan(&raters, &load, &needs);
+    let now = now_ms();
+    let mut tx = db.write().await?;
+    for (response, rater) in &plan.assignments {
+        let reading = lacking
+            .get_mut(response)
+            .and_then(|l| (!l.is_empty()).then(|| l.remove(0)))
+            .unwrap_or(1);
+        sqlx::query(
+            "INSERT INTO assignments (response_id, rater_id, reading, assigned_at, assigned_by)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(response)
+        .bind(rater)
+        .bind(reading)
+        .bind(now)
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let report = AssignReport {
+        assigned: plan.assignments.len(),
+        short: plan.short.len(),
+    };
+    audit::record_tx(
+        &mut tx,
+        by,
+        audit::Action::AssignRaters,
+        &format!(
+            "sitting {sitting_id}: {} readings assigned, {} responses short of raters",
+            report.assigned, report.short
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// A rater drops out of a sitting: their unfinished readings are withdrawn (their drafts and
+/// finished readings are kept) and given to other raters.
+pub async fn withdraw_rater(
+    db: &Db,
+    sitting_id: i64,
+    rater_id: i64,
+    by: &str,
+) -> Result<AssignReport> {
+    let unfinished: Vec<i64> = sqlx::query_scalar(
+        "SELECT s.id FROM assignments s JOIN responses r ON r.id = s.response_id
+         WHERE r.sitting_id = $1 AND s.rater_id = $2 AND s.withdrawn_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM ratings t WHERE t.assignment_id = s.id AND t.final = 1)",
+    )
+    .bind(sitting_id)
+    .bind(rater_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let now = now_ms();
+    let mut tx = db.write().await?;
+    for id in &unfinished {
+        sqlx::query("UPDATE assignments SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3")
+            .bind(now)
+            .bind(by)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record_tx(
+        &mut tx,
+        by,
+        audit::Action::WithdrawRater,
+        &format!(
+            "sitting {sitting_id}: rater {rater_id} withdrawn from {} unfinished readings",
+            unfinished.len()
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    assign_sitting(db, sitting_id, &BTreeSet::from([rater_id]), by).await
+}

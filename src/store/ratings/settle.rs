@@ -1,0 +1,89 @@
+//! Resolution: a response's final readings put to its blueprint's rules, which settle it or call
+//! for a third reading.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::bank::RatingRules;
+use crate::scoring::rules::{resolve, Resolution};
+use crate::store::bank::blueprints;
+use crate::store::{now_ms, Db, Result};
+
+use super::assignment::assign_sitting;
+use super::in_reading_order;
+
+/// The final scores of a response's active readings, in reading order (1, 2, then 3).
+async fn final_readings(db: &Db, response_id: i64) -> Result<Vec<u32>> {
+    let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT s.reading, t.score FROM assignments s
+         JOIN ratings t ON t.assignment_id = s.id
+         WHERE s.response_id = $1 AND s.withdrawn_at IS NULL AND t.final = 1
+         ORDER BY s.reading",
+    )
+    .bind(response_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut by_reading: BTreeMap<i64, u32> = BTreeMap::new();
+    for (reading, score) in rows {
+        if let Some(s) = score.and_then(|s| u32::try_from(s).ok()) {
+            by_reading.insert(reading, s);
+        }
+    }
+    // A third reading only counts once both blind readings are in.
+    Ok(in_reading_order(&by_reading))
+}
+
+/// The rating rules of the blueprint a response's candidate sat (the sitting's first blueprint
+/// for a validity response, which is never settled anyway).
+async fn rules_for_response(db: &Db, response_id: i64) -> Result<RatingRules> {
+    let bp: Option<String> = sqlx::query_scalar(
+        "SELECT g.blueprint_id FROM responses r
+         JOIN attempts a ON a.id = r.attempt_id
+         JOIN registrations g ON g.id = a.registration_id WHERE r.id = $1",
+    )
+    .bind(response_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let bps = blueprints(db).await?;
+    Ok(bp
+        .and_then(|id| bps.into_iter().find(|b| b.id == id))
+        .map(|b| b.part_two.rating)
+        .unwrap_or_default())
+}
+
+/// Applies the rules to a response's final readings: settles it, or assigns a third rater.
+pub async fn settle(db: &Db, response_id: i64) -> Result<Resolution> {
+    let expert: Option<i64> =
+        sqlx::query_scalar("SELECT expert_score FROM responses WHERE id = $1")
+            .bind(response_id)
+            .fetch_one(&db.pool)
+            .await?;
+    if expert.is_some() {
+        // Validity responses measure raters; they are never settled.
+        return Ok(Resolution::Waiting);
+    }
+    let rules = rules_for_response(db, response_id).await?;
+    let finals = final_readings(db, response_id).await?;
+    let outcome = resolve(&rules, &finals);
+    match outcome {
+        Resolution::Settled(score) => {
+            sqlx::query(
+                "UPDATE responses SET final_score = $1, settled_at = $2 WHERE id = $3 AND settled_at IS NULL",
+            )
+            .bind(score)
+            .bind(now_ms())
+            .bind(response_id)
+            .execute(&db.writer)
+            .await?;
+        }
+        Resolution::NeedsThird => {
+            let sitting_id: i64 =
+                sqlx::query_scalar("SELECT sitting_id FROM responses WHERE id = $1")
+                    .bind(response_id)
+                    .fetch_one(&db.pool)
+                    .await?;
+            assign_sitting(db, sitting_id, &BTreeSet::new(), "rules").await?;
+        }
+        Resolution::Waiting => {}
+    }
+    Ok(outcome)
+}
