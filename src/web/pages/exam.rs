@@ -24,7 +24,7 @@ use crate::store::{bank as bank_store, now_ms};
 use crate::auth;
 use crate::web::error::{AppError, AppResult};
 use crate::web::pages::proctor::{minutes_seconds, when};
-use crate::web::roles::Candidate;
+use crate::web::roles::{Candidate, OpenAttempt, PartNo, PART_IN_PATH};
 use crate::web::session::{CsrfToken, SESSION_COOKIE};
 use crate::web::views::{self, csrf_field, Chrome};
 use crate::web::AppState;
@@ -219,24 +219,6 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
     }
 }
 
-/// A part number from the path: 1 or 2, anything else is a page that does not exist (not a
-/// database error).
-pub struct PartNo(pub u8);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PartNo {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        match Path::<u8>::from_request_parts(parts, state).await {
-            Ok(Path(n @ (1 | 2))) => Ok(PartNo(n)),
-            _ => Err(AppError::NotFound),
-        }
-    }
-}
-
 pub async fn start(
     State(state): State<AppState>,
     Candidate { reg, sitting }: Candidate,
@@ -255,23 +237,6 @@ pub async fn start(
             "{} cannot start: {e}.",
             part_name(part)
         ))),
-    }
-}
-
-/// The open attempt for `part`, or the page that explains why there is none.
-async fn open_attempt(
-    state: &AppState,
-    reg: &Registration,
-    part: u8,
-) -> AppResult<Result<Attempt, Response>> {
-    let all = attempts::attempts_of(&state.db, reg.id).await?;
-    match all.into_iter().find(|a| a.part == part) {
-        None => Ok(Err(Redirect::to("/candidate").into_response())),
-        Some(a) if a.is_open() && !a.clock.expired(now_ms()) => Ok(Ok(a)),
-        Some(a) if a.voided_at.is_some() => Ok(Err(Redirect::to("/candidate").into_response())),
-        Some(_) => Ok(Err(
-            Redirect::to(&format!("/exam/{part}/receipt")).into_response()
-        )),
     }
 }
 
@@ -307,14 +272,12 @@ pub async fn part(_: Candidate, PartNo(part): PartNo) -> AppResult<Response> {
 
 pub async fn item_page(
     State(state): State<AppState>,
-    Candidate { reg, .. }: Candidate,
+    OpenAttempt {
+        reg, attempt: a, ..
+    }: OpenAttempt<1>,
     CsrfToken(csrf): CsrfToken,
     Path(pos): Path<usize>,
 ) -> AppResult<Response> {
-    let a = match open_attempt(&state, &reg, 1).await? {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
-    };
     if a.clock.is_paused_at(now_ms()) {
         return Ok(paused_page(&reg, &csrf, &a));
     }
@@ -418,16 +381,12 @@ pub struct ItemForm {
 
 pub async fn save_item(
     State(state): State<AppState>,
-    Candidate { reg, .. }: Candidate,
+    OpenAttempt { attempt: a, .. }: OpenAttempt<1>,
     Path(pos): Path<usize>,
     form: Result<axum::Form<ItemForm>, axum::extract::rejection::FormRejection>,
 ) -> AppResult<Response> {
     // The form is read only once the candidate is known, so a stranger learns nothing from it.
     let axum::Form(f) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let a = match open_attempt(&state, &reg, 1).await? {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
-    };
     let entry = pos
         .checked_sub(1)
         .and_then(|i| a.form.part_one.get(i))
@@ -507,13 +466,11 @@ fn word_count(s: &str) -> usize {
 
 pub async fn vignettes_page(
     State(state): State<AppState>,
-    Candidate { reg, .. }: Candidate,
+    OpenAttempt {
+        reg, attempt: a, ..
+    }: OpenAttempt<2>,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
-    let a = match open_attempt(&state, &reg, 2).await? {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
-    };
     if a.clock.is_paused_at(now_ms()) {
         return Ok(paused_page(&reg, &csrf, &a));
     }
@@ -583,13 +540,11 @@ pub async fn vignettes_page(
 
 pub async fn save_vignettes(
     State(state): State<AppState>,
-    Candidate { reg, .. }: Candidate,
+    OpenAttempt {
+        reg, attempt: a, ..
+    }: OpenAttempt<2>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let a = match open_attempt(&state, &reg, 2).await? {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
-    };
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let seq: u64 = pairs
         .iter()
@@ -694,14 +649,12 @@ fn check_choice(form: &Form, chosen: &BTreeSet<String>, k: usize) -> AppResult<S
 
 pub async fn review(
     State(state): State<AppState>,
-    Candidate { reg, .. }: Candidate,
+    OpenAttempt {
+        reg, attempt: a, ..
+    }: OpenAttempt<PART_IN_PATH>,
     CsrfToken(csrf): CsrfToken,
-    PartNo(part): PartNo,
 ) -> AppResult<Response> {
-    let a = match open_attempt(&state, &reg, part).await? {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
-    };
+    let part = a.part;
     if a.clock.is_paused_at(now_ms()) {
         return Ok(paused_page(&reg, &csrf, &a));
     }
@@ -840,30 +793,25 @@ fn break_button(csrf: &str, part: u8, left: i64) -> Markup {
 
 pub async fn take_break(
     State(state): State<AppState>,
-    Candidate { reg, .. }: Candidate,
-    PartNo(part): PartNo,
+    OpenAttempt { reg, attempt, .. }: OpenAttempt<PART_IN_PATH>,
 ) -> AppResult<Response> {
-    break_action(&state, &reg, part, ClockAction::StartBreak).await
+    break_action(&state, &reg, &attempt, ClockAction::StartBreak).await
 }
 
 pub async fn end_break(
     State(state): State<AppState>,
-    Candidate { reg, .. }: Candidate,
-    PartNo(part): PartNo,
+    OpenAttempt { reg, attempt, .. }: OpenAttempt<PART_IN_PATH>,
 ) -> AppResult<Response> {
-    break_action(&state, &reg, part, ClockAction::EndBreak).await
+    break_action(&state, &reg, &attempt, ClockAction::EndBreak).await
 }
 
 async fn break_action(
     state: &AppState,
     reg: &Registration,
-    part: u8,
+    a: &Attempt,
     action: ClockAction,
 ) -> AppResult<Response> {
-    let a = match open_attempt(state, reg, part).await? {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
-    };
+    let part = a.part;
     match attempts::change_clock(&state.db, a.id, action, now_ms()).await? {
         ClockChange::NoBreakLeft => Err(AppError::BadRequest(
             "You have no approved break left.".into(),
