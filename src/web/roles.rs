@@ -4,12 +4,16 @@
 //!
 //! Each extractor resolves the [`Visitor`] and refuses as the pages always have: nobody signed
 //! in goes to `/login?next=...` (a candidate to `/enter`), a signed-in member of another role
-//! gets the 403 page naming the roles that may.
+//! gets the 403 page naming the roles that may. A candidate's exam pages go one step further
+//! with [`OpenAttempt`]: the part must be started, not submitted, not voided and in time.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::auth::Role;
+use crate::store::attempts::{self, Attempt};
+use crate::store::now_ms;
 use crate::store::sittings::{self, Registration, Sitting};
 use crate::store::users::{Principal, User};
 
@@ -114,6 +118,92 @@ impl FromRequestParts<AppState> for Candidate {
     }
 }
 
+/// A part number from the path: 1 or 2, anything else is a page that does not exist (not a
+/// database error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartNo(pub u8);
+
+impl PartNo {
+    /// The part a path segment names, read as a `u8` is (so `01` is Part 1 too).
+    pub fn parse(segment: &str) -> Option<PartNo> {
+        match segment.parse::<u8>() {
+            Ok(n @ (1 | 2)) => Some(PartNo(n)),
+            _ => None,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PartNo {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(segment)) => PartNo::parse(&segment).ok_or(AppError::NotFound),
+            Err(_) => Err(AppError::NotFound),
+        }
+    }
+}
+
+/// `OpenAttempt<PART_IN_PATH>` is the open attempt of the part the route's `{part}` names,
+/// read as [`PartNo`] reads it (1 or 2, else 404). A constant rather than a second type: the
+/// handlers' signatures, fields and refusals stay the same whichever way the part is known.
+pub const PART_IN_PATH: u8 = 0;
+
+/// The candidate's attempt of Part `PART` (1, 2, or [`PART_IN_PATH`]), while it is open and
+/// its time has not run out. Otherwise the candidate is sent where the part stands: to
+/// `/candidate` when it was never started or was voided, to `/exam/{part}/receipt` when it is
+/// submitted or out of time. A handler that asks for it cannot save into a closed part.
+#[derive(Debug, Clone)]
+pub struct OpenAttempt<const PART: u8> {
+    pub reg: Registration,
+    pub sitting: Sitting,
+    pub attempt: Attempt,
+}
+
+impl<const PART: u8> FromRequestParts<AppState> for OpenAttempt<PART> {
+    /// A redirect as often as an error page, so a response either way.
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        const { assert!(PART <= 2, "OpenAttempt<PART>: PART is 1, 2 or PART_IN_PATH") };
+        let Candidate { reg, sitting } = Candidate::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let part = if PART == PART_IN_PATH {
+            PartNo::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?
+                .0
+        } else {
+            PART
+        };
+        let all = attempts::attempts_of(&state.db, reg.id)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
+        match open_or_elsewhere(all.into_iter().find(|a| a.part == part), part, now_ms()) {
+            Ok(attempt) => Ok(OpenAttempt {
+                reg,
+                sitting,
+                attempt,
+            }),
+            Err(to) => Err(Redirect::to(&to).into_response()),
+        }
+    }
+}
+
+/// The candidate's attempt of `part` if it is open at `now`, else the page to send them to.
+fn open_or_elsewhere(attempt: Option<Attempt>, part: u8, now: i64) -> Result<Attempt, String> {
+    match attempt {
+        None => Err("/candidate".into()),
+        Some(a) if a.is_open() && !a.clock.expired(now) => Ok(a),
+        Some(a) if a.voided_at.is_some() => Err("/candidate".into()),
+        Some(_) => Err(format!("/exam/{part}/receipt")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +261,86 @@ mod tests {
         assert_eq!(Proctor::ROLES, &[Role::Admin, Role::Proctor]);
         assert_eq!(Committee::ROLES, &[Role::Committee, Role::Admin]);
         assert_eq!(Rater::ROLES, &[Role::Rater]);
+    }
+
+    #[test]
+    fn a_part_in_the_path_is_one_or_two() {
+        assert_eq!(PartNo::parse("1"), Some(PartNo(1)));
+        assert_eq!(PartNo::parse("2"), Some(PartNo(2)));
+        // As a `u8` reads it, which the route always did.
+        assert_eq!(PartNo::parse("02"), Some(PartNo(2)));
+        for bad in ["0", "3", "255", "256", "-1", "", " 1", "one", "1.0"] {
+            assert_eq!(PartNo::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    const T0: i64 = 1_700_000_000_000;
+    const MINUTE: i64 = 60_000;
+
+    /// Part `part`, started at `T0` with 90 minutes.
+    fn attempt(part: u8) -> Attempt {
+        use crate::exam::clock::{Clock, Multiplier};
+        use crate::exam::form::Form;
+        Attempt {
+            id: 5,
+            registration_id: 3,
+            part,
+            form: Form {
+                seed: 1,
+                blueprint: "bp".into(),
+                level: crate::bank::Level::III,
+                part_one: vec![],
+                part_two: vec![],
+            },
+            clock: Clock::start(T0, 90, Multiplier::STANDARD),
+            chain_head: String::new(),
+            chain_len: 0,
+            last_save_at: None,
+            submitted_at: None,
+            submitted_by: None,
+            voided_at: None,
+            void_reason: None,
+            paused_by: None,
+            max_response_chars: 1000,
+            break_max_ms: 0,
+        }
+    }
+
+    #[test]
+    fn an_open_attempt_in_time_is_let_through() {
+        let a = open_or_elsewhere(Some(attempt(2)), 2, T0 + 89 * MINUTE).unwrap();
+        assert_eq!((a.id, a.part), (5, 2));
+    }
+
+    #[test]
+    fn a_part_never_started_or_voided_sends_the_candidate_home() {
+        assert_eq!(open_or_elsewhere(None, 1, T0).unwrap_err(), "/candidate");
+        let mut voided = attempt(1);
+        voided.voided_at = Some(T0 + MINUTE);
+        assert_eq!(
+            open_or_elsewhere(Some(voided), 1, T0 + 2 * MINUTE).unwrap_err(),
+            "/candidate"
+        );
+    }
+
+    #[test]
+    fn a_part_submitted_or_out_of_time_sends_the_candidate_to_its_receipt() {
+        let mut submitted = attempt(2);
+        submitted.submitted_at = Some(T0 + MINUTE);
+        assert_eq!(
+            open_or_elsewhere(Some(submitted), 2, T0 + 2 * MINUTE).unwrap_err(),
+            "/exam/2/receipt"
+        );
+        assert_eq!(
+            open_or_elsewhere(Some(attempt(1)), 1, T0 + 90 * MINUTE).unwrap_err(),
+            "/exam/1/receipt"
+        );
+    }
+
+    #[test]
+    fn a_paused_clock_never_runs_out() {
+        let mut paused = attempt(1);
+        paused.clock.pause(T0 + 10 * MINUTE);
+        assert!(open_or_elsewhere(Some(paused), 1, T0 + 200 * MINUTE).is_ok());
     }
 }

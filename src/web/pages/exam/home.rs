@@ -1,0 +1,179 @@
+//! The candidate's own page: their parts and how each stands, their results once released,
+//! and the optional questions about themselves.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+
+use crate::exam::chain::receipt;
+use crate::store::attempts;
+use crate::store::{bank as bank_store, now_ms};
+use crate::web::error::{AppError, AppResult};
+use crate::web::pages::proctor::{minutes_seconds, when};
+use crate::web::roles::Candidate;
+use crate::web::session::CsrfToken;
+use crate::web::views::{self, csrf_field};
+use crate::web::AppState;
+
+use super::{chrome, part_name};
+
+pub async fn home(
+    State(state): State<AppState>,
+    Candidate { reg, sitting }: Candidate,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    let bps = bank_store::blueprints(&state.db).await?;
+    let bp = bps.iter().find(|b| b.id == reg.blueprint_id);
+    let all = attempts::attempts_of(&state.db, reg.id).await?;
+    let now = now_ms();
+    let parts: Vec<u8> = [(1u8, reg.parts.one), (2, reg.parts.two)]
+        .into_iter()
+        .filter(|p| p.1)
+        .map(|p| p.0)
+        .collect();
+    let report = crate::store::results::report(&state.db, &reg).await?;
+    let about = crate::store::analysis::demographics_of(&state.db, reg.id).await?;
+    let body = html! {
+        h1 { "Welcome, " (reg.name) }
+        @if let Some(r) = &report { (score_report(r)) }
+        p { (sitting.name) ", level " (reg.level) ". The sitting is open from " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) "." }
+        @if reg.absent_at.is_some() {
+            p class="notice" role="status" { "You were marked absent from this sitting: your parts count as not taken, not as failed. You may register for a later sitting; ask the exam's administrators." }
+        } @else if reg.admitted_at.is_none() {
+            p class="notice" role="status" { "Your proctor will check your identity and admit you. Keep this page open; it reloads itself every 15 seconds, or reload it yourself." }
+            meta http-equiv="refresh" content="15";
+        } @else {
+            p { "Each part is started, timed and submitted on its own. The time shown on the exam pages is the server's; it stops while your proctor pauses the sitting." }
+            @for part in &parts {
+                @let attempt = all.iter().find(|a| a.part == *part);
+                @let minutes = bp.map(|b| if *part == 1 { b.part_one.minutes } else { b.part_two.minutes }).unwrap_or(90);
+                section aria-labelledby={ "part-" (part) } {
+                    h2 id={ "part-" (part) } { (part_name(*part)) @if let Some(b) = bp { ": " (if *part == 1 { &b.part_one.name } else { &b.part_two.name }) } }
+                    @match attempt {
+                        None => {
+                            p { (minutes) " minutes"
+                                @if reg.multiplier.permille() != 1000 { ", with your approved time ×" (reg.multiplier) ": " (i64::from(minutes) * i64::from(reg.multiplier.permille()) / 1000) " minutes" } "." }
+                            form method="post" action={ "/exam/" (part) "/start" } {
+                                (csrf_field(&csrf))
+                                button type="submit" { "Start " (part_name(*part)) }
+                            }
+                        }
+                        Some(a) if a.voided_at.is_some() => { p { "This part was voided by the proctor: " (a.void_reason.clone().unwrap_or_default()) } }
+                        Some(a) if a.submitted_at.is_some() => {
+                            p { "Submitted. Your receipt code: " code class="code" { (receipt(&a.chain_head)) } }
+                        }
+                        Some(a) => {
+                            p { "In progress: " (minutes_seconds(a.clock.remaining_ms(now))) " left." }
+                            p { a href={ "/exam/" (part) } { "Continue " (part_name(*part)) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let body = html! { (body) (about_you(&csrf, about.as_ref())) };
+    Ok(views::page("Your exam", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+/// The optional questions for fairness research, answered only with consent.
+fn about_you(csrf: &str, given: Option<&BTreeMap<String, String>>) -> Markup {
+    html! {
+        section aria-labelledby="about-title" class="about" {
+            h2 id="about-title" { "Optional: about you" }
+            p { "These questions help the exam committee check that every question is fair to every group of candidates. Answering is optional and changes nothing in your exam. Your answers are kept apart from your exam and are never shown to proctors or raters." }
+            @if given.is_some() { p class="notice" role="status" { "Thank you: your answers are recorded. You may change them or withdraw your consent below." } }
+            form method="post" action="/candidate/about" {
+                (csrf_field(csrf))
+                @for q in crate::demographics::QUESTIONS {
+                    @let current = given.and_then(|g| g.get(q.key)).map(String::as_str).unwrap_or("");
+                    fieldset {
+                        legend { (q.text) }
+                        @for (value, label) in q.answers {
+                            div class="option" {
+                                input type="radio" name=(q.key) id={ (q.key) "-" (value) } value=(value) checked[current == *value];
+                                label for={ (q.key) "-" (value) } { (label) }
+                            }
+                        }
+                        div class="option" {
+                            input type="radio" name=(q.key) id={ (q.key) "-none" } value="" checked[current.is_empty()];
+                            label for={ (q.key) "-none" } { "Prefer not to say" }
+                        }
+                    }
+                }
+                div class="option" {
+                    input type="checkbox" name="consent" id="consent" value="yes" checked[given.is_some()];
+                    label for="consent" { "I agree that these answers may be used, apart from my exam, to check that the exam is fair." }
+                }
+                button type="submit" { "Save my answers" }
+            }
+        }
+    }
+}
+
+pub async fn save_about(
+    State(state): State<AppState>,
+    Candidate { reg, .. }: Candidate,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> AppResult<Response> {
+    let axum::Form(fields) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let fields: BTreeMap<String, String> = fields.into_iter().collect();
+    if fields.get("consent").map(String::as_str) == Some("yes") {
+        let answers = crate::demographics::parse(&fields).map_err(AppError::BadRequest)?;
+        crate::store::analysis::save_demographics(&state.db, reg.id, Some(&answers)).await?;
+    } else {
+        crate::store::analysis::save_demographics(&state.db, reg.id, None).await?;
+    }
+    Ok(Redirect::to("/candidate#about-title").into_response())
+}
+
+/// The candidate's score report: pass or fail per part, the scores, feedback by domain and the
+/// raters' feedback on each response.
+fn score_report(r: &crate::store::results::Report) -> Markup {
+    let domain = |code: &str| {
+        r.domain_names
+            .get(code)
+            .map_or_else(|| code.to_string(), |n| format!("{n} ({code})"))
+    };
+    html! {
+        section class="report" aria-labelledby="results-title" {
+            h2 id="results-title" { "Your results" }
+            @match r.exam_passed {
+                Some(true) => { p class="notice" role="status" { strong { "You have passed the written exam." } } }
+                Some(false) => { p class="notice" role="status" { "You have not passed the written exam this time. A part you did not pass may be retaken; the part you passed stands." } }
+                None => {}
+            }
+            @for name in &r.not_taken {
+                h3 { (name) ": not taken" }
+                p { (if r.absent { "You were absent from this sitting: this part is not taken, not failed." } else { "You did not start this part before the sitting closed: it is not taken, not failed." }) }
+            }
+            @for (name, part) in &r.parts {
+                h3 { (name) ": " (if part.passed { "passed" } else { "not passed" }) }
+                p { (part.points) " of " (part.max) " points (" (format!("{:.1}", part.percent())) "%)." }
+                table {
+                    caption { "By competency domain" }
+                    thead { tr { th scope="col" { "Domain" } th scope="col" { "Points" } th scope="col" { "Of" } th scope="col" { "Feedback" } } }
+                    tbody {
+                        @for (code, (points, max)) in &part.detail.by_domain {
+                            @let pct = if *max > 0.0 { 100.0 * points / max } else { 0.0 };
+                            tr {
+                                th scope="row" { (domain(code)) }
+                                td { (points) } td { (max) }
+                                td { (if pct >= 80.0 { "A strength" } else if pct >= 60.0 { "Sound; worth reviewing" } else { "An area to develop" }) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !r.feedback.is_empty() {
+                h3 { "The raters' feedback on your Part Two responses" }
+                @for (title, score, max, notes) in &r.feedback {
+                    h4 { (title) ": " (score) " of " (max) }
+                    @if notes.is_empty() { p { "No written feedback." } }
+                    @for n in notes { blockquote { (n) } }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Part One: a page per question, with the navigator, saved as the candidate moves on.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::bank::ItemBody;
+use crate::exam::form::Form;
+use crate::store::attempts::{self, Attempt};
+use crate::store::{bank as bank_store, now_ms};
+use crate::web::error::{AppError, AppResult};
+use crate::web::roles::OpenAttempt;
+use crate::web::session::CsrfToken;
+use crate::web::views::{self, csrf_field};
+use crate::web::AppState;
+
+use super::breaks::{break_button, paused_page};
+use super::{chrome, save_or_explain, seq_base, timer};
+
+fn canonical_to_shown(form: &Form, item: &str, canonical: &str) -> Option<usize> {
+    let e = form.part_one.iter().find(|e| e.item_id == item)?;
+    let c = canonical.bytes().next()?.checked_sub(b'A')?;
+    e.shown_position(c)
+}
+
+pub async fn item_page(
+    State(state): State<AppState>,
+    OpenAttempt {
+        reg, attempt: a, ..
+    }: OpenAttempt<1>,
+    CsrfToken(csrf): CsrfToken,
+    Path(pos): Path<usize>,
+) -> AppResult<Response> {
+    if a.clock.is_paused_at(now_ms()) {
+        return Ok(paused_page(&reg, &csrf, &a));
+    }
+    let total = a.form.part_one.len();
+    let Some(entry) = pos.checked_sub(1).and_then(|i| a.form.part_one.get(i)) else {
+        return Err(AppError::NotFound);
+    };
+    let item = bank_store::item_version(&state.db, &entry.item_id, entry.version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ItemBody::Mcq(mcq) = &item.body else {
+        return Err(AppError::NotFound);
+    };
+    let vignette = match (&entry.vignette, entry.vignette_version) {
+        (Some(v), Some(version)) => bank_store::vignette_text(&state.db, v, version).await?,
+        _ => None,
+    };
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let chosen = answers
+        .get(&entry.item_id)
+        .and_then(|c| canonical_to_shown(&a.form, &entry.item_id, c));
+    let flagged = answers
+        .get(&format!("@flag:{}", entry.item_id))
+        .is_some_and(|f| f == "1");
+    let seq = seq_base(&state, a.id).await?;
+    let breaks = attempts::breaks_left(&state.db, reg.id).await?;
+    let now = now_ms();
+    let body = html! {
+        (timer(&a, now))
+        h1 { "Part One, question " (pos) " of " (total) }
+        div class=(if vignette.is_some() { "with-vignette" } else { "" }) {
+            @if let Some((title, text)) = &vignette {
+                section class="vignette" aria-labelledby="vignette-title" {
+                    h2 id="vignette-title" { (title) }
+                    @for para in text.split("\n\n") { p { (para) } }
+                }
+            }
+            form method="post" action={ "/exam/1/item/" (pos) } class="item" data-attempt=(a.id) data-part="1" data-item=(entry.item_id) data-seq=(seq) {
+                (csrf_field(&csrf))
+                input type="hidden" name="seq" value=(seq);
+                fieldset {
+                    legend { @for para in mcq.stem.split("\n\n") { span class="stem" { (para) } } }
+                    @for (shown, canonical) in entry.option_order.iter().enumerate() {
+                        @let letter = (b'A' + shown as u8) as char;
+                        @let text = &mcq.options[usize::from(*canonical)].text;
+                        div class="option" {
+                            input type="radio" name="choice" id={ "opt-" (shown) } value=(shown) checked[chosen == Some(shown)];
+                            label for={ "opt-" (shown) } { span class="letter" { (letter) "." } " " (text) }
+                        }
+                    }
+                }
+                div class="option" {
+                    input type="checkbox" name="flag" id="flag" value="1" checked[flagged];
+                    label for="flag" { "Flag this question to review before submitting" }
+                }
+                div class="actions" {
+                    @if pos > 1 { button type="submit" name="go" value="prev" { "Save and go to the previous question" } }
+                    @if pos < total { button type="submit" name="go" value="next" { "Save and go to the next question" } }
+                    button type="submit" name="go" value="review" { "Save and review Part One" }
+                }
+            }
+        }
+        (navigator(&a, &answers, pos))
+        (break_button(&csrf, 1, breaks))
+        p class="hint" { "Keyboard: Tab moves between answers and buttons; arrow keys move between options. With the page's script: Alt+Shift+1 to 4 choose an option, Alt+Shift+F flags, Alt+Shift+N and Alt+Shift+P go to the next and previous question, Alt+Shift+R to the review." }
+        script src="/assets/exam.js" defer {}
+    };
+    Ok(views::page(&format!("Question {pos}"), Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+pub(super) fn navigator(a: &Attempt, answers: &BTreeMap<String, String>, current: usize) -> Markup {
+    html! {
+        nav aria-label="Questions" class="navigator" {
+            h2 { "Questions" }
+            p class="hint" { "Answered questions are marked ✓, flagged ones ⚑." }
+            ol {
+                @for (i, e) in a.form.part_one.iter().enumerate() {
+                    @let answered = answers.get(&e.item_id).is_some_and(|v| !v.is_empty());
+                    @let flagged = answers.get(&format!("@flag:{}", e.item_id)).is_some_and(|f| f == "1");
+                    li {
+                        a href={ "/exam/1/item/" (i + 1) } aria-current=[(i + 1 == current).then_some("page")]
+                            class={ @if answered { "answered" } @if flagged { " flagged" } } {
+                            (i + 1)
+                            @if answered { " ✓" span class="sr-only" { " answered" } }
+                            @if flagged { " ⚑" span class="sr-only" { " flagged" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ItemForm {
+    pub seq: u64,
+    pub choice: Option<String>,
+    pub flag: Option<String>,
+    pub go: Option<String>,
+}
+
+pub async fn save_item(
+    State(state): State<AppState>,
+    OpenAttempt { attempt: a, .. }: OpenAttempt<1>,
+    Path(pos): Path<usize>,
+    form: Result<axum::Form<ItemForm>, axum::extract::rejection::FormRejection>,
+) -> AppResult<Response> {
+    // The form is read only once the candidate is known, so a stranger learns nothing from it.
+    let axum::Form(f) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let entry = pos
+        .checked_sub(1)
+        .and_then(|i| a.form.part_one.get(i))
+        .ok_or(AppError::NotFound)?;
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let now = now_ms();
+    if let Some(choice) = f.choice.as_deref() {
+        let canonical = mcq_answer(&a.form, &entry.item_id, choice)?;
+        if answers.get(&entry.item_id) != Some(&canonical) {
+            save_or_explain(&state, a.id, &entry.item_id, &canonical, f.seq, now).await?;
+        }
+    }
+    let flag = if f.flag.is_some() { "1" } else { "0" };
+    let key = format!("@flag:{}", entry.item_id);
+    if answers.get(&key).map_or(flag == "1", |v| v != flag) {
+        save_or_explain(&state, a.id, &key, flag, f.seq + 1, now).await?;
+    }
+    let total = a.form.part_one.len();
+    let to = match f.go.as_deref() {
+        Some("prev") if pos > 1 => format!("/exam/1/item/{}", pos - 1),
+        Some("next") if pos < total => format!("/exam/1/item/{}", pos + 1),
+        _ => "/exam/1/review".to_string(),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// A shown option position ("0".."3", or "" to clear) as the canonical letter stored.
+pub(super) fn mcq_answer(form: &Form, item: &str, shown: &str) -> AppResult<String> {
+    if shown.is_empty() {
+        return Ok(String::new());
+    }
+    let e = form
+        .part_one
+        .iter()
+        .find(|e| e.item_id == item)
+        .ok_or(AppError::NotFound)?;
+    let canonical = shown
+        .parse::<usize>()
+        .ok()
+        .and_then(|s| e.option_order.get(s))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!("\"{shown}\" is not an option of this question."))
+        })?;
+    Ok(((b'A' + canonical) as char).to_string())
+}

@@ -1,0 +1,226 @@
+//! Part Two: every vignette on one page, the candidate's choice of which to answer, and the
+//! checks a response and a choice must pass before anything is saved.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+
+use crate::bank::ItemBody;
+use crate::exam::form::Form;
+use crate::exam::limits::{self, thousands};
+use crate::store::attempts::{self, Attempt};
+use crate::store::{bank as bank_store, now_ms};
+use crate::web::error::{AppError, AppResult};
+use crate::web::roles::OpenAttempt;
+use crate::web::session::CsrfToken;
+use crate::web::views::{self, csrf_field};
+use crate::web::AppState;
+
+use super::breaks::{break_button, paused_page};
+use super::{chrome, save_or_explain, seq_base, timer};
+
+pub(super) fn chosen_set(answers: &BTreeMap<String, String>) -> BTreeSet<String> {
+    answers
+        .get("@choice")
+        .map(|c| {
+            c.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(super) fn word_count(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+pub async fn vignettes_page(
+    State(state): State<AppState>,
+    OpenAttempt {
+        reg, attempt: a, ..
+    }: OpenAttempt<2>,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    if a.clock.is_paused_at(now_ms()) {
+        return Ok(paused_page(&reg, &csrf, &a));
+    }
+    let bps = bank_store::blueprints(&state.db).await?;
+    let k = bps
+        .iter()
+        .find(|b| b.id == reg.blueprint_id)
+        .map_or(0, |b| b.part_two.answer);
+    let n = a.form.part_two.len();
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let chosen = chosen_set(&answers);
+    let seq = seq_base(&state, a.id).await?;
+    let breaks = attempts::breaks_left(&state.db, reg.id).await?;
+    let mut sections = Vec::new();
+    for (i, p) in a.form.part_two.iter().enumerate() {
+        let (title, text) = bank_store::vignette_text(&state.db, &p.vignette_id, p.version)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut prompts = Vec::new();
+        for (id, version) in &p.items {
+            if let Some(item) = bank_store::item_version(&state.db, id, *version).await? {
+                if let ItemBody::Open(o) = item.body {
+                    prompts.push((id.clone(), o.prompt));
+                }
+            }
+        }
+        sections.push((i, p, title, text, prompts));
+    }
+    let now = now_ms();
+    let body = html! {
+        (timer(&a, now))
+        h1 { "Part Two: answer " (k) " of these " (n) " vignettes" }
+        p class="notice rule" { strong { "Read all " (n) " vignettes, then choose exactly " (k) " to answer." }
+            " Tick “I will answer this vignette” for each one you choose. You may change your choice until you submit Part Two. Only the vignettes you have chosen are submitted and scored; anything written for the others is set aside." }
+        form method="post" action="/exam/2/vignettes" class="part-two" data-attempt=(a.id) data-part="2" data-seq=(seq) data-answer=(k) {
+            (csrf_field(&csrf))
+            input type="hidden" name="seq" value=(seq);
+            @for (i, p, title, text, prompts) in &sections {
+                section class="vignette" aria-labelledby={ "v-" (i) } {
+                    h2 id={ "v-" (i) } { "Vignette " (i + 1) ": " (title) }
+                    @for para in text.split("\n\n") { p { (para) } }
+                    div class="option choose" {
+                        input type="checkbox" name="choose" id={ "choose-" (i) } value=(p.vignette_id) checked[chosen.contains(&p.vignette_id)];
+                        label for={ "choose-" (i) } { "I will answer this vignette" }
+                    }
+                    @for (id, prompt) in prompts {
+                        @let current = answers.get(id).cloned().unwrap_or_default();
+                        label for={ "r-" (id) } { @for para in prompt.split("\n\n") { span class="stem" { (para) } } }
+                        // maxlength holds a browser without the script to the limit too (it
+                        // counts an emoji as two, so it never lets past what the server takes).
+                        textarea id={ "r-" (id) } name={ "r:" (id) } rows="12" maxlength=(a.max_response_chars) data-item=(id) data-max=(a.max_response_chars) aria-describedby={ "wc-" (id) " cc-" (id) } { (current) }
+                        p class="hint" id={ "wc-" (id) } aria-live="off" { (word_count(&current)) " words" }
+                        p class="hint" id={ "cc-" (id) } aria-live="polite" { (thousands(limits::response_chars(&current))) " of " (thousands(a.max_response_chars)) " characters" }
+                    }
+                }
+            }
+            div class="actions" {
+                button type="submit" name="go" value="stay" { "Save" }
+                button type="submit" name="go" value="review" { "Save and review Part Two" }
+            }
+        }
+        (break_button(&csrf, 2, breaks))
+        script src="/assets/exam.js" defer {}
+    };
+    Ok(views::page("Part Two", Some(&chrome(&reg, &csrf)), body).into_response())
+}
+
+pub async fn save_vignettes(
+    State(state): State<AppState>,
+    OpenAttempt {
+        reg, attempt: a, ..
+    }: OpenAttempt<2>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let seq: u64 = pairs
+        .iter()
+        .find(|(k, _)| k == "seq")
+        .and_then(|(_, v)| v.parse().ok())
+        .ok_or_else(|| {
+            AppError::BadRequest("The form is missing its sequence number; reload the page.".into())
+        })?;
+    let bps = bank_store::blueprints(&state.db).await?;
+    let k = bps
+        .iter()
+        .find(|b| b.id == reg.blueprint_id)
+        .map_or(0, |b| b.part_two.answer) as usize;
+    let answers = attempts::answers(&state.db, a.id).await?;
+    let responses = page_responses(&a, &pairs)?;
+    let now = now_ms();
+    let mut next = seq;
+    // At most one save per item of the form, and only for a response that changed.
+    for (item, value) in responses {
+        if answers.get(item).map_or(value.is_empty(), |v| v == value) {
+            continue;
+        }
+        save_or_explain(&state, a.id, item, value, next, now).await?;
+        next += 1;
+    }
+    let chosen: BTreeSet<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "choose")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let choice = check_choice(&a.form, &chosen, k)?;
+    if answers
+        .get("@choice")
+        .map_or(!choice.is_empty(), |v| *v != choice)
+    {
+        save_or_explain(&state, a.id, "@choice", &choice, next, now).await?;
+    }
+    let go = pairs
+        .iter()
+        .find(|(k, _)| k == "go")
+        .map(|(_, v)| v.as_str());
+    Ok(Redirect::to(if go == Some("review") {
+        "/exam/2/review"
+    } else {
+        "/exam/2/vignettes"
+    })
+    .into_response())
+}
+
+/// The responses a whole Part Two page sends (`r:ITEM` fields), each checked before any is
+/// saved: an item of this form, given once, within the part's length.
+fn page_responses<'p>(
+    a: &Attempt,
+    pairs: &'p [(String, String)],
+) -> AppResult<BTreeMap<&'p str, &'p str>> {
+    let mut out = BTreeMap::new();
+    for (key, value) in pairs {
+        let Some(item) = key.strip_prefix("r:") else {
+            continue;
+        };
+        limits::check_save_size(item, value)
+            .map_err(|e| AppError::BadRequest(format!("Nothing was saved: {e}")))?;
+        if out.insert(item, value.as_str()).is_some() {
+            return Err(AppError::BadRequest(format!(
+                "The form sent the response to {item} more than once. Nothing was saved; reload the page."
+            )));
+        }
+        check_open_item(&a.form, item, value, a.max_response_chars)?;
+    }
+    Ok(out)
+}
+
+pub(super) fn check_open_item(
+    form: &Form,
+    item: &str,
+    text: &str,
+    max_chars: usize,
+) -> AppResult<()> {
+    if !form
+        .part_two
+        .iter()
+        .any(|p| p.items.iter().any(|(id, _)| id == item))
+    {
+        return Err(AppError::BadRequest(format!("{item} is not on your form.")));
+    }
+    limits::check_response(text, max_chars).map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+/// The chosen vignettes as stored: sorted ids, comma-separated; at most `k` of the presented.
+pub(super) fn check_choice(form: &Form, chosen: &BTreeSet<String>, k: usize) -> AppResult<String> {
+    if let Some(bad) = chosen
+        .iter()
+        .find(|c| !form.part_two.iter().any(|p| &p.vignette_id == *c))
+    {
+        return Err(AppError::BadRequest(format!(
+            "{bad} is not one of your vignettes."
+        )));
+    }
+    if chosen.len() > k {
+        return Err(AppError::BadRequest(format!(
+            "You chose {} vignettes; Part Two asks you to answer {k}. Untick one and save again. Your writing was saved.",
+            chosen.len()
+        )));
+    }
+    Ok(chosen.iter().cloned().collect::<Vec<_>>().join(","))
+}
