@@ -7,7 +7,6 @@ use crate::bank::ItemBody;
 use crate::scoring::key::KeyRule;
 use crate::stats::Rating;
 
-use super::attempts::answers;
 use super::results::key_rules;
 use super::{Db, Result};
 
@@ -85,23 +84,17 @@ pub struct AnsweredForm {
     pub answers: BTreeMap<String, String>,
 }
 
-/// The submitted, unvoided Part One attempts of a sitting, with their scored items.
+/// The submitted, unvoided Part One attempts of a sitting, with their scored items, by
+/// registration: two queries whatever the sitting's size.
 pub async fn part_one_forms(db: &Db, sitting_id: i64) -> Result<Vec<AnsweredForm>> {
-    let ids: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT a.id, a.registration_id FROM attempts a JOIN registrations g ON g.id = a.registration_id
-         WHERE g.sitting_id = $1 AND a.part = 1 AND a.submitted_at IS NOT NULL AND a.voided_at IS NULL
-         ORDER BY a.registration_id",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut out = Vec::new();
-    for (attempt_id, registration_id) in ids {
-        let Some(a) = super::attempts::attempt(db, attempt_id).await? else {
-            continue;
-        };
-        out.push(AnsweredForm {
-            registration_id,
+    let attempts = super::attempts::attempts_in_sitting(db, sitting_id).await?;
+    let mut answers = super::attempts::answers_in_sitting(db, sitting_id, 1).await?;
+    let mut out: Vec<AnsweredForm> = attempts
+        .into_values()
+        .flatten()
+        .filter(|a| a.part == 1 && a.submitted_at.is_some() && a.voided_at.is_none())
+        .map(|a| AnsweredForm {
+            registration_id: a.registration_id,
             items: a
                 .form
                 .part_one
@@ -109,9 +102,10 @@ pub async fn part_one_forms(db: &Db, sitting_id: i64) -> Result<Vec<AnsweredForm
                 .filter(|e| e.scored)
                 .map(|e| (e.item_id.clone(), e.version))
                 .collect(),
-            answers: answers(db, attempt_id).await?,
-        });
-    }
+            answers: answers.remove(&a.id).unwrap_or_default(),
+        })
+        .collect();
+    out.sort_by_key(|f| f.registration_id);
     Ok(out)
 }
 

@@ -64,6 +64,42 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The most of a refused body read (and thrown away) so that its sender, a browser or a
+/// script slightly over a limit, reads the answer instead of a reset connection. A larger
+/// declared body is not read at all: the answer goes out at once and the connection closes.
+pub const DRAIN_LIMIT: u64 = 1024 * 1024;
+
+/// Answers a request whose body will not be used: a body declared within `DRAIN_LIMIT` is read
+/// frame by frame and dropped (never buffered) before the answer; any other is left unread and
+/// the connection closed after the answer.
+async fn refuse_unread(body: Body, declared: Option<u64>, answer: Response) -> Response {
+    use http_body_util::BodyExt;
+    match declared {
+        Some(0) => answer,
+        Some(n) if n <= DRAIN_LIMIT => {
+            let mut body = body;
+            let mut seen = 0u64;
+            while let Some(Ok(frame)) = body.frame().await {
+                seen += frame.data_ref().map_or(0, |d| d.len() as u64);
+                if seen > DRAIN_LIMIT {
+                    return closing(answer);
+                }
+            }
+            answer
+        }
+        _ => closing(answer),
+    }
+}
+
+/// The answer, with the connection closed after it (its request's body was left unread).
+fn closing(mut answer: Response) -> Response {
+    answer.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    answer
+}
+
 /// What a body over its route's limit is told.
 fn too_large(path: &str, limit: usize) -> AppError {
     if super::is_upload(path) {
@@ -118,27 +154,30 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        // Refused before a byte of the body is read: a token that can only come from the
-        // header and is missing or wrong, or a declared length over the limit. (Such a body is
-        // never read; the connection is closed after the answer.)
-        let token_ok = |sent: &str| constant_time_eq(sent.as_bytes(), expected.as_bytes());
-        match &header_token {
-            Some(sent) if !token_ok(sent) => return AppError::Csrf.into_response(),
-            None if !is_form => return AppError::Csrf.into_response(),
-            _ => {}
-        }
+        // Refused from the head alone, before the body is used: a token that can only come
+        // from the header and is missing or wrong, or a declared length over the limit.
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let read = if declared.is_some_and(|n| n > limit as u64) {
-            None
-        } else {
-            to_bytes(body, limit).await.ok()
-        };
-        let Some(bytes) = read else {
-            return too_large(parts.uri.path(), limit).into_response();
+        let token_ok = |sent: &str| constant_time_eq(sent.as_bytes(), expected.as_bytes());
+        match &header_token {
+            Some(sent) if !token_ok(sent) => {
+                return refuse_unread(body, declared, AppError::Csrf.into_response()).await
+            }
+            None if !is_form => {
+                return refuse_unread(body, declared, AppError::Csrf.into_response()).await
+            }
+            _ => {}
+        }
+        if declared.is_some_and(|n| n > limit as u64) {
+            let answer = too_large(parts.uri.path(), limit).into_response();
+            return refuse_unread(body, declared, answer).await;
+        }
+        let Ok(bytes) = to_bytes(body, limit).await else {
+            // Sent without a length and found too long: the rest is never read.
+            return closing(too_large(parts.uri.path(), limit).into_response());
         };
         if header_token.is_none() {
             match form_field(&bytes, CSRF_FIELD) {

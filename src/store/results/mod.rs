@@ -14,6 +14,7 @@ use super::sittings::{sitting, Registration};
 use super::{audit, now_ms, ratings, Db, Result, StoreError};
 
 mod activity;
+mod load;
 mod sitting;
 pub use activity::Activity;
 pub use sitting::{

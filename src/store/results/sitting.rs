@@ -3,18 +3,20 @@
 //! results as stored with how fresh they are (`stored`), which is all a page or a CSV reads.
 
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
 
-use crate::bank::{Blueprint, ItemBody};
-use crate::scoring::key::{score_part_one, ItemKey, Tally};
+use crate::bank::Blueprint;
+use crate::scoring::key::ItemKey;
 use crate::scoring::results::{endorsement_passed, PartResult};
 
-use super::super::attempts::{answers, attempts_of, Attempt};
-use super::super::bank::{blueprints, item_version};
-use super::super::sittings::{registrations, sitting, Registration};
+use super::super::attempts::{answers, Attempt};
+use super::super::bank::blueprints;
+use super::super::sittings::Registration;
 use super::super::{audit, now_ms, Db, Result, StoreError, WriteTx};
 use super::activity::Activity;
-use super::{key_rules, result, Detail, ResponseScore, StoredResult};
+use super::load::{
+    open_items, score, stored_results, OpenItems, Past, ResponseRow, ScoringRows, SittingRows,
+};
+use super::{key_rules, Detail, StoredResult};
 
 /// Why a part has no result yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,112 +29,31 @@ pub enum Pending {
     NotComputed,
 }
 
-/// Scores one attempt, or says why it cannot be scored yet.
+/// Scores one attempt, or says why it cannot be scored yet (a key change rescoring a few).
 pub(super) async fn score_attempt(
     db: &Db,
     a: &Attempt,
     bp: &Blueprint,
     keys: &BTreeMap<(String, u32), ItemKey>,
 ) -> Result<std::result::Result<(PartResult, Detail), Pending>> {
-    if a.voided_at.is_some() {
-        return Ok(Err(Pending::Voided));
-    }
-    if a.submitted_at.is_none() {
-        return Ok(Err(Pending::NotSubmitted));
-    }
-    if a.part == 1 {
-        let given = answers(db, a.id).await?;
-        let (tally, _) = score_part_one(&a.form.part_one, &given, |id, v| {
-            keys.get(&(id.to_string(), v)).cloned()
-        })
-        .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(e.to_string())))?;
-        let detail = Detail {
-            by_domain: tally.by_domain.clone(),
-            ..Detail::default()
-        };
-        return Ok(Ok((
-            PartResult::new(1, tally, bp.part_one.pass_percent),
-            detail,
-        )));
-    }
-    let rows: Vec<(i64, String, String, i64, Option<f64>)> = sqlx::query_as(
-        "SELECT id, vignette_id, item_id, item_version, final_score FROM responses
+    let given = if a.part == 1 {
+        Some(answers(db, a.id).await?)
+    } else {
+        None
+    };
+    let responses: Vec<ResponseRow> = sqlx::query_as(
+        "SELECT attempt_id, id, vignette_id, item_id, item_version, final_score FROM responses
          WHERE attempt_id = $1 ORDER BY id",
     )
     .bind(a.id)
     .fetch_all(&db.pool)
     .await?;
-    let unsettled = rows.iter().filter(|r| r.4.is_none()).count();
-    if unsettled > 0 {
-        return Ok(Err(Pending::Unsettled(
-            u32::try_from(unsettled).unwrap_or(u32::MAX),
-        )));
-    }
-    let mut tally = Tally::default();
-    let mut detail = Detail::default();
-    let mut chosen = BTreeSet::new();
-    for (id, vignette_id, item_id, version, score) in rows {
-        let (domain, max) = open_item(db, &item_id, version).await?;
-        let score = score.unwrap_or(0.0);
-        tally.add(&domain, score, max);
-        chosen.insert(vignette_id.clone());
-        detail.responses.push(ResponseScore {
-            response_id: id,
-            vignette_id,
-            item_id,
-            domain,
-            score,
-            max,
-        });
-    }
-    // Fewer vignettes answered than asked: each empty slot counts 0 of the most points any
-    // unanswered vignette offered, so leaving one out never helps.
-    let slots = usize::try_from(bp.part_two.answer).unwrap_or(0);
-    if chosen.len() < slots {
-        let mut unchosen = Vec::new();
-        for v in a
-            .form
-            .part_two
-            .iter()
-            .filter(|v| !chosen.contains(&v.vignette_id))
-        {
-            let mut total = 0.0;
-            let mut domains = Vec::new();
-            for (item, version) in &v.items {
-                let (domain, max) = open_item(db, item, i64::from(*version)).await?;
-                total += max;
-                domains.push((domain, max));
-            }
-            unchosen.push((total, domains));
-        }
-        unchosen.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (_, domains) in unchosen.into_iter().take(slots - chosen.len()) {
-            for (domain, max) in domains {
-                tally.add(&domain, 0.0, max);
-            }
-            detail.missing_slots += 1;
-        }
-    }
-    detail.by_domain = tally.by_domain.clone();
-    Ok(Ok((
-        PartResult::new(2, tally, bp.part_two.pass_percent),
-        detail,
-    )))
-}
-
-async fn open_item(db: &Db, item_id: &str, version: i64) -> Result<(String, f64)> {
-    let item = item_version(db, item_id, u32::try_from(version).unwrap_or(0))
-        .await?
-        .ok_or_else(|| {
-            StoreError::Sqlx(sqlx::Error::Protocol(format!(
-                "{item_id} is not in the bank"
-            )))
-        })?;
-    let max = match &item.body {
-        ItemBody::Open(o) => f64::from(o.max_score),
-        ItemBody::Mcq(_) => 1.0,
+    let open = if a.part == 2 {
+        open_items(db).await?
+    } else {
+        OpenItems::default()
     };
-    Ok((item.domain, max))
+    score(a, bp, keys, given.as_ref(), &responses, &open)
 }
 
 /// Writes one result in the transaction, computed at `at`.
@@ -212,22 +133,38 @@ pub fn pending_parts(lines: &[ResultLine]) -> usize {
 }
 
 /// Scores every attempt of a sitting that can be scored, in memory from the current keys and
-/// readings, and returns each registration's line. Writes nothing.
+/// readings, and returns each registration's line. Writes nothing. Reads the sitting in a
+/// fixed number of queries and scores off the async runtime.
 pub async fn compute(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>> {
-    let Some(s) = sitting(db, sitting_id).await? else {
+    let Some(rows) = SittingRows::load(db, sitting_id).await? else {
         return Ok(Vec::new());
     };
-    let closed = s.closes_at <= now_ms();
+    let scoring = ScoringRows::load(db, sitting_id).await?;
     let bps = blueprints(db).await?;
     let keys = key_rules(db).await?;
+    let now = now_ms();
+    tokio::task::spawn_blocking(move || compute_lines(&rows, &scoring, &bps, &keys, now))
+        .await
+        .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("scoring failed: {e}"))))?
+}
+
+/// `compute` on rows already read. Pure.
+fn compute_lines(
+    rows: &SittingRows,
+    scoring: &ScoringRows,
+    bps: &[Blueprint],
+    keys: &BTreeMap<(String, u32), ItemKey>,
+    now: i64,
+) -> Result<Vec<ResultLine>> {
+    let closed = rows.sitting.closes_at <= now;
     let mut lines = Vec::new();
-    for reg in registrations(db, sitting_id).await? {
+    for reg in &rows.registrations {
         let Some(bp) = bps.iter().find(|b| b.id == reg.blueprint_id) else {
             continue;
         };
-        let attempts = attempts_of(db, reg.id).await?;
+        let attempts = rows.attempts_of(reg.id);
         let mut line = ResultLine {
-            registration: reg,
+            registration: reg.clone(),
             parts: [PartLine::NotSat, PartLine::NotSat],
             exam_passed: None,
         };
@@ -240,15 +177,26 @@ pub async fn compute(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>> {
                 // has closed.
                 None if line.registration.absent_at.is_some() || closed => PartLine::NotTaken,
                 None => PartLine::Pending(Pending::NotSubmitted),
-                Some(a) => match score_attempt(db, a, bp, &keys).await? {
-                    Ok((r, detail)) => {
-                        PartLine::Scored(as_stored(line.registration.id, &r, detail))
+                Some(a) => {
+                    let responses = scoring.responses.get(&a.id).map_or(&[][..], Vec::as_slice);
+                    match score(
+                        a,
+                        bp,
+                        keys,
+                        scoring.answers.get(&a.id),
+                        responses,
+                        &scoring.open_items,
+                    )? {
+                        Ok((r, detail)) => {
+                            PartLine::Scored(as_stored(line.registration.id, &r, detail))
+                        }
+                        Err(p) => PartLine::Pending(p),
                     }
-                    Err(p) => PartLine::Pending(p),
-                },
+                }
             };
         }
-        line.exam_passed = exam_passed_with(db, &line, sitting_id, s.opens_at).await?;
+        let history = rows.history.get(&reg.email).map_or(&[][..], Vec::as_slice);
+        line.exam_passed = exam_passed_with(history, &line, rows.sitting.opens_at);
         lines.push(line);
     }
     Ok(lines)
@@ -354,16 +302,17 @@ pub struct StoredResults {
     pub changes: Vec<String>,
 }
 
-/// The results as stored, with each part's state where there is no result: reads only.
+/// The results as stored, with each part's state where there is no result: reads only, in a
+/// fixed number of queries.
 pub async fn stored(db: &Db, sitting_id: i64) -> Result<StoredResults> {
-    let Some(s) = sitting(db, sitting_id).await? else {
+    let Some(rows) = SittingRows::load(db, sitting_id).await? else {
         return Ok(StoredResults {
             lines: Vec::new(),
             computed: None,
             changes: Vec::new(),
         });
     };
-    let closed = s.closes_at <= now_ms();
+    let closed = rows.sitting.closes_at <= now_ms();
     let unsettled: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT attempt_id, COUNT(*) FROM responses
          WHERE sitting_id = $1 AND attempt_id IS NOT NULL AND final_score IS NULL
@@ -373,13 +322,15 @@ pub async fn stored(db: &Db, sitting_id: i64) -> Result<StoredResults> {
     .fetch_all(&db.pool)
     .await?;
     let unsettled: BTreeMap<i64, i64> = unsettled.into_iter().collect();
+    let mut results = stored_results(db, sitting_id).await?;
     let mut lines = Vec::new();
-    for reg in registrations(db, sitting_id).await? {
-        let attempts = attempts_of(db, reg.id).await?;
+    for reg in &rows.registrations {
+        let attempts = rows.attempts_of(reg.id);
+        let history = rows.history.get(&reg.email).map_or(&[][..], Vec::as_slice);
         let mut line = ResultLine {
             parts: [PartLine::NotSat, PartLine::NotSat],
-            exam_passed: exam_passed(db, &reg.email, sitting_id).await?,
-            registration: reg,
+            exam_passed: latest_of(history.to_vec()),
+            registration: reg.clone(),
         };
         for (i, part) in [1u8, 2].into_iter().enumerate() {
             if !line.sits(part) {
@@ -390,7 +341,7 @@ pub async fn stored(db: &Db, sitting_id: i64) -> Result<StoredResults> {
                 None if absent || closed => PartLine::NotTaken,
                 None => PartLine::Pending(Pending::NotSubmitted),
                 Some(a) if a.voided_at.is_some() => PartLine::Pending(Pending::Voided),
-                Some(a) => match result(db, line.registration.id, part).await? {
+                Some(a) => match results.remove(&(line.registration.id, part)) {
                     Some(r) => PartLine::Scored(r),
                     None if a.submitted_at.is_none() => PartLine::Pending(Pending::NotSubmitted),
                     None => match unsettled.get(&a.id) {
@@ -449,27 +400,13 @@ pub async fn exam_passed(db: &Db, email: &str, sitting_id: i64) -> Result<Option
 }
 
 /// `exam_passed` as it will be once `line` is stored: this registration's stored results
-/// replaced by the ones computed (a voided part's removed, a pending part's kept).
-async fn exam_passed_with(
-    db: &Db,
-    line: &ResultLine,
-    sitting_id: i64,
-    opens_at: i64,
-) -> Result<Option<bool>> {
-    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT s.opens_at, g.id, r.part, r.passed FROM results r
-         JOIN registrations g ON g.id = r.registration_id
-         JOIN sittings s ON s.id = g.sitting_id
-         WHERE g.email = $1 AND (s.results_released_at IS NOT NULL OR s.id = $2)",
-    )
-    .bind(&line.registration.email)
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
+/// (among `history`, this person's) replaced by the ones computed (a voided part's removed, a
+/// pending part's kept). Pure.
+fn exam_passed_with(history: &[Past], line: &ResultLine, opens_at: i64) -> Option<bool> {
     let reg = line.registration.id;
-    let mut rows: Vec<(i64, i64, i64, bool)> = rows
-        .into_iter()
-        .map(|(o, g, part, passed)| (o, g, part, passed == 1))
+    let mut rows: Vec<Past> = history
+        .iter()
+        .copied()
         .filter(|&(_, g, part, _)| {
             g != reg
                 || !matches!(
@@ -488,10 +425,14 @@ async fn exam_passed_with(
             ));
         }
     }
+    latest_of(rows)
+}
+
+/// The endorsement from someone's results, oldest sitting first, the latest of each part
+/// counting.
+fn latest_of(mut rows: Vec<Past>) -> Option<bool> {
     rows.sort_by_key(|&(o, g, _, _)| (o, g));
-    Ok(latest_passed(
-        rows.into_iter().map(|(_, _, p, passed)| (p, passed)),
-    ))
+    latest_passed(rows.into_iter().map(|(_, _, p, passed)| (p, passed)))
 }
 
 /// The endorsement from (part, passed) rows in order, the latest of each part counting.
