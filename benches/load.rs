@@ -7,7 +7,8 @@
 //! over one connection, the rest queued in the browser; a save's latency includes its wait in
 //! that queue. Under `cargo test` it runs a short smoke
 //! load so CI shows the harness works. Settings: LOAD_CANDIDATES, LOAD_RATE (saves per second
-//! per candidate), LOAD_SECONDS, LOAD_DATABASE_URL (default: a fresh SQLite file).
+//! per candidate), LOAD_SECONDS, LOAD_DATABASE_URL (default: a fresh SQLite file), LOAD_SERVER_BIN
+//! (another build of the server, to compare two side by side in one session).
 //!
 //! `LOAD_HOSTILE=1` (2: sign-ins only, 3: oversized requests only) adds 64 hostile clients for the whole window, each from its own loopback
 //! address: bad sign-ins (random usernames and passwords, with a valid form token, so every one
@@ -126,7 +127,10 @@ async fn main() {
         .port();
     let base = format!("http://127.0.0.1:{port}");
     let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_imh-exam"))
+        Command::new(
+            std::env::var("LOAD_SERVER_BIN")
+                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_imh-exam").to_string()),
+        )
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", &url)
             .env("RUST_LOG", "warn")

@@ -29,9 +29,20 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::store::Db;
 
-/// What every handler can reach.
+/// What every handler can reach. Cloned by every extractor of every request, so it is one
+/// `Arc`: a clone is one counter, not one per cache and pool inside.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state itself, reached through `AppState`.
+pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     /// Attempts' forms by attempt id. A form never changes once drawn, so saves need not read
@@ -65,7 +76,7 @@ pub struct CachedSession {
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             db,
             limits: Arc::new(limits::Limits::new(&config)),
             config: Arc::new(config),
@@ -75,7 +86,7 @@ impl AppState {
                 .max_capacity(CACHE_ENTRIES)
                 .time_to_live(SESSION_CACHE)
                 .build(),
-        }
+        }))
     }
 }
 
