@@ -131,11 +131,11 @@ async fn main() {
             std::env::var("LOAD_SERVER_BIN")
                 .unwrap_or_else(|_| env!("CARGO_BIN_EXE_imh-exam").to_string()),
         )
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .expect("start the server"),
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("start the server"),
     );
     let probe = reqwest::Client::new();
     for _ in 0..200 {

@@ -67,7 +67,14 @@ pub struct Db {
     pub(crate) saves: std::sync::Arc<SaveQueues>,
     /// Whether writes are failing now (see `write`); `/healthz` answers 503 while they are.
     pub health: std::sync::Arc<WriteHealth>,
+    /// SQLite's write-ahead log file, watched so it stays bounded (see `bound_wal`).
+    wal: Option<std::path::PathBuf>,
 }
+
+/// Past this size the write-ahead log is checkpointed in full and truncated by the writer
+/// (`bound_wal`): under sustained saves the passive checkpoint never reaches its end, and the
+/// log grew by tens of MiB a second.
+pub const WAL_TRUNCATE_BYTES: u64 = 32 * 1024 * 1024;
 
 type SaveQueues = tokio::sync::OnceCell<Vec<tokio::sync::mpsc::Sender<attempts::SaveRequest>>>;
 
@@ -126,6 +133,10 @@ impl Db {
             sqlx::query("PRAGMA wal_autocheckpoint = 0")
                 .execute(&writer)
                 .await?;
+            // When the log is reset after a full checkpoint, its file is cut back to this.
+            sqlx::query("PRAGMA journal_size_limit = 4194304")
+                .execute(&writer)
+                .await?;
         }
         // Readers can only read: the engine refuses any write sent to them, so a write that
         // skips the writer (and, on SQLite, races it) fails in every test instead of working
@@ -141,12 +152,23 @@ impl Db {
             Access::ReadOnly,
         )
         .await?;
+        let wal = match backend {
+            Backend::Sqlite => sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+                .ok()
+                .map(|o| {
+                    let mut path = o.get_filename().as_os_str().to_owned();
+                    path.push("-wal");
+                    std::path::PathBuf::from(path)
+                }),
+            Backend::Postgres => None,
+        };
         let db = Db {
             pool,
             backend,
             writer,
             saves: std::sync::Arc::default(),
             health: std::sync::Arc::default(),
+            wal,
         };
         db.migrate().await?;
         db.sync_clock().await?;
@@ -217,6 +239,24 @@ impl Db {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Keeps SQLite's write-ahead log under `WAL_TRUNCATE_BYTES`: past it, the writer
+    /// checkpoints the whole log and truncates it, between two batches of saves (readers
+    /// finish their read first; the passive checkpoints have copied most of it already).
+    /// Returns whether it truncated. Nothing to do on PostgreSQL.
+    pub async fn bound_wal(&self) -> Result<bool> {
+        let Some(wal) = &self.wal else {
+            return Ok(false);
+        };
+        let size = std::fs::metadata(wal).map_or(0, |m| m.len());
+        if size <= WAL_TRUNCATE_BYTES {
+            return Ok(false);
+        }
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
+        Ok(true)
     }
 
     pub async fn close(&self) {

@@ -240,14 +240,23 @@ pub async fn serve(
 
 /// Every second: the server submits every attempt whose time has run out, whether or not a
 /// browser is open, closes every sitting whose closing time has passed (marking anyone never
-/// admitted absent), and checkpoints SQLite's write-ahead log.
+/// admitted absent), and checkpoints SQLite's write-ahead log; four times a second it keeps
+/// the log's size bounded.
 async fn submit_when_time_runs_out(db: Db) {
-    let mut tick = tokio::time::interval(Duration::from_millis(1000));
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks: u64 = 0;
+    let mut quarters: u64 = 0;
     loop {
         tick.tick().await;
-        ticks += 1;
+        quarters += 1;
+        // Four times a second: the write-ahead log's size, cut back when it passes its bound.
+        if let Err(e) = db.bound_wal().await {
+            tracing::warn!(error = %e, "truncating the write-ahead log");
+        }
+        if !quarters.is_multiple_of(4) {
+            continue;
+        }
+        let ticks = quarters / 4;
         // Every few seconds: this process's clock against the database's (see store::clock).
         if ticks.is_multiple_of(5) {
             if let Err(e) = db.sync_clock().await {
