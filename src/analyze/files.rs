@@ -69,32 +69,48 @@ pub fn read(read: super::ReadFile, path: &Path, errors: &mut Errors) -> Option<I
 #[derive(Debug, Default)]
 pub(super) struct Fields {
     text: String,
-    ends: Vec<usize>,
+    /// Each field's trimmed range in `text`.
+    bounds: Vec<(usize, usize)>,
 }
 
 impl Fields {
-    fn clear(&mut self) {
+    /// The record's fields, or the index of the first that is not UTF-8. The csv crate checks
+    /// the same way: every field at once when the record is ASCII, else field by field (a
+    /// character cut in two by a comma makes two bad fields of a valid whole).
+    fn set(&mut self, record: &csv::ByteRecord) -> Result<(), usize> {
         self.text.clear();
-        self.ends.clear();
-    }
-
-    fn push(&mut self, field: &str) {
-        self.text.push_str(field);
-        self.ends.push(self.text.len());
+        self.bounds.clear();
+        let bytes = record.as_slice();
+        if !bytes.is_ascii() {
+            if let Some(bad) = record.iter().position(|f| std::str::from_utf8(f).is_err()) {
+                return Err(bad);
+            }
+        }
+        // Every field is UTF-8, so their concatenation is too.
+        self.text
+            .push_str(std::str::from_utf8(bytes).map_err(|_| 0usize)?);
+        for i in 0..record.len() {
+            let range = record.range(i).unwrap_or_default();
+            let field = self.text.get(range.clone()).unwrap_or_default();
+            // Unicode white space, as `StringRecord::trim` does after the csv crate's own
+            // trimming of ASCII white space: `str::trim` takes both.
+            let start = range.start + (field.len() - field.trim_start().len());
+            self.bounds.push((start, start + field.trim().len()));
+        }
+        Ok(())
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.bounds.len()
     }
 
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let &(start, end) = self.bounds.get(i)?;
         self.text.get(start..end)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.len()).filter_map(|i| self.get(i))
+        self.bounds.iter().filter_map(|&(a, b)| self.text.get(a..b))
     }
 }
 
@@ -166,8 +182,7 @@ pub(super) struct Records<'a> {
 impl<'a> Records<'a> {
     /// Opens a file at its header; `None`, with the error, when it has none that can be read.
     pub fn open(input: &'a Input, errors: &mut Errors) -> Option<Self> {
-        // Trimmed here as `str::trim` does (Unicode white space), which includes every byte
-        // the csv crate's own trimming would take.
+        // Trimmed by `Fields::set`.
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -217,17 +232,14 @@ impl<'a> Records<'a> {
             Ok(true) => {
                 let offset = self.record.position().map_or(0, |p| p.byte());
                 let line = self.lines.line_of(offset);
-                self.fields.clear();
-                for (i, field) in self.record.iter().enumerate() {
-                    match std::str::from_utf8(field) {
-                        Ok(field) => self.fields.push(field.trim()),
-                        Err(_) => {
-                            let message = format!("field {} is not valid UTF-8", i + 1);
-                            return Some(Err(FileError::at(self.name, line, message)));
-                        }
-                    }
-                }
-                Some(Ok(line))
+                Some(match self.fields.set(&self.record) {
+                    Ok(()) => Ok(line),
+                    Err(i) => Err(FileError::at(
+                        self.name,
+                        line,
+                        format!("field {} is not valid UTF-8", i + 1),
+                    )),
+                })
             }
             Err(e) => {
                 // Not met reading bytes from memory; stop rather than risk meeting it again.

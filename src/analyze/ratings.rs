@@ -5,7 +5,9 @@
 
 use std::collections::hash_map::Entry;
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::files::{in_line_order, rows_hint, Errors, FileError, Input, Records};
 use crate::stats::{Rating, Scale};
@@ -18,45 +20,73 @@ pub struct RatingFile {
     pub items: Vec<String>,
 }
 
-/// Names numbered in order of first appearance.
+/// Names numbered in order of first appearance, kept in one buffer: half a million response
+/// names are half a million small allocations (and frees) otherwise.
 #[derive(Default)]
-struct Interner {
-    ids: FxHashMap<Box<str>, u32>,
-    /// Kept only when the names are wanted back (raters and items, not responses).
-    names: Option<Vec<String>>,
+struct Names {
+    text: String,
+    ends: Vec<usize>,
+    /// A name's hash → the last id with that hash; `earlier` chains the ids of equal hash.
+    by_hash: FxHashMap<u64, u32>,
+    earlier: Vec<u32>,
 }
 
-impl Interner {
-    fn keeping_names() -> Self {
-        Self {
-            names: Some(Vec::new()),
-            ..Self::default()
-        }
+const NO_ID: u32 = u32::MAX;
+
+impl Names {
+    fn name(&self, id: u32) -> &str {
+        let at = |i: u32| self.ends.get(i as usize).copied().unwrap_or_default();
+        let (start, end) = (id.checked_sub(1).map_or(0, at), at(id));
+        self.text.get(start..end).unwrap_or_default()
     }
 
     /// The name's id, and whether it is new.
     fn id(&mut self, name: &str) -> (u32, bool) {
-        if let Some(&id) = self.ids.get(name) {
-            return (id, false);
+        let hash = FxBuildHasher.hash_one(name);
+        let mut candidate = self.by_hash.get(&hash).copied().unwrap_or(NO_ID);
+        while candidate != NO_ID {
+            if self.name(candidate) == name {
+                return (candidate, false);
+            }
+            candidate = self.earlier[candidate as usize];
         }
-        let id = self.ids.len() as u32;
-        self.ids.insert(name.into(), id);
-        if let Some(names) = &mut self.names {
-            names.push(name.to_string());
-        }
+        let id = self.ends.len() as u32;
+        self.text.push_str(name);
+        self.ends.push(self.text.len());
+        self.earlier
+            .push(self.by_hash.insert(hash, id).unwrap_or(NO_ID));
         (id, true)
     }
 
-    fn into_names(self) -> Vec<String> {
-        self.names.unwrap_or_default()
+    fn into_vec(self) -> Vec<String> {
+        (0..self.ends.len() as u32)
+            .map(|id| self.name(id).to_string())
+            .collect()
     }
 }
 
-/// What a response is: its item (when the file has items) and the line of its first rating.
-#[derive(Clone, Copy)]
-struct ResponseSeen {
+/// A response as far as read: its item (when the file has items) and its first two raters with
+/// the lines they scored it on. Most responses are read twice, so a rater scoring a response
+/// twice is found here, next to the response, and only later readings go to a map.
+struct Response {
     item: Option<u32>,
-    line: u64,
+    raters: [u32; 2],
+    lines: [u64; 2],
+}
+
+impl Response {
+    fn new(item: Option<u32>, rater: u32, line: u64) -> Self {
+        Self {
+            item,
+            raters: [rater, NO_ID],
+            lines: [line, 0],
+        }
+    }
+
+    /// The line of the response's first rating, which set its item.
+    fn first_line(&self) -> u64 {
+        self.lines[0]
+    }
 }
 
 pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<RatingFile> {
@@ -70,14 +100,13 @@ pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<Ratin
     let header_line = records.header_line;
     let hint = rows_hint(input);
     let mut ratings = Vec::with_capacity(hint);
-    let mut responses = Interner::default();
-    let mut raters = Interner::keeping_names();
-    let mut items = Interner::keeping_names();
+    let mut responses = Names::default();
+    let mut raters = Names::default();
+    let mut items = Names::default();
     // Indexed by response id.
-    let mut seen: Vec<ResponseSeen> = Vec::new();
-    // (response, rater) → line.
-    let mut scored: FxHashMap<(u32, u32), u64> = FxHashMap::default();
-    scored.reserve(hint);
+    let mut seen: Vec<Response> = Vec::new();
+    // (response, rater) → line, for the third reading of a response on.
+    let mut later: FxHashMap<(u32, u32), u64> = FxHashMap::default();
     let mut problems: Errors = Vec::new();
     while let Some(row) = records.next_row() {
         let f = row.fields;
@@ -113,43 +142,44 @@ pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<Ratin
         let (response, new_response) = responses.id(&f[0]);
         let (rater, _) = raters.id(&f[1]);
         let item = item.map(|i| items.id(i).0);
-        match scored.entry((response, rater)) {
-            Entry::Occupied(first) => {
+        if new_response {
+            seen.push(Response::new(item, rater, row.line));
+        } else if let Some(r) = seen.get_mut(response as usize) {
+            let already = if let Some(i) = r.raters.iter().position(|&x| x == rater) {
+                Some(r.lines[i])
+            } else if r.raters[1] == NO_ID {
+                r.raters[1] = rater;
+                r.lines[1] = row.line;
+                None
+            } else {
+                match later.entry((response, rater)) {
+                    Entry::Occupied(first) => Some(*first.get()),
+                    Entry::Vacant(e) => {
+                        e.insert(row.line);
+                        None
+                    }
+                }
+            };
+            if let Some(first) = already {
                 problems.push(FileError::at(
                     name,
                     row.line,
                     format!(
-                        "rater \"{}\" already scored response \"{}\" on line {}",
-                        &f[1],
-                        &f[0],
-                        first.get()
+                        "rater \"{}\" already scored response \"{}\" on line {first}",
+                        &f[1], &f[0]
                     ),
                 ));
                 continue;
             }
-            Entry::Vacant(e) => {
-                e.insert(row.line);
-            }
-        }
-        if new_response {
-            seen.push(ResponseSeen {
-                item,
-                line: row.line,
-            });
-        } else if let Some(&ResponseSeen {
-            item: Some(earlier),
-            line,
-        }) = seen.get(response as usize)
-        {
-            if Some(earlier) != item {
-                let earlier = items.names.as_ref().and_then(|n| n.get(earlier as usize));
+            if let Some(earlier) = r.item.filter(|&earlier| Some(earlier) != item) {
                 problems.push(FileError::at(
                     name,
                     row.line,
                     format!(
-                        "response \"{}\" is for item \"{}\" on line {line}",
+                        "response \"{}\" is for item \"{}\" on line {}",
                         &f[0],
-                        earlier.map_or("", String::as_str)
+                        items.name(earlier),
+                        r.first_line()
                     ),
                 ));
                 continue;
@@ -177,7 +207,73 @@ pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<Ratin
     in_line_order(&mut errors[before..]);
     (errors.len() == before).then(|| RatingFile {
         ratings,
-        raters: raters.into_names(),
-        items: items.into_names(),
+        raters: raters.into_vec(),
+        items: items.into_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<RatingFile, Errors> {
+        let input = Input {
+            name: "X.csv".into(),
+            bytes: text.as_bytes().to_vec(),
+        };
+        let mut errors = Vec::new();
+        let scale = Scale::new(0, 3).unwrap();
+        ratings(&input, scale, &mut errors).ok_or(errors)
+    }
+
+    #[test]
+    fn names_are_numbered_in_order_of_first_appearance() {
+        let mut names = Names::default();
+        assert_eq!(names.id("b"), (0, true));
+        assert_eq!(names.id("a"), (1, true));
+        assert_eq!(names.id("b"), (0, false));
+        assert_eq!(names.id(""), (2, true));
+        assert_eq!(names.name(1), "a");
+        assert_eq!(names.name(9), "");
+        assert_eq!(names.into_vec(), vec!["b", "a", ""]);
+    }
+
+    #[test]
+    fn a_rater_scoring_a_response_twice_is_found_at_any_reading() {
+        let errors =
+            read("response,rater,score\nr1,a,1\nr1,b,2\nr1,c,3\nr1,b,0\nr1,c,0\nr1,a,0\nr2,a,1\n")
+                .err()
+                .unwrap();
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "X.csv:5: rater \"b\" already scored response \"r1\" on line 3",
+                "X.csv:6: rater \"c\" already scored response \"r1\" on line 4",
+                "X.csv:7: rater \"a\" already scored response \"r1\" on line 2",
+            ]
+        );
+    }
+
+    #[test]
+    fn ids_follow_the_file() {
+        let file =
+            read("response,rater,score,item\nr1,a,1,x\nr2,b,2,y\nr1,b,3,x\nr2,c,0,y\n").unwrap();
+        assert_eq!(file.raters, vec!["a", "b", "c"]);
+        assert_eq!(file.items, vec!["x", "y"]);
+        let ids: Vec<(i64, i64, i64, Option<i64>)> = file
+            .ratings
+            .iter()
+            .map(|r| (r.response, r.rater, r.score, r.item))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                (0, 0, 1, Some(0)),
+                (1, 1, 2, Some(1)),
+                (0, 1, 3, Some(0)),
+                (1, 2, 0, Some(1))
+            ]
+        );
+    }
 }
