@@ -1,9 +1,9 @@
 //! The answer files: responses (`candidate,<item>,...`), key (`item,key[,domain]`) and groups
 //! (`candidate,group`), checked against each other into the statistics' types.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
-use super::files::{in_line_order, read_table, Errors, FileError, Input};
+use super::files::{in_line_order, rows_hint, Errors, FileError, Input, Records};
 use crate::stats::items::{ItemKey, Responses, MAX_OPTIONS};
 use crate::stats::Group;
 
@@ -22,18 +22,26 @@ pub struct ResponseFile {
     pub items: Vec<String>,
     /// (candidate, line).
     pub candidates: Vec<(String, u64)>,
-    pub answers: Vec<Vec<Option<u8>>>,
+    /// Each candidate's answers in a row of `items.len()`, one after another.
+    pub answers: Vec<Option<u8>>,
+}
+
+impl ResponseFile {
+    /// Each candidate's answers, in the order of `candidates`.
+    pub fn rows(&self) -> std::slice::ChunksExact<'_, Option<u8>> {
+        self.answers.chunks_exact(self.items.len().max(1))
+    }
 }
 
 pub fn responses(input: &Input, errors: &mut Errors) -> Option<ResponseFile> {
     let name = &input.name;
     let before = errors.len();
-    let table = read_table(input, errors)?;
-    let header_errors = errors.len();
-    let header_line = table.header_line;
-    match table.header.first().map(String::as_str) {
+    let mut records = Records::open(input, errors)?;
+    let header_line = records.header_line;
+    let mut header_problems = Vec::new();
+    match records.header.first().map(String::as_str) {
         Some("candidate") => {}
-        other => errors.push(FileError::at(
+        other => header_problems.push(FileError::at(
             name,
             header_line,
             format!(
@@ -42,24 +50,24 @@ pub fn responses(input: &Input, errors: &mut Errors) -> Option<ResponseFile> {
             ),
         )),
     }
-    let items: Vec<String> = table.header.iter().skip(1).cloned().collect();
+    let items: Vec<String> = records.header.iter().skip(1).cloned().collect();
     if items.is_empty() {
-        errors.push(FileError::at(
+        header_problems.push(FileError::at(
             name,
             header_line,
             "the header names no items after \"candidate\"",
         ));
     }
-    let mut columns: HashMap<&str, usize> = HashMap::new();
+    let mut columns: FxHashMap<&str, usize> = FxHashMap::default();
     for (i, item) in items.iter().enumerate() {
         if item.is_empty() {
-            errors.push(FileError::at(
+            header_problems.push(FileError::at(
                 name,
                 header_line,
                 format!("column {} has no item id", i + 2),
             ));
         } else if let Some(first) = columns.insert(item, i + 2) {
-            errors.push(FileError::at(
+            header_problems.push(FileError::at(
                 name,
                 header_line,
                 format!("item \"{item}\" is also column {first}"),
@@ -67,54 +75,59 @@ pub fn responses(input: &Input, errors: &mut Errors) -> Option<ResponseFile> {
             columns.insert(item, first);
         }
     }
-    if errors.len() > header_errors {
-        return None;
+    if !header_problems.is_empty() {
+        return records.refuse(errors, header_problems);
     }
-    let rows = table.rows_of_header_width(name, errors);
-    if rows.is_empty() && errors.len() == before {
-        errors.push(FileError::at(
-            name,
-            header_line,
-            "no candidates after the header",
-        ));
-    }
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut candidates = Vec::with_capacity(rows.len());
-    let mut answers = Vec::with_capacity(rows.len());
-    for row in rows {
+    let hint = rows_hint(input);
+    let mut seen: FxHashMap<String, u64> = FxHashMap::default();
+    let mut candidates = Vec::with_capacity(hint);
+    let mut answers = Vec::with_capacity(hint.saturating_mul(items.len()));
+    let mut problems = Vec::new();
+    while let Some(row) = records.next_row() {
         let candidate = &row.fields[0];
         if candidate.is_empty() {
-            errors.push(FileError::at(name, row.line, "the candidate is empty"));
+            problems.push(FileError::at(name, row.line, "the candidate is empty"));
             continue;
         }
         if let Some(first) = seen.get(candidate) {
-            errors.push(FileError::at(
+            problems.push(FileError::at(
                 name,
                 row.line,
                 format!("candidate \"{candidate}\" is also on line {first}"),
             ));
             continue;
         }
-        seen.insert(candidate.clone(), row.line);
-        let mut chosen = Vec::with_capacity(items.len());
-        for (cell, item) in row.fields[1..].iter().zip(&items) {
+        seen.insert(candidate.to_string(), row.line);
+        let start = answers.len();
+        for (cell, item) in row.fields.iter().skip(1).zip(&items) {
             if cell.is_empty() {
-                chosen.push(None);
+                answers.push(None);
             } else if let Some(o) = option_letter(cell) {
-                chosen.push(Some(o));
+                answers.push(Some(o));
             } else {
-                errors.push(FileError::at(
+                problems.push(FileError::at(
                     name,
                     row.line,
                     format!("item {item}: \"{cell}\" is not an option letter A-Z"),
                 ));
             }
         }
-        if chosen.len() == items.len() {
-            candidates.push((candidate.clone(), row.line));
-            answers.push(chosen);
+        if answers.len() - start == items.len() {
+            candidates.push((candidate.to_string(), row.line));
+        } else {
+            answers.truncate(start);
         }
     }
+    let rows = records.rows;
+    records.finish(errors);
+    if rows == 0 && errors.len() == before {
+        errors.push(FileError::at(
+            name,
+            header_line,
+            "no candidates after the header",
+        ));
+    }
+    errors.append(&mut problems);
     in_line_order(&mut errors[before..]);
     (errors.len() == before).then(|| ResponseFile {
         name: name.clone(),
@@ -141,44 +154,33 @@ pub struct KeyFile {
 pub fn key(input: &Input, errors: &mut Errors) -> Option<KeyFile> {
     let name = &input.name;
     let before = errors.len();
-    let table = read_table(input, errors)?;
-    if !table.check_header(
-        name,
-        &[&["item", "key"], &["item", "key", "domain"]],
-        errors,
-    ) {
-        return None;
+    let mut records = Records::open(input, errors)?;
+    if let Some(problem) = records.header_problem(&[&["item", "key"], &["item", "key", "domain"]]) {
+        return records.refuse(errors, vec![problem]);
     }
-    let header_line = table.header_line;
-    let rows = table.rows_of_header_width(name, errors);
-    if rows.is_empty() && errors.len() == before {
-        errors.push(FileError::at(
-            name,
-            header_line,
-            "no items after the header",
-        ));
-    }
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
+    let header_line = records.header_line;
+    let mut seen: FxHashMap<String, u64> = FxHashMap::default();
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    while let Some(row) = records.next_row() {
         let item = &row.fields[0];
         let key = &row.fields[1];
         if item.is_empty() {
-            errors.push(FileError::at(name, row.line, "the item is empty"));
+            problems.push(FileError::at(name, row.line, "the item is empty"));
             continue;
         }
         if let Some(first) = seen.get(item) {
-            errors.push(FileError::at(
+            problems.push(FileError::at(
                 name,
                 row.line,
                 format!("item \"{item}\" is also on line {first}"),
             ));
             continue;
         }
-        seen.insert(item.clone(), row.line);
+        seen.insert(item.to_string(), row.line);
         let letters: Option<Vec<u8>> = key.split('|').map(|l| option_letter(l.trim())).collect();
         let Some(letters) = letters else {
-            errors.push(FileError::at(
+            problems.push(FileError::at(
                 name,
                 row.line,
                 format!("the key \"{key}\" is not a letter A-Z, or letters joined by |"),
@@ -186,12 +188,26 @@ pub fn key(input: &Input, errors: &mut Errors) -> Option<KeyFile> {
             continue;
         };
         out.push(KeyRow {
-            item: item.clone(),
+            item: item.to_string(),
             accepted: letters.iter().fold(0, |a, &l| a | 1 << l),
-            domain: row.fields.get(2).filter(|d| !d.is_empty()).cloned(),
+            domain: row
+                .fields
+                .get(2)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
             line: row.line,
         });
     }
+    let rows = records.rows;
+    records.finish(errors);
+    if rows == 0 && errors.len() == before {
+        errors.push(FileError::at(
+            name,
+            header_line,
+            "no items after the header",
+        ));
+    }
+    errors.append(&mut problems);
     in_line_order(&mut errors[before..]);
     (errors.len() == before).then(|| KeyFile {
         name: name.clone(),
@@ -203,8 +219,9 @@ pub fn key(input: &Input, errors: &mut Errors) -> Option<KeyFile> {
 /// item's options run from A to the highest letter in its key or its answers.
 pub fn form(r: &ResponseFile, k: &KeyFile, errors: &mut Errors) -> Option<Responses> {
     let before = errors.len();
-    let keyed: HashMap<&str, &KeyRow> = k.rows.iter().map(|row| (row.item.as_str(), row)).collect();
-    let columns: HashMap<&str, usize> = r
+    let keyed: FxHashMap<&str, &KeyRow> =
+        k.rows.iter().map(|row| (row.item.as_str(), row)).collect();
+    let columns: FxHashMap<&str, usize> = r
         .items
         .iter()
         .enumerate()
@@ -236,7 +253,7 @@ pub fn form(r: &ResponseFile, k: &KeyFile, errors: &mut Errors) -> Option<Respon
         .iter()
         .map(|item| (32 - keyed[item.as_str()].accepted.leading_zeros()) as u8)
         .collect();
-    for answers in &r.answers {
+    for answers in r.rows() {
         for (h, a) in highest.iter_mut().zip(answers) {
             if let Some(o) = a {
                 *h = (*h).max(o + 1);
@@ -264,7 +281,7 @@ pub fn form(r: &ResponseFile, k: &KeyFile, errors: &mut Errors) -> Option<Respon
             return None;
         }
     };
-    for ((_, line), answers) in r.candidates.iter().zip(&r.answers) {
+    for ((_, line), answers) in r.candidates.iter().zip(r.rows()) {
         if let Err(e) = responses.push(answers) {
             errors.push(FileError::at(&r.name, *line, e.to_string()));
         }
@@ -282,51 +299,61 @@ pub fn groups(
 ) -> Option<Vec<Option<Group>>> {
     let name = &input.name;
     let before = errors.len();
-    let table = read_table(input, errors)?;
-    if !table.check_header(name, &[&["candidate", "group"]], errors) {
-        return None;
+    let mut records = Records::open(input, errors)?;
+    if let Some(problem) = records.header_problem(&[&["candidate", "group"]]) {
+        return records.refuse(errors, vec![problem]);
     }
-    let rows = table.rows_of_header_width(name, errors);
-    let index: HashMap<&str, usize> = r
+    let index: FxHashMap<&str, usize> = r
         .candidates
         .iter()
         .enumerate()
         .map(|(i, (c, _))| (c.as_str(), i))
         .collect();
-    let mut group_of: Vec<Option<&str>> = vec![None; r.candidates.len()];
-    let mut lines: HashMap<String, u64> = HashMap::new();
-    let mut groups: Vec<String> = Vec::new();
-    for row in &rows {
+    // Each candidate's group: `None` without a row, `Some(None)` in neither group compared.
+    let mut group_of: Vec<Option<Option<Group>>> = vec![None; r.candidates.len()];
+    let mut lines: FxHashMap<String, u64> = FxHashMap::default();
+    let (mut any_focal, mut any_reference) = (false, false);
+    let mut problems = Vec::new();
+    while let Some(row) = records.next_row() {
         let (candidate, group) = (&row.fields[0], &row.fields[1]);
         if candidate.is_empty() {
-            errors.push(FileError::at(name, row.line, "the candidate is empty"));
+            problems.push(FileError::at(name, row.line, "the candidate is empty"));
             continue;
         }
         if group.is_empty() {
-            errors.push(FileError::at(name, row.line, "the group is empty"));
+            problems.push(FileError::at(name, row.line, "the group is empty"));
             continue;
         }
         if let Some(first) = lines.get(candidate) {
-            errors.push(FileError::at(
+            problems.push(FileError::at(
                 name,
                 row.line,
                 format!("candidate \"{candidate}\" is also on line {first}"),
             ));
             continue;
         }
-        lines.insert(candidate.clone(), row.line);
-        match index.get(candidate.as_str()) {
+        lines.insert(candidate.to_string(), row.line);
+        match index.get(candidate) {
             Some(&c) => {
-                group_of[c] = Some(group.as_str());
-                groups.push(group.clone());
+                group_of[c] = Some(if group == focal {
+                    any_focal = true;
+                    Some(Group::Focal)
+                } else if group == reference {
+                    any_reference = true;
+                    Some(Group::Reference)
+                } else {
+                    None
+                });
             }
-            None => errors.push(FileError::at(
+            None => problems.push(FileError::at(
                 name,
                 row.line,
                 format!("candidate \"{candidate}\" is not in {}", r.name),
             )),
         }
     }
+    records.finish(errors);
+    errors.append(&mut problems);
     in_line_order(&mut errors[before..]);
     for ((candidate, line), g) in r.candidates.iter().zip(&group_of) {
         if g.is_none() {
@@ -337,8 +364,11 @@ pub fn groups(
             ));
         }
     }
-    for (role, wanted) in [("focal", focal), ("reference", reference)] {
-        if !groups.iter().any(|g| g == wanted) {
+    for (role, wanted, any) in [
+        ("focal", focal, any_focal),
+        ("reference", reference, any_reference),
+    ] {
+        if !any {
             errors.push(FileError::whole(
                 name,
                 format!("no candidate is in the {role} group \"{wanted}\""),
@@ -348,16 +378,7 @@ pub fn groups(
     if errors.len() > before {
         return None;
     }
-    Some(
-        group_of
-            .into_iter()
-            .map(|g| match g {
-                Some(g) if g == focal => Some(Group::Focal),
-                Some(g) if g == reference => Some(Group::Reference),
-                _ => None,
-            })
-            .collect(),
-    )
+    Some(group_of.into_iter().map(Option::flatten).collect())
 }
 
 #[cfg(test)]

@@ -64,16 +64,69 @@ pub fn read(read: super::ReadFile, path: &Path, errors: &mut Errors) -> Option<I
     }
 }
 
-pub(super) struct Row {
-    pub line: u64,
-    pub fields: Vec<String>,
+/// One record's fields, valid UTF-8 and trimmed, in one buffer: no `String` per cell, and
+/// the buffer is reused from record to record.
+#[derive(Debug, Default)]
+pub(super) struct Fields {
+    text: String,
+    /// Each field's trimmed range in `text`.
+    bounds: Vec<(usize, usize)>,
 }
 
-/// A CSV file: its header and its rows, fields trimmed, empty lines skipped.
-pub(super) struct Table {
-    pub header: Vec<String>,
-    pub header_line: u64,
-    pub rows: Vec<Row>,
+impl Fields {
+    /// The record's fields, or the index of the first that is not UTF-8. The csv crate checks
+    /// the same way: every field at once when the record is ASCII, else field by field (a
+    /// character cut in two by a comma makes two bad fields of a valid whole).
+    fn set(&mut self, record: &csv::ByteRecord) -> Result<(), usize> {
+        self.text.clear();
+        self.bounds.clear();
+        let bytes = record.as_slice();
+        if !bytes.is_ascii() {
+            if let Some(bad) = record.iter().position(|f| std::str::from_utf8(f).is_err()) {
+                return Err(bad);
+            }
+        }
+        // Every field is UTF-8, so their concatenation is too.
+        self.text
+            .push_str(std::str::from_utf8(bytes).map_err(|_| 0usize)?);
+        for i in 0..record.len() {
+            let range = record.range(i).unwrap_or_default();
+            let field = self.text.get(range.clone()).unwrap_or_default();
+            // Unicode white space, as `StringRecord::trim` does after the csv crate's own
+            // trimming of ASCII white space: `str::trim` takes both.
+            let start = range.start + (field.len() - field.trim_start().len());
+            self.bounds.push((start, start + field.trim().len()));
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let &(start, end) = self.bounds.get(i)?;
+        self.text.get(start..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.bounds.iter().filter_map(|&(a, b)| self.text.get(a..b))
+    }
+}
+
+/// `fields[i]`, for a field the caller knows is there (the row has the header's width).
+impl std::ops::Index<usize> for Fields {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        self.get(i).expect("a field within the header's width")
+    }
+}
+
+/// A row of the header's width, borrowed until the next is read.
+pub(super) struct Row<'r> {
+    pub line: u64,
+    pub fields: &'r Fields,
 }
 
 /// Line numbers from the reader's byte offsets. The csv crate's own line count goes wrong after
@@ -106,110 +159,171 @@ impl LineCounter<'_> {
     }
 }
 
-pub(super) fn read_table(input: &Input, errors: &mut Errors) -> Option<Table> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input.bytes.as_slice());
-    let mut lines = LineCounter {
-        bytes: &input.bytes,
-        at: 0,
-        line: 1,
-    };
-    let mut header: Option<(u64, Vec<String>)> = None;
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(r) => {
-                let line = lines.line_of(r.position().map_or(0, |p| p.byte()));
-                let fields: Vec<String> = r.iter().map(str::to_string).collect();
-                if header.is_none() {
-                    header = Some((line, fields));
-                } else {
-                    rows.push(Row { line, fields });
-                }
-            }
-            Err(e) => {
-                let line = lines.line_of(e.position().map_or(0, |p| p.byte()));
-                let message = match e.kind() {
-                    csv::ErrorKind::Utf8 { err, .. } => {
-                        format!("field {} is not valid UTF-8", err.field() + 1)
-                    }
-                    _ => e.to_string(),
-                };
-                errors.push(FileError::at(&input.name, line, message));
-                // Without a readable header there is nothing more to check in this file.
-                header.as_ref()?;
-            }
-        }
-    }
-    match header {
-        Some((header_line, header)) => Some(Table {
-            header,
-            header_line,
-            rows,
-        }),
-        None => {
-            errors.push(FileError::at(&input.name, 1, "the file is empty"));
-            None
-        }
-    }
+/// A CSV file read one record at a time, so a file of a million rows is never a million rows in
+/// memory: its header first (`open`), then each row of the header's width (`next_row`).
+/// Fields are trimmed and empty lines skipped. The rows that cannot be read (not UTF-8) or have
+/// another width are kept as errors and reported by `finish`, or by `refuse` when the header is
+/// wrong, before the caller's own: the order in which reading the whole file first put them.
+pub(super) struct Records<'a> {
+    name: &'a str,
+    reader: csv::Reader<&'a [u8]>,
+    lines: LineCounter<'a>,
+    record: csv::ByteRecord,
+    fields: Fields,
+    done: bool,
+    pub header: Vec<String>,
+    pub header_line: u64,
+    /// Rows of the header's width read so far.
+    pub rows: u64,
+    unreadable: Errors,
+    wrong_width: Errors,
 }
 
-impl Table {
-    /// The rows whose width is the header's; every other row is an error.
-    pub(super) fn rows_of_header_width(self, name: &str, errors: &mut Errors) -> Vec<Row> {
-        let width = self.header.len();
-        self.rows
-            .into_iter()
-            .filter(|row| {
-                let ok = row.fields.len() == width;
-                if !ok {
-                    errors.push(FileError::at(
-                        name,
-                        row.line,
-                        format!(
-                            "expected {width} fields like the header, found {}",
-                            row.fields.len()
-                        ),
-                    ));
-                }
-                ok
-            })
-            .collect()
+impl<'a> Records<'a> {
+    /// Opens a file at its header; `None`, with the error, when it has none that can be read.
+    pub fn open(input: &'a Input, errors: &mut Errors) -> Option<Self> {
+        // Trimmed by `Fields::set`.
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input.bytes.as_slice());
+        let mut records = Records {
+            name: &input.name,
+            reader,
+            lines: LineCounter {
+                bytes: &input.bytes,
+                at: 0,
+                line: 1,
+            },
+            record: csv::ByteRecord::new(),
+            fields: Fields::default(),
+            done: false,
+            header: Vec::new(),
+            header_line: 1,
+            rows: 0,
+            unreadable: Vec::new(),
+            wrong_width: Vec::new(),
+        };
+        match records.read() {
+            Some(Ok(line)) => {
+                records.header = records.fields.iter().map(str::to_string).collect();
+                records.header_line = line;
+                Some(records)
+            }
+            // Without a readable header there is nothing more to check in this file.
+            Some(Err(e)) => {
+                errors.push(e);
+                None
+            }
+            None => {
+                errors.push(FileError::at(&input.name, 1, "the file is empty"));
+                None
+            }
+        }
     }
 
-    /// Checks the header is one of `allowed` (each a list of column names).
-    pub(super) fn check_header(
-        &self,
-        name: &str,
-        allowed: &[&[&str]],
-        errors: &mut Errors,
-    ) -> bool {
+    /// The next record into `self.fields`: its line, or why it cannot be read.
+    fn read(&mut self) -> Option<Result<u64, FileError>> {
+        if self.done {
+            return None;
+        }
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let offset = self.record.position().map_or(0, |p| p.byte());
+                let line = self.lines.line_of(offset);
+                Some(match self.fields.set(&self.record) {
+                    Ok(()) => Ok(line),
+                    Err(i) => Err(FileError::at(
+                        self.name,
+                        line,
+                        format!("field {} is not valid UTF-8", i + 1),
+                    )),
+                })
+            }
+            Err(e) => {
+                // Not met reading bytes from memory; stop rather than risk meeting it again.
+                self.done = true;
+                let line = self.lines.line_of(e.position().map_or(0, |p| p.byte()));
+                Some(Err(FileError::at(self.name, line, e.to_string())))
+            }
+        }
+    }
+
+    /// The next row of the header's width.
+    pub fn next_row(&mut self) -> Option<Row<'_>> {
+        loop {
+            match self.read()? {
+                Ok(line) if self.fields.len() == self.header.len() => {
+                    self.rows += 1;
+                    return Some(Row {
+                        line,
+                        fields: &self.fields,
+                    });
+                }
+                Ok(line) => self.wrong_width.push(FileError::at(
+                    self.name,
+                    line,
+                    format!(
+                        "expected {} fields like the header, found {}",
+                        self.header.len(),
+                        self.fields.len()
+                    ),
+                )),
+                Err(e) => self.unreadable.push(e),
+            }
+        }
+    }
+
+    /// Reads to the end and reports the rows that could not be read, then those of another
+    /// width than the header's.
+    pub fn finish(mut self, errors: &mut Errors) {
+        while self.next_row().is_some() {}
+        errors.append(&mut self.unreadable);
+        errors.append(&mut self.wrong_width);
+    }
+
+    /// The header is wrong (`problems`): reports the rows that could not be read, then those
+    /// problems; there is nothing more to check in the file. Always `None`.
+    pub fn refuse<T>(mut self, errors: &mut Errors, mut problems: Errors) -> Option<T> {
+        while let Some(record) = self.read() {
+            if let Err(e) = record {
+                errors.push(e);
+            }
+        }
+        errors.append(&mut problems);
+        None
+    }
+
+    /// A problem when the header is none of `allowed` (each a list of column names).
+    pub fn header_problem(&self, allowed: &[&[&str]]) -> Option<FileError> {
         if allowed.iter().any(|a| *a == self.header.as_slice()) {
-            return true;
+            return None;
         }
         let wanted: Vec<String> = allowed
             .iter()
             .map(|a| format!("\"{}\"", a.join(",")))
             .collect();
-        errors.push(FileError::at(
-            name,
+        Some(FileError::at(
+            self.name,
             self.header_line,
             format!(
                 "the header must be {}, found \"{}\"",
                 wanted.join(" or "),
                 self.header.join(",")
             ),
-        ));
-        false
+        ))
     }
 }
 
 /// One file's errors by line (a stable sort: several on one line keep their order).
 pub(super) fn in_line_order(errors: &mut [FileError]) {
     errors.sort_by_key(|e| e.line);
+}
+
+/// About how many rows a file has, to size its tables once.
+pub(super) fn rows_hint(input: &Input) -> usize {
+    input.bytes.iter().filter(|&&b| b == b'\n').count()
 }
 
 #[cfg(test)]
@@ -223,32 +337,107 @@ mod tests {
         }
     }
 
+    type Lines = Vec<(u64, Vec<String>)>;
+
+    /// The header and every row with its line, and the errors once the file is read.
+    fn read_all(input: &Input) -> (Vec<String>, Lines, Errors) {
+        let mut errors = Vec::new();
+        let mut records = Records::open(input, &mut errors).unwrap();
+        let header = records.header.clone();
+        let mut rows = Vec::new();
+        while let Some(row) = records.next_row() {
+            rows.push((row.line, row.fields.iter().map(str::to_string).collect()));
+        }
+        records.finish(&mut errors);
+        (header, rows, errors)
+    }
+
     #[test]
     fn lines_are_counted_across_empty_lines_and_quoted_newlines() {
-        let mut errors = Vec::new();
-        let t = read_table(
-            &input("\u{feff}a,b\n\n  x , y \r\n\n\"q\nr\",z\nlast,2"),
-            &mut errors,
-        )
-        .unwrap();
+        let (header, rows, errors) =
+            read_all(&input("\u{feff}a,b\n\n  x , y \r\n\n\"q\nr\",z\nlast,2"));
         assert!(errors.is_empty());
-        assert_eq!(t.header, vec!["a", "b"]);
-        let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(header, vec!["a", "b"]);
+        let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
         assert_eq!(lines, vec![3, 5, 7]);
-        assert_eq!(t.rows[0].fields, vec!["x", "y"]);
+        assert_eq!(rows[0].1, vec!["x", "y"]);
+        assert_eq!(rows[1].1, vec!["q\nr", "z"]);
+    }
+
+    #[test]
+    fn fields_are_trimmed_of_unicode_white_space_too() {
+        let (header, rows, _) = read_all(&input("a,b\n\u{a0}x\u{3000}, \u{b}y\t\n"));
+        assert_eq!(header, vec!["a", "b"]);
+        assert_eq!(rows[0].1, vec!["x", "y"]);
     }
 
     #[test]
     fn bad_utf8_is_reported_at_its_line() {
-        let mut errors = Vec::new();
         let i = Input {
             name: "f.csv".into(),
             bytes: b"a,b\n1,2\n\nx,\xff\n".to_vec(),
         };
-        read_table(&i, &mut errors).unwrap();
+        let (_, rows, errors) = read_all(&i);
+        assert_eq!(rows.len(), 1);
         assert_eq!(
             errors,
             vec![FileError::at("f.csv", 4, "field 2 is not valid UTF-8")]
+        );
+    }
+
+    #[test]
+    fn unreadable_rows_come_before_rows_of_another_width() {
+        let i = Input {
+            name: "f.csv".into(),
+            bytes: b"a,b\n1\n\xff,2\n".to_vec(),
+        };
+        let (_, rows, errors) = read_all(&i);
+        assert!(rows.is_empty());
+        assert_eq!(
+            errors,
+            vec![
+                FileError::at("f.csv", 3, "field 1 is not valid UTF-8"),
+                FileError::at("f.csv", 2, "expected 2 fields like the header, found 1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_refused_header_comes_after_the_unreadable_rows() {
+        let i = Input {
+            name: "f.csv".into(),
+            bytes: b"a\n1,2,3\n\xff\n".to_vec(),
+        };
+        let mut errors = Vec::new();
+        let records = Records::open(&i, &mut errors).unwrap();
+        let problem = records.header_problem(&[&["b"]]).unwrap();
+        assert_eq!(records.refuse::<()>(&mut errors, vec![problem]), None);
+        assert_eq!(
+            errors,
+            vec![
+                FileError::at("f.csv", 3, "field 1 is not valid UTF-8"),
+                FileError::at("f.csv", 1, "the header must be \"b\", found \"a\""),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_without_a_readable_header() {
+        let mut errors = Vec::new();
+        assert!(Records::open(&input(""), &mut errors).is_none());
+        assert!(Records::open(&input("\n\r\n"), &mut errors).is_none());
+        let bad = Input {
+            name: "f.csv".into(),
+            bytes: b"\n\xff\na\n".to_vec(),
+        };
+        assert!(Records::open(&bad, &mut errors).is_none());
+        assert_eq!(
+            errors,
+            vec![
+                FileError::at("f.csv", 1, "the file is empty"),
+                FileError::at("f.csv", 1, "the file is empty"),
+                FileError::at("f.csv", 2, "field 1 is not valid UTF-8"),
+            ]
         );
     }
 }
