@@ -3,7 +3,7 @@
 //! candidates' event beacon.
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -87,11 +87,13 @@ fn check_threads(n: usize) -> std::sync::mpsc::SyncSender<Job> {
 }
 
 /// Runs this thread at the lowest CPU priority (niceness 19 on Linux): a password check takes
-/// only what candidates' saves and the pages leave over. On a machine that is not saturated
+/// mostly what candidates' saves and the pages leave over. On a machine that is not saturated
 /// that is a whole core; under a flood of sign-ins on a busy machine it is little, and the
 /// check queue, full, answers 503 at once rather than slowing everyone else.
 fn yield_to_saves() {
     use thread_priority::{set_current_thread_priority, ThreadPriority};
+    // Niceness, not SCHED_IDLE: under saves that fill every core, an idle-class check could
+    // wait forever and a staff member's sign-in time out; at niceness 19 it still gets a little.
     if let Err(e) = set_current_thread_priority(ThreadPriority::Min) {
         tracing::warn!(error = ?e, "password checks could not be given a low CPU priority");
     }
@@ -101,6 +103,33 @@ fn yield_to_saves() {
 struct InFlight {
     now: AtomicUsize,
     peak: AtomicUsize,
+    /// How long a real check took lately, in microseconds (0: none measured yet).
+    typical_us: AtomicU64,
+}
+
+impl InFlight {
+    /// Keeps a moving average of real checks' durations (each new one counts an eighth).
+    fn took(&self, d: Duration) {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        let before = self.typical_us.load(Ordering::Relaxed);
+        let next = if before == 0 {
+            us
+        } else {
+            before - before / 8 + us / 8
+        };
+        self.typical_us.store(next, Ordering::Relaxed);
+    }
+
+    /// What a real check takes now: the moving average, or one timed here on the dummy hash
+    /// when no real check has run since the server started.
+    fn typical(&self) -> Duration {
+        if self.typical_us.load(Ordering::Relaxed) == 0 {
+            let started = std::time::Instant::now();
+            auth::verify_password("not the password", auth::dummy_hash());
+            self.took(started.elapsed());
+        }
+        Duration::from_micros(self.typical_us.load(Ordering::Relaxed))
+    }
 }
 
 /// A place in the line for a password check.
@@ -146,8 +175,9 @@ impl CredentialGate {
 }
 
 impl Admission {
-    /// Checks `password` against `hash`, or against a dummy hash when the account does not
-    /// exist, so an unknown username costs the same time and tells nothing.
+    /// Checks `password` against `hash`; when the account does not exist, waits as long as a
+    /// check takes (see the job below), so an unknown username takes the same time and tells
+    /// nothing.
     pub async fn verify(self, password: String, hash: Option<String>) -> bool {
         let permit = self
             .running
@@ -163,10 +193,21 @@ impl Admission {
             let _permit = permit;
             let n = counts.now.fetch_add(1, Ordering::SeqCst) + 1;
             counts.peak.fetch_max(n, Ordering::SeqCst);
-            let ok = auth::verify_password(
-                &password,
-                hash.as_deref().unwrap_or_else(|| auth::dummy_hash()),
-            );
+            let ok = match hash {
+                Some(hash) => {
+                    let started = std::time::Instant::now();
+                    let ok = auth::verify_password(&password, &hash);
+                    counts.took(started.elapsed());
+                    ok
+                }
+                // No such account: the answer waits as long as a check takes, holding its
+                // place like one, but spends no CPU and no memory on a hash nobody has. A
+                // flood of made-up usernames (the cheapest attack there is) costs timers.
+                None => {
+                    std::thread::sleep(counts.typical());
+                    false
+                }
+            };
             counts.now.fetch_sub(1, Ordering::SeqCst);
             let _ = reply.send(ok);
         });
@@ -266,6 +307,14 @@ impl RateLimits {
     }
 }
 
+/// The longest a refused request's answer is held back (see `throttle`).
+pub const TARPIT_MAX: Duration = Duration::from_secs(1);
+
+/// How long an answer to a request refused from its head alone (no token, or a body over the
+/// limit) is held back: nothing a browser meets in normal use, and it keeps a script that
+/// loops on such refusals from costing the server more than a few answers a second.
+pub const REFUSAL_PAUSE: Duration = Duration::from_millis(250);
+
 /// Whole seconds for `Retry-After`, at least 1.
 pub fn retry_after_secs(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
@@ -310,6 +359,9 @@ pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -
         Err(wait) => {
             // Debug, not warn: a flood must not become a flood of log lines.
             tracing::debug!(client = %client.0, ?door, "rate limited");
+            // The answer waits too (at most a second): a script that loops as fast as it is
+            // answered is slowed to the rate it was told, for the price of a timer.
+            tokio::time::sleep(wait.min(TARPIT_MAX)).await;
             too_many(door, wait)
         }
     }

@@ -69,11 +69,12 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 /// declared body is not read at all: the answer goes out at once and the connection closes.
 pub const DRAIN_LIMIT: u64 = 1024 * 1024;
 
-/// Answers a request whose body will not be used: a body declared within `DRAIN_LIMIT` is read
-/// frame by frame and dropped (never buffered) before the answer; any other is left unread and
-/// the connection closed after the answer.
+/// Answers a request whose body will not be used, after `REFUSAL_PAUSE`: a body declared
+/// within `DRAIN_LIMIT` is read frame by frame and dropped (never buffered) before the answer;
+/// any other is left unread and the connection closed after the answer.
 async fn refuse_unread(body: Body, declared: Option<u64>, answer: Response) -> Response {
     use http_body_util::BodyExt;
+    tokio::time::sleep(super::limits::REFUSAL_PAUSE).await;
     match declared {
         Some(0) => answer,
         Some(n) if n <= DRAIN_LIMIT => {
