@@ -14,6 +14,7 @@
 //!
 //! `cargo bench --bench committee` runs the three sizes (`COMMITTEE_SIZES=200,3000` to choose);
 //! under `cargo test` it runs a smoke version of 50 candidates, so CI shows the harness works.
+//! `COMMITTEE_KEEP=DIR` keeps each size's database in DIR (as `committee-N.db`).
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -81,7 +82,12 @@ struct Measured {
 
 async fn measure(candidates: usize) -> Measured {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("committee.db").display());
+    // COMMITTEE_KEEP=DIR keeps each size's database there, for a look at its queries.
+    let path = match std::env::var("COMMITTEE_KEEP") {
+        Ok(keep) => std::path::Path::new(&keep).join(format!("committee-{candidates}.db")),
+        Err(_) => dir.path().join("committee.db"),
+    };
+    let url = format!("sqlite:{}", path.display());
     let db = Db::connect(&url).await.expect("database");
     import_dir(
         &db,
@@ -244,12 +250,15 @@ async fn main() {
         if let (Some(first), Some(last)) = (results.first(), results.last()) {
             if last.candidates > first.candidates {
                 let per = |m: &Measured| ms(m.pages[p]) / m.candidates as f64;
+                let ratio = per(first) / per(last);
+                let change = if ratio >= 1.0 {
+                    format!("falls {ratio:.1}x")
+                } else {
+                    format!("grows {:.1}x", 1.0 / ratio)
+                };
                 println!(
-                    "{:<26} cost per candidate falls {:.1}x from {} to {} candidates",
-                    "",
-                    per(first) / per(last),
-                    first.candidates,
-                    last.candidates
+                    "{:<26} cost per candidate {change} from {} to {} candidates",
+                    "", first.candidates, last.candidates
                 );
             }
         }
