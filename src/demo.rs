@@ -7,20 +7,20 @@
 //! answers favour one distractor, as real ones do. Raters differ in severity. All of it is drawn
 //! from a fixed seed, so every demo database holds the same sitting.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::bank::{Blueprint, ItemBody, Level};
+use crate::exam::chain::Save;
 use crate::exam::clock::Multiplier;
-use crate::exam::form::{Parts, Pool};
+use crate::exam::form::Parts;
 use crate::exam::registration::NewRegistration;
-use crate::store::attempts;
 use crate::store::bank::{blueprints, item_version, pool};
 use crate::store::ratings::{self, RatingInput};
 use crate::store::sittings::{self, NewSitting, Sitting};
-use crate::store::{results, Db};
+use crate::store::{bulk, results, Db};
 
 /// The name the completed sitting is found by, so a restarted demo does not make it twice.
 pub const COMPLETED_SITTING: &str = "Demo: a completed sitting (simulated candidates)";
@@ -76,28 +76,43 @@ fn feedback(score: u32) -> &'static str {
 }
 
 /// Creates the completed sitting unless it exists; returns its id. `candidates` simulated
-/// people take both parts; `raters` (user ids with their severities) score Part Two.
+/// people take both parts; `raters` (user ids with their severities) score Part Two (any other
+/// active rater who is given readings scores without a severity).
 pub async fn completed_sitting(
     db: &Db,
+    candidates: usize,
+    raters: &[(i64, f64)],
+) -> anyhow::Result<i64> {
+    completed_sitting_named(db, COMPLETED_SITTING, candidates, raters).await
+}
+
+/// The same, under another name: the committee benchmark makes sittings of several sizes.
+///
+/// The sitting is simulated in memory and written in bulk (`store::bulk`): the forms, the
+/// response chains, the coding, the assignment of readings and their resolution are the real
+/// path's, so the result is what 200 people taking the exam and four raters reading it would
+/// have left, at a small fraction of the cost of going through the exam's saves one at a time.
+pub async fn completed_sitting_named(
+    db: &Db,
+    name: &str,
     candidates: usize,
     raters: &[(i64, f64)],
 ) -> anyhow::Result<i64> {
     if let Some(s) = sittings::list_sittings(db)
         .await?
         .into_iter()
-        .find(|s| s.name == COMPLETED_SITTING)
+        .find(|s| s.name == name)
     {
         return Ok(s.id);
     }
     let bps = blueprints(db).await?;
-    let pool = pool(db).await?;
     let now = crate::store::now_ms();
     let opens = now - 40 * DAY;
     let ids: Vec<String> = bps.iter().map(|b| b.id.clone()).collect();
     let sitting_id = sittings::create_sitting(
         db,
         &NewSitting {
-            name: COMPLETED_SITTING,
+            name,
             place: "remote",
             opens_at: opens,
             closes_at: opens + DAY,
@@ -109,10 +124,13 @@ pub async fn completed_sitting(
     let sitting = sittings::sitting(db, sitting_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the sitting just made is missing"))?;
+    let mcqs = mcqs(db).await?;
+    let mut forms = bulk::Forms::load(db, pool(db).await?).await?;
 
     // Who sits: mostly Level III, some of each Level IV track.
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
-    let mut people = Vec::new();
+    let mut people = Vec::with_capacity(candidates);
+    let mut abilities = Vec::with_capacity(candidates);
     for i in 0..candidates {
         let level = match i % 10 {
             0..=5 => Level::III,
@@ -126,7 +144,7 @@ pub async fn completed_sitting(
             LAST[(i / FIRST.len()) % LAST.len()],
             i + 1
         );
-        let new = NewRegistration {
+        let registration = NewRegistration {
             name,
             email: format!("candidate{}@demo.example", i + 1),
             organisation: ORGANISATIONS[rng.gen_range(0..ORGANISATIONS.len())].into(),
@@ -136,14 +154,10 @@ pub async fn completed_sitting(
             extra_breaks: 0,
             retake_override: None,
         };
-        let (reg_id, _) = sittings::register(db, &sitting, &new, &bps, "demo", true)
-            .await
-            .map_err(|e| anyhow::anyhow!("registering a demo candidate: {e}"))?;
-        sittings::admit(db, reg_id, "demo").await?;
         // Most consent to the optional questions; many learned English second.
         let second_language = rng.gen_bool(0.4);
-        if rng.gen_bool(0.85) {
-            let answers = BTreeMap::from([
+        let demographics = rng.gen_bool(0.85).then(|| {
+            BTreeMap::from([
                 (
                     "language".to_string(),
                     if second_language { "other" } else { "english" }.to_string(),
@@ -152,50 +166,29 @@ pub async fn completed_sitting(
                     "setting".to_string(),
                     if rng.gen_bool(0.3) { "rural" } else { "urban" }.to_string(),
                 ),
-            ]);
-            crate::store::analysis::save_demographics(db, reg_id, Some(&answers)).await?;
-        }
-        people.push((reg_id, 0.6 + normal(&mut rng), second_language));
-    }
-    // Communication items are harder for those who learned English second than their scores
-    // explain: the committee's DIF page should find them.
-    let dif_domain = "COM".to_string();
-
-    // Everyone takes both parts at once, so the saves share the writer's batches.
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, (reg_id, ability, second_language)) in people.iter().cloned().enumerate() {
-        let (db, sitting, bps, pool) = (db.clone(), sitting.clone(), bps.clone(), pool.clone());
-        let harder = if second_language {
-            dif_domain.clone()
-        } else {
-            String::new()
-        };
-        tasks.spawn(async move {
-            let who = Simulated {
-                reg_id,
-                ability,
-                harder_domain: harder,
-                seed: i as u64,
-            };
-            take_exam(&db, &sitting, &bps, &pool, who).await
+            ])
         });
+        let ability = 0.6 + normal(&mut rng);
+        let bp = bulk::blueprint_for(&sitting, &bps, &registration)
+            .ok_or_else(|| anyhow::anyhow!("the bank has no blueprint for level {level}"))?;
+        // Communication items are harder for those who learned English second than their
+        // scores explain: the committee's DIF page should find them.
+        let who = Simulated {
+            email: &registration.email,
+            ability,
+            harder_domain: if second_language { "COM" } else { "" },
+            seed: i as u64,
+        };
+        let parts = take_exam(&mut forms, &sitting, bp, &mcqs, who)?;
+        people.push(bulk::Candidate {
+            registration,
+            demographics,
+            parts,
+        });
+        abilities.push(ability);
     }
-    while let Some(done) = tasks.join_next().await {
-        done??;
-    }
+    let written = bulk::write_sitting(db, &sitting, &bps, &people, "demo").await?;
 
-    // Raters read every response; far-apart readings go to a third, whose reading settles it.
-    let ability: BTreeMap<i64, f64> = people.iter().map(|p| (p.0, p.1)).collect();
-    let quality: BTreeMap<String, f64> = sqlx::query_as::<_, (String, i64)>(
-        "SELECT r.code, a.registration_id FROM responses r JOIN attempts a ON a.id = r.attempt_id
-         WHERE r.sitting_id = $1",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?
-    .into_iter()
-    .map(|(code, reg)| (code, 1.9 + 0.8 * ability.get(&reg).copied().unwrap_or(0.0)))
-    .collect();
     // Validity responses, so calibration has something to show.
     for (item, body, expert) in [
         ("CL01-Q1", "I noticed I felt heavy and wanted to rescue the baby. I would sit with the mother first, ask about her mood, and bring my wish to rescue to supervision.", 2u32),
@@ -206,101 +199,107 @@ pub async fn completed_sitting(
             ratings::seed_validity(db, sitting_id, item, 1, body, expert, "demo").await?;
         }
     }
-    ratings::assign_sitting(db, sitting_id, &BTreeSet::new(), "demo").await?;
+    // Raters read every response; far-apart readings go to a third, whose reading settles it.
+    let quality: HashMap<i64, f64> = written
+        .registrations
+        .iter()
+        .zip(&abilities)
+        .map(|(reg, ability)| (*reg, 1.9 + 0.8 * ability))
+        .collect();
+    let severities: HashMap<i64, f64> = raters.iter().copied().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(77);
-    let expert: BTreeMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-        "SELECT code, expert_score FROM responses WHERE sitting_id = $1 AND expert_score IS NOT NULL",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?
-    .into_iter()
-    .collect();
-    // Rounds: the first two readings, then the adjudications they call for.
-    for _ in 0..5 {
-        let mut any = false;
-        for (rater, severity) in raters {
-            for entry in ratings::queue(db, *rater).await? {
-                if entry.state == ratings::ReadingState::Final {
-                    continue;
-                }
-                // A validity response is a clear case: raters differ on it by their severity
-                // more than by chance.
-                let score = match expert.get(&entry.code) {
-                    Some(e) => (*e as f64 + severity + 0.2 * normal(&mut rng))
-                        .round()
-                        .clamp(0.0, 3.0) as u32,
-                    None => reading(
-                        quality.get(&entry.code).copied().unwrap_or(1.5),
-                        *severity,
-                        &mut rng,
-                    ),
-                };
-                ratings::rate(
-                    db,
-                    *rater,
-                    &entry.code,
-                    &RatingInput {
-                        score: Some(score),
-                        note: String::new(),
-                        feedback: feedback(score).into(),
-                        is_final: true,
-                    },
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("a demo rating: {e}"))?;
-                any = true;
-            }
+    bulk::read_sitting(db, sitting_id, "demo", |r| {
+        let severity = severities.get(&r.rater_id).copied().unwrap_or(0.0);
+        let score = match r.expert_score {
+            // A validity response is a clear case: raters differ on it by their severity more
+            // than by chance.
+            Some(e) => (f64::from(e) + severity + 0.2 * normal(&mut rng))
+                .round()
+                .clamp(0.0, 3.0) as u32,
+            None => reading(
+                r.registration_id
+                    .and_then(|reg| quality.get(&reg).copied())
+                    .unwrap_or(1.5),
+                severity,
+                &mut rng,
+            ),
+        };
+        RatingInput {
+            score: Some(score),
+            note: String::new(),
+            feedback: feedback(score).into(),
+            is_final: true,
         }
-        if !any {
-            break;
-        }
-    }
+    })
+    .await?;
     results::release(db, sitting_id, "demo")
         .await?
         .map_err(|e| anyhow::anyhow!("releasing the demo results: {e}"))?;
     Ok(sitting_id)
 }
 
-/// A simulated candidate: their registration, ability, a domain harder for them than their
-/// ability says (or none), and their random seed.
-struct Simulated {
-    reg_id: i64,
+/// What the simulation needs of a multiple-choice item: its domain, its key and its options.
+struct Mcq {
+    domain: String,
+    key: char,
+    letters: Vec<char>,
+}
+
+/// Every multiple-choice item version of the bank, in one query.
+async fn mcqs(db: &Db) -> anyhow::Result<HashMap<(String, u32), Mcq>> {
+    let rows: Vec<(String, i64, String, String)> = sqlx::query_as(
+        "SELECT item_id, version, domain, content FROM item_versions WHERE kind = 'mcq'",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = HashMap::new();
+    for (id, version, domain, content) in rows {
+        if let Ok(ItemBody::Mcq(m)) = serde_json::from_str::<ItemBody>(&content) {
+            let version = u32::try_from(version)?;
+            out.insert(
+                (id, version),
+                Mcq {
+                    domain,
+                    key: m.key,
+                    letters: m.options.iter().map(|o| o.letter).collect(),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A simulated candidate: their email, ability, a domain harder for them than their ability
+/// says (or none), and their random seed.
+struct Simulated<'a> {
+    email: &'a str,
     ability: f64,
-    harder_domain: String,
+    harder_domain: &'a str,
     seed: u64,
 }
 
-/// One simulated candidate takes Part One, then Part Two, within the sitting's window.
-async fn take_exam(
-    db: &Db,
+/// One simulated candidate takes Part One, then Part Two, within the sitting's window: the
+/// forms drawn as the exam draws them, the saves their browser would send.
+fn take_exam(
+    forms: &mut bulk::Forms,
     sitting: &Sitting,
-    bps: &[Blueprint],
-    pool: &Pool,
+    bp: &Blueprint,
+    mcqs: &HashMap<(String, u32), Mcq>,
     who: Simulated,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<bulk::TakenPart>> {
     let Simulated {
-        reg_id,
+        email,
         ability,
         harder_domain,
         seed,
     } = who;
     let mut rng = ChaCha8Rng::seed_from_u64(1000 + seed);
-    let reg = sittings::registration(db, reg_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("registration {reg_id} is missing"))?;
-    let bp = bps
-        .iter()
-        .find(|b| b.id == reg.blueprint_id)
-        .ok_or_else(|| anyhow::anyhow!("blueprint {} is missing", reg.blueprint_id))?;
     let t0 = sitting.opens_at + 60 * 60 * 1000 + (seed as i64 % 30) * 60_000;
-    let one = attempts::start_part(db, sitting, &reg, bp, pool, 1, t0).await?;
+    let one = forms.draw(bp, email, 1, rng.gen())?;
+    let mut saves = Vec::new();
     let mut seq = 0;
-    for e in &one.form.part_one {
-        let Some(item) = item_version(db, &e.item_id, e.version).await? else {
-            continue;
-        };
-        let ItemBody::Mcq(m) = item.body else {
+    for e in &one.part_one {
+        let Some(m) = mcqs.get(&(e.item_id.clone(), e.version)) else {
             continue;
         };
         seq += 1;
@@ -308,21 +307,12 @@ async fn take_exam(
         if rng.gen_bool(0.01) {
             continue;
         }
-        let shift = if item.domain == harder_domain {
-            2.5
-        } else {
-            0.0
-        };
+        let shift = if m.domain == harder_domain { 2.5 } else { 0.0 };
         let p = 1.0 / (1.0 + (-1.7 * (ability - difficulty(&e.item_id) - shift)).exp());
         let answer = if rng.gen_bool(p.clamp(0.0, 1.0)) {
             m.key
         } else {
-            let wrong: Vec<char> = m
-                .options
-                .iter()
-                .map(|o| o.letter)
-                .filter(|l| *l != m.key)
-                .collect();
+            let wrong: Vec<char> = m.letters.iter().copied().filter(|l| *l != m.key).collect();
             // The first distractor draws most wrong answers.
             if rng.gen_bool(0.6) {
                 wrong[0]
@@ -330,26 +320,25 @@ async fn take_exam(
                 wrong[rng.gen_range(0..wrong.len())]
             }
         };
-        attempts::save(
-            db,
-            one.id,
-            &e.item_id,
-            &answer.to_string(),
+        saves.push(Save {
+            item_id: e.item_id.clone(),
+            answer: answer.to_string(),
             seq,
-            t0 + seq as i64 * 60_000,
-        )
-        .await?;
+            at_ms: t0 + seq as i64 * 60_000,
+        });
     }
-    attempts::submit(db, one.id, "candidate", t0 + 85 * 60_000).await?;
+    let part_one = bulk::TakenPart {
+        part: 1,
+        form: one,
+        started_at: t0,
+        saves,
+        submitted_at: t0 + 85 * 60_000,
+    };
 
     let t1 = t0 + 2 * 60 * 60 * 1000;
-    let reg = sittings::registration(db, reg_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("registration {reg_id} is missing"))?;
-    let two = attempts::start_part(db, sitting, &reg, bp, pool, 2, t1).await?;
+    let two = forms.draw(bp, email, 2, rng.gen())?;
     let k = usize::try_from(bp.part_two.answer).unwrap_or(1);
     let mut chosen: Vec<&str> = two
-        .form
         .part_two
         .iter()
         .map(|v| v.vignette_id.as_str())
@@ -358,10 +347,14 @@ async fn take_exam(
         chosen.remove(rng.gen_range(0..chosen.len()));
     }
     chosen.sort();
-    attempts::save(db, two.id, "@choice", &chosen.join(","), 1, t1 + 60_000).await?;
+    let mut saves = vec![Save {
+        item_id: "@choice".into(),
+        answer: chosen.join(","),
+        seq: 1,
+        at_ms: t1 + 60_000,
+    }];
     let mut seq = 1;
     for v in two
-        .form
         .part_two
         .iter()
         .filter(|v| chosen.contains(&v.vignette_id.as_str()))
@@ -373,9 +366,20 @@ async fn take_exam(
                  then wonder with the parent about the baby's experience. I would bring what this stirs in me \
                  to reflective supervision and plan the next visit with both of them in mind."
             );
-            attempts::save(db, two.id, item, &text, seq, t1 + seq as i64 * 60_000).await?;
+            saves.push(Save {
+                item_id: item.clone(),
+                answer: text,
+                seq,
+                at_ms: t1 + seq as i64 * 60_000,
+            });
         }
     }
-    attempts::submit(db, two.id, "candidate", t1 + 80 * 60_000).await?;
-    Ok(())
+    let part_two = bulk::TakenPart {
+        part: 2,
+        form: two,
+        started_at: t1,
+        saves,
+        submitted_at: t1 + 80 * 60_000,
+    };
+    Ok(vec![part_one, part_two])
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backup;
 pub mod bank;
 pub mod batches;
+pub mod bulk;
 pub mod clock;
 pub mod ratings;
 pub mod results;

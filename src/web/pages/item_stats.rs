@@ -210,8 +210,11 @@ fn domains_table(a: &ItemAnalysis) -> Table {
 /// How many forms, in every sitting, carried each item.
 async fn exposure(db: &Db) -> AppResult<BTreeMap<String, i64>> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT f.object_id, COUNT(*) FROM form_items f JOIN attempts a ON a.id = f.attempt_id
-         WHERE a.part = 1 GROUP BY f.object_id",
+        // Through the forms' primary key, attempt by attempt: joined the other way, SQLite
+        // walks the object index and looks every row's attempt up (1.8 s, not 0.16 s, for
+        // 10,000 candidates).
+        "SELECT f.object_id, COUNT(*) FROM form_items f
+         WHERE f.attempt_id IN (SELECT id FROM attempts WHERE part = 1) GROUP BY f.object_id",
     )
     .fetch_all(&db.pool)
     .await?;
