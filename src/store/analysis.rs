@@ -88,7 +88,7 @@ pub struct AnsweredForm {
 /// registration: two queries whatever the sitting's size.
 pub async fn part_one_forms(db: &Db, sitting_id: i64) -> Result<Vec<AnsweredForm>> {
     let attempts = super::attempts::attempts_in_sitting(db, sitting_id).await?;
-    let mut answers = super::attempts::answers_in_sitting(db, sitting_id, 1).await?;
+    let mut answers = super::attempts::submitted_answers_in_sitting(db, sitting_id, 1).await?;
     let mut out: Vec<AnsweredForm> = attempts
         .into_values()
         .flatten()

@@ -187,6 +187,29 @@ async fn the_whole_flow_below_the_web(engine: Engine) {
         "C",
         "nothing saved is lost"
     );
+    // The answers as submitted are kept on the attempt, the same as the log's; an attempt
+    // submitted before they were kept has them derived from the log, the same again.
+    let from_log = attempts::answers(db, a.id).await.unwrap();
+    let kept = attempts::submitted_answers_in_sitting(db, sitting.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(kept.get(&a.id), Some(&from_log));
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT final_answers FROM attempts WHERE id = $1")
+            .bind(a.id)
+            .fetch_one(&db.writer)
+            .await
+            .unwrap();
+    assert!(stored.is_some_and(|s| s.contains(&item)));
+    sqlx::query("UPDATE attempts SET final_answers = NULL WHERE id = $1")
+        .bind(a.id)
+        .execute(&db.writer)
+        .await
+        .unwrap();
+    let derived = attempts::submitted_answers_in_sitting(db, sitting.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(derived.get(&a.id), Some(&from_log));
 
     // Part Two now; its form presents three clinical vignettes.
     let two = attempts::start_part(db, &sitting, &reg, bp, &pool, 2, now + 50 * MIN)

@@ -24,15 +24,18 @@ pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Opti
     .fetch_optional(&mut *tx)
     .await?;
     let (head, len) = last.map_or((a.chain_head.clone(), 0), |(h, n)| (h, n + 1));
+    // The answers as submitted, kept on the attempt: no save is taken after this.
+    let answers = super::answers_in(&mut *tx, attempt_id).await?;
     sqlx::query(
         "UPDATE attempts SET submitted_at = $1, submitted_by = $2, chain_head = $3, chain_len = $4,
-                receipt_hash = $3, receipt_len = $4
-         WHERE id = $5 AND submitted_at IS NULL",
+                receipt_hash = $3, receipt_len = $4, final_answers = $5
+         WHERE id = $6 AND submitted_at IS NULL",
     )
     .bind(now)
     .bind(by)
     .bind(&head)
     .bind(len)
+    .bind(serde_json::to_string(&answers).expect("answers serialise"))
     .bind(attempt_id)
     .execute(&mut *tx)
     .await?;

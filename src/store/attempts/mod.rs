@@ -185,9 +185,52 @@ pub async fn attempts_in_sitting(db: &Db, sitting_id: i64) -> Result<HashMap<i64
     Ok(out)
 }
 
-/// The current answers of every attempt at `part` in a sitting, by attempt, in one query (the
-/// newest save of each item, as `answers` finds them one attempt at a time).
-pub async fn answers_in_sitting(
+/// The answers of every submitted attempt at `part` in a sitting, by attempt: one row per
+/// attempt (its answers as submitted), whatever the length of the chains. Attempts submitted
+/// before the answers were kept on the attempt have theirs derived from the log, in one query.
+pub async fn submitted_answers_in_sitting(
+    db: &Db,
+    sitting_id: i64,
+    part: u8,
+) -> Result<HashMap<i64, BTreeMap<String, String>>> {
+    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT a.id, a.final_answers FROM attempts a
+         JOIN registrations g ON g.id = a.registration_id
+         WHERE g.sitting_id = $1 AND a.part = $2 AND a.submitted_at IS NOT NULL",
+    )
+    .bind(sitting_id)
+    .bind(i64::from(part))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    let mut from_log = Vec::new();
+    for (id, kept) in rows {
+        match kept {
+            Some(json) => {
+                let answers: BTreeMap<String, String> =
+                    serde_json::from_str(&json).map_err(|e| {
+                        StoreError::Sqlx(sqlx::Error::Decode(
+                            format!("attempt {id}: its submitted answers: {e}").into(),
+                        ))
+                    })?;
+                out.insert(id, answers);
+            }
+            None => from_log.push(id),
+        }
+    }
+    if !from_log.is_empty() {
+        let mut derived = answers_in_sitting(db, sitting_id, part).await?;
+        for id in from_log {
+            out.insert(id, derived.remove(&id).unwrap_or_default());
+        }
+    }
+    Ok(out)
+}
+
+/// The current answers of every attempt at `part` in a sitting, by attempt, derived from the
+/// response log in one query (the newest save of each item, as `answers` finds them one
+/// attempt at a time).
+async fn answers_in_sitting(
     db: &Db,
     sitting_id: i64,
     part: u8,

@@ -353,18 +353,21 @@ async fn write_parts(
                 "candidate".into(),
                 linked.head.clone().into(),
                 V::Int(linked.len),
+                serde_json::to_string(&linked.answers)
+                    .expect("answers serialise")
+                    .into(),
             ]);
             parts.push(((*id, p.part), (p, linked)));
         }
     }
     let mut attempt_ids: HashMap<(i64, u8), i64> = HashMap::new();
-    const COLS: usize = 15;
+    const COLS: usize = 16;
     for chunk in rows.chunks(MAX_BINDS / COLS * COLS) {
         let sql = statement(
             backend,
             "INSERT INTO attempts (registration_id, part, seed, form, started_at, section_ms,
                 multiplier_permille, max_response_chars, break_max_ms, chain_head, chain_len,
-                submitted_at, submitted_by, receipt_hash, receipt_len)",
+                submitted_at, submitted_by, receipt_hash, receipt_len, final_answers)",
             chunk.len() / COLS,
             COLS,
             "RETURNING id, registration_id, part",

@@ -10,7 +10,7 @@ use crate::bank::{Blueprint, ItemBody};
 use crate::scoring::key::{score_part_one, ItemKey, Tally};
 use crate::scoring::results::PartResult;
 
-use super::super::attempts::{answers_in_sitting, attempts_in_sitting, Attempt};
+use super::super::attempts::{attempts_in_sitting, submitted_answers_in_sitting, Attempt};
 use super::super::sittings::{registrations, sitting, Registration, Sitting};
 use super::super::{Db, Result, StoreError};
 use super::sitting::Pending;
@@ -82,7 +82,7 @@ impl SittingRows {
 
 /// What scoring needs beyond the attempts: answers, readings and the items' points.
 pub(super) struct ScoringRows {
-    /// Part One answers by attempt.
+    /// Part One answers of the submitted attempts, by attempt.
     pub answers: HashMap<i64, BTreeMap<String, String>>,
     /// Part Two readings by attempt, in response order.
     pub responses: HashMap<i64, Vec<ResponseRow>>,
@@ -103,7 +103,7 @@ impl ScoringRows {
             responses.entry(r.attempt_id).or_default().push(r);
         }
         Ok(ScoringRows {
-            answers: answers_in_sitting(db, sitting_id, 1).await?,
+            answers: submitted_answers_in_sitting(db, sitting_id, 1).await?,
             responses,
             open_items: open_items(db).await?,
         })
