@@ -199,6 +199,13 @@ impl Db {
                             .execute(&mut *conn)
                             .await?;
                     }
+                    if backend == Backend::Postgres {
+                        // No JIT: our queries are small and planned on tables that may have no
+                        // statistics yet (right after a bulk load), where the planner's guess can
+                        // pass the JIT threshold and every page view then compiles its query
+                        // (~12 ms each; a question page went from ~517 to ~190 a second).
+                        sqlx::query("SET jit = off").execute(&mut *conn).await?;
+                    }
                     if access == Access::ReadOnly {
                         let sql = match backend {
                             Backend::Sqlite => "PRAGMA query_only = ON",

@@ -225,6 +225,16 @@ async fn a_bad_username_is_refused_and_never_stored(engine: Engine) {
     assert!(!stored[0].1.contains("hunter2"), "{stored:?}");
 }
 
+/// A child process killed (and waited for) when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// What the server's log says about bad sign-ins: nothing forged, no name that was not an
 /// account (it may be a password), nothing huge. Runs the real binary to read its real log.
 async fn the_log_repeats_no_hostile_username(engine: Engine) {
@@ -238,14 +248,17 @@ async fn the_log_repeats_no_hostile_username(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imh-exam"))
-        .args(["serve", "--bind", &bind])
-        .env("DATABASE_URL", &t.url)
-        .env("RUST_LOG", "imh_exam=debug")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
+    // Killed when dropped, so a failing assertion does not leave the server running.
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_imh-exam"))
+            .args(["serve", "--bind", &bind])
+            .env("DATABASE_URL", &t.url)
+            .env("RUST_LOG", "imh_exam=debug")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap(),
+    );
     let b = Browser {
         base: format!("http://{bind}"),
         client: reqwest::Client::builder()
@@ -269,16 +282,16 @@ async fn the_log_repeats_no_hostile_username(engine: Engine) {
     assert_eq!(b.login(&"z".repeat(1_000_000), "x").await.status(), 413);
     assert_eq!(b.login("Hunter2Secret", "x").await.status(), 401);
     Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     for _ in 0..100 {
-        if child.try_wait().unwrap().is_some() {
+        if child.0.try_wait().unwrap().is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = child.kill();
+    drop(child);
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(log.contains("sign-in refused: not a username"), "{log}");
     assert!(
