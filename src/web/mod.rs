@@ -55,7 +55,14 @@ pub struct Shared {
     pub sessions: moka::sync::Cache<String, CachedSession>,
     /// Password checks at once and per-client request rates, for this server process.
     pub limits: Arc<limits::Limits>,
+    /// Registrations whose page views were recorded (`last_seen_at`) within `SEEN_EVERY`: a
+    /// page view writes through the saves' writer at most that often per candidate.
+    pub seen: moka::sync::Cache<i64, ()>,
 }
+
+/// How often a candidate's page views are written down as "last seen": well inside the 30 s
+/// in which the proctor's console calls a browser online.
+pub const SEEN_EVERY: Duration = Duration::from_secs(10);
 
 /// How many entries each cache keeps at most (the least used go first): far above the
 /// candidates of any sitting, and a bound on memory whatever a client sends.
@@ -85,6 +92,10 @@ impl AppState {
             sessions: moka::sync::Cache::builder()
                 .max_capacity(CACHE_ENTRIES)
                 .time_to_live(SESSION_CACHE)
+                .build(),
+            seen: moka::sync::Cache::builder()
+                .max_capacity(CACHE_ENTRIES)
+                .time_to_live(SEEN_EVERY)
                 .build(),
         }))
     }

@@ -83,7 +83,8 @@ staff_extractor!(
 );
 
 /// The candidate behind this browser, if this browser holds their registration. Every page
-/// the candidate opens counts as being heard from, script or not.
+/// the candidate opens counts as being heard from, script or not (written down at most every
+/// `SEEN_EVERY`, so a page view rarely touches the saves' writer).
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub reg: Registration,
@@ -113,7 +114,11 @@ impl FromRequestParts<AppState> for Candidate {
         let sitting = sittings::sitting(&state.db, reg.sitting_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        sittings::touch(&state.db, reg.id).await?;
+        // Heard from: written at most every `SEEN_EVERY` per candidate, not on every page.
+        if !state.seen.contains_key(&reg.id) {
+            sittings::touch(&state.db, reg.id).await?;
+            state.seen.insert(reg.id, ());
+        }
         Ok(Candidate { reg, sitting })
     }
 }

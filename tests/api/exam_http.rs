@@ -381,6 +381,22 @@ async fn one_browser_at_a_time(engine: Engine) {
     assert_eq!(first.get("/candidate").await.status(), 200);
     let rows: serde_json::Value = proctor.get(&live).await.json().await.unwrap();
     assert_eq!(rows[0]["connection"], "online");
+    // Being heard from is written down at most every few seconds, not on every page view:
+    // a page costs the saves' writer nothing in between.
+    let seen = || async {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT last_seen_at FROM registrations WHERE id = $1")
+            .bind(reg_id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+    };
+    let before = seen().await;
+    assert!(before.is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    for _ in 0..5 {
+        assert_eq!(first.get("/candidate").await.status(), 200);
+    }
+    assert_eq!(seen().await, before, "page views wrote last_seen_at again");
     assert_eq!(
         first.get(&live).await.status(),
         303,
