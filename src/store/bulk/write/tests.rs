@@ -1,4 +1,4 @@
-//! The bulk writer's pure parts: chains, coding and form ids, on small cases.
+//! The bulk writer's pure parts on small cases: a part's chain, and the coding of its responses.
 
 use super::*;
 use crate::bank::{Level, VignetteKind};
