@@ -16,7 +16,9 @@
 //! under `cargo test` it runs a smoke version of 50 candidates, so CI shows the harness works.
 //! `COMMITTEE_KEEP=DIR` keeps each size's database in DIR (as `committee-N.db`).
 
-use std::process::{Child, Command};
+mod common;
+use common::{csrf_of, Server};
+
 use std::time::{Duration, Instant};
 
 use imh_exam::auth::{Role, Username};
@@ -33,21 +35,6 @@ const PAGES: [&str; 5] = [
     "/scoring/{id}/results.csv",
 ];
 const TIMED: usize = 5;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a csrf field") + marker.len();
-    html[start..start + 64].to_string()
-}
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -117,40 +104,14 @@ async fn measure(candidates: usize) -> Measured {
     let setup = started.elapsed();
     db.close().await;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_imh-exam"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .expect("start the server"),
-    );
+    let server = Server::start(env!("CARGO_BIN_EXE_imh-exam"), &url).await;
+    let base = server.base.clone();
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap();
-    let mut up = false;
-    for _ in 0..400 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the server did not come up");
     let page = client
         .get(format!("{base}/login"))
         .send()

@@ -26,10 +26,12 @@
 //! save is a real one: a transaction appending to the attempt's hash chain, acknowledged only
 //! after commit.
 
-use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{csrf_of, Server};
 
 use imh_exam::bank::Level;
 use imh_exam::exam::clock::Multiplier;
@@ -46,21 +48,6 @@ fn setting(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a csrf field") + marker.len();
-    html[start..start + 64].to_string()
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -74,6 +61,26 @@ struct Candidate {
     client: reqwest::Client,
     token: String,
     items: Vec<String>,
+}
+
+impl Candidate {
+    /// Saves answer number `seq` (to the items in turn) as the exam page does; its status,
+    /// 0 when no answer came.
+    async fn save(&self, base: &str, seq: u64) -> u16 {
+        let item = &self.items[(seq as usize) % self.items.len()];
+        let res = self
+            .client
+            .post(format!("{base}/exam/api/save"))
+            .header("x-csrf-token", &self.token)
+            .json(&serde_json::json!({"part": 1, "item": item, "value": (seq % 4).to_string(), "seq": seq}))
+            .send()
+            .await;
+        let status = res.as_ref().map_or(0, |r| r.status().as_u16());
+        if let Ok(r) = res {
+            let _ = r.bytes().await;
+        }
+        status
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -120,35 +127,10 @@ async fn main() {
     let sitting = sittings::sitting(&db, sitting_id).await.unwrap().unwrap();
     let bp = bps.iter().find(|b| b.level == Level::III).unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server = Server(
-        Command::new(
-            std::env::var("LOAD_SERVER_BIN")
-                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_imh-exam").to_string()),
-        )
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .expect("start the server"),
-    );
-    let probe = reqwest::Client::new();
-    for _ in 0..200 {
-        if probe
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let binary = std::env::var("LOAD_SERVER_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_imh-exam").to_string());
+    let server = Server::start(&binary, &url).await;
+    let base = server.base.clone();
 
     eprintln!("load: setting up {candidates} candidates…");
     let mut people = Vec::new();
@@ -215,7 +197,7 @@ async fn main() {
             .strip_prefix("sqlite:")
             .map(|path| std::path::PathBuf::from(format!("{path}-wal")));
         let people = people.into_iter().map(Arc::new).collect();
-        saturate(&base, people, seconds, _server.0.id(), wal).await;
+        saturate(&base, people, seconds, server.pid(), wal).await;
         let (checked, breaks) = attempts::verify_chains(&db).await.unwrap();
         println!(
             "load: {checked} attempt chains verified, {} broken",
@@ -267,18 +249,7 @@ async fn main() {
                     unsent += 1;
                     continue;
                 }
-                let item = &c.items[(seq as usize) % c.items.len()];
-                let res = c
-                    .client
-                    .post(format!("{base}/exam/api/save"))
-                    .header("x-csrf-token", &c.token)
-                    .json(&serde_json::json!({"part": 1, "item": item, "value": (seq % 4).to_string(), "seq": seq}))
-                    .send()
-                    .await;
-                let status = res.as_ref().map_or(0, |r| r.status().as_u16());
-                if let Ok(r) = res {
-                    let _ = r.bytes().await;
-                }
+                let status = c.save(&base, seq).await;
                 let acked = Instant::now();
                 out.push((status, acked - made_at, acked <= window_end));
             }
@@ -355,7 +326,7 @@ async fn main() {
     }
     let health_rate = health as f64 / seconds.min(5) as f64;
 
-    let peak_rss_mib = peak_rss_mib(_server.0.id());
+    let peak_rss_mib = peak_rss_mib(server.pid());
     let (checked, breaks) = attempts::verify_chains(&db).await.unwrap();
     println!(
         "load: {candidates} candidates, {rate} saves/s each offered ({:.0} saves/s), {seconds} s, database {}",
@@ -390,7 +361,7 @@ async fn main() {
         let wal = url
             .strip_prefix("sqlite:")
             .map(|path| std::path::PathBuf::from(format!("{path}-wal")));
-        saturate(&base, people, 1, _server.0.id(), wal).await;
+        saturate(&base, people, 1, server.pid(), wal).await;
     }
 }
 
@@ -436,19 +407,8 @@ async fn saturate(
                 let mut seq = seq_base;
                 while !stop.load(Ordering::Relaxed) {
                     seq += 1;
-                    let item = &c.items[(seq as usize) % c.items.len()];
                     let t0 = Instant::now();
-                    let res = c
-                        .client
-                        .post(format!("{base}/exam/api/save"))
-                        .header("x-csrf-token", &c.token)
-                        .json(&serde_json::json!({"part": 1, "item": item, "value": (seq % 4).to_string(), "seq": seq}))
-                        .send()
-                        .await;
-                    let ok = res.as_ref().is_ok_and(|r| r.status() == 200);
-                    if let Ok(r) = res {
-                        let _ = r.bytes().await;
-                    }
+                    let ok = c.save(&base, seq).await == 200;
                     out.push((ok, t0.elapsed()));
                 }
                 out

@@ -1,0 +1,65 @@
+//! What the benches that drive the real server share: starting it on a free port (killed when
+//! dropped) and reading a page's form token.
+
+use std::process::{Child, Command};
+use std::time::Duration;
+
+/// `imh-exam serve` (the build `binary`) on a free port, on `url`, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts it and waits until `/healthz` answers 200.
+    pub async fn start(binary: &str, url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = Server {
+            child: Command::new(binary)
+                .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+                .env("DATABASE_URL", url)
+                .env("RUST_LOG", "warn")
+                .spawn()
+                .expect("start the server"),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let probe = reqwest::Client::new();
+        for _ in 0..400 {
+            if probe
+                .get(format!("{}/healthz", server.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not come up");
+    }
+
+    /// The server's process id (for its memory and I/O counters in /proc).
+    // Each bench compiles this module on its own; only the load harness reads /proc.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The CSRF token a page's form carries.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a csrf field") + marker.len();
+    html[start..start + 64].to_string()
+}
