@@ -118,24 +118,15 @@ pub fn responses(input: &Input, errors: &mut Errors) -> Option<ResponseFile> {
             answers.truncate(start);
         }
     }
-    let rows = records.rows;
-    records.finish(errors);
-    if rows == 0 && errors.len() == before {
-        errors.push(FileError::at(
-            name,
+    records
+        .close(errors, before, problems, "candidates")
+        .then(|| ResponseFile {
+            name: name.clone(),
             header_line,
-            "no candidates after the header",
-        ));
-    }
-    errors.append(&mut problems);
-    in_line_order(&mut errors[before..]);
-    (errors.len() == before).then(|| ResponseFile {
-        name: name.clone(),
-        header_line,
-        items,
-        candidates,
-        answers,
-    })
+            items,
+            candidates,
+            answers,
+        })
 }
 
 /// One row of the key file.
@@ -158,7 +149,6 @@ pub fn key(input: &Input, errors: &mut Errors) -> Option<KeyFile> {
     if let Some(problem) = records.header_problem(&[&["item", "key"], &["item", "key", "domain"]]) {
         return records.refuse(errors, vec![problem]);
     }
-    let header_line = records.header_line;
     let mut seen: FxHashMap<String, u64> = FxHashMap::default();
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -198,21 +188,12 @@ pub fn key(input: &Input, errors: &mut Errors) -> Option<KeyFile> {
             line: row.line,
         });
     }
-    let rows = records.rows;
-    records.finish(errors);
-    if rows == 0 && errors.len() == before {
-        errors.push(FileError::at(
-            name,
-            header_line,
-            "no items after the header",
-        ));
-    }
-    errors.append(&mut problems);
-    in_line_order(&mut errors[before..]);
-    (errors.len() == before).then(|| KeyFile {
-        name: name.clone(),
-        rows: out,
-    })
+    records
+        .close(errors, before, problems, "items")
+        .then(|| KeyFile {
+            name: name.clone(),
+            rows: out,
+        })
 }
 
 /// The response table checked against the key: every column keyed, every key a column. An

@@ -283,6 +283,30 @@ impl<'a> Records<'a> {
         errors.append(&mut self.wrong_width);
     }
 
+    /// Ends a table file: reads to its end (`finish`), says "no `what` after the header" when
+    /// it had no row and no other error, adds the `problems` its rows had, and puts this file's
+    /// errors (those after `before`) in line order. True when the file has none.
+    pub fn close(
+        self,
+        errors: &mut Errors,
+        before: usize,
+        mut problems: Errors,
+        what: &str,
+    ) -> bool {
+        let (rows, name, header_line) = (self.rows, self.name, self.header_line);
+        self.finish(errors);
+        if rows == 0 && errors.len() == before {
+            errors.push(FileError::at(
+                name,
+                header_line,
+                format!("no {what} after the header"),
+            ));
+        }
+        errors.append(&mut problems);
+        in_line_order(&mut errors[before..]);
+        errors.len() == before
+    }
+
     /// The header is wrong (`problems`): reports the rows that could not be read, then those
     /// problems; there is nothing more to check in the file. Always `None`.
     pub fn refuse<T>(mut self, errors: &mut Errors, mut problems: Errors) -> Option<T> {

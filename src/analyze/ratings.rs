@@ -9,7 +9,7 @@ use std::hash::BuildHasher;
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::files::{in_line_order, rows_hint, Errors, FileError, Input, Records};
+use super::files::{rows_hint, Errors, FileError, Input, Records};
 use crate::stats::{Rating, Scale};
 
 /// The ratings file, with names interned as ids: raters, items and responses are numbered in
@@ -97,7 +97,6 @@ pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<Ratin
     if let Some(problem) = records.header_problem(&[&with_item[..3], &with_item]) {
         return records.refuse(errors, vec![problem]);
     }
-    let header_line = records.header_line;
     let hint = rows_hint(input);
     let mut ratings = Vec::with_capacity(hint);
     let mut responses = Names::default();
@@ -194,22 +193,13 @@ pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<Ratin
             )
         });
     }
-    let rows = records.rows;
-    records.finish(errors);
-    if rows == 0 && errors.len() == before {
-        errors.push(FileError::at(
-            name,
-            header_line,
-            "no ratings after the header",
-        ));
-    }
-    errors.append(&mut problems);
-    in_line_order(&mut errors[before..]);
-    (errors.len() == before).then(|| RatingFile {
-        ratings,
-        raters: raters.into_vec(),
-        items: items.into_vec(),
-    })
+    records
+        .close(errors, before, problems, "ratings")
+        .then(|| RatingFile {
+            ratings,
+            raters: raters.into_vec(),
+            items: items.into_vec(),
+        })
 }
 
 #[cfg(test)]
