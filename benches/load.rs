@@ -31,15 +31,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
+use common::sitting::{Candidate, Prepared};
 use common::{csrf_of, Server};
 
-use imh_exam::bank::Level;
-use imh_exam::exam::clock::Multiplier;
-use imh_exam::exam::form::Parts;
-use imh_exam::exam::registration::NewRegistration;
-use imh_exam::store::bank::{blueprints, import_dir, pool};
-use imh_exam::store::sittings::{self, NewSitting};
-use imh_exam::store::{attempts, now_ms, Db};
+use imh_exam::store::attempts;
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -56,33 +51,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
-/// One simulated candidate: a browser with its session and the items of its form.
-struct Candidate {
-    client: reqwest::Client,
-    token: String,
-    items: Vec<String>,
-}
-
-impl Candidate {
-    /// Saves answer number `seq` (to the items in turn) as the exam page does; its status,
-    /// 0 when no answer came.
-    async fn save(&self, base: &str, seq: u64) -> u16 {
-        let item = &self.items[(seq as usize) % self.items.len()];
-        let res = self
-            .client
-            .post(format!("{base}/exam/api/save"))
-            .header("x-csrf-token", &self.token)
-            .json(&serde_json::json!({"part": 1, "item": item, "value": (seq % 4).to_string(), "seq": seq}))
-            .send()
-            .await;
-        let status = res.as_ref().map_or(0, |r| r.status().as_u16());
-        if let Ok(r) = res {
-            let _ = r.bytes().await;
-        }
-        status
-    }
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let full = std::env::args().any(|a| a == "--bench");
@@ -97,100 +65,15 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let url = std::env::var("LOAD_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite:{}", dir.path().join("load.db").display()));
-    let db = Db::connect(&url).await.expect("database");
-
     // The sample bank, one sitting, `candidates` admitted candidates with Part One started.
-    import_dir(
-        &db,
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("item-bank"),
-        "load",
-    )
-    .await
-    .unwrap();
-    let bps = blueprints(&db).await.unwrap();
-    let pool = pool(&db).await.unwrap();
-    let ids: Vec<String> = bps.iter().map(|b| b.id.clone()).collect();
-    let now = now_ms();
-    let sitting_id = sittings::create_sitting(
-        &db,
-        &NewSitting {
-            name: "load",
-            place: "remote",
-            opens_at: now - 60_000,
-            closes_at: now + 86_400_000,
-            blueprints: &ids,
-        },
-        "load",
-    )
-    .await
-    .unwrap();
-    let sitting = sittings::sitting(&db, sitting_id).await.unwrap().unwrap();
-    let bp = bps.iter().find(|b| b.level == Level::III).unwrap();
-
+    let prepared = Prepared::new(&url).await;
     let binary = std::env::var("LOAD_SERVER_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_imh-exam").to_string());
     let server = Server::start(&binary, &url).await;
     let base = server.base.clone();
-
     eprintln!("load: setting up {candidates} candidates…");
-    let mut people = Vec::new();
-    for i in 0..candidates {
-        let new = NewRegistration {
-            name: format!("Load Candidate {i}"),
-            email: format!("load{i}@example.org"),
-            organisation: "Load".into(),
-            level: Level::III,
-            parts: Parts::BOTH,
-            multiplier: Multiplier::STANDARD,
-            extra_breaks: 0,
-            retake_override: None,
-        };
-        let (reg_id, code) = sittings::register(&db, &sitting, &new, &bps, "load", false)
-            .await
-            .unwrap();
-        sittings::admit(&db, reg_id, "load").await.unwrap();
-        let reg = sittings::registration(&db, reg_id).await.unwrap().unwrap();
-        let a = attempts::start_part(&db, &sitting, &reg, bp, &pool, 1, now)
-            .await
-            .unwrap();
-        // Two candidates per loopback address: each address is a client of its own.
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .local_address(std::net::IpAddr::from([127, 0, 1, (i / 2 % 250 + 1) as u8]))
-            // A save the server never answers counts as failed (status 0), not a hung harness.
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        let page = client
-            .get(format!("{base}/enter"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let res = client
-            .post(format!("{base}/enter"))
-            .form(&[("code", code.as_str()), ("csrf", &csrf_of(&page))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303, "entering with the code");
-        let page = client
-            .get(format!("{base}/candidate"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        people.push(Candidate {
-            client,
-            token: csrf_of(&page),
-            items: a.form.part_one.iter().map(|e| e.item_id.clone()).collect(),
-        });
-    }
+    let people = prepared.candidates(&base, candidates).await;
+    let db = prepared.db;
 
     if setting("LOAD_SATURATE", 0) == 1 {
         let wal = url

@@ -1,8 +1,14 @@
 //! What the benches that drive the real server share: starting it on a free port (killed when
-//! dropped) and reading a page's form token.
+//! dropped), reading a page's form token, and a sitting of candidates who entered through it
+//! ([`sitting`]).
+
+// Each bench compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
 
 use std::process::{Child, Command};
 use std::time::Duration;
+
+pub mod sitting;
 
 /// `imh-exam serve` (the build `binary`) on a free port, on `url`, killed when dropped.
 pub struct Server {
@@ -42,9 +48,7 @@ impl Server {
         panic!("the server did not come up");
     }
 
-    /// The server's process id (for its memory and I/O counters in /proc).
-    // Each bench compiles this module on its own; only the load harness reads /proc.
-    #[allow(dead_code)]
+    /// The server's process id (for its memory, CPU and I/O counters in /proc).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -68,6 +68,10 @@ pub struct Db {
     pub(crate) saves: std::sync::Arc<SaveQueues>,
     /// Whether writes are failing now (see `write`); `/healthz` answers 503 while they are.
     pub health: std::sync::Arc<WriteHealth>,
+    /// Attempts' current answers, kept up by the writer (see `attempts::current_answers`).
+    pub(crate) answers: attempts::AnswerCache,
+    /// Attempts' forms, fixed once drawn (see `attempts::attempt_of_part`).
+    pub(crate) forms: attempts::FormCache,
     /// SQLite's write-ahead log file, watched so it stays bounded (see `bound_wal`).
     wal: Option<std::path::PathBuf>,
 }
@@ -169,6 +173,8 @@ impl Db {
             writer,
             saves: std::sync::Arc::default(),
             health: std::sync::Arc::default(),
+            answers: attempts::AnswerCache::default(),
+            forms: attempts::FormCache::default(),
             wal,
         };
         db.migrate().await?;
@@ -186,6 +192,11 @@ impl Db {
             .max_connections(size)
             // The one writer's queue may be long under load; a request gives up at 30 s anyway.
             .acquire_timeout(Duration::from_secs(if size == 1 { 30 } else { 10 }))
+            // A SQLite connection is a file handle and cannot go stale, so it is not pinged
+            // before every use: the ping was a round trip to its worker thread, as dear as the
+            // query itself (half of a question page's database time). A PostgreSQL connection
+            // can die with its server, and is checked.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

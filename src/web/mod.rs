@@ -48,6 +48,10 @@ pub struct Shared {
     /// Attempts' forms by attempt id. A form never changes once drawn, so saves need not read
     /// and parse it from the database every time.
     pub forms: moka::sync::Cache<i64, Arc<pages::exam::OpenForm>>,
+    /// Item versions' bodies and vignette versions' texts as candidates see them: fixed once
+    /// imported (a change is a new version), so read once per process.
+    pub item_bodies: moka::sync::Cache<(String, u32), Arc<crate::bank::ItemBody>>,
+    pub vignettes: moka::sync::Cache<(String, u32), Arc<(String, String)>>,
     /// Attempt ids by (registration, part): fixed once a part has started.
     pub attempt_ids: moka::sync::Cache<(i64, u8), i64>,
     /// Candidates' sessions for the save path, for at most `SESSION_CACHE` each; cleared when a
@@ -88,6 +92,8 @@ impl AppState {
             limits: Arc::new(limits::Limits::new(&config)),
             config: Arc::new(config),
             forms: moka::sync::Cache::new(CACHE_ENTRIES),
+            item_bodies: moka::sync::Cache::new(CACHE_ENTRIES),
+            vignettes: moka::sync::Cache::new(CACHE_ENTRIES),
             attempt_ids: moka::sync::Cache::new(CACHE_ENTRIES),
             sessions: moka::sync::Cache::builder()
                 .max_capacity(CACHE_ENTRIES)

@@ -97,23 +97,25 @@ impl FromRequestParts<AppState> for Candidate {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let visitor = Visitor::from_request_parts(parts, state).await?;
-        let Some(Principal::Candidate { access_code_id, .. }) = &visitor.principal else {
+        // The session, its registration and its sitting in one query: every candidate page
+        // starts here.
+        let session = axum_extra::extract::CookieJar::from_headers(&parts.headers)
+            .get(super::session::SESSION_COOKIE)
+            .map(|c| crate::auth::sha256_hex(c.value()));
+        let found = match &session {
+            Some(hash) => sittings::candidate_by_session(&state.db, hash).await?,
+            None => None,
+        };
+        let Some((reg, sitting)) = found else {
             return Err(AppError::LoginRequired {
                 next: "/enter".into(),
             });
         };
-        let reg = sittings::registration_by_code(&state.db, *access_code_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if reg.active_session.is_none() || reg.active_session != visitor.session_hash {
+        if reg.active_session.is_none() || reg.active_session != session {
             return Err(AppError::BadRequest(
                 "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.".into(),
             ));
         }
-        let sitting = sittings::sitting(&state.db, reg.sitting_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         // Heard from: written at most every `SEEN_EVERY` per candidate, not on every page.
         if !state.seen.contains_key(&reg.id) {
             sittings::touch(&state.db, reg.id).await?;
@@ -163,6 +165,9 @@ pub struct OpenAttempt<const PART: u8> {
     pub reg: Registration,
     pub sitting: Sitting,
     pub attempt: Attempt,
+    /// The number of the attempt's newest saved event, as read with it (`None` before the
+    /// first save): what its current answers are read up to.
+    pub newest_event: Option<i64>,
 }
 
 impl<const PART: u8> FromRequestParts<AppState> for OpenAttempt<PART> {
@@ -185,14 +190,19 @@ impl<const PART: u8> FromRequestParts<AppState> for OpenAttempt<PART> {
         } else {
             PART
         };
-        let all = attempts::attempts_of(&state.db, reg.id)
+        let found = attempts::attempt_of_part(&state.db, reg.id, part)
             .await
             .map_err(|e| AppError::from(e).into_response())?;
-        match open_or_elsewhere(all.into_iter().find(|a| a.part == part), part, now_ms()) {
+        let (attempt, newest_event) = match found {
+            Some((a, n)) => (Some(a), n),
+            None => (None, None),
+        };
+        match open_or_elsewhere(attempt, part, now_ms()) {
             Ok(attempt) => Ok(OpenAttempt {
                 reg,
                 sitting,
                 attempt,
+                newest_event,
             }),
             Err(to) => Err(Redirect::to(&to).into_response()),
         }
@@ -290,13 +300,13 @@ mod tests {
             id: 5,
             registration_id: 3,
             part,
-            form: Form {
+            form: std::sync::Arc::new(Form {
                 seed: 1,
                 blueprint: "bp".into(),
                 level: crate::bank::Level::III,
                 part_one: vec![],
                 part_two: vec![],
-            },
+            }),
             clock: Clock::start(T0, 90, Multiplier::STANDARD),
             chain_head: String::new(),
             chain_len: 0,

@@ -44,8 +44,13 @@ impl SmallDisk {
     }
 
     /// Writes a file until the filesystem refuses more: the disk is full.
+    /// Takes every free block, into a new file each time (truncating an earlier one would
+    /// free its blocks for a moment).
     fn fill(&self) -> PathBuf {
-        let path = self.dir.join("filler");
+        static FILLS: AtomicUsize = AtomicUsize::new(0);
+        let path = self
+            .dir
+            .join(format!("filler-{}", FILLS.fetch_add(1, Ordering::SeqCst)));
         let mut f = std::fs::File::create(&path).unwrap();
         let chunk = vec![0u8; 64 * 1024];
         loop {

@@ -9,6 +9,7 @@
 //! module keeps the attempt itself and its reads, which the others use.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
 
 use sqlx::Any;
 
@@ -17,15 +18,18 @@ use crate::exam::form::Form;
 
 use super::{Db, Result, StoreError};
 
+mod current;
 mod lifecycle;
 mod save;
 mod start;
 mod verify;
 
+pub use current::{current_answers, AnswerCache, CurrentAnswers, ANSWER_CACHE_BYTES};
 pub use lifecycle::{
     breaks_left, change_clock, end_overlong_breaks, proctor_clock, proctor_clock_all, submit,
     submit_expired, void, ClockAction, ClockChange, Voided,
 };
+
 pub use save::{save, SaveError, SaveRequest, Saved, MAX_SEQ};
 pub use start::{start_part, StartError};
 pub use verify::verify_chains;
@@ -35,7 +39,8 @@ pub struct Attempt {
     pub id: i64,
     pub registration_id: i64,
     pub part: u8,
-    pub form: Form,
+    /// Fixed once drawn: shared, so a page reads it from this process's cache, not the row.
+    pub form: Arc<Form>,
     pub clock: Clock,
     pub chain_head: String,
     pub chain_len: i64,
@@ -98,8 +103,20 @@ struct AttemptRow {
 const ATTEMPT_COLUMNS: &str = "id, registration_id, part, form, started_at, section_ms, multiplier_permille, added_ms, paused_ms, paused_since, chain_head, chain_len, (SELECT e.at_ms FROM response_events e WHERE e.attempt_id = attempts.id ORDER BY e.n DESC LIMIT 1) AS last_save_at, submitted_at, submitted_by, voided_at, void_reason, paused_by, max_response_chars, break_max_ms";
 
 fn attempt_from(r: AttemptRow) -> Result<Attempt> {
-    let form: Form = serde_json::from_str(&r.form)
-        .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;
+    let form = parse_form(r.id, &r.form)?;
+    attempt_with(r, Arc::new(form))
+}
+
+fn parse_form(id: i64, json: &str) -> Result<Form> {
+    serde_json::from_str(json).map_err(|e| {
+        StoreError::Sqlx(sqlx::Error::Decode(
+            format!("attempt {id}: its form: {e}").into(),
+        ))
+    })
+}
+
+/// The attempt of a row whose form is known already (the row's own `form` is not read).
+fn attempt_with(r: AttemptRow, form: Arc<Form>) -> Result<Attempt> {
     Ok(Attempt {
         id: r.id,
         registration_id: r.registration_id,
@@ -154,6 +171,75 @@ pub async fn attempt(db: &Db, id: i64) -> Result<Option<Attempt>> {
     .fetch_optional(&db.pool)
     .await?;
     row.map(attempt_from).transpose()
+}
+
+/// An attempt's row with the number of its chain's newest event.
+#[derive(sqlx::FromRow)]
+struct AttemptNewestRow {
+    #[sqlx(flatten)]
+    attempt: AttemptRow,
+    newest_n: Option<i64>,
+}
+
+/// The attempt columns with an empty `form`: read where the form comes from the cache.
+static ATTEMPT_COLUMNS_BUT_FORM: LazyLock<String> =
+    LazyLock::new(|| ATTEMPT_COLUMNS.replacen("form", "'' AS form", 1));
+
+/// Attempts' forms by attempt id: a form never changes once drawn, so a candidate's page reads
+/// it from the database once per process. Bounded by the forms' size.
+#[derive(Debug, Clone)]
+pub struct FormCache(moka::sync::Cache<i64, Arc<Form>>);
+
+/// The most memory the cached forms may take, counted as their stored JSON.
+pub const FORM_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+impl Default for FormCache {
+    fn default() -> Self {
+        FormCache(
+            moka::sync::Cache::builder()
+                .max_capacity(FORM_CACHE_BYTES)
+                .weigher(|_, f: &Arc<Form>| {
+                    u32::try_from(serde_json::to_string(&**f).map_or(0, |j| j.len()))
+                        .unwrap_or(u32::MAX)
+                })
+                .build(),
+        )
+    }
+}
+
+/// A registration's attempt at `part`, with the number of its newest event (`None` before the
+/// first save, for [`current_answers`]): a candidate page's one read of its attempt, without
+/// its form once this process has it.
+pub async fn attempt_of_part(
+    db: &Db,
+    registration_id: i64,
+    part: u8,
+) -> Result<Option<(Attempt, Option<i64>)>> {
+    let row: Option<AttemptNewestRow> = sqlx::query_as(&format!(
+        "SELECT {},
+                (SELECT e.n FROM response_events e WHERE e.attempt_id = attempts.id ORDER BY e.n DESC LIMIT 1) AS newest_n
+         FROM attempts WHERE registration_id = $1 AND part = $2",
+        *ATTEMPT_COLUMNS_BUT_FORM
+    ))
+    .bind(registration_id)
+    .bind(i64::from(part))
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let id = row.attempt.id;
+    let form = match db.forms.0.get(&id) {
+        Some(form) => form,
+        None => {
+            let json: String = sqlx::query_scalar("SELECT form FROM attempts WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db.pool)
+                .await?;
+            let form = Arc::new(parse_form(id, &json)?);
+            db.forms.0.insert(id, form.clone());
+            form
+        }
+    };
+    Ok(Some((attempt_with(row.attempt, form)?, row.newest_n)))
 }
 
 pub async fn attempts_of(db: &Db, registration_id: i64) -> Result<Vec<Attempt>> {

@@ -4,7 +4,7 @@
 use crate::exam::chain::{self, Save};
 use crate::exam::clock::{Clock, Multiplier};
 use crate::exam::limits::MAX_SAVES_PER_ATTEMPT;
-use crate::store::{Db, Result, StoreError};
+use crate::store::{Db, Result, StoreError, WriteTx};
 
 use super::break_limit;
 
@@ -310,31 +310,36 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
         })
         .collect();
 
-    // Per save, two index lookups: its item's newest sequence number, and whether its own
-    // sequence number is logged already (a retry).
-    for chunk in in_chunks(batch) {
-        let sql = format!(
-            "SELECT v.column1, v.column2, v.column3,
-                    (SELECT MAX(e.seq) FROM response_events e WHERE e.attempt_id = v.column1 AND e.item_id = v.column2),
-                    (SELECT COUNT(*) FROM response_events e WHERE e.attempt_id = v.column1 AND e.seq = v.column3)
-             FROM (VALUES {}) AS v",
-            rows_of(chunk.len(), 3)
-        );
-        let mut q = sqlx::query_as::<_, (i64, String, i64, Option<i64>, i64)>(&sql);
-        for r in chunk {
-            q = q
-                .bind(r.attempt_id)
-                .bind(r.item_id.as_str())
-                .bind(i64::try_from(r.seq).unwrap_or(i64::MAX));
+    // Per save, its item's newest sequence number and whether its own sequence number is
+    // logged already (a retry): from the attempt's fold, brought up to the chain's newest event
+    // here inside the transaction (nothing to read unless another process saved to it, or this
+    // process has not seen the attempt yet). No index lookups: the log has none to keep up.
+    let mut attempt_ids: Vec<i64> = batch.iter().map(|r| r.attempt_id).collect();
+    attempt_ids.dedup();
+    for id in attempt_ids {
+        let Some(state) = states.get_mut(&id) else {
+            continue;
+        };
+        let fold = db.answers.fold(id);
+        super::current::top_up(&mut tx, id, &fold, state.len).await?;
+        let f = super::current::lock(&fold);
+        if f.events() != state.len {
+            return Err(StoreError::Sqlx(sqlx::Error::Decode(
+                format!(
+                    "attempt {id}: its answers are folded over {} events of {}",
+                    f.events(),
+                    state.len
+                )
+                .into(),
+            )));
         }
-        for (attempt_id, item_id, seq, item_seq, logged) in q.fetch_all(&mut *tx).await? {
-            if let Some(state) = states.get_mut(&attempt_id) {
-                if let Some(newest) = item_seq {
-                    state.item_seq.insert(item_id, newest);
-                }
-                if logged > 0 {
-                    state.seqs.insert(seq);
-                }
+        for r in batch.iter().filter(|r| r.attempt_id == id) {
+            if let Some(newest) = f.item_seq(&r.item_id) {
+                state.item_seq.insert(r.item_id.clone(), newest);
+            }
+            let seq = i64::try_from(r.seq).unwrap_or(i64::MAX);
+            if f.logged(seq) {
+                state.seqs.insert(seq);
             }
         }
     }
@@ -371,28 +376,49 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
             q.execute(&mut *tx).await?;
         }
         // The receipt each candidate now holds (the head their last acknowledged save gave
-        // them), kept beside the chain so `audit verify` notices a chain cut short.
+        // them), kept beside the chain so `audit verify` notices a chain cut short; in a
+        // table of small rows, so a batch rewrites a few pages of them, not every attempt's.
         let mut receipts: Vec<(i64, &str, i64)> = states
             .iter()
             .filter(|(id, _)| rows.iter().any(|r| r.attempt_id == **id))
             .map(|(id, st)| (*id, st.head.as_str(), st.len))
             .collect();
         receipts.sort_unstable_by_key(|r| r.0);
-        for chunk in in_chunks(&receipts) {
-            let sql = format!(
-                "UPDATE attempts SET receipt_hash = v.column2, receipt_len = v.column3
-                 FROM (VALUES {}) AS v WHERE attempts.id = v.column1",
-                rows_of(chunk.len(), 3)
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, head, len) in chunk {
-                q = q.bind(*id).bind(*head).bind(*len);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        store_receipts(&mut tx, &receipts).await?;
     }
     tx.commit().await?;
+    db.answers.committed(
+        &rows
+            .iter()
+            .map(|r| super::current::Stored {
+                attempt_id: r.attempt_id,
+                n: r.n,
+                item_id: &r.item_id,
+                answer: &r.answer,
+                seq: r.seq,
+            })
+            .collect::<Vec<_>>(),
+    );
     Ok(results)
+}
+
+/// Keeps each attempt's receipt (the head and length of the chain its candidate was last
+/// given), in a table of small rows, so a batch rewrites a few pages of them, not every
+/// attempt's row.
+pub(super) async fn store_receipts(tx: &mut WriteTx, receipts: &[(i64, &str, i64)]) -> Result<()> {
+    for chunk in in_chunks(receipts) {
+        let sql = format!(
+            "UPDATE attempts SET receipt_hash = v.column2, receipt_len = v.column3
+             FROM (VALUES {}) AS v WHERE attempts.id = v.column1",
+            rows_of(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, head, len) in chunk {
+            q = q.bind(*id).bind(*head).bind(*len);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// An event to insert.

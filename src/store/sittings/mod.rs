@@ -19,7 +19,8 @@ pub use events::{
     unlisted_browser_events, BrowserEvent, SittingEvent,
 };
 pub use registrations::{
-    register, registration, registration_by_code, registrations, RegisterError, Registration,
+    candidate_by_session, register, registration, registration_by_code, registrations,
+    RegisterError, Registration,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use crate::exam::clock::Multiplier;
 use crate::exam::form::Parts;
 use crate::exam::registration::{CsvRow, NewRegistration};
 use crate::store::batches::BatchError;
-use crate::store::{Db, Result, StoreError};
+use crate::store::{now_ms, Db, Result, StoreError};
 
 use super::Sitting;
 
@@ -30,6 +30,15 @@ pub struct Registration {
     /// Marked absent: by the proctor, or by the sitting's close ("system") if never admitted.
     pub absent_at: Option<i64>,
     pub absent_by: Option<String>,
+    /// Extra breaks taken so far, of `extra_breaks`.
+    pub breaks_taken: u32,
+}
+
+impl Registration {
+    /// Approved extra breaks not yet taken.
+    pub fn breaks_left(&self) -> u32 {
+        self.extra_breaks.saturating_sub(self.breaks_taken)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -52,9 +61,10 @@ struct RegRow {
     active_session: Option<String>,
     absent_at: Option<i64>,
     absent_by: Option<String>,
+    breaks_taken: i64,
 }
 
-const REG_COLUMNS: &str = "id, sitting_id, access_code_id, name, email, organisation, level, blueprint_id, sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, admitted_at, admitted_by, active_session, absent_at, absent_by";
+const REG_COLUMNS: &str = "id, sitting_id, access_code_id, name, email, organisation, level, blueprint_id, sits_part_one, sits_part_two, multiplier_permille, extra_breaks, retake_override, admitted_at, admitted_by, active_session, absent_at, absent_by, breaks_taken";
 
 fn corrupt(what: String) -> StoreError {
     StoreError::Sqlx(sqlx::Error::Decode(what.into()))
@@ -74,6 +84,12 @@ fn reg_from(r: RegRow) -> Result<Registration> {
         corrupt(format!(
             "registration {}: {} extra breaks",
             r.id, r.extra_breaks
+        ))
+    })?;
+    let breaks_taken = u32::try_from(r.breaks_taken).map_err(|_| {
+        corrupt(format!(
+            "registration {}: {} breaks taken",
+            r.id, r.breaks_taken
         ))
     })?;
     Ok(Registration {
@@ -97,7 +113,58 @@ fn reg_from(r: RegRow) -> Result<Registration> {
         active_session: r.active_session,
         absent_at: r.absent_at,
         absent_by: r.absent_by,
+        breaks_taken,
     })
+}
+
+/// A registration row with its sitting's columns beside it (prefixed `s_`).
+#[derive(sqlx::FromRow)]
+struct RegSittingRow {
+    #[sqlx(flatten)]
+    reg: RegRow,
+    s_name: String,
+    s_place: String,
+    s_opens_at: i64,
+    s_closes_at: i64,
+    s_blueprints: String,
+    s_created_by: String,
+}
+
+/// The registration a candidate's browser session holds (SHA-256 of its token, unexpired)
+/// and its sitting, in one query: the first step of every candidate page. Whether this
+/// browser is still the registration's active one is the caller's to check.
+pub async fn candidate_by_session(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(Registration, Sitting)>> {
+    let reg_columns = REG_COLUMNS
+        .split(", ")
+        .map(|c| format!("r.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let row: Option<RegSittingRow> = sqlx::query_as(&format!(
+        "SELECT {reg_columns}, si.name AS s_name, si.place AS s_place, si.opens_at AS s_opens_at,
+                si.closes_at AS s_closes_at, si.blueprints AS s_blueprints, si.created_by AS s_created_by
+         FROM sessions se
+         JOIN registrations r ON r.access_code_id = se.access_code_id
+         JOIN sittings si ON si.id = r.sitting_id
+         WHERE se.token_hash = $1 AND se.expires_at > $2"
+    ))
+    .bind(token_hash)
+    .bind(now_ms())
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let sitting = super::sitting_from((
+        row.reg.sitting_id,
+        row.s_name,
+        row.s_place,
+        row.s_opens_at,
+        row.s_closes_at,
+        row.s_blueprints,
+        row.s_created_by,
+    ));
+    Ok(Some((reg_from(row.reg)?, sitting)))
 }
 
 pub async fn registration(db: &Db, id: i64) -> Result<Option<Registration>> {

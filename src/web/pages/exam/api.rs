@@ -27,7 +27,7 @@ use super::part_two::{check_choice, check_open_item};
 
 /// What the save path needs of an attempt, read from the database once per server process.
 pub struct OpenForm {
-    pub form: Form,
+    pub form: Arc<Form>,
     /// The longest open response the part takes, in characters (from its blueprint).
     pub max_response_chars: usize,
 }

@@ -44,7 +44,7 @@ pub(super) fn paused_page(reg: &Registration, csrf: &str, a: &Attempt) -> Respon
 }
 
 /// The break button, when the candidate has approved breaks left.
-pub(super) fn break_button(csrf: &str, part: u8, left: i64) -> Markup {
+pub(super) fn break_button(csrf: &str, part: u8, left: u32) -> Markup {
     html! {
         @if left > 0 {
             form method="post" action={ "/exam/" (part) "/break" } class="break" {

@@ -22,7 +22,10 @@ use super::{chrome, part_name, timer};
 pub async fn review(
     State(state): State<AppState>,
     OpenAttempt {
-        reg, attempt: a, ..
+        reg,
+        attempt: a,
+        newest_event,
+        ..
     }: OpenAttempt<PART_IN_PATH>,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
@@ -30,7 +33,7 @@ pub async fn review(
     if a.clock.is_paused_at(now_ms()) {
         return Ok(paused_page(&reg, &csrf, &a));
     }
-    let answers = attempts::answers(&state.db, a.id).await?;
+    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let bps = bank_store::blueprints(&state.db).await?;
     let k = bps
         .iter()
@@ -53,7 +56,7 @@ pub async fn review(
             ul {
                 @for (i, p) in a.form.part_two.iter().enumerate() {
                     li { "Vignette " (i + 1) ": "
-                        @if chosen.contains(&p.vignette_id) { "chosen, " (p.items.iter().map(|(id, _)| answers.get(id).map_or(0, |t| word_count(t))).sum::<usize>()) " words" }
+                        @if chosen.contains(&p.vignette_id) { "chosen, " (p.items.iter().map(|(id, _)| answers.get(id).map_or(0, word_count)).sum::<usize>()) " words" }
                         @else { "not chosen (not submitted)" } }
                 }
             }

@@ -27,7 +27,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 
-use crate::store::attempts::{self, Attempt, SaveError, StartError};
+use crate::store::attempts::{self, Attempt, CurrentAnswers, SaveError, StartError};
 use crate::store::sittings::Registration;
 use crate::store::{bank as bank_store, now_ms};
 use crate::web::error::{AppError, AppResult};
@@ -46,10 +46,45 @@ fn part_name(part: u8) -> &'static str {
 
 /// A sequence number for a save made from a page rendered now: larger than any stored and
 /// than any handed out earlier, so a later edit always wins.
-async fn seq_base(state: &AppState, attempt_id: i64) -> AppResult<u64> {
-    let last = attempts::last_seq(&state.db, attempt_id).await?;
+/// An item version's body, through the process's cache (see `Shared::item_bodies`).
+async fn item_body(
+    state: &AppState,
+    id: &str,
+    version: u32,
+) -> AppResult<Option<std::sync::Arc<crate::bank::ItemBody>>> {
+    let key = (id.to_string(), version);
+    if let Some(body) = state.item_bodies.get(&key) {
+        return Ok(Some(body));
+    }
+    let Some(item) = bank_store::item_version(&state.db, id, version).await? else {
+        return Ok(None);
+    };
+    let body = std::sync::Arc::new(item.body);
+    state.item_bodies.insert(key, body.clone());
+    Ok(Some(body))
+}
+
+/// A vignette version's title and text, through the process's cache.
+async fn vignette_text(
+    state: &AppState,
+    id: &str,
+    version: u32,
+) -> AppResult<Option<std::sync::Arc<(String, String)>>> {
+    let key = (id.to_string(), version);
+    if let Some(text) = state.vignettes.get(&key) {
+        return Ok(Some(text));
+    }
+    let Some(text) = bank_store::vignette_text(&state.db, id, version).await? else {
+        return Ok(None);
+    };
+    let text = std::sync::Arc::new(text);
+    state.vignettes.insert(key, text.clone());
+    Ok(Some(text))
+}
+
+fn seq_base(answers: &CurrentAnswers) -> u64 {
     let now = u64::try_from(now_ms()).unwrap_or(0) * 1024 + rand::random::<u64>() % 1024;
-    Ok(last.max(now) + 1)
+    answers.last_seq().max(now) + 1
 }
 
 fn chrome<'a>(reg: &'a Registration, csrf: &'a str) -> Chrome<'a> {

@@ -1,7 +1,5 @@
 //! Part One: a page per question, with the navigator, saved as the candidate moves on.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
@@ -9,8 +7,8 @@ use serde::Deserialize;
 
 use crate::bank::ItemBody;
 use crate::exam::form::Form;
-use crate::store::attempts::{self, Attempt};
-use crate::store::{bank as bank_store, now_ms};
+use crate::store::attempts::{self, Attempt, CurrentAnswers};
+use crate::store::now_ms;
 use crate::web::error::{AppError, AppResult};
 use crate::web::roles::OpenAttempt;
 use crate::web::session::CsrfToken;
@@ -18,7 +16,7 @@ use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
 use super::breaks::{break_button, paused_page};
-use super::{chrome, save_or_explain, seq_base, timer};
+use super::{chrome, item_body, save_or_explain, seq_base, timer, vignette_text};
 
 fn canonical_to_shown(form: &Form, item: &str, canonical: &str) -> Option<usize> {
     let e = form.part_one.iter().find(|e| e.item_id == item)?;
@@ -29,7 +27,10 @@ fn canonical_to_shown(form: &Form, item: &str, canonical: &str) -> Option<usize>
 pub async fn item_page(
     State(state): State<AppState>,
     OpenAttempt {
-        reg, attempt: a, ..
+        reg,
+        attempt: a,
+        newest_event,
+        ..
     }: OpenAttempt<1>,
     CsrfToken(csrf): CsrfToken,
     Path(pos): Path<usize>,
@@ -41,31 +42,32 @@ pub async fn item_page(
     let Some(entry) = pos.checked_sub(1).and_then(|i| a.form.part_one.get(i)) else {
         return Err(AppError::NotFound);
     };
-    let item = bank_store::item_version(&state.db, &entry.item_id, entry.version)
+    let item = item_body(&state, &entry.item_id, entry.version)
         .await?
         .ok_or(AppError::NotFound)?;
-    let ItemBody::Mcq(mcq) = &item.body else {
+    let ItemBody::Mcq(mcq) = &*item else {
         return Err(AppError::NotFound);
     };
     let vignette = match (&entry.vignette, entry.vignette_version) {
-        (Some(v), Some(version)) => bank_store::vignette_text(&state.db, v, version).await?,
+        (Some(v), Some(version)) => vignette_text(&state, v, version).await?,
         _ => None,
     };
-    let answers = attempts::answers(&state.db, a.id).await?;
+    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let chosen = answers
         .get(&entry.item_id)
         .and_then(|c| canonical_to_shown(&a.form, &entry.item_id, c));
     let flagged = answers
         .get(&format!("@flag:{}", entry.item_id))
         .is_some_and(|f| f == "1");
-    let seq = seq_base(&state, a.id).await?;
-    let breaks = attempts::breaks_left(&state.db, reg.id).await?;
+    let seq = seq_base(&answers);
+    let breaks = reg.breaks_left();
     let now = now_ms();
     let body = html! {
         (timer(&a, now))
         h1 { "Part One, question " (pos) " of " (total) }
         div class=(if vignette.is_some() { "with-vignette" } else { "" }) {
-            @if let Some((title, text)) = &vignette {
+            @if let Some(v) = &vignette {
+                @let (title, text) = &**v;
                 section class="vignette" aria-labelledby="vignette-title" {
                     h2 id="vignette-title" { (title) }
                     @for para in text.split("\n\n") { p { (para) } }
@@ -104,7 +106,7 @@ pub async fn item_page(
     Ok(views::page(&format!("Question {pos}"), Some(&chrome(&reg, &csrf)), body).into_response())
 }
 
-pub(super) fn navigator(a: &Attempt, answers: &BTreeMap<String, String>, current: usize) -> Markup {
+pub(super) fn navigator(a: &Attempt, answers: &CurrentAnswers, current: usize) -> Markup {
     html! {
         nav aria-label="Questions" class="navigator" {
             h2 { "Questions" }
@@ -137,7 +139,11 @@ pub struct ItemForm {
 
 pub async fn save_item(
     State(state): State<AppState>,
-    OpenAttempt { attempt: a, .. }: OpenAttempt<1>,
+    OpenAttempt {
+        attempt: a,
+        newest_event,
+        ..
+    }: OpenAttempt<1>,
     Path(pos): Path<usize>,
     form: Result<axum::Form<ItemForm>, axum::extract::rejection::FormRejection>,
 ) -> AppResult<Response> {
@@ -147,11 +153,11 @@ pub async fn save_item(
         .checked_sub(1)
         .and_then(|i| a.form.part_one.get(i))
         .ok_or(AppError::NotFound)?;
-    let answers = attempts::answers(&state.db, a.id).await?;
+    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let now = now_ms();
     if let Some(choice) = f.choice.as_deref() {
         let canonical = mcq_answer(&a.form, &entry.item_id, choice)?;
-        if answers.get(&entry.item_id) != Some(&canonical) {
+        if answers.get(&entry.item_id) != Some(canonical.as_str()) {
             save_or_explain(&state, a.id, &entry.item_id, &canonical, f.seq, now).await?;
         }
     }

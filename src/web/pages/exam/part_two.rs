@@ -10,7 +10,7 @@ use maud::html;
 use crate::bank::ItemBody;
 use crate::exam::form::Form;
 use crate::exam::limits::{self, thousands};
-use crate::store::attempts::{self, Attempt};
+use crate::store::attempts::{self, Attempt, CurrentAnswers};
 use crate::store::{bank as bank_store, now_ms};
 use crate::web::error::{AppError, AppResult};
 use crate::web::roles::OpenAttempt;
@@ -19,9 +19,9 @@ use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
 use super::breaks::{break_button, paused_page};
-use super::{chrome, save_or_explain, seq_base, timer};
+use super::{chrome, item_body, save_or_explain, seq_base, timer, vignette_text};
 
-pub(super) fn chosen_set(answers: &BTreeMap<String, String>) -> BTreeSet<String> {
+pub(super) fn chosen_set(answers: &CurrentAnswers) -> BTreeSet<String> {
     answers
         .get("@choice")
         .map(|c| {
@@ -40,7 +40,10 @@ pub(super) fn word_count(s: &str) -> usize {
 pub async fn vignettes_page(
     State(state): State<AppState>,
     OpenAttempt {
-        reg, attempt: a, ..
+        reg,
+        attempt: a,
+        newest_event,
+        ..
     }: OpenAttempt<2>,
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
@@ -53,20 +56,21 @@ pub async fn vignettes_page(
         .find(|b| b.id == reg.blueprint_id)
         .map_or(0, |b| b.part_two.answer);
     let n = a.form.part_two.len();
-    let answers = attempts::answers(&state.db, a.id).await?;
+    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let chosen = chosen_set(&answers);
-    let seq = seq_base(&state, a.id).await?;
-    let breaks = attempts::breaks_left(&state.db, reg.id).await?;
+    let seq = seq_base(&answers);
+    let breaks = reg.breaks_left();
     let mut sections = Vec::new();
     for (i, p) in a.form.part_two.iter().enumerate() {
-        let (title, text) = bank_store::vignette_text(&state.db, &p.vignette_id, p.version)
+        let vignette = vignette_text(&state, &p.vignette_id, p.version)
             .await?
             .ok_or(AppError::NotFound)?;
+        let (title, text) = (*vignette).clone();
         let mut prompts = Vec::new();
         for (id, version) in &p.items {
-            if let Some(item) = bank_store::item_version(&state.db, id, *version).await? {
-                if let ItemBody::Open(o) = item.body {
-                    prompts.push((id.clone(), o.prompt));
+            if let Some(body) = item_body(&state, id, *version).await? {
+                if let ItemBody::Open(o) = &*body {
+                    prompts.push((id.clone(), o.prompt.clone()));
                 }
             }
         }
@@ -90,13 +94,13 @@ pub async fn vignettes_page(
                         label for={ "choose-" (i) } { "I will answer this vignette" }
                     }
                     @for (id, prompt) in prompts {
-                        @let current = answers.get(id).cloned().unwrap_or_default();
+                        @let current = answers.get(id).unwrap_or_default();
                         label for={ "r-" (id) } { @for para in prompt.split("\n\n") { span class="stem" { (para) } } }
                         // maxlength holds a browser without the script to the limit too (it
                         // counts an emoji as two, so it never lets past what the server takes).
                         textarea id={ "r-" (id) } name={ "r:" (id) } rows="12" maxlength=(a.max_response_chars) data-item=(id) data-max=(a.max_response_chars) aria-describedby={ "wc-" (id) " cc-" (id) } { (current) }
-                        p class="hint" id={ "wc-" (id) } aria-live="off" { (word_count(&current)) " words" }
-                        p class="hint" id={ "cc-" (id) } aria-live="polite" { (thousands(limits::response_chars(&current))) " of " (thousands(a.max_response_chars)) " characters" }
+                        p class="hint" id={ "wc-" (id) } aria-live="off" { (word_count(current)) " words" }
+                        p class="hint" id={ "cc-" (id) } aria-live="polite" { (thousands(limits::response_chars(current))) " of " (thousands(a.max_response_chars)) " characters" }
                     }
                 }
             }
@@ -114,7 +118,10 @@ pub async fn vignettes_page(
 pub async fn save_vignettes(
     State(state): State<AppState>,
     OpenAttempt {
-        reg, attempt: a, ..
+        reg,
+        attempt: a,
+        newest_event,
+        ..
     }: OpenAttempt<2>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
@@ -131,7 +138,7 @@ pub async fn save_vignettes(
         .iter()
         .find(|b| b.id == reg.blueprint_id)
         .map_or(0, |b| b.part_two.answer) as usize;
-    let answers = attempts::answers(&state.db, a.id).await?;
+    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let responses = page_responses(&a, &pairs)?;
     let now = now_ms();
     let mut next = seq;
