@@ -285,3 +285,6 @@ fn binomial_upper(n: u32, c: u32, p: f64) -> f64 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod simulation;
