@@ -50,7 +50,7 @@ pub fn rasch_se(theta: f64, difficulties: &[f64]) -> Option<f64> {
 /// inverted). Defined for 0 < raw < n only: at 0 and n the likelihood has no maximum.
 pub fn rasch_measure(raw: f64, difficulties: &[f64]) -> Option<f64> {
     let n = difficulties.len() as f64;
-    if !(raw > 0.0 && raw < n) || !difficulties.iter().all(|b| b.is_finite()) {
+    if !(raw > 0.0 && raw < n && difficulties.iter().all(|b| b.is_finite())) {
         return None;
     }
     // Σ pᵢ(θ) lies between n·p(θ − max b) and n·p(θ − min b): the root is in this bracket.

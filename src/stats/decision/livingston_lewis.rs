@@ -105,7 +105,9 @@ impl Fit {
 /// two-parameter fit (an estimated true-score variance of 0 or less, or at least m(1 − m)).
 pub fn livingston_lewis(scores: &Scores, cut: u32, reliability: f64) -> Option<LivingstonLewis> {
     let n = f64::from(scores.n_items());
-    if cut > scores.n_items() || scores.candidates() < 2 || !(reliability < 1.0) {
+    // A NaN reliability fails `r < 1` too.
+    let below_one = reliability < 1.0;
+    if cut > scores.n_items() || scores.candidates() < 2 || !below_one {
         return None;
     }
     let r = finite(reliability)?;

@@ -98,7 +98,7 @@ impl Scores {
     }
 
     pub fn candidates(&self) -> u64 {
-        self.counts.iter().sum()
+        saturating_sum(&self.counts)
     }
 
     /// (score, count) of the scores some candidate had.
@@ -150,9 +150,14 @@ impl Scores {
 
     /// The share of candidates at or above the cut.
     pub fn pass_rate(&self, cut: u32) -> Option<f64> {
-        let pass: u64 = self.counts.iter().skip(cut as usize).sum();
+        let pass = saturating_sum(self.counts.get(cut as usize..).unwrap_or(&[]));
         ratio(pass as f64, self.candidates() as f64)
     }
+}
+
+/// Σ counts, without overflow on counts no sitting has.
+fn saturating_sum(counts: &[u64]) -> u64 {
+    counts.iter().fold(0, |sum, &c| sum.saturating_add(c))
 }
 
 /// A 2×2 table of classifications as proportions of candidates. For accuracy the first word

@@ -61,7 +61,7 @@ fn kronrod(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> (f64, f64) {
 
 /// ∫ f over [a, b] to about `TOLERANCE`, or the best estimate after `MAX_INTERVALS`.
 pub(super) fn integrate(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
-    if !(a < b) {
+    if a >= b || a.is_nan() || b.is_nan() {
         return 0.0;
     }
     let (k, e) = kronrod(f, a, b);
@@ -123,7 +123,7 @@ impl Beta {
         splits: &[f64],
     ) -> f64 {
         let (lo, hi) = (lo.clamp(0.0, 1.0), hi.clamp(0.0, 1.0));
-        if !(lo < hi) {
+        if lo >= hi || lo.is_nan() || hi.is_nan() {
             return 0.0;
         }
         let mut points = vec![lo, hi, 0.5];

@@ -75,6 +75,10 @@ fn scores_hold_the_distribution_and_kr21() {
         })
     );
     assert_eq!(Scores::from_distribution(&[3]), Err(ScoresError::NoItems));
+    let huge = Scores::from_distribution(&[u64::MAX, u64::MAX, 1]).unwrap();
+    assert_eq!(huge.candidates(), u64::MAX);
+    assert!(huge.pass_rate(1).is_some_and(|p| (0.0..=1.0).contains(&p)));
+    let _ = decision(&huge, 1, Some(0.5));
     assert_eq!(
         Scores::new(u32::MAX, &[]),
         Err(ScoresError::TooLong {
@@ -485,13 +489,13 @@ fn no_nan_on_any_input() {
             for x in [s.p0, s.pass_rate, s.chance] {
                 assert!((0.0..=1.0).contains(&x));
             }
-            assert!(s.kappa.map_or(true, f64::is_finite));
+            assert!(s.kappa.is_none_or(f64::is_finite));
         }
         if let Some(ll) = livingston_lewis(&scores, cut, r) {
             for x in [ll.accuracy, ll.consistency, ll.chance] {
                 assert!((0.0..=1.0).contains(&x), "{ll:?}");
             }
-            assert!(ll.kappa.map_or(true, f64::is_finite));
+            assert!(ll.kappa.is_none_or(f64::is_finite));
             let t = ll.accuracy_table;
             let sum = t.pass_pass + t.pass_fail + t.fail_pass + t.fail_fail;
             assert!(
