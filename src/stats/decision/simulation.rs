@@ -118,9 +118,9 @@ fn rudner_recovers_the_simulated_truth() {
     let r = rudner(&measures, cut.measure).unwrap();
     assert!(r.left_out < 150, "{}", r.left_out);
     // Rudner's index takes each estimate for the true measure, which spreads the measures
-    // wider than the truth and so overstates accuracy a little (Wyse & Hao 2012, "An
-    // evaluation of item response theory classification accuracy and consistency indices",
-    // Applied Psychological Measurement 36(7)): 0.015.
+    // wider than the truth and so overstates accuracy a little ("slightly positively
+    // biased", Martineau 2007, Applied Psychological Measurement 31(3),
+    // doi:10.1177/0146621606291557): 0.015.
     assert!(
         (r.accuracy - accuracy).abs() < 0.015,
         "{} vs {accuracy}",
