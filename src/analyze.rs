@@ -41,6 +41,10 @@ pub enum AnalyzeCommand {
         key: PathBuf,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// A raw pass mark (a pass is a total at or above it, 1 to the form's length): adds
+        /// decision consistency and accuracy at that cut.
+        #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_cut)]
+        cut: Option<u32>,
     },
     /// Rater agreement on rubric scores: kappas, ICC, Krippendorff's and Fleiss' statistics,
     /// per rater, item and rater pair.
@@ -130,7 +134,8 @@ pub fn report_with(command: &AnalyzeCommand, read: ReadFile) -> Result<String, F
             responses,
             key,
             format,
-        } => items(read, responses, key, *format),
+            cut,
+        } => items(read, responses, key, *format, *cut),
         AnalyzeCommand::Agreement {
             ratings,
             min_score,
@@ -171,14 +176,68 @@ fn load_form(
     Some((r, form))
 }
 
-fn items(read: ReadFile, responses: &Path, key: &Path, format: Format) -> Result<String, Failure> {
+fn items(
+    read: ReadFile,
+    responses: &Path,
+    key: &Path,
+    format: Format,
+    cut: Option<u32>,
+) -> Result<String, Failure> {
     let mut errors = Vec::new();
     let (_, form) = checked(load_form(read, responses, key, &mut errors), errors)?;
-    let report = Node::of(&stats::item_analysis(&form));
+    let analysis = stats::item_analysis(&form);
+    let decision = cut
+        .map(|cut| decision_at(&form, &analysis.form, cut))
+        .transpose()?;
+    let mut report = Node::of(&analysis);
+    if let Some(decision) = decision {
+        report.set("decision", Node::of(&decision));
+    }
     Ok(match format {
         Format::Json => report.json(),
         Format::Csv => output::items_csv(&report),
     })
+}
+
+/// `--cut N`: a whole number of items, at least 1 (its upper bound, the form's length, is
+/// checked once the files are read).
+fn parse_cut(s: &str) -> Result<u32, String> {
+    let s = s.trim();
+    match s.parse::<i128>() {
+        Ok(n) if n < 0 => Err(format!(
+            "{s} is negative; the cut is a raw score of at least 1"
+        )),
+        Ok(0) => Err("0 passes everyone; the cut is a raw score of at least 1".to_string()),
+        Ok(n) => u32::try_from(n).map_err(|_| format!("{s} is more items than any form has")),
+        Err(_) => Err(format!(
+            "\"{s}\" is not a whole number; the cut is a raw score such as 48"
+        )),
+    }
+}
+
+/// The decision statistics at a raw cut, on the candidates' totals over their own forms:
+/// every form must have the same length L, and the cut be at most L. Livingston & Lewis take
+/// the form's KR-20 as the reliability.
+fn decision_at(
+    form: &stats::Responses,
+    scores: &stats::items::ScoreStats,
+    cut: u32,
+) -> Result<stats::decision::DecisionReport, Failure> {
+    let (shortest, longest) = form.form_lengths().unwrap_or((0, 0));
+    if shortest != longest {
+        return Err(Failure::Usage(format!(
+            "--cut {cut}: the candidates' forms have {shortest} to {longest} items; a raw cut needs forms of one length"
+        )));
+    }
+    if u64::from(cut) > scores.items {
+        return Err(Failure::Usage(format!(
+            "--cut {cut} is above the {} items of a form",
+            scores.items
+        )));
+    }
+    let totals = stats::decision::Scores::from_distribution(&scores.distribution)
+        .map_err(|e| Failure::Usage(format!("--cut {cut}: {e}")))?;
+    Ok(stats::decision::decision(&totals, cut, scores.kr20))
 }
 
 fn agreement(

@@ -876,3 +876,167 @@ fn values_echoed_in_errors_are_shown_escaped_on_one_line() {
         vec!["X.csv:2: the score \"0\\r\\n1\" is not a whole number"]
     );
 }
+
+/// The Livingston & Lewis two-parameter score set of `tests/fixtures/decision/` (40 items,
+/// 300 candidates, reference values from R: `benches/reference/decision_reference.R`) as a
+/// response file. The correct answers are laid end to end around the 40 items, candidate after
+/// candidate; the totals add up to a multiple of 40, so every item is answered right equally
+/// often and KR-20 equals KR-21, the reliability the reference used.
+fn decision_files(dir: &Dir) -> Value {
+    let f: Value =
+        serde_json::from_str(include_str!("fixtures/decision/two_parameter.json")).unwrap();
+    let n = f["n_items"].as_u64().unwrap() as usize;
+    let mut responses = String::from("candidate");
+    let mut key = String::from("item,key\n");
+    for i in 0..n {
+        responses.push_str(&format!(",Q{i}"));
+        key.push_str(&format!("Q{i},A\n"));
+    }
+    responses.push('\n');
+    let (mut start, mut candidate) = (0, 0);
+    for (total, count) in f["distribution"].as_array().unwrap().iter().enumerate() {
+        for _ in 0..count.as_u64().unwrap() {
+            let mut row = vec!["B"; n];
+            for k in 0..total {
+                row[(start + k) % n] = "A";
+            }
+            start = (start + total) % n;
+            candidate += 1;
+            responses.push_str(&format!("c{candidate},{}\n", row.join(",")));
+        }
+    }
+    dir.write("R.csv", &responses).write("K.csv", &key);
+    f
+}
+
+#[test]
+fn items_with_a_cut_reports_decision_consistency_and_accuracy() {
+    let dir = Dir::new();
+    let f = decision_files(&dir);
+    let args = [ITEMS, &["--cut", "32"]].concat();
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(&args, "json"))).unwrap();
+    let form = &json["form"];
+    close(
+        form["kr20"].as_f64().unwrap(),
+        form["kr21"].as_f64().unwrap(),
+        1e-13,
+    );
+    let d = &json["decision"];
+    assert_eq!(
+        (d["cut"].as_u64(), d["items"].as_u64()),
+        (Some(32), Some(40))
+    );
+    assert_eq!(d["candidates"], 300);
+    let passed: u64 = f["distribution"].as_array().unwrap()[32..]
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(d["pass_rate"].as_f64().unwrap(), passed as f64 / 300.0);
+    let get = |field: &str| d[field].as_f64().unwrap_or_else(|| panic!("{field}"));
+    let want = |path: &[&str]| path.iter().fold(&f, |v, k| &v[*k]).as_f64().unwrap();
+    close(get("reliability"), want(&["reliability"]), 1e-13);
+    // Subkoviak: the R reference's p0 and kappa.
+    close(get("subkoviak_p0"), want(&["subkoviak", "p0"]), 1e-12);
+    close(get("subkoviak_kappa"), want(&["subkoviak", "kappa"]), 1e-12);
+    // Livingston & Lewis, two-parameter fall-back: betafunctions' values.
+    assert_eq!(d["ll_model"], "two_parameter");
+    close(
+        get("ll_effective_length"),
+        want(&["effective_length"]),
+        1e-9,
+    );
+    close(get("ll_accuracy"), want(&["accuracy"]), 1e-9);
+    close(get("ll_consistency"), want(&["consistency"]), 1e-9);
+    close(get("ll_kappa"), want(&["kappa"]), 1e-9);
+    close(
+        get("ll_false_pass"),
+        want(&["accuracy_table", "fail_pass"]),
+        1e-9,
+    );
+    close(
+        get("ll_false_fail"),
+        want(&["accuracy_table", "pass_fail"]),
+        1e-9,
+    );
+    // Lord's binomial CSEM at 32 of 40: √(32·8/39).
+    close(
+        get("csem_binomial_at_cut"),
+        (256.0_f64 / 39.0).sqrt(),
+        1e-15,
+    );
+
+    // The CSV has the same numbers in table `decision`.
+    let rows = long_csv(&dir.ok(&args));
+    for field in [
+        "cut",
+        "subkoviak_p0",
+        "ll_accuracy",
+        "ll_consistency",
+        "ll_model",
+    ] {
+        let text = cell(&rows, "decision", "", "", field);
+        assert_eq!(text, d[field].to_string().trim_matches('"'), "{field}");
+    }
+    // Without --cut, neither has one.
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(ITEMS, "json"))).unwrap();
+    assert_eq!(json.get("decision"), None);
+    assert!(long_csv(&dir.ok(ITEMS)).iter().all(|r| r[0] != "decision"));
+}
+
+#[test]
+fn a_cut_on_a_handful_of_candidates() {
+    // The KR-20 example, 8 candidates on 5 items, cut 4.
+    let dir = Dir::new();
+    kr20_files(&dir);
+    let args = [ITEMS, &["--cut", "4", "--format", "json"]].concat();
+    let json: Value = serde_json::from_str(&dir.ok(&args)).unwrap();
+    let d = &json["decision"];
+    assert_eq!(d["pass_rate"], 0.5);
+    assert_eq!(d["kr21"], 0.5);
+    assert_eq!(d["csem_binomial_at_cut"], 1.0);
+    assert!(d["subkoviak_p0"].is_f64());
+    // n′ = (3·2 − r·16/7)/((16/7)(1 − r)) with r = 0.56640625 and σ² = 16/7.
+    close(
+        d["ll_effective_length"].as_f64().unwrap(),
+        (6.0 - 0.56640625 * 16.0 / 7.0) / (16.0 / 7.0 * (1.0 - 0.56640625)),
+        1e-14,
+    );
+    // Eight scores' four moments give an inadmissible four-parameter beta: two parameters.
+    assert_eq!(d["ll_model"], "two_parameter");
+}
+
+#[test]
+fn bad_cuts_are_usage_errors() {
+    let dir = Dir::new();
+    kr20_files(&dir);
+    let run = |cut: &str| {
+        let out = dir.run(&[ITEMS, &["--cut", cut]].concat());
+        assert_eq!(out.status.code(), Some(2), "{cut}");
+        assert!(out.stdout.is_empty());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert_eq!(
+        run("6"),
+        "imh-exam analyze: --cut 6 is above the 5 items of a form\n"
+    );
+    let negative = run("-3");
+    assert!(
+        negative.contains("'-3'") && negative.contains("-3 is negative"),
+        "{negative}"
+    );
+    let zero = run("0");
+    assert!(zero.contains("0 passes everyone"), "{zero}");
+    let word = run("forty");
+    assert!(word.contains("\"forty\" is not a whole number"), "{word}");
+    let fraction = run("4.5");
+    assert!(
+        fraction.contains("\"4.5\" is not a whole number"),
+        "{fraction}"
+    );
+    let huge = run("99999999999");
+    assert!(huge.contains("more items than any form has"), "{huge}");
+    // At the form's length it is a cut (only a perfect score passes).
+    assert!(dir
+        .ok(&[ITEMS, &["--cut", "5"]].concat())
+        .contains("decision"));
+}

@@ -465,6 +465,7 @@ fn command(which: u32, format: Format) -> (AnalyzeCommand, &'static [&'static st
                 responses: p("R.csv"),
                 key: p("K.csv"),
                 format,
+                cut: None,
             },
             &["R.csv", "K.csv"],
         ),

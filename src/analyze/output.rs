@@ -221,7 +221,8 @@ impl LongCsv {
 }
 
 /// Tables `form`, `distribution` (id the score), `domain`, `domain_distribution` (id the
-/// domain, sub the score), `item` (with one `flag` row per flag) and `option` (sub the letter).
+/// domain, sub the score), `item` (with one `flag` row per flag), `option` (sub the letter)
+/// and, with `--cut`, `decision`.
 pub fn items_csv(report: &Node) -> String {
     let mut out = LongCsv::new();
     let form = report.get("form");
@@ -254,6 +255,8 @@ pub fn items_csv(report: &Node) -> String {
             out.scalars("option", &id, &letter, option, &["option"]);
         }
     }
+    // With `--cut`: decision consistency and accuracy at the cut.
+    out.scalars("decision", "", "", report.get("decision"), &[]);
     out.finish()
 }
 

@@ -9,6 +9,8 @@
 //! - [`icc`]: Shrout & Fleiss intraclass correlations of a targets × judges table.
 //! - [`krippendorff`]: Krippendorff's alpha from a coincidence matrix.
 //! - [`agreement`]: rater agreement on rubric scores, overall and by rater, item, pair and day.
+//! - [`decision`]: decision consistency and accuracy at a cut (Subkoviak; Livingston & Lewis;
+//!   Rudner) and the conditional standard error of measurement there.
 //! - [`dif`]: Mantel-Haenszel differential item functioning and its ETS class.
 //! - [`dist`]: erfc, log-gamma, the incomplete beta function, F quantiles.
 //!
@@ -17,6 +19,7 @@
 //! or two passes over the data. Formulas, conventions and sources: `docs/statistics.md`.
 
 pub mod agreement;
+pub mod decision;
 pub mod dif;
 pub mod dist;
 pub mod icc;
