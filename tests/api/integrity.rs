@@ -215,7 +215,7 @@ async fn verify_reports_a_chain_cut_short(engine: Engine) {
     let (_, breaks) = attempts::verify_chains(db).await.unwrap();
     assert!(breaks.is_empty(), "{breaks:?}");
     let kept: Option<String> =
-        sqlx::query_scalar("SELECT receipt_hash FROM attempts WHERE id = $1")
+        sqlx::query_scalar("SELECT receipt_hash FROM attempt_receipts WHERE attempt_id = $1")
             .bind(a.id)
             .fetch_one(&db.pool)
             .await

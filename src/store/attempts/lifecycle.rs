@@ -28,7 +28,7 @@ pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Opti
     let answers = super::answers_in(&mut *tx, attempt_id).await?;
     sqlx::query(
         "UPDATE attempts SET submitted_at = $1, submitted_by = $2, chain_head = $3, chain_len = $4,
-                receipt_hash = $3, receipt_len = $4, final_answers = $5
+                final_answers = $5
          WHERE id = $6 AND submitted_at IS NULL",
     )
     .bind(now)
@@ -39,6 +39,8 @@ pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Opti
     .bind(attempt_id)
     .execute(&mut *tx)
     .await?;
+    // The submission's receipt is the candidate's last.
+    super::save::store_receipts(&mut tx, &[(attempt_id, head.as_str(), len)]).await?;
     if a.part == 2 {
         // The open responses get their anonymous codes with the submission itself.
         crate::store::ratings::code_responses(&mut tx, &a, now).await?;

@@ -408,8 +408,9 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
 pub(super) async fn store_receipts(tx: &mut WriteTx, receipts: &[(i64, &str, i64)]) -> Result<()> {
     for chunk in in_chunks(receipts) {
         let sql = format!(
-            "UPDATE attempts SET receipt_hash = v.column2, receipt_len = v.column3
-             FROM (VALUES {}) AS v WHERE attempts.id = v.column1",
+            "INSERT INTO attempt_receipts (attempt_id, receipt_hash, receipt_len) VALUES {}
+             ON CONFLICT (attempt_id) DO UPDATE
+             SET receipt_hash = excluded.receipt_hash, receipt_len = excluded.receipt_len",
             rows_of(chunk.len(), 3)
         );
         let mut q = sqlx::query(&sql);

@@ -10,8 +10,9 @@ use super::chain_key;
 /// chain breaks (empty when every chain holds) and how many attempts were checked.
 pub async fn verify_chains(db: &Db) -> Result<(usize, Vec<(i64, String)>)> {
     let attempts: Vec<VerifyRow> = sqlx::query_as(
-        "SELECT id, registration_id, part, chain_head, chain_len, submitted_at, receipt_hash, receipt_len
-         FROM attempts ORDER BY id",
+        "SELECT a.id, a.registration_id, a.part, a.chain_head, a.chain_len, a.submitted_at,
+                r.receipt_hash, r.receipt_len
+         FROM attempts a LEFT JOIN attempt_receipts r ON r.attempt_id = a.id ORDER BY a.id",
     )
     .fetch_all(&db.pool)
     .await?;

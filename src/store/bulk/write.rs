@@ -351,8 +351,6 @@ async fn write_parts(
                 V::Int(linked.len),
                 V::Int(p.submitted_at),
                 "candidate".into(),
-                linked.head.clone().into(),
-                V::Int(linked.len),
                 serde_json::to_string(&linked.answers)
                     .expect("answers serialise")
                     .into(),
@@ -361,13 +359,13 @@ async fn write_parts(
         }
     }
     let mut attempt_ids: HashMap<(i64, u8), i64> = HashMap::new();
-    const COLS: usize = 16;
+    const COLS: usize = 14;
     for chunk in rows.chunks(MAX_BINDS / COLS * COLS) {
         let sql = statement(
             backend,
             "INSERT INTO attempts (registration_id, part, seed, form, started_at, section_ms,
                 multiplier_permille, max_response_chars, break_max_ms, chain_head, chain_len,
-                submitted_at, submitted_by, receipt_hash, receipt_len, final_answers)",
+                submitted_at, submitted_by, final_answers)",
             chunk.len() / COLS,
             COLS,
             "RETURNING id, registration_id, part",
@@ -386,8 +384,15 @@ async fn write_parts(
     let mut items = Vec::new();
     let mut events = Vec::new();
     let mut responses = Vec::new();
+    let mut receipts = Vec::new();
     for (key, (p, linked)) in &parts {
         let attempt = attempt_ids[key];
+        // As submitted: the receipt is the chain's head.
+        receipts.extend([
+            V::Int(attempt),
+            linked.head.as_str().into(),
+            V::Int(linked.len),
+        ]);
         for object in p.form.ids() {
             items.extend([V::Int(attempt), object.into()]);
         }
@@ -413,6 +418,14 @@ async fn write_parts(
         "INSERT INTO form_items (attempt_id, object_id)",
         2,
         &items,
+    )
+    .await?;
+    insert(
+        tx,
+        backend,
+        "INSERT INTO attempt_receipts (attempt_id, receipt_hash, receipt_len)",
+        3,
+        &receipts,
     )
     .await?;
     insert(
