@@ -14,7 +14,8 @@
 //!
 //! `cargo bench --bench committee` runs the three sizes (`COMMITTEE_SIZES=200,3000` to choose);
 //! under `cargo test` it runs a smoke version of 50 candidates, so CI shows the harness works.
-//! `COMMITTEE_KEEP=DIR` keeps each size's database in DIR (as `committee-N.db`).
+//! `COMMITTEE_KEEP=DIR` keeps each size's database in DIR (as `committee-N.db`);
+//! `COMMITTEE_REFERENCE_BIN=PATH` times another build's pages beside this one's, GET by GET.
 
 mod common;
 use common::{csrf_of, Server};
@@ -64,6 +65,8 @@ struct Measured {
     setup: Duration,
     /// Per page, the median of the timed GETs.
     pages: Vec<Duration>,
+    /// The same for `COMMITTEE_REFERENCE_BIN`, when given.
+    reference: Vec<Duration>,
     load: String,
 }
 
@@ -104,7 +107,68 @@ async fn measure(candidates: usize) -> Measured {
     let setup = started.elapsed();
     db.close().await;
 
-    let server = Server::start(env!("CARGO_BIN_EXE_imh-exam"), &url).await;
+    // COMMITTEE_REFERENCE_BIN=PATH times another build's pages on the same database in the same
+    // run, each GET alternating with this build's, so the two are compared side by side.
+    let mut builds = vec![signed_in(env!("CARGO_BIN_EXE_imh-exam"), &url).await];
+    if let Ok(reference) = std::env::var("COMMITTEE_REFERENCE_BIN") {
+        builds.push(signed_in(&reference, &url).await);
+    }
+    let mut pages = Vec::new();
+    let mut reference = Vec::new();
+    for path in PAGES {
+        let path = path.replace("{id}", &id.to_string());
+        let mut times = vec![Vec::new(); builds.len()];
+        for i in 0..=TIMED {
+            for (b, build) in builds.iter().enumerate() {
+                let took = build.get(&path).await;
+                // The first GET warms the caches; it is not counted.
+                if i > 0 {
+                    times[b].push(took);
+                }
+            }
+        }
+        let median = |mut t: Vec<Duration>| {
+            t.sort();
+            t[t.len() / 2]
+        };
+        let mut times = times.into_iter();
+        pages.push(median(times.next().unwrap()));
+        if let Some(t) = times.next() {
+            reference.push(median(t));
+        }
+    }
+    Measured {
+        candidates,
+        setup,
+        pages,
+        reference,
+        load: load_average(),
+    }
+}
+
+/// A server on the database with the committee member signed in.
+struct Build {
+    _server: Server,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Build {
+    /// One GET of `path`, the whole body read; its wall time.
+    async fn get(&self, path: &str) -> Duration {
+        let url = format!("{}{path}", self.base);
+        let t = Instant::now();
+        let res = self.client.get(&url).send().await.unwrap();
+        let status = res.status();
+        let body = res.bytes().await.unwrap();
+        let took = t.elapsed();
+        assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
+        took
+    }
+}
+
+async fn signed_in(binary: &str, url: &str) -> Build {
+    let server = Server::start(binary, url).await;
     let base = server.base.clone();
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -131,31 +195,10 @@ async fn measure(candidates: usize) -> Measured {
         .await
         .unwrap();
     assert_eq!(res.status(), 303, "the committee member signs in");
-
-    let mut pages = Vec::new();
-    for path in PAGES {
-        let url = format!("{base}{}", path.replace("{id}", &id.to_string()));
-        let mut times = Vec::new();
-        for i in 0..=TIMED {
-            let t = Instant::now();
-            let res = client.get(&url).send().await.unwrap();
-            let status = res.status();
-            let body = res.bytes().await.unwrap();
-            let took = t.elapsed();
-            assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
-            // The first GET warms the caches; it is not counted.
-            if i > 0 {
-                times.push(took);
-            }
-        }
-        times.sort();
-        pages.push(times[times.len() / 2]);
-    }
-    Measured {
-        candidates,
-        setup,
-        pages,
-        load: load_average(),
+    Build {
+        _server: server,
+        base,
+        client,
     }
 }
 
@@ -200,8 +243,12 @@ async fn main() {
                 Some(limit) if t > limit => format!("  over the {limit:.0} ms target"),
                 _ => String::new(),
             };
+            let beside = match m.reference.get(p) {
+                Some(r) => format!("  reference {:.1} ms ({:.1}x)", ms(*r), ms(*r) / t),
+                None => String::new(),
+            };
             println!(
-                "{:<26} {:>11} {:>10.1} {:>14.4}{mark}",
+                "{:<26} {:>11} {:>10.1} {:>14.4}{mark}{beside}",
                 path,
                 m.candidates,
                 t,

@@ -1,14 +1,18 @@
 //! The data behind the committee's statistics pages, read from a sitting and handed to the pure
 //! `stats` module: rater readings in the order scored, and Part One answers by item.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::bank::ItemBody;
 use crate::scoring::key::KeyRule;
 use crate::stats::Rating;
 
 use super::results::key_rules;
-use super::{Db, Result};
+use super::{Db, Result, StoreError};
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
 
@@ -76,36 +80,195 @@ pub async fn sitting_ratings(db: &Db, sitting_id: i64) -> Result<SittingRatings>
     })
 }
 
-/// One submitted Part One attempt: its scored items (id, version, domain) and answers.
+/// The submitted Part One attempts of a sitting as the statistics read them: the scored items
+/// any form carried, each once, and every form as indexes into them with the option chosen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartOneForms {
+    /// Every scored item (id, version) on any form, in the order first met.
+    pub items: Vec<(String, u32)>,
+    pub forms: Vec<AnsweredForm>,
+}
+
+/// One submitted Part One attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnsweredForm {
     pub registration_id: i64,
-    pub items: Vec<(String, u32)>,
-    pub answers: BTreeMap<String, String>,
+    /// Each scored item on the form, as its index in [`PartOneForms::items`], with the option
+    /// chosen (0 for A), or `None` when the item was left unanswered.
+    pub cells: Vec<(u32, Option<u8>)>,
 }
 
-/// The submitted, unvoided Part One attempts of a sitting, with their scored items, by
-/// registration: two queries whatever the sitting's size.
-pub async fn part_one_forms(db: &Db, sitting_id: i64) -> Result<Vec<AnsweredForm>> {
-    let attempts = super::attempts::attempts_in_sitting(db, sitting_id).await?;
-    let mut answers = super::attempts::submitted_answers_in_sitting(db, sitting_id, 1).await?;
-    let mut out: Vec<AnsweredForm> = attempts
-        .into_values()
-        .flatten()
-        .filter(|a| a.part == 1 && a.submitted_at.is_some() && a.voided_at.is_none())
-        .map(|a| AnsweredForm {
-            registration_id: a.registration_id,
-            items: a
-                .form
-                .part_one
-                .iter()
-                .filter(|e| e.scored)
-                .map(|e| (e.item_id.clone(), e.version))
-                .collect(),
-            answers: answers.remove(&a.id).unwrap_or_default(),
+/// A stored form as the statistics read it: only Part One's items, whether each is scored,
+/// the ids borrowed from the row. Everything else in the form (option orders, Part Two) is
+/// skipped, not built.
+#[derive(serde::Deserialize)]
+struct ScoredItems<'a> {
+    #[serde(borrow)]
+    part_one: Vec<ScoredEntry<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ScoredEntry<'a> {
+    #[serde(borrow)]
+    item_id: Cow<'a, str>,
+    version: u32,
+    scored: bool,
+}
+
+/// Submitted answers by item, borrowed from the row where they need no unescaping.
+#[derive(serde::Deserialize)]
+struct Answers<'a>(#[serde(borrow)] FxHashMap<Cow<'a, str>, Cow<'a, str>>);
+
+type FormRow = (i64, i64, String, Option<String>);
+
+/// What a sitting's submitted Part One table was read at: the submitted attempts and the voided
+/// ones among them, counted and summed by id. The table changes only when a Part One is
+/// submitted or voided (forms and submitted answers never change), and either changes this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+struct Stamp {
+    submitted: i64,
+    submitted_ids: i64,
+    voided: i64,
+    voided_ids: i64,
+}
+
+/// Sittings' submitted Part One tables, each with the stamp it was read at, bounded by their
+/// cells (8 bytes each: a sitting of 10,000 candidates takes about 5 MiB).
+#[derive(Clone)]
+pub struct PartOneCache(moka::sync::Cache<i64, (Stamp, Arc<PartOneForms>)>);
+
+/// The most memory the cached tables may take.
+pub const PART_ONE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Default for PartOneCache {
+    fn default() -> Self {
+        PartOneCache(
+            moka::sync::Cache::builder()
+                .max_capacity(PART_ONE_CACHE_BYTES)
+                .weigher(|_, (_, t): &(Stamp, Arc<PartOneForms>)| {
+                    let cells: usize = t.forms.iter().map(|f| f.cells.len()).sum();
+                    u32::try_from(cells * 8 + t.forms.len() * 32).unwrap_or(u32::MAX)
+                })
+                .build(),
+        )
+    }
+}
+
+impl std::fmt::Debug for PartOneCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PartOneCache({} sittings)", self.0.entry_count())
+    }
+}
+
+/// The submitted, unvoided Part One attempts of a sitting, by registration. A small query (on
+/// an index that covers it) says whether the table this process last read is still the
+/// sitting's; if not, one query (two for attempts submitted before answers were kept on the
+/// attempt) reads Part One rows only, decoded off the async runtime into one table of interned
+/// items (a sitting of 10,000 candidates has 600,000 cells but only a few hundred items).
+pub async fn part_one_forms(db: &Db, sitting_id: i64) -> Result<Arc<PartOneForms>> {
+    let stamp: Stamp = sqlx::query_as(
+        "SELECT COUNT(*) AS submitted, CAST(COALESCE(SUM(a.id), 0) AS BIGINT) AS submitted_ids,
+                COUNT(a.voided_at) AS voided,
+                CAST(COALESCE(SUM(CASE WHEN a.voided_at IS NULL THEN 0 ELSE a.id END), 0) AS BIGINT)
+                    AS voided_ids
+         FROM attempts a JOIN registrations g ON g.id = a.registration_id
+         WHERE g.sitting_id = $1 AND a.part = 1 AND a.submitted_at IS NOT NULL",
+    )
+    .bind(sitting_id)
+    .fetch_one(&db.pool)
+    .await?;
+    if let Some((at, table)) = db.part_one.0.get(&sitting_id) {
+        if at == stamp {
+            return Ok(table);
+        }
+    }
+    let table = Arc::new(read_part_one(db, sitting_id).await?);
+    db.part_one.0.insert(sitting_id, (stamp, table.clone()));
+    Ok(table)
+}
+
+async fn read_part_one(db: &Db, sitting_id: i64) -> Result<PartOneForms> {
+    let rows: Vec<FormRow> = sqlx::query_as(
+        "SELECT a.id, a.registration_id, a.form, a.final_answers FROM attempts a
+         JOIN registrations g ON g.id = a.registration_id
+         WHERE g.sitting_id = $1 AND a.part = 1
+           AND a.submitted_at IS NOT NULL AND a.voided_at IS NULL
+         ORDER BY a.registration_id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut derived = if rows.iter().any(|r| r.3.is_none()) {
+        super::attempts::answers_in_sitting(db, sitting_id, 1).await?
+    } else {
+        Default::default()
+    };
+    let logged: Vec<Option<BTreeMap<String, String>>> = rows
+        .iter()
+        .map(|r| match r.3 {
+            Some(_) => None,
+            None => Some(derived.remove(&r.0).unwrap_or_default()),
         })
         .collect();
-    out.sort_by_key(|f| f.registration_id);
+    tokio::task::spawn_blocking(move || decode_forms(&rows, &logged))
+        .await
+        .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("reading forms: {e}"))))?
+}
+
+fn decode_forms(
+    rows: &[FormRow],
+    logged: &[Option<BTreeMap<String, String>>],
+) -> Result<PartOneForms> {
+    let decode = |id: i64, what: &str, e: serde_json::Error| {
+        StoreError::Sqlx(sqlx::Error::Decode(
+            format!("attempt {id}: its {what}: {e}").into(),
+        ))
+    };
+    let mut out = PartOneForms::default();
+    // Item id → (version, index) pairs: looked up by &str, so no cell allocates.
+    let mut index: FxHashMap<String, Vec<(u32, u32)>> = FxHashMap::default();
+    for ((id, registration_id, form, kept), logged) in rows.iter().zip(logged) {
+        let form: ScoredItems = serde_json::from_str(form).map_err(|e| decode(*id, "form", e))?;
+        let kept: Option<Answers> = kept
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| decode(*id, "submitted answers", e))?;
+        let answer = |item: &str| -> Option<u8> {
+            let a = match (&kept, logged) {
+                (Some(k), _) => k.0.get(item).map(|a| a.as_ref()),
+                (None, Some(l)) => l.get(item).map(String::as_str),
+                (None, None) => None,
+            }?;
+            a.bytes()
+                .next()
+                .filter(u8::is_ascii_uppercase)
+                .map(|c| c - b'A')
+        };
+        let mut cells = Vec::with_capacity(form.part_one.len());
+        for e in form.part_one.iter().filter(|e| e.scored) {
+            let known = index
+                .get(e.item_id.as_ref())
+                .and_then(|vs| vs.iter().find(|(v, _)| *v == e.version));
+            let i = match known {
+                Some(&(_, i)) => i,
+                None => {
+                    let i = u32::try_from(out.items.len()).unwrap_or(u32::MAX);
+                    out.items.push((e.item_id.to_string(), e.version));
+                    index
+                        .entry(e.item_id.to_string())
+                        .or_default()
+                        .push((e.version, i));
+                    i
+                }
+            };
+            cells.push((i, answer(&e.item_id)));
+        }
+        out.forms.push(AnsweredForm {
+            registration_id: *registration_id,
+            cells,
+        });
+    }
     Ok(out)
 }
 

@@ -72,6 +72,9 @@ pub struct Db {
     pub(crate) answers: attempts::AnswerCache,
     /// Attempts' forms, fixed once drawn (see `attempts::attempt_of_part`).
     pub(crate) forms: attempts::FormCache,
+    /// Sittings' submitted Part One tables, by what they were read at (see
+    /// `analysis::part_one_forms`).
+    pub(crate) part_one: analysis::PartOneCache,
     /// SQLite's write-ahead log file, watched so it stays bounded (see `bound_wal`).
     wal: Option<std::path::PathBuf>,
 }
@@ -174,6 +177,7 @@ impl Db {
             saves: std::sync::Arc::default(),
             health: std::sync::Arc::default(),
             answers: attempts::AnswerCache::default(),
+            part_one: analysis::PartOneCache::default(),
             forms: attempts::FormCache::default(),
             wal,
         };

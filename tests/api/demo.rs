@@ -54,6 +54,17 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     let thirds = count(db, "SELECT COUNT(*) FROM assignments WHERE reading = 3").await;
     assert!(thirds > 0);
 
+    // How many Part One forms carried each item, counted from the forms themselves.
+    let forms_carrying: std::collections::HashMap<String, i64> = sqlx::query_as(
+        "SELECT f.object_id, COUNT(*) FROM form_items f JOIN attempts a ON a.id = f.attempt_id
+         WHERE a.part = 1 GROUP BY f.object_id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+
     // The committee's pages show it.
     let app = spawn_app_on(t).await;
     let committee = app.as_role(Role::Committee).await;
@@ -105,11 +116,62 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         csv.lines().count() > 100,
         "every item of the pool that was drawn"
     );
+    // Exposure is counted as forms are drawn, in bulk here: every item's count is the number of
+    // Part One forms that carried it, at least the candidates it was scored for in this sitting.
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let id = cells[0].split(' ').next().unwrap();
+        let n: i64 = cells[2].parse().unwrap();
+        let exposure: i64 = cells[3].parse().unwrap();
+        let forms = forms_carrying[id];
+        assert_eq!(exposure, forms, "{line}");
+        assert!(exposure >= n, "{line}");
+    }
     let form = committee
         .get_text(&format!("/stats/{id}/items?csv=form"))
         .await;
     assert!(form.contains("\ncandidates,200\n"), "{form}");
     assert!(form.contains("\nkr20,0."), "{form}");
+    // Decision consistency at the cut, the same as the statistics give on the form's own score
+    // distribution and KR-20.
+    let decision = committee
+        .get_text(&format!("/stats/{id}/items?csv=decision"))
+        .await;
+    let value = |csv: &str, name: &str| -> Option<f64> {
+        csv.lines().find_map(|l| {
+            l.strip_prefix(&format!("{name},"))?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()
+        })
+    };
+    let distribution: Vec<u64> = form
+        .lines()
+        .filter_map(|l| l.strip_prefix("score ")?.split(',').nth(1)?.parse().ok())
+        .collect();
+    let expected = imh_exam::stats::decision::decision(
+        &imh_exam::stats::decision::Scores::from_distribution(&distribution).unwrap(),
+        48,
+        value(&form, "kr20"),
+    );
+    assert_eq!(value(&decision, "cut"), Some(48.0), "{decision}");
+    for (name, want) in [
+        ("subkoviak_p0", expected.subkoviak_p0),
+        ("subkoviak_kappa", expected.subkoviak_kappa),
+        ("ll_accuracy", expected.ll_accuracy),
+        ("ll_consistency", expected.ll_consistency),
+        ("csem_binomial_at_cut", expected.csem_binomial_at_cut),
+    ] {
+        let got = value(&decision, name).unwrap_or_else(|| panic!("{name} in {decision}"));
+        let want = want.unwrap_or_else(|| panic!("{name} is defined for the demo sitting"));
+        // The CSV carries every digit; the tolerance is for the f64 round trip.
+        assert!((got - want).abs() < 1e-4, "{name}: {got} vs {want}");
+        assert!(
+            (0.0..=1.0).contains(&got) || name == "csem_binomial_at_cut",
+            "{name} {got}"
+        );
+    }
     // Sorted by p, ascending.
     let ps: Vec<f64> = csv
         .lines()

@@ -271,6 +271,37 @@ pub async fn attempts_in_sitting(db: &Db, sitting_id: i64) -> Result<HashMap<i64
     Ok(out)
 }
 
+/// Where an attempt stands, without its form or clock: what a sitting's results page needs of
+/// each attempt.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttemptState {
+    pub id: i64,
+    pub registration_id: i64,
+    pub part: i64,
+    pub submitted_at: Option<i64>,
+    pub voided_at: Option<i64>,
+}
+
+/// Every attempt's state in a sitting, by registration, in one query of small rows.
+pub async fn attempt_states_in_sitting(
+    db: &Db,
+    sitting_id: i64,
+) -> Result<HashMap<i64, Vec<AttemptState>>> {
+    let rows: Vec<AttemptState> = sqlx::query_as(
+        "SELECT a.id, a.registration_id, a.part, a.submitted_at, a.voided_at FROM attempts a
+         JOIN registrations g ON g.id = a.registration_id
+         WHERE g.sitting_id = $1 ORDER BY a.registration_id, a.part",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: HashMap<i64, Vec<AttemptState>> = HashMap::new();
+    for row in rows {
+        out.entry(row.registration_id).or_default().push(row);
+    }
+    Ok(out)
+}
+
 /// The answers of every submitted attempt at `part` in a sitting, by attempt: one row per
 /// attempt (its answers as submitted), whatever the length of the chains. Attempts submitted
 /// before the answers were kept on the attempt have theirs derived from the log, in one query.
@@ -316,7 +347,7 @@ pub async fn submitted_answers_in_sitting(
 /// The current answers of every attempt at `part` in a sitting, by attempt, derived from the
 /// response log in one query (the newest save of each item, as `answers` finds them one
 /// attempt at a time).
-async fn answers_in_sitting(
+pub(crate) async fn answers_in_sitting(
     db: &Db,
     sitting_id: i64,
     part: u8,

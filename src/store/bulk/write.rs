@@ -194,6 +194,7 @@ pub async fn write_sitting(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    db.refresh_statistics().await?;
     Ok(written)
 }
 

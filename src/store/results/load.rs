@@ -10,7 +10,7 @@ use crate::bank::{Blueprint, ItemBody};
 use crate::scoring::key::{score_part_one, ItemKey, Tally};
 use crate::scoring::results::PartResult;
 
-use super::super::attempts::{attempts_in_sitting, submitted_answers_in_sitting, Attempt};
+use super::super::attempts::{submitted_answers_in_sitting, Attempt};
 use super::super::sittings::{registrations, sitting, Registration, Sitting};
 use super::super::{Db, Result, StoreError};
 use super::sitting::Pending;
@@ -33,12 +33,11 @@ pub(super) type OpenItems = HashMap<(String, i64), (String, f64)>;
 /// One stored result in someone's history: (the sitting's opening, registration, part, passed).
 pub(super) type Past = (i64, i64, i64, bool);
 
-/// What every reading of a sitting's results needs.
+/// What every reading of a sitting's results needs besides its attempts (which computing reads
+/// whole, with their forms, and the results page only as states).
 pub(super) struct SittingRows {
     pub sitting: Sitting,
     pub registrations: Vec<Registration>,
-    /// By registration.
-    pub attempts: HashMap<i64, Vec<Attempt>>,
     /// Each stored result of this person (by email) in a released sitting or this one.
     pub history: HashMap<String, Vec<Past>>,
 }
@@ -67,16 +66,9 @@ impl SittingRows {
         }
         Ok(Some(SittingRows {
             registrations: registrations(db, sitting_id).await?,
-            attempts: attempts_in_sitting(db, sitting_id).await?,
             sitting,
             history,
         }))
-    }
-
-    pub fn attempts_of(&self, registration_id: i64) -> &[Attempt] {
-        self.attempts
-            .get(&registration_id)
-            .map_or(&[], Vec::as_slice)
     }
 }
 

@@ -2,13 +2,13 @@
 //! committee's explicit computation that stores them all in one transaction (`store`), and the
 //! results as stored with how fresh they are (`stored`), which is all a page or a CSV reads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::bank::Blueprint;
 use crate::scoring::key::ItemKey;
 use crate::scoring::results::{endorsement_passed, PartResult};
 
-use super::super::attempts::{answers, Attempt};
+use super::super::attempts::{answers, attempt_states_in_sitting, attempts_in_sitting, Attempt};
 use super::super::bank::blueprints;
 use super::super::sittings::Registration;
 use super::super::{audit, now_ms, Db, Result, StoreError, WriteTx};
@@ -139,11 +139,12 @@ pub async fn compute(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>> {
     let Some(rows) = SittingRows::load(db, sitting_id).await? else {
         return Ok(Vec::new());
     };
+    let attempts = attempts_in_sitting(db, sitting_id).await?;
     let scoring = ScoringRows::load(db, sitting_id).await?;
     let bps = blueprints(db).await?;
     let keys = key_rules(db).await?;
     let now = now_ms();
-    tokio::task::spawn_blocking(move || compute_lines(&rows, &scoring, &bps, &keys, now))
+    tokio::task::spawn_blocking(move || compute_lines(&rows, &attempts, &scoring, &bps, &keys, now))
         .await
         .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("scoring failed: {e}"))))?
 }
@@ -151,6 +152,7 @@ pub async fn compute(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>> {
 /// `compute` on rows already read. Pure.
 fn compute_lines(
     rows: &SittingRows,
+    attempts: &HashMap<i64, Vec<Attempt>>,
     scoring: &ScoringRows,
     bps: &[Blueprint],
     keys: &BTreeMap<(String, u32), ItemKey>,
@@ -162,7 +164,7 @@ fn compute_lines(
         let Some(bp) = bps.iter().find(|b| b.id == reg.blueprint_id) else {
             continue;
         };
-        let attempts = rows.attempts_of(reg.id);
+        let attempts = attempts.get(&reg.id).map_or(&[][..], Vec::as_slice);
         let mut line = ResultLine {
             registration: reg.clone(),
             parts: [PartLine::NotSat, PartLine::NotSat],
@@ -323,9 +325,10 @@ pub async fn stored(db: &Db, sitting_id: i64) -> Result<StoredResults> {
     .await?;
     let unsettled: BTreeMap<i64, i64> = unsettled.into_iter().collect();
     let mut results = stored_results(db, sitting_id).await?;
+    let states = attempt_states_in_sitting(db, sitting_id).await?;
     let mut lines = Vec::new();
     for reg in &rows.registrations {
-        let attempts = rows.attempts_of(reg.id);
+        let attempts = states.get(&reg.id).map_or(&[][..], Vec::as_slice);
         let history = rows.history.get(&reg.email).map_or(&[][..], Vec::as_slice);
         let mut line = ResultLine {
             parts: [PartLine::NotSat, PartLine::NotSat],
@@ -337,7 +340,7 @@ pub async fn stored(db: &Db, sitting_id: i64) -> Result<StoredResults> {
                 continue;
             }
             let absent = line.registration.absent_at.is_some();
-            line.parts[i] = match attempts.iter().find(|a| a.part == part) {
+            line.parts[i] = match attempts.iter().find(|a| a.part == i64::from(part)) {
                 None if absent || closed => PartLine::NotTaken,
                 None => PartLine::Pending(Pending::NotSubmitted),
                 Some(a) if a.voided_at.is_some() => PartLine::Pending(Pending::Voided),
