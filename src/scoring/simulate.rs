@@ -102,10 +102,13 @@ struct Scored {
 fn scored(form: &Form, d: &Difficulties, pool_bs: &[f64], pass_percent: u32) -> Option<Scored> {
     let bs = fair::form_difficulties(form, d)?;
     let n = bs.len() as u32;
+    // Passing is monotone in the raw score under both rules: bisect for the first pass
+    // (n + 1 when none does).
     let cut = |pass_on: PassOn| {
-        (0..=n)
-            .find(|&r| score_part_one(r, n, Some((&bs, pool_bs)), pass_percent, pass_on).passed)
-            .map_or(bs.len() + 1, |r| r as usize)
+        let scores: Vec<u32> = (0..=n).collect();
+        scores.partition_point(|&r| {
+            !score_part_one(r, n, Some((&bs, pool_bs)), pass_percent, pass_on).passed
+        })
     };
     Some(Scored {
         raw_cut: cut(PassOn::Raw),
