@@ -291,6 +291,20 @@ fn vignette_that_does_not_exist() {
 }
 
 #[test]
+fn an_enemy_that_does_not_exist() {
+    let f = Fixture::new();
+    f.edit(
+        "items/TF-0001.md",
+        "status: operational\n",
+        "status: operational\nenemies: TF-0002, TF-0099\n",
+    );
+    assert_eq!(
+        f.errors(),
+        vec!["bank/items/TF-0001.md:8: enemy \"TF-0099\" is not an item of the bank"]
+    );
+}
+
+#[test]
 fn blueprint_the_operational_items_cannot_fill() {
     let f = Fixture::new();
     f.edit("items/TF-0001.md", "status: operational", "status: draft");

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use imh_exam::bank::{self, Bank, Blueprint};
+use imh_exam::exam::fair::{self, assemble_fair, Difficulties, FairError};
 use imh_exam::exam::form::{assemble, Form, FormError, History, Parts, Pool};
+use imh_exam::scoring::simulate::{normal_difficulties, simulate, Simulation};
 
 fn sample() -> (Bank, Pool) {
     let bank = bank::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("item-bank"))
@@ -227,5 +229,224 @@ fn a_bank_that_cannot_fill_says_which_rule() {
     assert_eq!(
         err.to_string(),
         "the bank cannot fill COM for level III: 3 more item(s) needed"
+    );
+}
+
+#[test]
+fn the_sample_banks_enemies_are_symmetric_whoever_declares_them() {
+    let (bank, pool) = sample();
+    let pairs = bank.enemy_pairs();
+    // TF-0109 and DSS-0014 name each other; the others are declared on one side only.
+    assert_eq!(
+        pairs,
+        vec![
+            ("DSS-0014".to_string(), "TF-0109".to_string()),
+            ("DSS-0015".to_string(), "TF-0002".to_string()),
+            ("DSS-0020".to_string(), "TF-0015".to_string()),
+        ]
+    );
+    assert!(pool.are_enemies("TF-0002", "DSS-0015"));
+    assert!(pool.are_enemies("DSS-0015", "TF-0002"));
+    assert!(!pool.are_enemies("TF-0002", "TF-0003"));
+}
+
+/// Every enemy pair of `pool` is kept apart on `form`; returns how many pairs had one member on.
+fn enemies_apart(form: &Form, pool: &Pool) -> usize {
+    let ids: BTreeSet<&str> = form.part_one.iter().map(|e| e.item_id.as_str()).collect();
+    let mut one_on = 0;
+    for (a, b) in &pool.enemies {
+        let (ha, hb) = (ids.contains(a.as_str()), ids.contains(b.as_str()));
+        assert!(!(ha && hb), "seed {}: {a} and {b} share a form", form.seed);
+        one_on += usize::from(ha || hb);
+    }
+    one_on
+}
+
+#[test]
+fn enemies_never_share_a_form_over_many_seeds() {
+    let (bank, pool) = sample();
+    let h = History::default();
+    for bp in &bank.blueprints {
+        let mut one_on = 0;
+        for seed in 0..300u64 {
+            let form = assemble(bp, &pool, &h, Parts::BOTH, seed).unwrap();
+            form.conforms_to(bp, &pool, Parts::BOTH).unwrap();
+            one_on += enemies_apart(&form, &pool);
+        }
+        // The rule is not met by leaving the pairs out: most forms carry one of each pair.
+        assert!(one_on > 300 * 3 / 2, "{}: {one_on}", bp.id);
+    }
+
+    // A pool where half of every area's items are enemies of the other half (items paired in
+    // id order, scored and pretest alike) still gives full, conforming forms without a pair.
+    let mut pairs = Vec::new();
+    let mut by_area: BTreeMap<(String, String, bank::Status), Vec<String>> = BTreeMap::new();
+    for i in pool.items.iter().filter(|i| i.vignette.is_none()) {
+        by_area
+            .entry((i.domain.clone(), i.area.clone(), i.status))
+            .or_default()
+            .push(i.id.clone());
+    }
+    for ids in by_area.values() {
+        for pair in ids.chunks(2) {
+            if let [a, b] = pair {
+                pairs.push((b.clone(), a.clone()));
+            }
+        }
+    }
+    // And the pretest items are enemies of some scored items too; and two items of one
+    // vignette, which the bank check refuses, keep that vignette off every form.
+    pairs.push(("TF-0001".into(), "TF-0026".into()));
+    pairs.push(("DSS-0001".into(), "DSS-0002".into()));
+    let crowded = pool.clone().with_enemies(pairs);
+    assert!(crowded.enemies.len() > 50, "{}", crowded.enemies.len());
+    for bp in &bank.blueprints {
+        for seed in 0..300u64 {
+            let form = assemble(bp, &crowded, &h, Parts::BOTH, seed).unwrap();
+            form.conforms_to(bp, &crowded, Parts::BOTH)
+                .unwrap_or_else(|e| panic!("{} seed {seed}: {e}", bp.id));
+            enemies_apart(&form, &crowded);
+            assert!(form
+                .part_one
+                .iter()
+                .all(|e| e.vignette.as_deref() != Some("MC02")));
+        }
+    }
+}
+
+#[test]
+fn a_form_with_two_enemies_does_not_conform() {
+    let (bank, pool) = sample();
+    let bp = bp(&bank, "level-iii");
+    let form = assemble(bp, &pool, &History::default(), Parts::BOTH, 5).unwrap();
+    let (a, b) = (&form.part_one[0].item_id, &form.part_one[1].item_id);
+    let marked = pool.clone().with_enemies([(a.clone(), b.clone())]);
+    assert_eq!(
+        form.conforms_to(bp, &marked, Parts::BOTH),
+        Err(format!("{a} and {b} are enemies on one form"))
+    );
+}
+
+#[test]
+fn fair_forms_are_within_tolerance_and_conform_over_many_seeds() {
+    let (bank, pool) = sample();
+    let d = normal_difficulties(&pool, 7);
+    for bp in &bank.blueprints {
+        let target = fair::target(bp, &pool, &d).unwrap();
+        // θ_cut puts the pool at the pass percent.
+        assert!((target.percent - 80.0).abs() < 1e-9, "{target:?}");
+        assert_eq!(target.tolerance, 2.0);
+        let mut h = History::default();
+        let mut tries = 0;
+        let mut again_unseen = 0;
+        for seed in 0..200u64 {
+            let f = assemble_fair(bp, &pool, &h, Parts::BOTH, seed, &d).unwrap();
+            assert!(f.within, "{} seed {seed}: {}", bp.id, f.expected_percent);
+            assert!(target.within(f.expected_percent));
+            f.form
+                .conforms_to(bp, &pool, Parts::BOTH)
+                .unwrap_or_else(|e| panic!("{} seed {seed}: {e}", bp.id));
+            enemies_apart(&f.form, &pool);
+            // Deterministic, and its own seed rebuilds it with plain assembly.
+            assert_eq!(
+                assemble_fair(bp, &pool, &h, Parts::BOTH, seed, &d).unwrap(),
+                f
+            );
+            assert_eq!(
+                assemble(bp, &pool, &h, Parts::BOTH, f.form.seed).unwrap(),
+                f.form
+            );
+            tries += f.tries;
+            // Half the candidates come back: a fair form shows no more items seen before than
+            // the plain draw from its seed (which shows them only when the bank, its enemies
+            // and the blueprint leave no other choice).
+            if seed % 2 == 0 {
+                let mut again = h.clone();
+                again.seen.extend(f.form.ids());
+                let second = assemble_fair(bp, &pool, &again, Parts::BOTH, seed + 1, &d).unwrap();
+                let plain = assemble(bp, &pool, &again, Parts::BOTH, seed + 1).unwrap();
+                let seen = |form: &Form| f.form.ids().intersection(&form.ids()).count();
+                assert!(second.within);
+                assert!(
+                    seen(&second.form) <= seen(&plain),
+                    "{} seed {seed}: {} seen again, plain {}",
+                    bp.id,
+                    seen(&second.form),
+                    seen(&plain)
+                );
+                again_unseen += usize::from(seen(&second.form) == 0);
+            }
+            record(&mut h, &f.form);
+        }
+        assert!(tries < 200 * 10, "{}: {tries} tries for 200 forms", bp.id);
+        assert!(again_unseen > 60, "{}: {again_unseen} of 100", bp.id);
+    }
+}
+
+#[test]
+fn an_uncalibrated_pool_names_its_items_and_plain_assembly_still_works() {
+    let (bank, pool) = sample();
+    let bp = bp(&bank, "level-iii");
+    let mut d = normal_difficulties(&pool, 7);
+    d.0.remove("TF-0003");
+    d.0.insert("SYS-0002".into(), f64::NAN);
+    // A pretest item needs no difficulty.
+    d.0.remove("TF-0026");
+    let err = assemble_fair(bp, &pool, &History::default(), Parts::BOTH, 1, &d).unwrap_err();
+    assert_eq!(
+        err,
+        FairError::Uncalibrated {
+            missing: vec!["SYS-0002".into(), "TF-0003".into()]
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "the pool is not calibrated: 2 operational item(s) have no difficulty: SYS-0002, TF-0003"
+    );
+    assert!(assemble(bp, &pool, &History::default(), Parts::BOTH, 1).is_ok());
+    assert!(matches!(
+        fair::target(bp, &pool, &Difficulties::default()),
+        Err(FairError::Uncalibrated { .. })
+    ));
+}
+
+/// The acceptance simulation (issue 11): 2,000 candidates of known ability on per-candidate
+/// forms of the level III blueprint, difficulties N(0, 1) over the sample pool. Fair forms cut
+/// the spread of form difficulty; equated decisions are at least as accurate as raw ones in
+/// expectation (Lord-Wingersky, not one noisy draw). The figures are in docs/statistics.md.
+#[test]
+fn the_simulation_fair_forms_cut_the_spread_and_equating_is_at_least_as_accurate() {
+    let (bank, pool) = sample();
+    let bp = bp(&bank, "level-iii");
+    let d = normal_difficulties(&pool, 11);
+    let report = simulate(bp, &pool, &d, &Simulation::default()).unwrap();
+    println!("{}", report.table());
+    let (plain, fair) = (report.plain, report.fair);
+    assert_eq!(fair.within, 2_000);
+    assert!(fair.spread.sd < plain.spread.sd, "{}", report.table());
+    assert!(
+        fair.spread.range() < plain.spread.range(),
+        "{}",
+        report.table()
+    );
+    assert!(fair.spread.range() <= 2.0 * 2.0 + 1e-9);
+    for arm in [plain, fair] {
+        assert!(
+            arm.equated.expected >= arm.raw.expected,
+            "{}",
+            report.table()
+        );
+        assert!(arm.raw.expected > 0.8 && arm.equated.expected < 1.0);
+    }
+    // About 69% of N(θ_cut + 0.5, 1) are above θ_cut.
+    assert!(
+        (1_300..1_460).contains(&report.true_passers),
+        "{}",
+        report.true_passers
+    );
+    // Deterministic.
+    assert_eq!(
+        simulate(bp, &pool, &d, &Simulation::default()).unwrap(),
+        report
     );
 }

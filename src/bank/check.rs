@@ -72,6 +72,25 @@ fn unique_ids(bank: &Bank, diags: &mut Vec<Diagnostic>) {
 }
 
 fn check_item(bank: &Bank, item: &Item, diags: &mut Vec<Diagnostic>) {
+    for enemy in &item.enemies {
+        match bank.item(enemy) {
+            None => diags.push(Diagnostic::at(
+                &item.line_of("enemies"),
+                format!("enemy \"{enemy}\" is not an item of the bank"),
+            )),
+            // A vignette's items go on a form together, so two of them cannot be kept apart.
+            Some(other) if other.vignette.is_some() && other.vignette == item.vignette => {
+                diags.push(Diagnostic::at(
+                    &item.line_of("enemies"),
+                    format!(
+                        "enemy \"{enemy}\" hangs off the same vignette {}, whose items are always shown together",
+                        other.vignette.as_deref().unwrap_or_default()
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
     let Some(domain) = bank.taxonomy.domain(&item.domain) else {
         let codes: Vec<&str> = bank
             .taxonomy

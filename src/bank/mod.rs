@@ -8,12 +8,14 @@ pub mod doc;
 pub mod hash;
 pub mod model;
 pub mod parse;
+pub mod policy;
 pub mod summary;
 pub mod toml_files;
 
 use std::path::Path;
 
 pub use model::*;
+pub use policy::{FormTolerance, FormsPolicy, PassOn};
 
 /// One file of the bank: the path to show in errors and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -313,6 +313,9 @@ pub struct Item {
     pub levels: BTreeSet<Level>,
     pub status: Status,
     pub vignette: Option<String>,
+    /// Items this one must never share a form with, as its file declares them (the relation
+    /// is symmetric: see `Bank::enemy_pairs`).
+    pub enemies: BTreeSet<String>,
     pub body: ItemBody,
     pub source: Source,
     pub fields: FieldLines,
@@ -369,6 +372,12 @@ pub struct PartOne {
     pub pass_percent: u32,
     pub pretest_items: u32,
     pub draw: Vec<DrawRule>,
+    /// One form per candidate, or one for the whole sitting.
+    pub forms: super::policy::FormsPolicy,
+    /// How far a fair form's expected percent at the cut may stray from the target.
+    pub form_tolerance: super::policy::FormTolerance,
+    /// Whether the pass mark applies to raw or (where calibrated) equated scores.
+    pub pass_on: super::policy::PassOn,
 }
 
 impl PartOne {
@@ -492,5 +501,25 @@ impl Bank {
     }
     pub fn blueprint(&self, id: &str) -> Option<&Blueprint> {
         self.blueprints.iter().find(|b| b.id == id)
+    }
+
+    /// Every pair of enemy items, `(lower id, higher id)`, sorted and once each, whichever side
+    /// (or both) declared it.
+    pub fn enemy_pairs(&self) -> Vec<(String, String)> {
+        let pairs: BTreeSet<(String, String)> = self
+            .items
+            .iter()
+            .flat_map(|i| i.enemies.iter().map(move |e| enemy_pair(&i.id, e)))
+            .collect();
+        pairs.into_iter().collect()
+    }
+}
+
+/// A pair of enemies in its canonical order, lower id first.
+pub fn enemy_pair(a: &str, b: &str) -> (String, String) {
+    if a <= b {
+        (a.to_string(), b.to_string())
+    } else {
+        (b.to_string(), a.to_string())
     }
 }

@@ -180,6 +180,7 @@ const ITEM_FIELDS: &[&str] = &[
     "status",
     "vignette",
     "max-score",
+    "enemies",
 ];
 
 /// Parses one item file. Returns the item only when the file has no error.
@@ -210,6 +211,7 @@ pub fn item(path: &str, text: &str) -> Result<Item, Vec<Diagnostic>> {
         },
         None => None,
     };
+    let enemies = enemies(&mut r, id.as_deref());
     let body = match kind {
         Some(ItemKind::Mcq) => mcq_body(&mut r),
         Some(ItemKind::Open) => open_body(&mut r),
@@ -234,12 +236,40 @@ pub fn item(path: &str, text: &str) -> Result<Item, Vec<Diagnostic>> {
             levels,
             status,
             vignette,
+            enemies,
             body,
             source,
             fields,
         }),
         _ => Err(r.diags),
     }
+}
+
+/// `enemies: TF-0002, TF-0007`: items that test the same point and so never share a form.
+/// Whether they exist is `check`'s business; naming the item itself, or one enemy twice, is
+/// wrong here.
+fn enemies(r: &mut Reader, id: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let Some(f) = r.doc.field("enemies").cloned() else {
+        return out;
+    };
+    if f.value.trim().is_empty() {
+        r.error(
+            f.line,
+            "header field `enemies` is empty; remove it or name the items",
+        );
+        return out;
+    }
+    for enemy in f.value.split(',').map(str::trim) {
+        if let Err(e) = check_id(enemy) {
+            r.error(f.line, format!("enemies: {e}"));
+        } else if Some(enemy) == id {
+            r.error(f.line, format!("enemies: {enemy} is this item itself"));
+        } else if !out.insert(enemy.to_string()) {
+            r.error(f.line, format!("enemies: {enemy} is listed twice"));
+        }
+    }
+    out
 }
 
 fn mcq_body(r: &mut Reader) -> Option<ItemBody> {
@@ -601,6 +631,33 @@ mod tests {
         assert_eq!(
             errors(item("items/TF-0001.md", &text)),
             vec!["items/TF-0001.md:12: an mcq item has exactly four options A-D; found 3"]
+        );
+    }
+
+    #[test]
+    fn enemies_are_read_and_a_bad_list_is_named() {
+        let with = |list: &str| {
+            MCQ.replace(
+                "status: operational\n",
+                &format!("status: operational\nenemies: {list}\n"),
+            )
+        };
+        let it = item("items/TF-0001.md", &with("TF-0007, DSS-0002")).unwrap();
+        assert_eq!(
+            it.enemies.iter().map(String::as_str).collect::<Vec<_>>(),
+            vec!["DSS-0002", "TF-0007"]
+        );
+        assert!(item("items/TF-0001.md", MCQ).unwrap().enemies.is_empty());
+        assert_eq!(
+            errors(item("items/TF-0001.md", &with("TF-0007, TF-0001"))),
+            vec!["items/TF-0001.md:8: enemies: TF-0001 is this item itself"]
+        );
+        assert_eq!(
+            errors(item("items/TF-0001.md", &with("TF-0007, tf-7, TF-0007"))),
+            vec![
+                "items/TF-0001.md:8: enemies: id \"tf-7\" may hold only capital letters, digits and `-`",
+                "items/TF-0001.md:8: enemies: TF-0007 is listed twice",
+            ]
         );
     }
 

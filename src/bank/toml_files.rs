@@ -10,6 +10,7 @@ use super::model::{
     PresentRule, RatingRules, Source, Taxonomy, VignetteKind, DEFAULT_BREAK_MINUTES,
     DEFAULT_MAX_CHARACTERS, MAX_BREAK_MINUTES, MAX_CHARACTERS_CEILING,
 };
+use super::policy::{FormTolerance, FormsPolicy, PassOn};
 
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
@@ -166,6 +167,12 @@ struct RawPartOne {
     #[serde(default)]
     pretest_items: u32,
     draw: Vec<RawDraw>,
+    #[serde(default)]
+    forms: Option<Spanned<String>>,
+    #[serde(default)]
+    form_tolerance: Option<Spanned<f64>>,
+    #[serde(default)]
+    pass_on: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -383,6 +390,28 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
         );
     }
 
+    let forms = match &raw.part_one.forms {
+        Some(f) => f.get_ref().parse::<FormsPolicy>().unwrap_or_else(|e| {
+            err(&at(path, text, f), e);
+            FormsPolicy::default()
+        }),
+        None => FormsPolicy::default(),
+    };
+    let form_tolerance = match &raw.part_one.form_tolerance {
+        Some(t) => FormTolerance::from_points(*t.get_ref()).unwrap_or_else(|e| {
+            err(&at(path, text, t), e);
+            FormTolerance::default()
+        }),
+        None => FormTolerance::default(),
+    };
+    let pass_on = match &raw.part_one.pass_on {
+        Some(p) => p.get_ref().parse::<PassOn>().unwrap_or_else(|e| {
+            err(&at(path, text, p), e);
+            PassOn::default()
+        }),
+        None => PassOn::default(),
+    };
+
     let mut rating = RatingRules::default();
     if let Some(r) = &raw.part_two.rating {
         if let Some(w) = &r.agree_within {
@@ -435,6 +464,9 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
             pass_percent: raw.part_one.pass_percent.into_inner(),
             pretest_items: raw.part_one.pretest_items,
             draw,
+            forms,
+            form_tolerance,
+            pass_on,
         },
         part_two: PartTwo {
             name: raw.part_two.name,
@@ -539,6 +571,80 @@ mod tests {
                 format!(
                     "{path}:{}: break_minutes must be from 1 to 240, found 999",
                     line_of_text(&bad, "break_minutes = 999")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn form_policy_defaults_and_bad_values_are_named() {
+        let sample = include_str!("../../item-bank/blueprints/level-iii.toml");
+        let path = "blueprints/level-iii.toml";
+        let bp = blueprint(path, sample).unwrap();
+        assert_eq!(bp.part_one.forms, FormsPolicy::PerCandidate);
+        assert_eq!(bp.part_one.form_tolerance.points(), 2.0);
+        assert_eq!(bp.part_one.pass_on, PassOn::Raw);
+        let without: String = sample
+            .lines()
+            .filter(|l| {
+                !l.starts_with("forms =")
+                    && !l.starts_with("form_tolerance")
+                    && !l.starts_with("pass_on")
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(without, sample, "the sample sets all three explicitly");
+        let bp = blueprint(path, &without).unwrap();
+        assert_eq!(
+            (
+                bp.part_one.forms,
+                bp.part_one.form_tolerance,
+                bp.part_one.pass_on
+            ),
+            (
+                FormsPolicy::PerCandidate,
+                FormTolerance::default(),
+                PassOn::Raw
+            )
+        );
+        let set = sample
+            .replace("forms = \"per-candidate\"", "forms = \"one\"")
+            .replace("form_tolerance = 2.0", "form_tolerance = 3")
+            .replace("pass_on = \"raw\"", "pass_on = \"equated\"");
+        let bp = blueprint(path, &set).unwrap();
+        assert_eq!(
+            (
+                bp.part_one.forms,
+                bp.part_one.form_tolerance.points(),
+                bp.part_one.pass_on
+            ),
+            (FormsPolicy::One, 3.0, PassOn::Equated)
+        );
+        let line_of_text =
+            |t: &str, needle: &str| t[..t.find(needle).unwrap()].matches('\n').count() + 1;
+        let bad = sample
+            .replace("forms = \"per-candidate\"", "forms = \"each\"")
+            .replace("form_tolerance = 2.0", "form_tolerance = 0")
+            .replace("pass_on = \"raw\"", "pass_on = \"scaled\"");
+        let e: Vec<String> = blueprint(path, &bad)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            e,
+            vec![
+                format!(
+                    "{path}:{}: part_one.forms must be \"per-candidate\" or \"one\", found \"each\"",
+                    line_of_text(&bad, "forms = \"each")
+                ),
+                format!(
+                    "{path}:{}: part_one.form_tolerance must be percentage points above 0 and at most 50, found 0",
+                    line_of_text(&bad, "form_tolerance = 0")
+                ),
+                format!(
+                    "{path}:{}: part_one.pass_on must be \"raw\" or \"equated\", found \"scaled\"",
+                    line_of_text(&bad, "pass_on = \"scaled")
                 ),
             ]
         );

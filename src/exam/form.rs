@@ -47,13 +47,44 @@ pub struct PoolVignette {
 pub struct Pool {
     pub items: Vec<PoolItem>,
     pub vignettes: Vec<PoolVignette>,
+    /// Pairs of items that never share a form, lower id first (`Bank::enemy_pairs`).
+    pub enemies: BTreeSet<(String, String)>,
 }
 
 impl Pool {
     pub fn new(mut items: Vec<PoolItem>, mut vignettes: Vec<PoolVignette>) -> Self {
         items.sort_by(|a, b| a.id.cmp(&b.id));
         vignettes.sort_by(|a, b| a.id.cmp(&b.id));
-        Pool { items, vignettes }
+        Pool {
+            items,
+            vignettes,
+            enemies: BTreeSet::new(),
+        }
+    }
+
+    /// The pool with these enemy pairs (in either order) kept off every form together.
+    pub fn with_enemies(mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.enemies = pairs
+            .into_iter()
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| crate::bank::enemy_pair(&a, &b))
+            .collect();
+        self
+    }
+
+    /// Whether two items may not share a form.
+    pub fn are_enemies(&self, a: &str, b: &str) -> bool {
+        !self.enemies.is_empty() && self.enemies.contains(&crate::bank::enemy_pair(a, b))
+    }
+
+    /// Each item's enemies, both ways.
+    fn enemies_by_item(&self) -> BTreeMap<&str, Vec<&str>> {
+        let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (a, b) in &self.enemies {
+            out.entry(a.as_str()).or_default().push(b.as_str());
+            out.entry(b.as_str()).or_default().push(a.as_str());
+        }
+        out
     }
 
     pub fn from_bank(bank: &Bank) -> Self {
@@ -86,11 +117,26 @@ impl Pool {
                 levels: v.levels.clone(),
             })
             .collect();
-        Pool::new(items, vignettes)
+        Pool::new(items, vignettes).with_enemies(bank.enemy_pairs())
     }
 
     fn vignette(&self, id: &str) -> Option<&PoolVignette> {
         self.vignettes.iter().find(|v| v.id == id)
+    }
+
+    /// The operational pool of a blueprint: every operational multiple-choice item a form of
+    /// `bp` may draw as scored, that is, eligible at its level and covered by a draw rule (of
+    /// its area, or of its whole domain).
+    pub fn operational(&self, bp: &Blueprint) -> Vec<&PoolItem> {
+        self.eligible(bp.level, ItemKind::Mcq, Status::Operational)
+            .into_iter()
+            .filter(|i| {
+                bp.part_one
+                    .draw
+                    .iter()
+                    .any(|r| r.domain == i.domain && r.area.as_deref().is_none_or(|a| a == i.area))
+            })
+            .collect()
     }
 
     /// Items of `kind` and `status` a form for `level` may carry.
@@ -237,6 +283,42 @@ fn units<'a>(items: Vec<&'a PoolItem>, history: &History, rng: &mut ChaCha8Rng) 
     out
 }
 
+/// Keeps enemies apart while a form is drawn: the items the chosen units' enemies rule out.
+struct Apart<'a> {
+    of: BTreeMap<&'a str, Vec<&'a str>>,
+    blocked: BTreeSet<&'a str>,
+}
+
+impl<'a> Apart<'a> {
+    fn new(pool: &'a Pool) -> Self {
+        Apart {
+            of: pool.enemies_by_item(),
+            blocked: BTreeSet::new(),
+        }
+    }
+
+    /// Whether an item of `unit` is an enemy of one already chosen, or of another item of the
+    /// unit (`bank check` refuses that; a pool built otherwise still never shows the two).
+    fn clashes(&self, unit: &[&PoolItem]) -> bool {
+        !self.of.is_empty()
+            && unit.iter().any(|u| {
+                self.blocked.contains(u.id.as_str())
+                    || self
+                        .of
+                        .get(u.id.as_str())
+                        .is_some_and(|es| unit.iter().any(|o| es.contains(&o.id.as_str())))
+            })
+    }
+
+    fn choose(&mut self, unit: &[&'a PoolItem]) {
+        for u in unit {
+            if let Some(es) = self.of.get(u.id.as_str()) {
+                self.blocked.extend(es.iter().copied());
+            }
+        }
+    }
+}
+
 /// Remaining counts per draw rule; an item goes to its area's rule first, then its domain's.
 struct Needs {
     rules: Vec<(String, Option<String>, u32)>,
@@ -321,10 +403,12 @@ pub fn assemble(
         // prefer items of areas no rule reserves, so that a second form still finds enough
         // unseen items for the area rules.
         let mut chosen: Vec<(bool, Vec<&PoolItem>)> = Vec::new();
+        let mut apart = Apart::new(pool);
         let mut taken = vec![false; scored.len()];
         for (i, unit) in scored.iter().enumerate() {
             let reserved = unit.items.iter().any(|it| needs.area_rule(it).is_some());
-            if reserved && needs.take(unit, true) {
+            if reserved && !apart.clashes(&unit.items) && needs.take(unit, true) {
+                apart.choose(&unit.items);
                 taken[i] = true;
                 chosen.push((true, unit.items.clone()));
             }
@@ -347,7 +431,8 @@ pub fn assemble(
             if needs.rules.iter().all(|r| r.2 == 0) {
                 break;
             }
-            if needs.take(&scored[i], false) {
+            if !apart.clashes(&scored[i].items) && needs.take(&scored[i], false) {
+                apart.choose(&scored[i].items);
                 chosen.push((true, scored[i].items.clone()));
             }
         }
@@ -368,7 +453,8 @@ pub fn assemble(
             if pretest_left == 0 {
                 break;
             }
-            if unit.items.len() as u32 <= pretest_left {
+            if unit.items.len() as u32 <= pretest_left && !apart.clashes(&unit.items) {
+                apart.choose(&unit.items);
                 pretest_left -= unit.items.len() as u32;
                 chosen.push((false, unit.items.clone()));
             }
@@ -492,6 +578,17 @@ impl Form {
                 return Err(format!(
                     "{} has option order {:?}",
                     e.item_id, e.option_order
+                ));
+            }
+        }
+        for (n, a) in self.part_one.iter().enumerate() {
+            if let Some(b) = self.part_one[n + 1..]
+                .iter()
+                .find(|b| pool.are_enemies(&a.item_id, &b.item_id))
+            {
+                return Err(format!(
+                    "{} and {} are enemies on one form",
+                    a.item_id, b.item_id
                 ));
             }
         }

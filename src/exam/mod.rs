@@ -1,9 +1,10 @@
-//! Exam delivery's pure core: drawing forms, the server's clock, the response log, registrations and
+//! Exam delivery's pure core: drawing forms (fair ones where the pool is calibrated), the server's clock, the response log, registrations and
 //! their batches.
 
 pub mod batch;
 pub mod chain;
 pub mod clock;
+pub mod fair;
 pub mod form;
 pub mod limits;
 pub mod registration;

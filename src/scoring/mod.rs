@@ -1,10 +1,12 @@
 //! Scoring (pure): Part One by key, rater assignment, the resolution of readings, calibration
-//! against validity responses, and results against the pass marks.
+//! against validity responses, results against the pass marks, and Part One's equated score.
 
 pub mod assign;
+pub mod equating;
 pub mod key;
 pub mod results;
 pub mod rules;
+pub mod simulate;
 
 /// A rater's record on validity responses (responses with an expert score).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

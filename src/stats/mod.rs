@@ -12,6 +12,7 @@
 //! - [`decision`]: decision consistency and accuracy at a cut (Subkoviak; Livingston & Lewis;
 //!   Rudner) and the conditional standard error of measurement there.
 //! - [`dif`]: Mantel-Haenszel differential item functioning and its ETS class.
+//! - [`tcc`]: the Rasch test characteristic curve and its inverse (fair forms, equating).
 //! - [`dist`]: erfc, log-gamma, the incomplete beta function, F quantiles.
 //!
 //! An undefined statistic (a zero denominator: no candidates, no variance, one category) is
@@ -26,6 +27,7 @@ pub mod icc;
 pub mod items;
 pub mod kappa;
 pub mod krippendorff;
+pub mod tcc;
 
 use std::fmt;
 
