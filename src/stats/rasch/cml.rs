@@ -355,6 +355,7 @@ impl Partial {
 fn accumulate(patterns: &[Pattern], b: &[f64], position: &[usize], m: usize) -> Option<Partial> {
     let mut out = Partial::new(m);
     let mut ws = Workspace::default();
+    let mut scratch = Vec::new();
     let mut local_b = Vec::new();
     let mut local_pos = Vec::new();
     for p in patterns {
@@ -365,20 +366,21 @@ fn accumulate(patterns: &[Pattern], b: &[f64], position: &[usize], m: usize) -> 
         for &(r, count) in &p.scores {
             let log_gamma = ws.conditional(&local_b, r)?;
             out.log_gamma += count * log_gamma;
+            // Items are in ascending order and so are their free positions: f < g below.
             for (a, &f) in local_pos.iter().enumerate() {
                 if f == usize::MAX {
                     continue;
                 }
                 let pa = ws.pi[a];
                 out.expected[f] += count * pa;
-                out.cov[f * m + f] += count * pa * (1.0 - pa);
+                let row = &mut out.cov[f * m..(f + 1) * m];
+                row[f] += count * pa * (1.0 - pa);
                 for (c, &g) in local_pos.iter().enumerate().skip(a + 1) {
                     if g == usize::MAX {
                         continue;
                     }
-                    let joint = ws.joint(a, c);
-                    let (lo, hi) = if f < g { (f, g) } else { (g, f) };
-                    out.cov[lo * m + hi] += count * (joint - pa * ws.pi[c]);
+                    let joint = ws.joint(a, c, &mut scratch);
+                    row[g] += count * (joint - pa * ws.pi[c]);
                 }
             }
         }

@@ -18,23 +18,14 @@
 #[derive(Debug, Default)]
 pub(super) struct Workspace {
     p: Vec<f64>,
-    odds: Vec<f64>,
+    /// The odds oᵢ = exp(t − bᵢ) of the items at the shift t.
+    pub odds: Vec<f64>,
     prefix: Vec<f64>,
     suffix: Vec<f64>,
-    pair: Vec<f64>,
     /// P(xᵢ = 1 | r) for the pattern's items, after [`Workspace::conditional`].
     pub pi: Vec<f64>,
     q_r: f64,
     r: usize,
-}
-
-/// ln(1 + eˣ) without overflow.
-pub(super) fn softplus(x: f64) -> f64 {
-    if x > 0.0 {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
-    }
 }
 
 /// P(right) of a Rasch item of difficulty b at θ, without overflow.
@@ -56,11 +47,20 @@ impl Workspace {
         if r == 0 || r >= k {
             return None;
         }
-        let t = shift(b, r);
-        self.p.clear();
-        self.p.extend(b.iter().map(|&bi| prob(t, bi)));
+        // One exp per item: eᵢ = exp(m − bᵢ) around the mean m, then the odds at the shift t
+        // are x·eᵢ with x = exp(t − m), and p = o/(1 + o). (Kept within the finite numbers; an
+        // item hundreds of logits from the others has a P of 0 or 1 either way.)
+        let mean = b.iter().sum::<f64>() / k as f64;
         self.odds.clear();
-        self.odds.extend(b.iter().map(|&bi| (t - bi).exp()));
+        self.odds
+            .extend(b.iter().map(|&bi| (mean - bi).clamp(-300.0, 300.0).exp()));
+        let t = shift(&self.odds, mean, r);
+        let x = (t - mean).clamp(-300.0, 300.0).exp();
+        for o in self.odds.iter_mut() {
+            *o *= x;
+        }
+        self.p.clear();
+        self.p.extend(self.odds.iter().map(|&o| o / (1.0 + o)));
         let w = r + 1;
         // prefix row j: pmf of items 0..j, entries 0..=r.
         self.prefix.clear();
@@ -112,29 +112,35 @@ impl Workspace {
         }
         self.q_r = q_r;
         self.r = r;
-        let log_gamma = q_r.ln() - r as f64 * t + b.iter().map(|&bi| softplus(t - bi)).sum::<f64>();
+        let log_gamma = q_r.ln() - r as f64 * t + self.odds.iter().map(|o| o.ln_1p()).sum::<f64>();
         log_gamma.is_finite().then_some(log_gamma)
     }
 
     /// P(xᵢ = 1, xⱼ = 1 | r) for i ≠ j, after [`Workspace::conditional`] on the same items.
     /// With the odds oᵢ = exp(t − bᵢ), γ⁽ⁱ⁾ᵣ₋₁ − γ⁽ʲ⁾ᵣ₋₁ = (εⱼ − εᵢ)·γ⁽ⁱʲ⁾ᵣ₋₂ gives
     /// (oⱼπᵢ − oᵢπⱼ)/(oⱼ − oᵢ); items of nearly equal difficulty, where that cancels, get
-    /// q⁽ⁱʲ⁾ᵣ₋₂ summed directly.
-    pub fn joint(&mut self, i: usize, j: usize) -> f64 {
+    /// q⁽ⁱʲ⁾ᵣ₋₂ summed directly (in `scratch`).
+    #[inline]
+    pub fn joint(&self, i: usize, j: usize, scratch: &mut Vec<f64>) -> f64 {
         let (oi, oj) = (self.odds[i], self.odds[j]);
         let gap = oj - oi;
         if gap.abs() > 1e-4 * oi.max(oj) {
-            return ((oj * self.pi[i] - oi * self.pi[j]) / gap).max(0.0);
+            ((oj * self.pi[i] - oi * self.pi[j]) / gap).max(0.0)
+        } else {
+            self.joint_direct(i, j, scratch)
         }
+    }
+
+    fn joint_direct(&self, i: usize, j: usize, pair: &mut Vec<f64>) -> f64 {
         let r = self.r;
         if r < 2 {
             return 0.0;
         }
         // pmf of every item but i and j, entries 0..=r − 2.
         let top = r - 2;
-        self.pair.clear();
-        self.pair.resize(top + 1, 0.0);
-        self.pair[0] = 1.0;
+        pair.clear();
+        pair.resize(top + 1, 0.0);
+        pair[0] = 1.0;
         let mut len = 0usize;
         for (m, &p) in self.p.iter().enumerate() {
             if m == i || m == j {
@@ -143,32 +149,34 @@ impl Workspace {
             len += 1;
             let q = 1.0 - p;
             for s in (1..=len.min(top)).rev() {
-                self.pair[s] = self.pair[s] * q + self.pair[s - 1] * p;
+                pair[s] = pair[s] * q + pair[s - 1] * p;
             }
-            self.pair[0] *= q;
+            pair[0] *= q;
         }
-        self.p[i] * self.p[j] * self.pair[top] / self.q_r
+        self.p[i] * self.p[j] * pair[top] / self.q_r
     }
 }
 
-/// The θ at which the expected score on items `b` is about r (0 < r < k): a few Newton steps
-/// from the logit of r/k, enough to keep qᵣ near the mode of the score distribution.
-fn shift(b: &[f64], r: usize) -> f64 {
-    let k = b.len() as f64;
+/// The θ at which the expected score on the items is about r (0 < r < k), the items given as
+/// eᵢ = exp(m − bᵢ): a few Newton steps from m + logit(r/k), enough to keep qᵣ near the mode
+/// of the score distribution. One exp per step.
+fn shift(e: &[f64], mean: f64, r: usize) -> f64 {
+    let k = e.len() as f64;
     let r = r as f64;
-    let mean = b.iter().sum::<f64>() / k;
     let mut t = mean + (r / (k - r)).ln();
     for _ in 0..4 {
-        let (mut e, mut v) = (0.0, 0.0);
-        for &bi in b {
-            let p = prob(t, bi);
-            e += p;
+        let x = (t - mean).clamp(-300.0, 300.0).exp();
+        let (mut expected, mut v) = (0.0, 0.0);
+        for &ei in e {
+            let o = x * ei;
+            let p = o / (1.0 + o);
+            expected += p;
             v += p * (1.0 - p);
         }
         if v.is_nan() || v <= 1e-12 {
             break;
         }
-        let step = ((r - e) / v).clamp(-5.0, 5.0);
+        let step = ((r - expected) / v).clamp(-5.0, 5.0);
         t += step;
         if step.abs() < 1e-3 {
             break;
