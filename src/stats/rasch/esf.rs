@@ -100,14 +100,21 @@ impl Workspace {
         }
         self.pi.clear();
         for i in 0..k {
+            // q⁽ⁱ⁾ᵣ₋₁ = Σₛ prefixᵢ[s]·suffixᵢ₊₁[r − 1 − s], over the s where both can be
+            // non-zero: s ≤ i items before i, r − 1 − s ≤ k − 1 − i after it.
+            let lo = (r + i).saturating_sub(k);
+            let hi = i.min(r - 1);
             let left = &self.prefix[i * w..i * w + r];
             let right = &self.suffix[(i + 1) * w..(i + 1) * w + r];
-            // q⁽ⁱ⁾ᵣ₋₁ = Σₛ left[s] · right[r − 1 − s]
-            let q_without: f64 = left
-                .iter()
-                .zip(right.iter().rev())
-                .map(|(a, c)| a * c)
-                .sum();
+            let q_without: f64 = if lo <= hi {
+                left[lo..=hi]
+                    .iter()
+                    .zip(right[r - 1 - hi..=r - 1 - lo].iter().rev())
+                    .map(|(a, c)| a * c)
+                    .sum()
+            } else {
+                0.0
+            };
             self.pi.push(self.p[i] * q_without / q_r);
         }
         self.q_r = q_r;
