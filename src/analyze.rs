@@ -75,6 +75,10 @@ pub enum AnalyzeCommand {
         /// others land on their scale; without it the difficulties sum to zero.
         #[arg(long)]
         anchor: Option<PathBuf>,
+        /// Items being pretested, by id, joined by commas: calibrated with the others and
+        /// flagged `pretest`, for callers to count in no score.
+        #[arg(long, value_delimiter = ',')]
+        pretest: Vec<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -173,8 +177,9 @@ pub fn report_with(command: &AnalyzeCommand, read: ReadFile) -> Result<String, F
             responses,
             key,
             anchor,
+            pretest,
             format,
-        } => rasch(read, responses, key, anchor.as_deref(), *format),
+        } => rasch(read, responses, key, anchor.as_deref(), pretest, *format),
     }
 }
 
@@ -360,6 +365,7 @@ fn rasch(
     responses: &Path,
     key: &Path,
     anchor: Option<&Path>,
+    pretest: &[String],
     format: Format,
 ) -> Result<String, Failure> {
     let mut errors = Vec::new();
@@ -382,10 +388,15 @@ fn rasch(
         data.push(&row)
             .map_err(|e| Failure::Files(vec![FileError::whole(&file.name, e.to_string())]))?;
     }
-    let options = stats::rasch::Options {
-        anchors,
-        pretest: Vec::new(),
-    };
+    let pretest = pretest
+        .iter()
+        .map(|id| {
+            file.items.iter().position(|i| i == id).ok_or_else(|| {
+                Failure::Usage(format!("--pretest {id}: no item \"{id}\" in {}", file.name))
+            })
+        })
+        .collect::<Result<Vec<usize>, Failure>>()?;
+    let options = stats::rasch::Options { anchors, pretest };
     let analysis = stats::rasch::analyse(&data, &options)
         .map_err(|e| Failure::Files(vec![FileError::whole(&file.name, e.to_string())]))?;
     let candidates: Vec<String> = file.candidates.iter().map(|(c, _)| c.clone()).collect();

@@ -1171,6 +1171,26 @@ fn rasch_anchors_fix_items_and_report_left_out_items() {
     assert_eq!(anchored["items"][0]["anchored"], true);
     assert_eq!(anchored["items"][0]["se"], Value::Null);
 
+    // Pretest items are calibrated like the others, and flagged.
+    let mut args = with_format(RASCH, "json");
+    args.extend(["--pretest", "I29,I30"]);
+    let pretest: Value = serde_json::from_str(&dir.ok(&args)).unwrap();
+    assert_eq!(pretest["items"][29]["pretest"], true);
+    assert_eq!(pretest["items"][28]["pretest"], true);
+    assert_eq!(pretest["items"][27]["pretest"], false);
+    assert_eq!(
+        pretest["items"][29]["difficulty"],
+        free["items"][29]["difficulty"]
+    );
+    let mut args = RASCH.to_vec();
+    args.extend(["--pretest", "I99"]);
+    let out = dir.run(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "imh-exam analyze: --pretest I99: no item \"I99\" in R.csv\n"
+    );
+
     // An item everyone answered right is reported and left out.
     dir.write(
         "R.csv",

@@ -79,6 +79,7 @@ pub fn report(analysis: &Analysis, items: &[String], candidates: &[String]) -> N
                 ("infit_z".into(), num(fit.and_then(|f| f.infit_z))),
                 ("outfit_z".into(), num(fit.and_then(|f| f.outfit_z))),
                 ("anchored".into(), Node::Bool(item.anchored)),
+                ("pretest".into(), Node::Bool(item.pretest)),
                 (
                     "excluded".into(),
                     item.excluded

@@ -342,9 +342,8 @@ fn exclusions(
             let reason = if !ever[i] {
                 Some(Exclusion::NotPresented)
             } else if anchor[i].is_some() || presented[i] == 0 {
-                // An item presented only to persons left out has no information about its
-                // difficulty, but is not all right or all wrong either: it stays, and gets its
-                // estimate from no one; the estimation gives it none (see cml::estimate).
+                // Anchors need no estimate; an item seen only by persons left out is dealt
+                // with below, once the persons are settled.
                 None
             } else if correct[i] == presented[i] {
                 Some(Exclusion::AllCorrect)
@@ -362,9 +361,8 @@ fn exclusions(
             break;
         }
     }
-    // An item presented only to persons without conditional information: it is all right or
-    // all wrong among those persons' responses in the sense that matters (no one informative
-    // saw it); report it by what the persons who saw it did.
+    // An item presented only to persons with a zero or perfect score carries no information
+    // either: it is reported as all right or all wrong by what most of those persons did.
     let mut presented = vec![0u64; n];
     let mut correct = vec![0u64; n];
     let mut informative = vec![0u64; n];
