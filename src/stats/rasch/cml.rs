@@ -362,6 +362,7 @@ fn accumulate(patterns: &[Pattern], b: &[f64], position: &[usize], m: usize) -> 
     let mut out = Partial::new(m);
     let mut ws = Workspace::default();
     let mut scratch = Vec::new();
+    let mut covs = Vec::new();
     let mut local_b = Vec::new();
     let mut local_pos = Vec::new();
     for p in patterns {
@@ -381,12 +382,26 @@ fn accumulate(patterns: &[Pattern], b: &[f64], position: &[usize], m: usize) -> 
                 out.expected[f] += count * pa;
                 let row = &mut out.cov[f * m..(f + 1) * m];
                 row[f] += count * pa * (1.0 - pa);
-                for (c, &g) in local_pos.iter().enumerate().skip(a + 1) {
-                    if g == usize::MAX {
-                        continue;
+                // Cov(xₐ, x_c | r) for every later item: the difference identity first, in a
+                // loop without branches (so it vectorises), then the near-equal pairs again
+                // by the direct sum, then added into H.
+                let oa = ws.odds[a];
+                let (odds, pi) = (&ws.odds[a + 1..], &ws.pi[a + 1..]);
+                covs.clear();
+                covs.extend(
+                    odds.iter()
+                        .zip(pi)
+                        .map(|(&oc, &pc)| ((oc * pa - oa * pc) / (oc - oa)).max(0.0) - pa * pc),
+                );
+                for (d, &oc) in odds.iter().enumerate() {
+                    if (oc - oa).abs() <= 1e-4 * oa.max(oc) {
+                        covs[d] = ws.joint(a, a + 1 + d, &mut scratch) - pa * pi[d];
                     }
-                    let joint = ws.joint(a, c, &mut scratch);
-                    row[g] += count * (joint - pa * ws.pi[c]);
+                }
+                for (&g, &cov) in local_pos[a + 1..].iter().zip(&covs) {
+                    if g != usize::MAX {
+                        row[g] += count * cov;
+                    }
                 }
             }
         }
