@@ -8,6 +8,7 @@
 mod answers;
 mod files;
 mod output;
+mod rasch;
 mod ratings;
 
 use std::io::Write;
@@ -56,6 +57,28 @@ pub enum AnalyzeCommand {
         min_score: i64,
         #[arg(long, allow_negative_numbers = true)]
         max_score: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Rasch calibration: item difficulties by conditional maximum likelihood with their
+    /// standard errors, infit and outfit, Warm's person measures and each form's
+    /// raw-score-to-measure table.
+    Rasch {
+        /// CSV: header `candidate,<item>,...`; each cell the option letter chosen, empty
+        /// (omitted, scored 0) or `-` (not presented to this candidate).
+        #[arg(long)]
+        responses: PathBuf,
+        /// CSV: header `item,key` (or `item,key,domain`); key a letter or letters joined by |.
+        #[arg(long)]
+        key: PathBuf,
+        /// CSV: header `item,difficulty`: items fixed at these difficulties (logits), so the
+        /// others land on their scale; without it the difficulties sum to zero.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+        /// Items being pretested, by id, joined by commas: calibrated with the others and
+        /// flagged `pretest`, for callers to count in no score.
+        #[arg(long, value_delimiter = ',')]
+        pretest: Vec<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -150,6 +173,13 @@ pub fn report_with(command: &AnalyzeCommand, read: ReadFile) -> Result<String, F
             reference,
             format,
         } => dif(read, responses, key, groups, focal, reference, *format),
+        AnalyzeCommand::Rasch {
+            responses,
+            key,
+            anchor,
+            pretest,
+            format,
+        } => rasch(read, responses, key, anchor.as_deref(), pretest, *format),
     }
 }
 
@@ -327,5 +357,52 @@ fn dif(
     Ok(match format {
         Format::Json => report.json(),
         Format::Csv => output::dif_csv(&report),
+    })
+}
+
+fn rasch(
+    read: ReadFile,
+    responses: &Path,
+    key: &Path,
+    anchor: Option<&Path>,
+    pretest: &[String],
+    format: Format,
+) -> Result<String, Failure> {
+    let mut errors = Vec::new();
+    let form = load_form(read, responses, key, &mut errors);
+    let anchors = match (anchor, &form) {
+        (None, _) => Some(Vec::new()),
+        (Some(path), Some((r, _))) => files::read(read, path, &mut errors)
+            .and_then(|input| rasch::anchors(&input, &r.items, &mut errors)),
+        // The anchors are checked against the responses' items, so not without them.
+        (Some(_), None) => None,
+    };
+    let ((file, form), anchors) = checked(form.zip(anchors), errors)?;
+    let n = form.items().len();
+    let mut data = stats::rasch::RaschResponses::new(n)
+        .map_err(|e| Failure::Files(vec![FileError::whole(&file.name, e.to_string())]))?;
+    let mut row = Vec::with_capacity(n);
+    for c in 0..form.candidates() {
+        row.clear();
+        row.extend(form.scores(c));
+        data.push(&row)
+            .map_err(|e| Failure::Files(vec![FileError::whole(&file.name, e.to_string())]))?;
+    }
+    let pretest = pretest
+        .iter()
+        .map(|id| {
+            file.items.iter().position(|i| i == id).ok_or_else(|| {
+                Failure::Usage(format!("--pretest {id}: no item \"{id}\" in {}", file.name))
+            })
+        })
+        .collect::<Result<Vec<usize>, Failure>>()?;
+    let options = stats::rasch::Options { anchors, pretest };
+    let analysis = stats::rasch::analyse(&data, &options)
+        .map_err(|e| Failure::Files(vec![FileError::whole(&file.name, e.to_string())]))?;
+    let candidates: Vec<String> = file.candidates.iter().map(|(c, _)| c.clone()).collect();
+    let report = rasch::report(&analysis, &file.items, &candidates);
+    Ok(match format {
+        Format::Json => report.json(),
+        Format::Csv => rasch::csv(&report),
     })
 }

@@ -308,8 +308,8 @@ fn bad_answers_rows_and_duplicate_candidates() {
     assert_eq!(
         dir.errors(ITEMS),
         vec![
-            "R.csv:3: item Q2: \"AB\" is not an option letter A-Z",
-            "R.csv:3: item Q5: \"7\" is not an option letter A-Z",
+            "R.csv:3: item Q2: \"AB\" is not an option letter A-Z, empty or -",
+            "R.csv:3: item Q5: \"7\" is not an option letter A-Z, empty or -",
             "R.csv:4: expected 6 fields like the header, found 5",
             "R.csv:6: candidate \"c1\" is also on line 2",
             "R.csv:7: the candidate is empty",
@@ -865,7 +865,7 @@ fn values_echoed_in_errors_are_shown_escaped_on_one_line() {
         dir.errors(ITEMS),
         vec![
             "R.csv:4: candidate \"two\\nlines\" is also on line 2",
-            "R.csv:6: item Q1: \"\\u{1b}[2J\" is not an option letter A-Z",
+            "R.csv:6: item Q1: \"\\u{1b}[2J\" is not an option letter A-Z, empty or -",
         ]
     );
     weighted_kappa_file(&dir, false);
@@ -1039,4 +1039,234 @@ fn bad_cuts_are_usage_errors() {
     assert!(dir
         .ok(&[ITEMS, &["--cut", "5"]].concat())
         .contains("decision"));
+}
+
+// ---- rasch ----
+
+const RASCH: &[&str] = &["rasch", "--responses", "R.csv", "--key", "K.csv"];
+
+/// eRm's raschdat1 (or its missing-by-design copy) as answer letters: 1 is the key A, 0 the
+/// distractor B, NA the not-presented `-`. With the R fixture of the same data.
+fn rasch_files(dir: &Dir, name: &str) -> Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rasch");
+    let csv = std::fs::read_to_string(root.join(format!("{name}.csv"))).unwrap();
+    let mut lines = csv.lines();
+    let items: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut r = format!("candidate,{}\n", items.join(","));
+    for (v, line) in lines.enumerate() {
+        let cells: Vec<&str> = line
+            .split(',')
+            .map(|c| match c {
+                "1" => "A",
+                "0" => "B",
+                _ => "-",
+            })
+            .collect();
+        r.push_str(&format!("p{},{}\n", v + 1, cells.join(",")));
+    }
+    let mut k = String::from("item,key\n");
+    for item in &items {
+        k.push_str(&format!("{item},A\n"));
+    }
+    dir.write("R.csv", &r).write("K.csv", &k);
+    let json = std::fs::read_to_string(root.join(format!("{name}.json"))).unwrap();
+    serde_json::from_str(&json).unwrap()
+}
+
+fn rasch_checks(name: &str) {
+    let dir = Dir::new();
+    let fixture = rasch_files(&dir, name);
+    let report: Value = serde_json::from_str(&dir.ok(&with_format(RASCH, "json"))).unwrap();
+    let expected = |key: &str, i: usize| fixture["psychotools"][key][i].as_f64().unwrap();
+    let items = report["items"].as_array().unwrap();
+    assert_eq!(items.len(), 30);
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["item"], format!("I{}", i + 1));
+        // psychotools' BFGS stops about 2e-6 short of the maximum (see stats::rasch::tests).
+        close(
+            item["difficulty"].as_f64().unwrap(),
+            expected("difficulty", i),
+            1e-5,
+        );
+        close(item["se"].as_f64().unwrap(), expected("se", i), 1e-6);
+        for key in ["infit", "outfit", "infit_z", "outfit_z"] {
+            close(
+                item[key].as_f64().unwrap(),
+                fixture["fit"][key][i].as_f64().unwrap(),
+                1e-5,
+            );
+        }
+        assert_eq!(item["anchored"], false);
+        assert_eq!(item["excluded"], Value::Null);
+    }
+    // Every person's WLE is the entry of their form's table at their raw score.
+    let forms = report["forms"].as_array().unwrap();
+    assert_eq!(forms.len(), fixture["forms"].as_array().unwrap().len());
+    for p in report["persons"].as_array().unwrap() {
+        let form = &forms[p["form"].as_u64().unwrap() as usize - 1];
+        let row = &form["scores"][p["raw"].as_u64().unwrap() as usize];
+        assert_eq!(p["wle"], row["wle"]);
+        assert_eq!(p["wle_se"], row["wle_se"]);
+        assert!(p["candidate"].as_str().unwrap().starts_with('p'));
+    }
+    // The long CSV carries the same numbers.
+    let rows = long_csv(&dir.ok(RASCH));
+    for item in items {
+        let id = item["item"].as_str().unwrap();
+        for key in ["difficulty", "se", "infit", "outfit", "infit_z", "outfit_z"] {
+            assert_eq!(
+                number(&cell(&rows, "item", id, "", key)),
+                item[key].as_f64().unwrap()
+            );
+        }
+    }
+    let p1 = &report["persons"][0];
+    assert_eq!(
+        number(&cell(&rows, "person", "p1", "", "wle")),
+        p1["wle"].as_f64().unwrap()
+    );
+    assert_eq!(cell(&rows, "form", "1", "1", "item"), forms[0]["items"][0]);
+    assert_eq!(
+        number(&cell(&rows, "score", "1", "0", "wle")),
+        forms[0]["scores"][0]["wle"].as_f64().unwrap()
+    );
+}
+
+/// raschdat1 (eRm): difficulties and SEs as psychotools' CML gives them, fit as eRm's itemfit
+/// formulas give it (`benches/reference/rasch_reference.R`).
+#[test]
+fn rasch_reports_raschdat1_in_json_and_csv() {
+    rasch_checks("raschdat1");
+}
+
+/// The same data with cells not presented by design, written `-`.
+#[test]
+fn rasch_takes_not_presented_cells() {
+    rasch_checks("raschdat1_na");
+}
+
+#[test]
+fn rasch_anchors_fix_items_and_report_left_out_items() {
+    let dir = Dir::new();
+    rasch_files(&dir, "raschdat1");
+    let free: Value = serde_json::from_str(&dir.ok(&with_format(RASCH, "json"))).unwrap();
+    dir.write("A.csv", "item,difficulty\nI1,0.5\n");
+    let mut args = with_format(RASCH, "json");
+    args.extend(["--anchor", "A.csv"]);
+    let anchored: Value = serde_json::from_str(&dir.ok(&args)).unwrap();
+    assert_eq!(anchored["normalisation"], "anchored");
+    let b1 = free["items"][0]["difficulty"].as_f64().unwrap();
+    for (f, a) in free["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(anchored["items"].as_array().unwrap())
+    {
+        close(
+            a["difficulty"].as_f64().unwrap(),
+            f["difficulty"].as_f64().unwrap() - b1 + 0.5,
+            1e-7,
+        );
+    }
+    assert_eq!(anchored["items"][0]["anchored"], true);
+    assert_eq!(anchored["items"][0]["se"], Value::Null);
+
+    // Pretest items are calibrated like the others, and flagged.
+    let mut args = with_format(RASCH, "json");
+    args.extend(["--pretest", "I29,I30"]);
+    let pretest: Value = serde_json::from_str(&dir.ok(&args)).unwrap();
+    assert_eq!(pretest["items"][29]["pretest"], true);
+    assert_eq!(pretest["items"][28]["pretest"], true);
+    assert_eq!(pretest["items"][27]["pretest"], false);
+    assert_eq!(
+        pretest["items"][29]["difficulty"],
+        free["items"][29]["difficulty"]
+    );
+    let mut args = RASCH.to_vec();
+    args.extend(["--pretest", "I99"]);
+    let out = dir.run(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "imh-exam analyze: --pretest I99: no item \"I99\" in R.csv\n"
+    );
+
+    // An item everyone answered right is reported and left out.
+    dir.write(
+        "R.csv",
+        "candidate,Q1,Q2,Q3\nc1,A,B,A\nc2,B,A,A\nc3,A,A,A\nc4,B,B,A\n",
+    )
+    .write("K.csv", "item,key\nQ1,A\nQ2,A\nQ3,A\n");
+    let r: Value = serde_json::from_str(&dir.ok(&with_format(RASCH, "json"))).unwrap();
+    assert_eq!(r["items"][2]["excluded"], "all_correct");
+    assert_eq!(r["items"][2]["difficulty"], Value::Null);
+    assert_eq!(r["persons_extreme"], 2);
+    close(r["items"][0]["difficulty"].as_f64().unwrap(), 0.0, 1e-9);
+}
+
+#[test]
+fn malformed_anchor_files_and_unlinked_forms() {
+    let dir = Dir::new();
+    rasch_files(&dir, "raschdat1");
+    let mut args = RASCH.to_vec();
+    args.extend(["--anchor", "A.csv"]);
+    dir.write(
+        "A.csv",
+        "item,difficulty\nI1,0.5\nQ9,1\nI2,hard\nI1,0.7\n,1\nI3,inf\n",
+    );
+    assert_eq!(
+        dir.errors(&args),
+        vec![
+            "A.csv:3: item \"Q9\" is not a column of the responses",
+            "A.csv:4: the difficulty \"hard\" of item \"I2\" is not a number of logits",
+            "A.csv:5: item \"I1\" is also on line 2",
+            "A.csv:6: the item is empty",
+            "A.csv:7: the difficulty \"inf\" of item \"I3\" is not a number of logits",
+        ]
+    );
+    dir.write("A.csv", "item,logits\nI1,0.5\n");
+    assert_eq!(
+        dir.errors(&args),
+        vec!["A.csv:1: the header must be \"item,difficulty\", found \"item,logits\""]
+    );
+    dir.write("A.csv", "item,difficulty\n");
+    assert_eq!(
+        dir.errors(&args),
+        vec!["A.csv:1: no anchors after the header"]
+    );
+
+    // Two forms without a common item: no common scale.
+    dir.write(
+        "R.csv",
+        "candidate,Q1,Q2,Q3,Q4\nc1,A,B,-,-\nc2,B,A,-,-\nc3,-,-,A,B\nc4,-,-,B,A\n",
+    )
+    .write("K.csv", "item,key\nQ1,A\nQ2,A\nQ3,A\nQ4,A\n");
+    assert_eq!(
+        dir.errors(RASCH),
+        vec!["R.csv: the items fall into 2 groups that no person links (no common items)"]
+    );
+}
+
+/// `-` is "not presented" in every analyze responses file: `items` counts an item over the
+/// candidates presented it, `dif` too.
+#[test]
+fn not_presented_cells_in_items_and_dif() {
+    let dir = Dir::new();
+    dir.write(
+        "R.csv",
+        "candidate,Q1,Q2,Q3\nc1,A,-,A\nc2,B,A,-\nc3,,A,A\nc4,-,B,A\n",
+    )
+    .write("K.csv", "item,key\nQ1,A\nQ2,A\nQ3,A\n");
+    let report: Value = serde_json::from_str(&dir.ok(&with_format(ITEMS, "json"))).unwrap();
+    let q1 = &report["items"][0];
+    assert_eq!(q1["n"], 3);
+    assert_eq!(q1["omitted"], 1);
+    close(q1["p"].as_f64().unwrap(), 1.0 / 3.0, 1e-12);
+    assert_eq!(report["items"][1]["n"], 3);
+    assert_eq!(report["items"][2]["n"], 3);
+    close(report["items"][2]["p"].as_f64().unwrap(), 1.0, 1e-12);
+
+    dir.write("G.csv", "candidate,group\nc1,F\nc2,REF\nc3,F\nc4,REF\n");
+    let dif: Value = serde_json::from_str(&dir.ok(&with_format(DIF, "json"))).unwrap();
+    assert_eq!(dif["items"].as_array().unwrap().len(), 3);
 }

@@ -442,7 +442,7 @@ fn analyze_files() -> Vec<(&'static str, String)> {
         (
             "R.csv",
             "candidate,Q1,Q2,Q3,Q4,Q5\nc1,A,A,A,B,A\nc2,A,B,A,B,B\nc3,A,A,A,A,A\nc4,B,B,A,B,B\n\
-             c5,A,A,B,A,\nc6,B,B,B,B,A\nc7,A,A,A,A,B\nc8,A,B,A,B,A\n"
+             c5,A,A,B,A,\nc6,B,B,B,B,A\nc7,A,A,A,A,B\nc8,A,B,A,B,-\n"
                 .into(),
         ),
         (
@@ -450,6 +450,7 @@ fn analyze_files() -> Vec<(&'static str, String)> {
             "item,key,domain\nQ1,A,TF\nQ2,A|B,TF\nQ3,A,REF\nQ4,A,REF\nQ5,A,\n".into(),
         ),
         ("X.csv", ratings),
+        ("A.csv", "item,difficulty\nQ1,0.5\nQ3,-1\n".into()),
         (
             "G.csv",
             "candidate,group\nc1,F\nc2,REF\nc3,F\nc4,REF\nc5,F\nc6,REF\nc7,F\nc8,OTHER\n".into(),
@@ -477,6 +478,16 @@ fn command(which: u32, format: Format) -> (AnalyzeCommand, &'static [&'static st
                 format,
             },
             &["X.csv"],
+        ),
+        3 => (
+            AnalyzeCommand::Rasch {
+                responses: p("R.csv"),
+                key: p("K.csv"),
+                anchor: Some(p("A.csv")),
+                pretest: vec![],
+                format,
+            },
+            &["R.csv", "K.csv", "A.csv"],
         ),
         _ => (
             AnalyzeCommand::Dif {
@@ -506,7 +517,7 @@ fn analyze_survives_mutated_csv_files() {
         } else {
             Format::Json
         };
-        let (cmd, inputs) = command(rng.gen_range(0..3), format);
+        let (cmd, inputs) = command(rng.gen_range(0..4), format);
         let mut files: HashMap<String, Vec<u8>> = HashMap::new();
         let mut sizes = HashMap::new();
         let mut done = Vec::new();

@@ -1,10 +1,13 @@
 //! The answer files: responses (`candidate,<item>,...`), key (`item,key[,domain]`) and groups
 //! (`candidate,group`), checked against each other into the statistics' types.
+//!
+//! A response cell is an option letter, empty (presented but not answered: scores 0), or `-`
+//! (the item was not presented to that candidate: their form did not hold it).
 
 use rustc_hash::FxHashMap;
 
 use super::files::{in_line_order, rows_hint, Errors, FileError, Input, Records};
-use crate::stats::items::{ItemKey, Responses, MAX_OPTIONS};
+use crate::stats::items::{Cell, ItemKey, Responses, MAX_OPTIONS};
 use crate::stats::Group;
 
 /// A letter A-Z (either case) as an option index.
@@ -15,20 +18,20 @@ fn option_letter(s: &str) -> Option<u8> {
     }
 }
 
-/// The response file: header `candidate,<item>,...`, a letter or nothing per cell.
+/// The response file: header `candidate,<item>,...`, a letter, nothing or `-` per cell.
 pub struct ResponseFile {
     pub name: String,
     pub header_line: u64,
     pub items: Vec<String>,
     /// (candidate, line).
     pub candidates: Vec<(String, u64)>,
-    /// Each candidate's answers in a row of `items.len()`, one after another.
-    pub answers: Vec<Option<u8>>,
+    /// Each candidate's cells in a row of `items.len()`, one after another.
+    pub answers: Vec<Cell>,
 }
 
 impl ResponseFile {
-    /// Each candidate's answers, in the order of `candidates`.
-    pub fn rows(&self) -> std::slice::ChunksExact<'_, Option<u8>> {
+    /// Each candidate's cells, in the order of `candidates`.
+    pub fn rows(&self) -> std::slice::ChunksExact<'_, Cell> {
         self.answers.chunks_exact(self.items.len().max(1))
     }
 }
@@ -101,14 +104,16 @@ pub fn responses(input: &Input, errors: &mut Errors) -> Option<ResponseFile> {
         let start = answers.len();
         for (cell, item) in row.fields.iter().skip(1).zip(&items) {
             if cell.is_empty() {
-                answers.push(None);
+                answers.push(Cell::Omitted);
+            } else if cell == "-" {
+                answers.push(Cell::NotPresented);
             } else if let Some(o) = option_letter(cell) {
-                answers.push(Some(o));
+                answers.push(Cell::Chose(o));
             } else {
                 problems.push(FileError::at(
                     name,
                     row.line,
-                    format!("item {item}: \"{cell}\" is not an option letter A-Z"),
+                    format!("item {item}: \"{cell}\" is not an option letter A-Z, empty or -"),
                 ));
             }
         }
@@ -236,7 +241,7 @@ pub fn form(r: &ResponseFile, k: &KeyFile, errors: &mut Errors) -> Option<Respon
         .collect();
     for answers in r.rows() {
         for (h, a) in highest.iter_mut().zip(answers) {
-            if let Some(o) = a {
+            if let Cell::Chose(o) = a {
                 *h = (*h).max(o + 1);
             }
         }
@@ -263,7 +268,7 @@ pub fn form(r: &ResponseFile, k: &KeyFile, errors: &mut Errors) -> Option<Respon
         }
     };
     for ((_, line), answers) in r.candidates.iter().zip(r.rows()) {
-        if let Err(e) = responses.push(answers) {
+        if let Err(e) = responses.push_presented(answers) {
             errors.push(FileError::at(&r.name, *line, e.to_string()));
         }
     }

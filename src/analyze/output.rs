@@ -188,24 +188,31 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
 /// The long CSV: `table,id,sub,statistic,value`, one number per row. Ids are the input files'
 /// words (item ids, rater and group names), so it writes through `csv_safe`.
-struct LongCsv {
+pub(super) struct LongCsv {
     w: crate::csv_safe::Writer,
 }
 
 impl LongCsv {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut w = crate::csv_safe::Writer::new();
         w.write_record(["table", "id", "sub", "statistic", "value"]);
         Self { w }
     }
 
-    fn row(&mut self, table: &str, id: &str, sub: &str, statistic: &str, value: &Node) {
+    pub(super) fn row(&mut self, table: &str, id: &str, sub: &str, statistic: &str, value: &Node) {
         self.w
             .write_record([table, id, sub, statistic, &value.text()]);
     }
 
     /// Every scalar field of an object, in order, except those named in `skip`.
-    fn scalars(&mut self, table: &str, id: &str, sub: &str, object: &Node, skip: &[&str]) {
+    pub(super) fn scalars(
+        &mut self,
+        table: &str,
+        id: &str,
+        sub: &str,
+        object: &Node,
+        skip: &[&str],
+    ) {
         if let Node::Map(fields) = object {
             for (field, value) in fields {
                 if value.is_scalar() && !skip.contains(&field.as_str()) {
@@ -215,7 +222,7 @@ impl LongCsv {
         }
     }
 
-    fn finish(self) -> String {
+    pub(super) fn finish(self) -> String {
         self.w.into_string()
     }
 }

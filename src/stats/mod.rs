@@ -11,6 +11,9 @@
 //! - [`agreement`]: rater agreement on rubric scores, overall and by rater, item, pair and day.
 //! - [`decision`]: decision consistency and accuracy at a cut (Subkoviak; Livingston & Lewis;
 //!   Rudner) and the conditional standard error of measurement there.
+//! - [`rasch`]: the dichotomous Rasch model: item difficulties by conditional maximum
+//!   likelihood with missing-by-design forms and anchors, Warm's person estimates and the
+//!   raw-score table of each form, infit and outfit.
 //! - [`dif`]: Mantel-Haenszel differential item functioning and its ETS class.
 //! - [`tcc`]: the Rasch test characteristic curve and its inverse (fair forms, equating).
 //! - [`dist`]: erfc, log-gamma, the incomplete beta function, F quantiles.
@@ -27,6 +30,7 @@ pub mod icc;
 pub mod items;
 pub mod kappa;
 pub mod krippendorff;
+pub mod rasch;
 pub mod tcc;
 
 use std::fmt;
