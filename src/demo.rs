@@ -235,6 +235,10 @@ pub async fn completed_sitting_named(
     results::release(db, sitting_id, "demo")
         .await?
         .map_err(|e| anyhow::anyhow!("releasing the demo results: {e}"))?;
+    // The committee's Rasch calibration, so the sitting's statistics show it from the start.
+    crate::store::calibration::calibrate(db, sitting_id, "demo")
+        .await
+        .map_err(|e| anyhow::anyhow!("calibrating the demo sitting: {e}"))?;
     Ok(sitting_id)
 }
 

@@ -59,6 +59,8 @@ pub enum Action {
     ComputeResults,
     /// an item's key was changed and results rescored.
     KeyChange,
+    /// the committee calibrated a sitting's Part One (Rasch).
+    Calibrate,
 }
 
 impl Action {
@@ -92,6 +94,7 @@ impl Action {
             Action::ReleaseResults => "release-results",
             Action::ComputeResults => "compute-results",
             Action::KeyChange => "key-change",
+            Action::Calibrate => "calibrate",
         }
     }
 }

@@ -143,6 +143,8 @@ pub async fn import(
         }
     }
 
+    // Items new to the bank in this import: their enemies come with them, not as a change.
+    let mut fresh: BTreeSet<String> = BTreeSet::new();
     for item in &bank.items {
         let hash = item_hash(item);
         let existing: Option<(String, String, String)> = sqlx::query_as(
@@ -179,6 +181,7 @@ pub async fn import(
                     report.new_item_versions += 1;
                 } else {
                     report.new_items += 1;
+                    fresh.insert(item.id.clone());
                 }
             }
             Some((old_hash, _, _)) if old_hash != hash => refused.push(format!(
@@ -233,6 +236,46 @@ pub async fn import(
     if !refused.is_empty() {
         tx.rollback().await;
         return Err(ImportError::Refused(refused));
+    }
+    // Enemy pairs are the bank's as a whole: replaced by the imported bank's, each declared or
+    // withdrawn pair between items the bank already had recorded as a change.
+    let before: BTreeSet<(String, String)> =
+        sqlx::query_as::<_, (String, String)>("SELECT item_a, item_b FROM item_enemies")
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+    let after: BTreeSet<(String, String)> = bank.enemy_pairs().into_iter().collect();
+    if before != after {
+        sqlx::query("DELETE FROM item_enemies")
+            .execute(&mut *tx)
+            .await?;
+        for (a, b) in &after {
+            sqlx::query("INSERT INTO item_enemies (item_a, item_b) VALUES ($1, $2)")
+                .bind(a)
+                .bind(b)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (a, b) in after
+            .difference(&before)
+            .filter(|(a, b)| !fresh.contains(a) && !fresh.contains(b))
+        {
+            changes.push((
+                "enemies".into(),
+                format!("{a} and {b}"),
+                1,
+                "declared".into(),
+            ));
+        }
+        for (a, b) in before.difference(&after) {
+            changes.push((
+                "enemies".into(),
+                format!("{a} and {b}"),
+                1,
+                "withdrawn".into(),
+            ));
+        }
     }
     report.changes = changes
         .iter()
@@ -514,7 +557,10 @@ pub async fn pool(db: &Db) -> Result<crate::exam::form::Pool> {
             levels: parse_levels(&levels).map_err(bad)?,
         });
     }
-    Ok(Pool::new(pool_items, pool_vignettes))
+    let enemies: Vec<(String, String)> = sqlx::query_as("SELECT item_a, item_b FROM item_enemies")
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(Pool::new(pool_items, pool_vignettes).with_enemies(enemies))
 }
 
 /// One vignette version as a candidate reads it: title and text only.

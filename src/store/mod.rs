@@ -10,6 +10,7 @@ pub mod backup;
 pub mod bank;
 pub mod batches;
 pub mod bulk;
+pub mod calibration;
 pub mod clock;
 pub mod ratings;
 pub mod results;

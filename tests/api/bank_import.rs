@@ -171,7 +171,48 @@ async fn retiring_is_a_status_change_not_a_new_version(engine: Engine) {
     );
 }
 
+async fn enemy_items_are_stored_and_kept_apart_on_every_form(engine: Engine) {
+    use imh_exam::exam::form::{assemble, History, Parts};
+    let t = test_db(engine).await;
+    let tmp = sample_copy();
+    let dir = tmp.path().join("bank");
+    import_dir(&t.db, &dir).await.unwrap();
+    let pool = imh_exam::store::bank::pool(&t.db).await.unwrap();
+    for (a, b) in [
+        ("DSS-0015", "TF-0002"),
+        ("DSS-0020", "TF-0015"),
+        ("DSS-0014", "TF-0109"),
+    ] {
+        assert!(pool.are_enemies(a, b) && pool.are_enemies(b, a), "{a} {b}");
+    }
+    // Forms drawn from the stored pool, as the server draws them, never carry both.
+    let files = bank::read_dir(&dir).unwrap();
+    let bank = bank::from_files(&files).unwrap();
+    let bp = bank.blueprint("level-iii").unwrap();
+    for seed in 0..200 {
+        let form = assemble(bp, &pool, &History::default(), Parts::BOTH, seed).unwrap();
+        let ids = form.ids();
+        for (a, b) in bank.enemy_pairs() {
+            assert!(
+                !(ids.contains(&a) && ids.contains(&b)),
+                "seed {seed}: {a} and {b}"
+            );
+        }
+    }
+    // Withdrawing a pair is a change of the bank, recorded; the stored pool follows.
+    edit(&dir.join("items/TF-0002.md"), "enemies: DSS-0015\n", "");
+    let report = import_dir(&t.db, &dir).await.unwrap();
+    assert_eq!(
+        report.changes,
+        vec!["enemies DSS-0015 and TF-0002 v1: withdrawn"]
+    );
+    let pool = imh_exam::store::bank::pool(&t.db).await.unwrap();
+    assert!(!pool.are_enemies("DSS-0015", "TF-0002"));
+    assert!(pool.are_enemies("DSS-0020", "TF-0015"));
+}
+
 on_both_engines!(
+    enemy_items_are_stored_and_kept_apart_on_every_form,
     importing_twice_changes_nothing,
     changed_text_without_a_new_version_is_refused,
     an_older_version_stays_readable,

@@ -132,6 +132,24 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         .await;
     assert!(form.contains("\ncandidates,200\n"), "{form}");
     assert!(form.contains("\nkr20,0."), "{form}");
+    // The demo's sitting is calibrated (Rasch) from the first run.
+    let rasch = committee
+        .get_text(&format!("/stats/{id}/rasch?csv=1"))
+        .await;
+    assert!(
+        rasch.starts_with("item,version,difficulty,se,infit,outfit"),
+        "{rasch}"
+    );
+    let calibrated = rasch
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split(',')
+                .nth(2)
+                .is_some_and(|b| b.parse::<f64>().is_ok())
+        })
+        .count();
+    assert!(calibrated > 50, "{rasch}");
     // Decision consistency at the cut, the same as the statistics give on the form's own score
     // distribution and KR-20.
     let decision = committee

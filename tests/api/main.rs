@@ -6,6 +6,7 @@ mod abuse;
 mod auth;
 mod backup;
 mod bank_import;
+mod calibration;
 mod caps;
 mod cli;
 mod clock;

@@ -19,6 +19,7 @@
 mod cml;
 mod esf;
 mod fit;
+pub mod link;
 mod wle;
 
 #[cfg(test)]

@@ -328,7 +328,7 @@ pub async fn items_page(
         .collect();
     let f = &a.form;
     let body = html! {
-        p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } }
+        p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } " · " a href={ "/stats/" (id) "/rasch" } { "Rasch calibration" } }
         h1 { "Item statistics: " (sitting.name) }
         @if f.candidates == 0 {
             p { "No Part One has been submitted in this sitting yet." }

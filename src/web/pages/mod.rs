@@ -5,6 +5,7 @@ pub mod exam;
 pub mod item_stats;
 pub mod login;
 pub mod proctor;
+pub mod rasch;
 pub mod rater;
 pub mod registration;
 pub mod staff;
@@ -88,4 +89,6 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/{id}/items", get(item_stats::items_page))
         .route("/stats/{id}/items/{item}", get(item_stats::item_page))
         .route("/stats/{id}/dif", get(item_stats::dif_page))
+        .route("/stats/{id}/rasch", get(rasch::rasch_page))
+        .route("/stats/{id}/calibrate", post(rasch::calibrate))
 }

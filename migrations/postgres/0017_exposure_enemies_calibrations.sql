@@ -30,3 +30,38 @@ FOR EACH ROW EXECUTE FUNCTION count_item_exposure();
 -- (which parts are submitted or voided): on SQLite these columns lie behind the form's
 -- overflow pages, and reading them from the table took 0.1 s for 20,000 attempts.
 CREATE INDEX attempts_state ON attempts (registration_id, part, submitted_at, voided_at);
+
+-- Enemy items (two items testing the same point): never on one form. Pairs in canonical order,
+-- lower id first, as the bank declares them at its latest import (not part of any item's
+-- content: declaring an enemy does not make a new version).
+CREATE TABLE item_enemies (
+    item_a TEXT NOT NULL,
+    item_b TEXT NOT NULL,
+    PRIMARY KEY (item_a, item_b),
+    CHECK (item_a < item_b)
+);
+
+-- A sitting's Rasch calibration of its Part One, per item version: the committee's explicit
+-- action, stored whole each time (linked onto the earlier calibrations' scale, see
+-- stats::rasch::link). Difficulty and fit are NULL for an item left out (excluded says why).
+CREATE TABLE calibrations (
+    sitting_id BIGINT NOT NULL REFERENCES sittings (id),
+    item_id TEXT NOT NULL,
+    item_version BIGINT NOT NULL,
+    difficulty DOUBLE PRECISION,
+    se DOUBLE PRECISION,
+    infit DOUBLE PRECISION,
+    outfit DOUBLE PRECISION,
+    infit_z DOUBLE PRECISION,
+    outfit_z DOUBLE PRECISION,
+    presented BIGINT NOT NULL,
+    correct BIGINT NOT NULL,
+    excluded TEXT,
+    -- The item's earlier linked difficulty (the newest calibration of another sitting), and
+    -- whether it moved past the drift threshold since.
+    earlier DOUBLE PRECISION,
+    drifted BIGINT NOT NULL,
+    computed_at BIGINT NOT NULL,
+    computed_by TEXT NOT NULL,
+    PRIMARY KEY (sitting_id, item_id, item_version)
+);

@@ -1,0 +1,133 @@
+//! The committee's Rasch calibration of a sitting's Part One: the stored calibration (every
+//! item's difficulty on the bank's scale, its standard error, fit and drift), downloadable as
+//! CSV, and the explicit action that calibrates again.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use crate::stats::rasch::link::DRIFT_LOGITS;
+use crate::store::calibration::{self, CalibrateError};
+use crate::store::sittings;
+
+use super::stats::{csv_response, heads, num, Table};
+use crate::web::error::{AppError, AppResult};
+use crate::web::roles::Committee;
+use crate::web::session::CsrfToken;
+use crate::web::views::staff_chrome as chrome;
+use crate::web::views::{self, csrf_field};
+use crate::web::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RaschQuery {
+    #[serde(default)]
+    pub csv: Option<String>,
+}
+
+fn table(rows: &[calibration::ItemRow]) -> Table {
+    Table {
+        name: "rasch",
+        caption: format!(
+            "{} item versions calibrated; difficulty in logits, higher is harder",
+            rows.len()
+        ),
+        headers: heads(&[
+            "item",
+            "version",
+            "difficulty",
+            "se",
+            "infit",
+            "outfit",
+            "infit_z",
+            "outfit_z",
+            "presented",
+            "correct",
+            "excluded",
+            "earlier",
+            "drift",
+        ]),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.item_id.clone(),
+                    r.item_version.to_string(),
+                    num(r.difficulty),
+                    num(r.se),
+                    num(r.infit),
+                    num(r.outfit),
+                    num(r.infit_z),
+                    num(r.outfit_z),
+                    r.presented.to_string(),
+                    r.correct.to_string(),
+                    r.excluded.clone().unwrap_or_default(),
+                    num(r.earlier),
+                    if r.drifted == 1 {
+                        "drift".into()
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub async fn rasch_page(
+    State(state): State<AppState>,
+    Committee(ref me): Committee,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<i64>,
+    Query(q): Query<RaschQuery>,
+) -> AppResult<Response> {
+    let sitting = sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rows = calibration::of_sitting(&state.db, id).await?;
+    let t = table(&rows);
+    if q.csv.is_some() {
+        return Ok(csv_response(&format!("rasch-{id}.csv"), t.csv()));
+    }
+    let drifting: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.drifted == 1)
+        .map(|r| r.item_id.as_str())
+        .collect();
+    let body = html! {
+        p class="hint" { a href={ "/stats/" (id) "/items" } { "Item statistics" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } }
+        h1 { "Rasch calibration: " (sitting.name) }
+        p { "Part One's scored items, calibrated by conditional maximum likelihood over every candidate's own form, then linked onto the scale of the items' earlier calibrations (mean-mean over the items both have). An item whose difficulty moved more than " (DRIFT_LOGITS) " logits since is flagged as drifting." }
+        form method="post" action={ "/stats/" (id) "/calibrate" } {
+            (csrf_field(&csrf))
+            button type="submit" { @if rows.is_empty() { "Calibrate this sitting" } @else { "Calibrate again" } }
+        }
+        @if let Some(r) = rows.first() {
+            p role="status" id="calibration-state" {
+                "Calibrated at " (super::proctor::when(r.computed_at)) " by " (r.computed_by) ". "
+                @if drifting.is_empty() { "No item drifted." } @else { strong { "Drifting: " (drifting.join(", ")) "." } }
+            }
+            (t.html(&format!("/stats/{id}/rasch?csv=1")))
+        } @else {
+            p id="calibration-state" { "Not calibrated yet." }
+        }
+    };
+    Ok(views::page("Rasch calibration", Some(&chrome(me, &csrf)), body).into_response())
+}
+
+pub async fn calibrate(
+    State(state): State<AppState>,
+    Committee(ref me): Committee,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    sittings::sitting(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match calibration::calibrate(&state.db, id, &me.username).await {
+        Ok(_) => Ok(Redirect::to(&format!("/stats/{id}/rasch")).into_response()),
+        Err(CalibrateError::Data(why)) => Err(AppError::BadRequest(format!(
+            "This sitting cannot be calibrated: {why}."
+        ))),
+        Err(CalibrateError::Store(e)) => Err(e.into()),
+    }
+}
