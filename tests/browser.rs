@@ -326,7 +326,14 @@ async fn wait_for_path(c: &Client, path: &str) {
                 return;
             }
         }
-        wait.tick(url).await;
+        // What the page says, so a timeout shows why the browser is elsewhere (an error page,
+        // say), not only where it is.
+        let heading = match c.find(Locator::Css("main")).await {
+            Ok(main) => main.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let heading: String = heading.chars().take(300).collect();
+        wait.tick(format!("{url}: {heading}")).await;
     }
 }
 
@@ -618,7 +625,9 @@ async fn take_the_exam(
         "{review}"
     );
     blocking.extend(axe(&c, "/exam/1/review (Part One review)").await);
-    css(&c, "#confirm").await.click().await.unwrap();
+    let confirm = css(&c, "#confirm").await;
+    confirm.click().await.unwrap();
+    assert!(confirm.is_selected().await.unwrap(), "the box is ticked");
     button(&c, "Submit Part One").await.click().await.unwrap();
     wait_for_path(&c, "/exam/1/receipt").await;
     let shown = css(&c, "#receipt").await.text().await.unwrap();
