@@ -6,7 +6,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::files::{in_line_order, rows_hint, Errors, FileError, Input, Records};
+use super::files::{in_line_order, rows_hint, Errors, FileError, Input, Records, UniqueIds};
 use crate::stats::items::{Cell, ItemKey, Responses, MAX_OPTIONS};
 use crate::stats::Group;
 
@@ -82,25 +82,16 @@ pub fn responses(input: &Input, errors: &mut Errors) -> Option<ResponseFile> {
         return records.refuse(errors, header_problems);
     }
     let hint = rows_hint(input);
-    let mut seen: FxHashMap<String, u64> = FxHashMap::default();
+    let mut seen = UniqueIds::default();
     let mut candidates = Vec::with_capacity(hint);
     let mut answers = Vec::with_capacity(hint.saturating_mul(items.len()));
     let mut problems = Vec::new();
     while let Some(row) = records.next_row() {
         let candidate = &row.fields[0];
-        if candidate.is_empty() {
-            problems.push(FileError::at(name, row.line, "the candidate is empty"));
+        if let Err(problem) = seen.check(name, row.line, "candidate", candidate) {
+            problems.push(problem);
             continue;
         }
-        if let Some(first) = seen.get(candidate) {
-            problems.push(FileError::at(
-                name,
-                row.line,
-                format!("candidate \"{candidate}\" is also on line {first}"),
-            ));
-            continue;
-        }
-        seen.insert(candidate.to_string(), row.line);
         let start = answers.len();
         for (cell, item) in row.fields.iter().skip(1).zip(&items) {
             if cell.is_empty() {
@@ -154,25 +145,16 @@ pub fn key(input: &Input, errors: &mut Errors) -> Option<KeyFile> {
     if let Some(problem) = records.header_problem(&[&["item", "key"], &["item", "key", "domain"]]) {
         return records.refuse(errors, vec![problem]);
     }
-    let mut seen: FxHashMap<String, u64> = FxHashMap::default();
+    let mut seen = UniqueIds::default();
     let mut out = Vec::new();
     let mut problems = Vec::new();
     while let Some(row) = records.next_row() {
         let item = &row.fields[0];
         let key = &row.fields[1];
-        if item.is_empty() {
-            problems.push(FileError::at(name, row.line, "the item is empty"));
+        if let Err(problem) = seen.check(name, row.line, "item", item) {
+            problems.push(problem);
             continue;
         }
-        if let Some(first) = seen.get(item) {
-            problems.push(FileError::at(
-                name,
-                row.line,
-                format!("item \"{item}\" is also on line {first}"),
-            ));
-            continue;
-        }
-        seen.insert(item.to_string(), row.line);
         let letters: Option<Vec<u8>> = key.split('|').map(|l| option_letter(l.trim())).collect();
         let Some(letters) = letters else {
             problems.push(FileError::at(

@@ -345,6 +345,28 @@ pub(super) fn in_line_order(errors: &mut [FileError]) {
     errors.sort_by_key(|e| e.line);
 }
 
+/// The ids in a file's first column, each on one row only: `check` refuses an empty id or one
+/// an earlier row had, as `file:line: message` naming `what` the id is ("candidate", "item").
+#[derive(Default)]
+pub(super) struct UniqueIds(rustc_hash::FxHashMap<String, u64>);
+
+impl UniqueIds {
+    pub fn check(&mut self, name: &str, line: u64, what: &str, id: &str) -> Result<(), FileError> {
+        if id.is_empty() {
+            return Err(FileError::at(name, line, format!("the {what} is empty")));
+        }
+        if let Some(first) = self.0.get(id) {
+            return Err(FileError::at(
+                name,
+                line,
+                format!("{what} \"{id}\" is also on line {first}"),
+            ));
+        }
+        self.0.insert(id.to_string(), line);
+        Ok(())
+    }
+}
+
 /// About how many rows a file has, to size its tables once.
 pub(super) fn rows_hint(input: &Input) -> usize {
     input.bytes.iter().filter(|&&b| b == b'\n').count()

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::files::{Errors, FileError, Input, Records};
+use super::files::{Errors, FileError, Input, Records, UniqueIds};
 use super::output::{LongCsv, Node};
 use crate::stats::rasch::{Analysis, Exclusion};
 
@@ -20,24 +20,15 @@ pub fn anchors(input: &Input, items: &[String], errors: &mut Errors) -> Option<V
         .enumerate()
         .map(|(i, s)| (s.as_str(), i))
         .collect();
-    let mut seen: FxHashMap<String, u64> = FxHashMap::default();
+    let mut seen = UniqueIds::default();
     let mut out = Vec::new();
     let mut problems = Vec::new();
     while let Some(row) = records.next_row() {
         let (item, value) = (&row.fields[0], &row.fields[1]);
-        if item.is_empty() {
-            problems.push(FileError::at(name, row.line, "the item is empty"));
+        if let Err(problem) = seen.check(name, row.line, "item", item) {
+            problems.push(problem);
             continue;
         }
-        if let Some(first) = seen.get(item) {
-            problems.push(FileError::at(
-                name,
-                row.line,
-                format!("item \"{item}\" is also on line {first}"),
-            ));
-            continue;
-        }
-        seen.insert(item.to_string(), row.line);
         let Some(&i) = index.get(item) else {
             problems.push(FileError::at(
                 name,

@@ -1,6 +1,7 @@
 //! The pages, a module per audience.
 
 pub mod committee;
+pub mod dif;
 pub mod exam;
 pub mod item_stats;
 pub mod login;
@@ -88,7 +89,7 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/{id}/agreement", get(stats::agreement_page))
         .route("/stats/{id}/items", get(item_stats::items_page))
         .route("/stats/{id}/items/{item}", get(item_stats::item_page))
-        .route("/stats/{id}/dif", get(item_stats::dif_page))
+        .route("/stats/{id}/dif", get(dif::dif_page))
         .route("/stats/{id}/rasch", get(rasch::rasch_page))
         .route("/stats/{id}/calibrate", post(rasch::calibrate))
 }
