@@ -28,6 +28,10 @@ pub struct ConnLimits {
     pub max_connections: usize,
 }
 
+/// Bytes of an unread request body the kernel holds per connection (Linux doubles it for its
+/// own bookkeeping).
+const RECEIVE_BUFFER: usize = 128 * 1024;
+
 /// What a connection over the cap is told before it is closed.
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 62\r\nconnection: close\r\n\r\nThe server has too many connections open. Try again shortly.\n";
 
@@ -69,6 +73,12 @@ pub async fn serve_connections(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        // A small, fixed receive buffer: a client may have at most this much of a body in the
+        // kernel before the server reads it. Autotuned, an unread oversized body (refused from
+        // its head, after a pause) fills megabytes per connection, and 64 such clients cost the
+        // machine hundreds of MiB of socket memory and the copying that goes with it. Requests
+        // are small; an upload still streams at this window per round trip.
+        let _ = socket2::SockRef::from(&stream).set_recv_buffer_size(RECEIVE_BUFFER);
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(Tracked {
             inner: stream,

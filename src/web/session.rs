@@ -92,6 +92,14 @@ async fn refuse_unread(body: Body, declared: Option<u64>, answer: Response) -> R
     }
 }
 
+/// The body's length as its head declares it (None: not declared, or not a number).
+fn declared_length(headers: &header::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 /// The answer, with the connection closed after it (its request's body was left unread).
 fn closing(mut answer: Response) -> Response {
     answer.headers_mut().insert(
@@ -141,7 +149,10 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
 
     let (mut req, token) = if unsafe_method {
         let Some(expected) = existing.clone() else {
-            return AppError::Csrf.into_response();
+            // No token cookie: refused from the head alone, like a wrong token below, so a
+            // flood of large bodies without one is never read.
+            let declared = declared_length(req.headers());
+            return refuse_unread(req.into_body(), declared, AppError::Csrf.into_response()).await;
         };
         let header_token = req
             .headers()
@@ -157,11 +168,7 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         // Refused from the head alone, before the body is used: a token that can only come
         // from the header and is missing or wrong, or a declared length over the limit.
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let declared = declared_length(&parts.headers);
         let token_ok = |sent: &str| constant_time_eq(sent.as_bytes(), expected.as_bytes());
         match &header_token {
             Some(sent) if !token_ok(sent) => {

@@ -695,6 +695,18 @@ async fn oversized_bodies_are_refused_from_the_head() {
         .expect("a save without its token was answered without its body");
     assert!(no_token.starts_with("HTTP/1.1 403"), "{no_token}");
 
+    // Without even the token cookie (a script that never loaded a page): refused from the head
+    // alone as well, and the connection closed, so its body is never taken in.
+    let no_cookie = format!(
+        "POST /exam/api/save HTTP/1.1\r\nHost: x\r\nContent-Type: {json}\r\nContent-Length: {}\r\n\r\n",
+        3 << 20
+    );
+    let answer = answer_to_head(&addr, &no_cookie)
+        .await
+        .expect("a save without a token cookie was answered without its body");
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+
     // A body a little over its limit (within 1 MiB) is read and thrown away first, so the
     // sender reads the answer rather than a reset connection.
     assert_eq!(
