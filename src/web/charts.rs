@@ -292,8 +292,9 @@ pub fn item_map(id: &str, title: &str, bands: &[MapBand], cuts: &[f64]) -> Marku
             }
             g font-size="11" fill="#222" {
                 @for (i, b) in bands.iter().enumerate() {
+                    // Each label at its band's lower edge, the value it names.
                     @if i % 2 == 0 || bands.len() <= 16 {
-                        text x=(fmt(LEFT - 6.0)) y=(fmt(TOP + i as f64 * row + row / 2.0 + 4.0)) text-anchor="end" { (format!("{:.1}", b.from)) }
+                        text x=(fmt(LEFT - 6.0)) y=(fmt(TOP + (i + 1) as f64 * row + 4.0)) text-anchor="end" { (format!("{:.1}", b.from)) }
                     }
                 }
             }

@@ -203,7 +203,7 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
             "/keys",
             "/keys",
             &[
-                ("item", &item),
+                ("item", item.as_str()),
                 ("version", "1"),
                 ("rule", "A|B"),
                 ("reason", "Two defensible answers, found in the annual review"),
@@ -292,6 +292,9 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
         "{disposition}"
     );
     let file = res.text().await.unwrap();
+    if let Ok(path) = std::env::var("REPORT_DUMP") {
+        std::fs::write(path, &file).unwrap();
+    }
     assert!(file.starts_with("<!DOCTYPE html>"), "{}", &file[..100]);
     assert!(!file.contains("<link"), "no stylesheet to fetch");
     assert!(!file.contains("<script"), "no script");

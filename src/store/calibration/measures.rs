@@ -15,7 +15,7 @@ use crate::bank::{Blueprint, PassOn};
 use crate::exam::fair::{self, Difficulties, Spread, Target};
 use crate::exam::form::Pool;
 use crate::stats::decision::rasch_se;
-use crate::stats::rasch::wle;
+use crate::stats::rasch::{wle, Measure as RaschMeasure};
 use crate::stats::tcc;
 use crate::store::analysis::{item_keys, part_one_forms, PartOneForms};
 use crate::store::{bank, Db, Result, StoreError};
@@ -88,7 +88,7 @@ pub struct PersonOnScale {
     pub raw: u32,
     pub items: u32,
     /// Warm's estimate and its standard error; None without a calibrated item.
-    pub measure: Option<wle::Measure>,
+    pub measure: Option<RaschMeasure>,
     /// The form's expected percent at its blueprint's θ_cut.
     pub expected_percent: Option<f64>,
     /// The Rasch standard error at θ_cut on the form: 1/√I(θ_cut).
@@ -149,18 +149,19 @@ pub async fn sitting_scale(db: &Db, sitting_id: i64) -> Result<Option<SittingSca
     let accepted: BTreeMap<(String, u32), u32> =
         keys.into_iter().map(|(k, (_, _, bits))| (k, bits)).collect();
     let registered: BTreeMap<i64, String> = registered.into_iter().collect();
-    tokio::task::spawn_blocking(move || {
-        Ok(place(
+    let scale = tokio::task::spawn_blocking(move || {
+        place(
             &table,
             &accepted,
             &difficulty,
             &blueprints,
             &pool,
             &registered,
-        ))
+        )
     })
     .await
-    .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("placing the sitting: {e}"))))?
+    .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("placing the sitting: {e}"))))?;
+    Ok(Some(scale))
 }
 
 /// θ_cut of `bp` on the calibrated items of its operational pool; None when none has a

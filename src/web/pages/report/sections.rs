@@ -12,9 +12,17 @@ use super::super::stats::show;
 use super::{LevelRow, Report};
 
 /// The Rasch mean squares outside which an item is listed as misfitting (Wright & Linacre
-/// 1994's range for "productive for measurement" multiple-choice items, 0.7 to 1.3).
+/// 1994's range for multiple-choice items, 0.7 to 1.3), when the standardised value says the
+/// departure is more than chance (|z| ≥ 2): with a hundred candidates an item, a mean square
+/// varies past that range by chance alone.
 const FIT_LOW: f64 = 0.7;
 const FIT_HIGH: f64 = 1.3;
+const FIT_Z: f64 = 2.0;
+
+/// A mean square outside the range with a significant z.
+fn misfits(mean_square: Option<f64>, z: Option<f64>) -> bool {
+    matches!((mean_square, z), (Some(m), Some(z)) if !(FIT_LOW..=FIT_HIGH).contains(&m) && z.abs() >= FIT_Z)
+}
 
 fn percent(x: Option<f64>) -> String {
     x.map_or_else(|| "–".into(), |v| format!("{:.1}%", 100.0 * v))
@@ -306,13 +314,7 @@ fn flags(r: &Report, b: &str) -> Markup {
     let misfit: Vec<_> = r
         .calibration
         .iter()
-        .filter(|c| {
-            [c.infit, c.outfit]
-                .iter()
-                .flatten()
-                .any(|m| !(FIT_LOW..=FIT_HIGH).contains(m))
-                || c.drifted == 1
-        })
+        .filter(|c| misfits(c.infit, c.infit_z) || misfits(c.outfit, c.outfit_z) || c.drifted == 1)
         .collect();
     section(
         CONTENTS[4].0,
@@ -336,16 +338,16 @@ fn flags(r: &Report, b: &str) -> Markup {
                 }
             }
             @if !r.calibration.is_empty() {
-                p { (misfit.len()) " item(s) misfit the Rasch model (an infit or outfit mean square outside " (FIT_LOW) " to " (FIT_HIGH) ") or drifted since their earlier calibration." }
+                p { (misfit.len()) " item(s) misfit the Rasch model (an infit or outfit mean square outside " (FIT_LOW) " to " (FIT_HIGH) " with |z| ≥ " (FIT_Z) ") or drifted since their earlier calibration." }
                 @if !misfit.is_empty() {
                     table {
                         caption { "Items misfitting the Rasch model or drifting" }
-                        thead { tr { th scope="col" { "Item" } th scope="col" { "Difficulty" } th scope="col" { "Infit" } th scope="col" { "Outfit" } th scope="col" { "Earlier" } th scope="col" { "Drift" } } }
+                        thead { tr { th scope="col" { "Item" } th scope="col" { "Difficulty" } th scope="col" { "Infit (z)" } th scope="col" { "Outfit (z)" } th scope="col" { "Earlier" } th scope="col" { "Drift" } } }
                         tbody {
                             @for c in &misfit {
                                 tr {
                                     th scope="row" { a href={ (b) "/stats/" (id) "/items/" (c.item_id) } { (c.item_id) } }
-                                    td { (two(c.difficulty)) } td { (two(c.infit)) } td { (two(c.outfit)) } td { (two(c.earlier)) }
+                                    td { (two(c.difficulty)) } td { (two(c.infit)) " (" (one(c.infit_z)) ")" } td { (two(c.outfit)) " (" (one(c.outfit_z)) ")" } td { (two(c.earlier)) }
                                     td { @if c.drifted == 1 { "drift" } }
                                 }
                             }
