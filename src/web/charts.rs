@@ -217,7 +217,13 @@ const MAX_BANDS: usize = 40;
 /// Persons' and items' measures counted in bands of half a logit (wider if the range needs more
 /// than 40), highest first, covering every finite value; empty when there is none.
 pub fn map_bands(persons: &[f64], items: &[f64]) -> Vec<MapBand> {
-    let all = || persons.iter().chain(items).copied().filter(|v| v.is_finite());
+    let all = || {
+        persons
+            .iter()
+            .chain(items)
+            .copied()
+            .filter(|v| v.is_finite())
+    };
     let (lo, hi) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });

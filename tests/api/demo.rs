@@ -266,7 +266,10 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     let file = committee
         .get_text(&format!("/stats/{id}/report?download=1"))
         .await;
-    assert!(file.contains("<style>") && !file.contains("<link"), "self-contained");
+    assert!(
+        file.contains("<style>") && !file.contains("<link"),
+        "self-contained"
+    );
 }
 
 on_both_engines!(the_demo_holds_a_completed_rated_sitting);

@@ -622,10 +622,7 @@ async fn statistics_pages_of_an_empty_sitting(engine: Engine) {
             format!("/stats/{}/report", sitting.id),
             "No Part One has been submitted",
         ),
-        (
-            format!("/stats/{}/rasch", sitting.id),
-            "Not calibrated yet",
-        ),
+        (format!("/stats/{}/rasch", sitting.id), "Not calibrated yet"),
     ] {
         let res = committee.get(&path).await;
         assert_eq!(res.status(), 200, "{path}");

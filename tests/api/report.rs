@@ -77,7 +77,10 @@ async fn check_spread(app: &crate::helpers::TestApp, committee: &Browser, id: i6
         .await;
     let spread = rows(&csv);
     assert!(!spread.is_empty(), "{csv}");
-    let forms: usize = spread.iter().map(|r| r["forms"].parse::<usize>().unwrap()).sum();
+    let forms: usize = spread
+        .iter()
+        .map(|r| r["forms"].parse::<usize>().unwrap())
+        .sum();
     assert_eq!(forms, 200, "every form placed: {csv}");
     let html = committee.get_text(&format!("/stats/{id}/rasch")).await;
     assert!(
@@ -116,7 +119,11 @@ async fn check_spread(app: &crate::helpers::TestApp, committee: &Browser, id: i6
         let pool_bs: Vec<f64> = pool
             .operational(bp)
             .iter()
-            .filter_map(|i| calibrated.get(&(i.id.clone(), i64::from(i.version))).copied())
+            .filter_map(|i| {
+                calibrated
+                    .get(&(i.id.clone(), i64::from(i.version)))
+                    .copied()
+            })
             .collect();
         let at_cut = tcc::expected_percent(theta_cut, &pool_bs).unwrap();
         assert!(
@@ -132,15 +139,28 @@ async fn check_spread(app: &crate::helpers::TestApp, committee: &Browser, id: i6
                     .part_one
                     .iter()
                     .filter(|e| e.scored)
-                    .filter_map(|e| calibrated.get(&(e.item_id.clone(), i64::from(e.version))).copied())
+                    .filter_map(|e| {
+                        calibrated
+                            .get(&(e.item_id.clone(), i64::from(e.version)))
+                            .copied()
+                    })
                     .collect();
                 tcc::expected_percent(theta_cut, &bs).unwrap()
             })
             .collect();
         let s = Spread::of(&percents).unwrap();
-        for (name, want) in [("mean", s.mean), ("sd", s.sd), ("min", s.min), ("max", s.max)] {
+        for (name, want) in [
+            ("mean", s.mean),
+            ("sd", s.sd),
+            ("min", s.min),
+            ("max", s.max),
+        ] {
             let got: f64 = row[name].parse().unwrap();
-            assert!((got - want).abs() < 1e-9, "{} {name}: {got} vs {want}", bp.id);
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{} {name}: {got} vs {want}",
+                bp.id
+            );
         }
         assert_eq!(row["forms"], s.forms.to_string());
         assert!((40.0..=100.0).contains(&s.mean), "{s:?}");
@@ -160,10 +180,16 @@ async fn check_rasch_decision(app: &crate::helpers::TestApp, committee: &Browser
     assert!(consistency <= accuracy && consistency > 0.5, "{csv}");
     assert_eq!(value(&csv, "rudner_persons"), Some(200.0), "{csv}");
     let csem = value(&csv, "csem_rasch_at_cut").unwrap();
-    assert!((0.2..1.0).contains(&csem), "a 60-item form near its cut: {csv}");
+    assert!(
+        (0.2..1.0).contains(&csem),
+        "a 60-item form near its cut: {csv}"
+    );
     assert!(value(&csv, "csem_binomial_at_cut").unwrap() > 3.0, "{csv}");
     // The same as the calibrated sitting's measures give, each against its blueprint's θ_cut.
-    let scale = calibration::sitting_scale(&app.db, id).await.unwrap().unwrap();
+    let scale = calibration::sitting_scale(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap();
     let measures: Vec<decision::Measure> = scale
         .persons
         .iter()
@@ -197,7 +223,14 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
     let items = committee
         .get_text(&format!("/stats/{id}/items?csv=items"))
         .await;
-    let item = items.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
+    let item = items
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
     let res = committee
         .post_form(
             "/keys",
@@ -206,11 +239,18 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
                 ("item", item.as_str()),
                 ("version", "1"),
                 ("rule", "A|B"),
-                ("reason", "Two defensible answers, found in the annual review"),
+                (
+                    "reason",
+                    "Two defensible answers, found in the annual review",
+                ),
             ],
         )
         .await;
-    assert!(res.status().is_success() || res.status() == 303, "{}", res.status());
+    assert!(
+        res.status().is_success() || res.status() == 303,
+        "{}",
+        res.status()
+    );
 
     let res = committee.get(&format!("/stats/{id}/report")).await;
     assert_eq!(res.status(), 200);
@@ -220,12 +260,17 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
         assert!(html.contains(&format!("{s}</h2>")), "{s}: {html}");
     }
     // Every table has a caption; headers are scoped.
-    assert_eq!(html.matches("<table").count(), html.matches("<caption").count());
+    assert_eq!(
+        html.matches("<table").count(),
+        html.matches("<caption").count()
+    );
     assert!(!html.contains("<th>"), "every header cell has a scope");
     // Real numbers in each section.
     assert!(html.contains("200 registered"), "{html}");
     let kr20 = value(
-        &committee.get_text(&format!("/stats/{id}/items?csv=form")).await,
+        &committee
+            .get_text(&format!("/stats/{id}/items?csv=form"))
+            .await,
         "kr20",
     )
     .unwrap();
@@ -245,7 +290,10 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
     }
     // The item map: an SVG with its title and description, and the table that says the same.
     assert_eq!(html.matches("<svg").count(), 1, "{html}");
-    assert!(html.contains("role=\"img\"") && html.contains("candidates (left) and"), "{html}");
+    assert!(
+        html.contains("role=\"img\"") && html.contains("candidates (left) and"),
+        "{html}"
+    );
     assert!(html.contains("The item map as a table"), "{html}");
     let map_persons: u64 = html
         .split("class=\"item-map-table\"")
@@ -257,7 +305,14 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
         .split("<tr>")
         .skip(2)
         .map(|r| {
-            r.split("<td>").nth(2).unwrap().split('<').next().unwrap().parse::<u64>().unwrap()
+            r.split("<td>")
+                .nth(2)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
         })
         .sum();
     assert_eq!(map_persons, 200);
@@ -278,7 +333,10 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
     // The statistics pages link to it.
     for page in ["items", "rasch", "agreement", "dif"] {
         let p = committee.get_text(&format!("/stats/{id}/{page}")).await;
-        assert!(p.contains(&format!("href=\"/stats/{id}/report\"")), "{page}");
+        assert!(
+            p.contains(&format!("href=\"/stats/{id}/report\"")),
+            "{page}"
+        );
     }
 
     // The download: one self-contained file, links to the site spelled out.
@@ -286,7 +344,10 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
         .get(&format!("/stats/{id}/report?download=1"))
         .await;
     assert_eq!(res.status(), 200);
-    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(
         disposition.starts_with("attachment;") && disposition.contains(".html"),
         "{disposition}"
@@ -305,7 +366,10 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
         file.contains(&format!("href=\"{}/stats/{id}/items\"", app.base)),
         "absolute links back to the site"
     );
-    assert!(!file.contains("name=\"csrf\""), "no forms or tokens in the file");
+    assert!(
+        !file.contains("name=\"csrf\""),
+        "no forms or tokens in the file"
+    );
 
     // Only the committee (and administrators) may read it.
     for role in [Role::Rater, Role::Proctor] {
@@ -330,12 +394,18 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
     let csv = committee
         .get_text(&format!("/stats/{id}/items?csv=decision"))
         .await;
-    assert!(value(&csv, "subkoviak_p0").is_some() && !csv.contains("rudner"), "{csv}");
+    assert!(
+        value(&csv, "subkoviak_p0").is_some() && !csv.contains("rudner"),
+        "{csv}"
+    );
     let page = committee.get_text(&format!("/stats/{id}/items")).await;
     assert!(page.contains("id=\"rasch-decision\""), "{page}");
     let html = committee.get_text(&format!("/stats/{id}/report")).await;
     assert!(html.contains("The sitting is not calibrated"), "{html}");
-    assert!(!html.contains("<svg") && !html.contains("Rudner accuracy"), "{html}");
+    assert!(
+        !html.contains("<svg") && !html.contains("Rudner accuracy"),
+        "{html}"
+    );
     assert!(html.contains("KR-20"), "{html}");
 }
 

@@ -146,8 +146,10 @@ pub async fn sitting_scale(db: &Db, sitting_id: i64) -> Result<Option<SittingSca
             .bind(sitting_id)
             .fetch_all(&db.pool)
             .await?;
-    let accepted: BTreeMap<(String, u32), u32> =
-        keys.into_iter().map(|(k, (_, _, bits))| (k, bits)).collect();
+    let accepted: BTreeMap<(String, u32), u32> = keys
+        .into_iter()
+        .map(|(k, (_, _, bits))| (k, bits))
+        .collect();
     let registered: BTreeMap<i64, String> = registered.into_iter().collect();
     let scale = tokio::task::spawn_blocking(move || {
         place(
@@ -184,7 +186,12 @@ fn cut_of(
             target,
         ));
     }
-    let bs: Vec<f64> = by_id.0.values().copied().filter(|b| b.is_finite()).collect();
+    let bs: Vec<f64> = by_id
+        .0
+        .values()
+        .copied()
+        .filter(|b| b.is_finite())
+        .collect();
     let cut_score = f64::from(bp.part_one.pass_percent) / 100.0 * bs.len() as f64;
     let theta_cut = tcc::theta_for_score(cut_score, &bs)?;
     Some((
@@ -309,7 +316,11 @@ mod tests {
             .expect("the sample bank is valid");
         let pool = Pool::from_bank(&bank);
         let d = normal_difficulties(&pool, 11);
-        let bp = bank.blueprints.iter().find(|b| b.id == "level-iii").unwrap();
+        let bp = bank
+            .blueprints
+            .iter()
+            .find(|b| b.id == "level-iii")
+            .unwrap();
         let parts = Parts {
             one: true,
             two: false,
@@ -332,10 +343,14 @@ mod tests {
             let mut cells = Vec::new();
             for (n, e) in f.part_one.iter().filter(|e| e.scored).enumerate() {
                 let key = (e.item_id.clone(), e.version);
-                let at = table.items.iter().position(|x| *x == key).unwrap_or_else(|| {
-                    table.items.push(key);
-                    table.items.len() - 1
-                });
+                let at = table
+                    .items
+                    .iter()
+                    .position(|x| *x == key)
+                    .unwrap_or_else(|| {
+                        table.items.push(key);
+                        table.items.len() - 1
+                    });
                 let right = n < 20 + 10 * k;
                 cells.push((at as u32, Some(if right { 0 } else { 1 })));
             }

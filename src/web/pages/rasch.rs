@@ -135,7 +135,10 @@ pub async fn rasch_page(
     let spreads = calibration::form_spread(&state.db, id).await?;
     let spread = spread_table(&spreads);
     if q.csv.as_deref() == Some("spread") {
-        return Ok(csv_response(&format!("rasch-{id}-spread.csv"), spread.csv()));
+        return Ok(csv_response(
+            &format!("rasch-{id}-spread.csv"),
+            spread.csv(),
+        ));
     }
     let drifting: Vec<&str> = rows
         .iter()

@@ -19,8 +19,8 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 
 use crate::bank::Blueprint;
-use crate::stats::{agreement, dif, item_analysis, AgreementReport, DifReport, Group, Scale};
 use crate::stats::ItemAnalysis;
+use crate::stats::{agreement, dif, item_analysis, AgreementReport, DifReport, Group, Scale};
 use crate::store::calibration::{self, ItemRow, SittingScale};
 use crate::store::sittings::{self, Sitting};
 use crate::store::{analysis, bank as bank_store, now_ms, Db};
@@ -69,7 +69,8 @@ impl PartTally {
     /// The SD with divisor N − 1.
     fn sd(&self) -> Option<f64> {
         let n = self.scored as f64;
-        (self.scored > 1).then(|| ((self.sum_sq - self.sum * self.sum / n).max(0.0) / (n - 1.0)).sqrt())
+        (self.scored > 1)
+            .then(|| ((self.sum_sq - self.sum * self.sum / n).max(0.0) / (n - 1.0)).sqrt())
     }
 }
 
@@ -152,10 +153,7 @@ async fn levels(db: &Db, sitting_id: i64) -> AppResult<Vec<LevelRow>> {
             continue;
         };
         let percent = if max > 0.0 { 100.0 * points / max } else { 0.0 };
-        rows.entry(level.clone())
-            .or_default()
-            .parts[slot]
-            .add(percent, passed == 1);
+        rows.entry(level.clone()).or_default().parts[slot].add(percent, passed == 1);
         both.entry(reg).or_insert_with(|| (level, [None, None])).1[slot] = Some(passed == 1);
     }
     for (level, parts) in both.into_values() {

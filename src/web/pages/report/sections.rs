@@ -58,7 +58,10 @@ fn source(href: &str, page: &str) -> Markup {
 
 const CONTENTS: [(&str, &str); 8] = [
     ("candidates", "1. Candidates and results"),
-    ("reliability", "2. Reliability and classification at the cut"),
+    (
+        "reliability",
+        "2. Reliability and classification at the cut",
+    ),
     ("forms", "3. Forms' difficulty and equating"),
     ("item-map", "4. Rasch item map"),
     ("flags", "5. Item flags"),
@@ -210,12 +213,16 @@ fn reliability(r: &Report, b: &str) -> Markup {
 
 fn forms(r: &Report, b: &str) -> Markup {
     let id = r.sitting.id;
-    let spreads = r.scale.as_ref().map(|s| s.blueprints.as_slice()).unwrap_or_default();
+    let spreads = r
+        .scale
+        .as_ref()
+        .map(|s| s.blueprints.as_slice())
+        .unwrap_or_default();
     section(
         CONTENTS[2].0,
         CONTENTS[2].1,
         html! {
-            p { "Each candidate draws their own Part One form. A form's difficulty is its expected percent correct at θ_cut, the ability whose expected percent on the blueprint's operational pool is the pass percent; forms of equal difficulty there hold candidates to one standard." }
+            p { "Part One forms are drawn as each blueprint says: one per candidate, or one for the whole sitting. A form's difficulty is its expected percent correct at θ_cut, the ability whose expected percent on the blueprint's operational pool is the pass percent; forms of equal difficulty there hold candidates to one standard." }
             table {
                 caption { "Blueprints' Part One policy" }
                 thead { tr { th scope="col" { "Blueprint" } th scope="col" { "Forms" } th scope="col" { "Tolerance (points)" } th scope="col" { "Pass mark applies to" } th scope="col" { "Pool calibrated" } } }
@@ -270,7 +277,10 @@ fn item_map(r: &Report, b: &str) -> Markup {
     let id = r.sitting.id;
     let (persons, cuts): (Vec<f64>, Vec<f64>) = match &r.scale {
         Some(s) => (
-            s.persons.iter().filter_map(|p| p.measure.map(|m| m.theta)).collect(),
+            s.persons
+                .iter()
+                .filter_map(|p| p.measure.map(|m| m.theta))
+                .collect(),
             {
                 let mut c: Vec<f64> = s.blueprints.iter().map(|x| x.target.theta_cut).collect();
                 c.dedup_by(|x, y| (*x - *y).abs() < 0.005);
@@ -310,7 +320,12 @@ fn item_map(r: &Report, b: &str) -> Markup {
 
 fn flags(r: &Report, b: &str) -> Markup {
     let id = r.sitting.id;
-    let flagged: Vec<_> = r.analysis.items.iter().filter(|i| !i.flags.is_empty()).collect();
+    let flagged: Vec<_> = r
+        .analysis
+        .items
+        .iter()
+        .filter(|i| !i.flags.is_empty())
+        .collect();
     let misfit: Vec<_> = r
         .calibration
         .iter()
@@ -409,7 +424,13 @@ fn dif(r: &Report, b: &str) -> Markup {
         d.items
             .iter()
             .filter(|i| i.mh.ets_class.is_some_and(|x| c.contains(&x)))
-            .map(|i| format!("{} ({})", i.item, i.mh.ets_class.map(|x| x.to_string()).unwrap_or_default()))
+            .map(|i| {
+                format!(
+                    "{} ({})",
+                    i.item,
+                    i.mh.ets_class.map(|x| x.to_string()).unwrap_or_default()
+                )
+            })
             .collect()
     };
     section(
