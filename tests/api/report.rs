@@ -353,14 +353,16 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
         "{disposition}"
     );
     let file = res.text().await.unwrap();
-    if let Ok(path) = std::env::var("REPORT_DUMP") {
-        std::fs::write(path, &file).unwrap();
-    }
     assert!(file.starts_with("<!DOCTYPE html>"), "{}", &file[..100]);
     assert!(!file.contains("<link"), "no stylesheet to fetch");
     assert!(!file.contains("<script"), "no script");
     assert!(!file.contains("src=\""), "nothing to fetch");
     assert!(file.contains("<style>") && file.contains("@media print"));
+    // Printed, each section starts a page.
+    assert!(
+        file.contains(".report-section { break-before: page"),
+        "the print stylesheet"
+    );
     assert!(file.contains("<svg") && file.contains("8. Key changes</h2>"));
     assert!(
         file.contains(&format!("href=\"{}/stats/{id}/items\"", app.base)),

@@ -370,3 +370,43 @@ fn standalone(title: &str, id: i64, body: Markup) -> Response {
     );
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_download_links_back_to_the_host_asked_for_and_nothing_else() {
+        let with = |host: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+            h
+        };
+        assert_eq!(
+            origin(&with("exam.example.org"), true),
+            "https://exam.example.org"
+        );
+        assert_eq!(
+            origin(&with("127.0.0.1:8080"), false),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(origin(&with("[::1]:8080"), false), "http://[::1]:8080");
+        // Anything but a host and port leaves the links relative.
+        assert_eq!(origin(&with("evil.example/\"><script>"), false), "");
+        assert_eq!(origin(&with("a b"), false), "");
+        assert_eq!(origin(&HeaderMap::new(), false), "");
+    }
+
+    #[test]
+    fn a_part_tally_gives_the_pass_rate_mean_and_sample_sd() {
+        let mut t = PartTally::default();
+        assert_eq!((t.pass_rate(), t.mean(), t.sd()), (None, None, None));
+        for (p, passed) in [(70.0, false), (80.0, true), (90.0, true)] {
+            t.add(p, passed);
+        }
+        assert_eq!(t.pass_rate(), Some(2.0 / 3.0));
+        assert_eq!(t.mean(), Some(80.0));
+        // (100 + 0 + 100) / 2 = 100.
+        assert!((t.sd().unwrap() - 10.0).abs() < 1e-12);
+    }
+}
