@@ -6,6 +6,11 @@
 
 use std::collections::BTreeMap;
 
+mod measures;
+pub use measures::{
+    form_spread, sitting_scale, BlueprintSpread, CutReference, PersonOnScale, SittingScale,
+};
+
 use crate::stats::rasch::{self, link, RaschResponses};
 
 use super::analysis::{item_keys, part_one_forms};

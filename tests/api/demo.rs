@@ -244,6 +244,32 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     );
     let html = committee.get_text(&format!("/stats/{id}/dif")).await;
     assert!(html.contains("item(s) in class B or C"), "{html}");
+
+    // The technical report of the completed sitting, with real numbers from the first run:
+    // the calibration's item map, the forms' spread, Rudner's accuracy, agreement and DIF.
+    let res = committee.get(&format!("/stats/{id}/report")).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    for text in [
+        "Technical report: ",
+        "200 registered",
+        "Rudner accuracy (consistency)",
+        "CSEM at the cut (Rasch), logits",
+        "Forms' expected percent correct at θ_cut",
+        "The item map as a table",
+        "Cohen's kappa",
+        "Is English your first language?",
+    ] {
+        assert!(html.contains(text), "{text}: {html}");
+    }
+    assert_eq!(html.matches("<svg").count(), 1, "the item map");
+    let file = committee
+        .get_text(&format!("/stats/{id}/report?download=1"))
+        .await;
+    assert!(
+        file.contains("<style>") && !file.contains("<link"),
+        "self-contained"
+    );
 }
 
 on_both_engines!(the_demo_holds_a_completed_rated_sitting);

@@ -19,5 +19,6 @@ mod integrity;
 mod kill;
 mod rating_http;
 mod registration;
+mod report;
 mod results;
 mod scoring;

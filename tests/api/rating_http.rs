@@ -332,6 +332,9 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("GET", format!("/stats/{sid}/items"), COMMITTEE),
         ("GET", format!("/stats/{sid}/items/TF-0001"), COMMITTEE),
         ("GET", format!("/stats/{sid}/dif"), COMMITTEE),
+        ("GET", format!("/stats/{sid}/rasch"), COMMITTEE),
+        ("GET", format!("/stats/{sid}/report"), COMMITTEE),
+        ("GET", format!("/stats/{sid}/report?download=1"), COMMITTEE),
         ("POST", "/keys".into(), COMMITTEE),
         ("GET", "/candidate".into(), "candidate"),
         ("POST", "/candidate/about".into(), "candidate"),
@@ -615,6 +618,11 @@ async fn statistics_pages_of_an_empty_sitting(engine: Engine) {
             "was on no scored Part One form",
         ),
         (format!("/scoring/{}/results", sitting.id), "Results"),
+        (
+            format!("/stats/{}/report", sitting.id),
+            "No Part One has been submitted",
+        ),
+        (format!("/stats/{}/rasch", sitting.id), "Not calibrated yet"),
     ] {
         let res = committee.get(&path).await;
         assert_eq!(res.status(), 200, "{path}");

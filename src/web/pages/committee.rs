@@ -71,7 +71,9 @@ pub async fn show(
             a href={ "/scoring/" (id) "/results" } { "Results" } " · "
             a href={ "/stats/" (id) "/items" } { "Item statistics" } " · "
             a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · "
-            a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" }
+            a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } " · "
+            a href={ "/stats/" (id) "/rasch" } { "Rasch calibration" } " · "
+            a href={ "/stats/" (id) "/report" } { "Technical report" }
         }
         h2 { "Responses" }
         dl class="facts" {

@@ -134,7 +134,7 @@ pub async fn dif_page(
         question.key
     );
     let body = html! {
-        p class="hint" { a href={ "/stats/" (id) "/items" } { "Item statistics" } }
+        p class="hint" { a href={ "/stats/" (id) "/items" } { "Item statistics" } " · " a href={ "/stats/" (id) "/report" } { "Technical report" } }
         h1 { "Fairness (DIF): " (sitting.name) }
         p { "Groups come from the candidates' optional answers, given with consent. Candidates are matched on their total score; an item in class B or C works differently for the two groups at the same score (+ favours the focal group, − the reference group)." }
         form method="get" action={ "/stats/" (id) "/dif" } {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::bank::ItemBody;
 use crate::stats::items::Cell;
 use crate::stats::{item_analysis, ItemAnalysis, ItemKey, Responses};
-use crate::store::{analysis, bank as bank_store, sittings, Db};
+use crate::store::{analysis, bank as bank_store, calibration, sittings, Db};
 
 use super::stats::{csv_response, heads, num, off_runtime, show, Table};
 use crate::web::charts;
@@ -210,70 +210,6 @@ fn domains_table(a: &ItemAnalysis) -> Table {
     }
 }
 
-/// Decision consistency and accuracy at the raw cut, on the candidates' totals (forms of one
-/// length; `None` when they differ or no one took Part One).
-fn decision_table(a: &ItemAnalysis, cut: u32, id: i64) -> Option<Table> {
-    let f = &a.form;
-    if f.candidates == 0 || u64::from(cut) > f.items {
-        return None;
-    }
-    let totals = crate::stats::decision::Scores::from_distribution(&f.distribution).ok()?;
-    let d = crate::stats::decision::decision(&totals, cut, f.kr20);
-    let row =
-        |name: &str, value: String, what: &str| vec![name.to_string(), value, what.to_string()];
-    Some(Table {
-        name: "decision",
-        caption: format!(
-            "Decision consistency and accuracy at the cut of {cut} of {} (sitting {id})",
-            f.items
-        ),
-        headers: heads(&["statistic", "value", "meaning"]),
-        rows: vec![
-            row("cut", cut.to_string(), "a pass is a total at or above it"),
-            row(
-                "pass_rate",
-                num(d.pass_rate),
-                "share of candidates at or above the cut",
-            ),
-            row(
-                "subkoviak_p0",
-                num(d.subkoviak_p0),
-                "Subkoviak: share classified the same on two parallel forms",
-            ),
-            row(
-                "subkoviak_kappa",
-                num(d.subkoviak_kappa),
-                "Subkoviak: that agreement beyond chance",
-            ),
-            row(
-                "ll_accuracy",
-                num(d.ll_accuracy),
-                "Livingston & Lewis: share classified as their true score would be",
-            ),
-            row(
-                "ll_consistency",
-                num(d.ll_consistency),
-                "Livingston & Lewis: share classified the same on two parallel forms",
-            ),
-            row(
-                "ll_false_pass",
-                num(d.ll_false_pass),
-                "true fail, observed pass",
-            ),
-            row(
-                "ll_false_fail",
-                num(d.ll_false_fail),
-                "true pass, observed fail",
-            ),
-            row(
-                "csem_binomial_at_cut",
-                num(d.csem_binomial_at_cut),
-                "Lord's binomial standard error of a score at the cut, in items",
-            ),
-        ],
-    })
-}
-
 /// How many forms, in every sitting, carried each item.
 async fn exposure(db: &Db) -> AppResult<BTreeMap<String, i64>> {
     // Counted as forms are drawn (a trigger on form_items, migration 0017): counting the forms
@@ -312,7 +248,10 @@ pub async fn items_page(
         .map_or(80, |b| b.part_one.pass_percent);
     let form_items = a.form.items as f64;
     let cut = (form_items * f64::from(pass) / 100.0).ceil();
-    let decision = decision_table(&a, cut as u32, id);
+    let scale = calibration::sitting_scale(&state.db, id).await?;
+    let calibrated = scale.is_some();
+    let decision = super::decision::figures(&a, cut as u32, scale.as_ref())
+        .map(|fig| super::decision::table(&fig, id));
     if let Some(name) = q.csv {
         let t = [Some(&items), Some(&domains), Some(&form), decision.as_ref()]
             .into_iter()
@@ -328,7 +267,7 @@ pub async fn items_page(
         .collect();
     let f = &a.form;
     let body = html! {
-        p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } " · " a href={ "/stats/" (id) "/rasch" } { "Rasch calibration" } }
+        p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } " · " a href={ "/stats/" (id) "/rasch" } { "Rasch calibration" } " · " a href={ "/stats/" (id) "/report" } { "Technical report" } }
         h1 { "Item statistics: " (sitting.name) }
         @if f.candidates == 0 {
             p { "No Part One has been submitted in this sitting yet." }
@@ -374,6 +313,9 @@ pub async fn items_page(
             (form.html(&format!("/stats/{id}/items?csv=form")))
             @if let Some(d) = &decision {
                 (d.html(&format!("/stats/{id}/items?csv=decision")))
+                @if !calibrated {
+                    p class="hint" id="rasch-decision" { "Rudner's accuracy and the Rasch CSEM at the cut need the sitting's Rasch calibration: " a href={ "/stats/" (id) "/rasch" } { "calibrate it" } "." }
+                }
             }
         }
     };

@@ -1,6 +1,7 @@
 //! The pages, a module per audience.
 
 pub mod committee;
+mod decision;
 pub mod dif;
 pub mod exam;
 pub mod item_stats;
@@ -9,6 +10,7 @@ pub mod proctor;
 pub mod rasch;
 pub mod rater;
 pub mod registration;
+pub mod report;
 pub mod staff;
 pub mod stats;
 
@@ -92,4 +94,5 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/{id}/dif", get(dif::dif_page))
         .route("/stats/{id}/rasch", get(rasch::rasch_page))
         .route("/stats/{id}/calibrate", post(rasch::calibrate))
+        .route("/stats/{id}/report", get(report::report_page))
 }

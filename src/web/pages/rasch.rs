@@ -74,6 +74,49 @@ fn table(rows: &[calibration::ItemRow]) -> Table {
     }
 }
 
+/// The forms' difficulty spread, a row per blueprint.
+pub(super) fn spread_table(spreads: &[calibration::BlueprintSpread]) -> Table {
+    let f = num;
+    Table {
+        name: "spread",
+        caption: "Forms' expected percent correct at θ_cut, by blueprint".into(),
+        headers: heads(&[
+            "blueprint",
+            "forms",
+            "theta_cut",
+            "target",
+            "tolerance",
+            "mean",
+            "sd",
+            "min",
+            "max",
+            "within_tolerance",
+            "partial_forms",
+            "cut_on",
+        ]),
+        rows: spreads
+            .iter()
+            .map(|b| {
+                let s = b.spread.as_ref();
+                vec![
+                    b.blueprint.clone(),
+                    s.map_or(0, |s| s.forms).to_string(),
+                    f(Some(b.target.theta_cut)),
+                    f(Some(b.target.percent)),
+                    f(Some(b.target.tolerance)),
+                    f(s.map(|s| s.mean)),
+                    f(s.map(|s| s.sd)),
+                    f(s.map(|s| s.min)),
+                    f(s.map(|s| s.max)),
+                    b.within.to_string(),
+                    b.partial_forms.to_string(),
+                    b.reference.describe(),
+                ]
+            })
+            .collect(),
+    }
+}
+
 pub async fn rasch_page(
     State(state): State<AppState>,
     Committee(ref me): Committee,
@@ -86,8 +129,16 @@ pub async fn rasch_page(
         .ok_or(AppError::NotFound)?;
     let rows = calibration::of_sitting(&state.db, id).await?;
     let t = table(&rows);
-    if q.csv.is_some() {
+    if q.csv.as_deref().is_some_and(|c| c != "spread") {
         return Ok(csv_response(&format!("rasch-{id}.csv"), t.csv()));
+    }
+    let spreads = calibration::form_spread(&state.db, id).await?;
+    let spread = spread_table(&spreads);
+    if q.csv.as_deref() == Some("spread") {
+        return Ok(csv_response(
+            &format!("rasch-{id}-spread.csv"),
+            spread.csv(),
+        ));
     }
     let drifting: Vec<&str> = rows
         .iter()
@@ -95,7 +146,7 @@ pub async fn rasch_page(
         .map(|r| r.item_id.as_str())
         .collect();
     let body = html! {
-        p class="hint" { a href={ "/stats/" (id) "/items" } { "Item statistics" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } }
+        p class="hint" { a href={ "/stats/" (id) "/items" } { "Item statistics" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } " · " a href={ "/stats/" (id) "/report" } { "Technical report" } }
         h1 { "Rasch calibration: " (sitting.name) }
         p { "Part One's scored items, calibrated by conditional maximum likelihood over every candidate's own form, then linked onto the scale of the items' earlier calibrations (mean-mean over the items both have). An item whose difficulty moved more than " (DRIFT_LOGITS) " logits since is flagged as drifting." }
         form method="post" action={ "/stats/" (id) "/calibrate" } {
@@ -108,6 +159,13 @@ pub async fn rasch_page(
                 @if drifting.is_empty() { "No item drifted." } @else { strong { "Drifting: " (drifting.join(", ")) "." } }
             }
             (t.html(&format!("/stats/{id}/rasch?csv=1")))
+            h2 id="spread" { "The forms' difficulty at the cut" }
+            p { "Each candidate's Part One form, by its expected percent correct at the cut's measure θ_cut (the ability whose expected percent on the blueprint's operational pool is the pass percent), over its calibrated scored items. Forms of equal difficulty have equal percents; a fair form is within the blueprint's tolerance of the target." }
+            @if spreads.is_empty() {
+                p { "No submitted Part One form could be placed on the scale." }
+            } @else {
+                (spread.html(&format!("/stats/{id}/rasch?csv=spread")))
+            }
         } @else {
             p id="calibration-state" { "Not calibrated yet." }
         }

@@ -291,7 +291,7 @@ pub async fn agreement_page(
         .collect();
     let o = &report.overall;
     let body = html! {
-        p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/items" } { "Item statistics" } }
+        p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/items" } { "Item statistics" } " · " a href={ "/stats/" (id) "/report" } { "Technical report" } }
         h1 { "Rater agreement: " (sitting.name) }
         @if report.ratings == 0 {
             p { "No reading has been submitted in this sitting yet." }
