@@ -236,3 +236,28 @@ pub async fn of_sitting(db: &Db, sitting_id: i64) -> Result<Vec<ItemRow>> {
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// The newest stored difficulty of every calibrated item version (linked onto one scale), by
+/// (item, version): what live forms and equating read. Items left out of their newest
+/// calibration fall back to the newest one that estimated them.
+pub async fn latest_difficulties(db: &Db) -> Result<BTreeMap<(String, u32), f64>> {
+    let rows: Vec<(String, i64, f64)> = sqlx::query_as(
+        "SELECT c.item_id, c.item_version, c.difficulty FROM calibrations c
+         WHERE c.difficulty IS NOT NULL
+           AND c.computed_at = (SELECT MAX(d.computed_at) FROM calibrations d
+                                WHERE d.item_id = c.item_id AND d.item_version = c.item_version
+                                  AND d.difficulty IS NOT NULL)",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = BTreeMap::new();
+    for (item, version, b) in rows {
+        let version = u32::try_from(version).map_err(|_| {
+            StoreError::Sqlx(sqlx::Error::Decode(
+                format!("the calibration of {item} has version {version}").into(),
+            ))
+        })?;
+        out.insert((item, version), b);
+    }
+    Ok(out)
+}
