@@ -38,7 +38,8 @@ pub struct PartOneScore {
 /// length is read as the maximum.
 pub fn equate(raw: u32, form: &[f64], pool: &[f64]) -> Option<(f64, f64)> {
     let n = form.len() as u32;
-    if pool.is_empty() || pool.iter().any(|b| !b.is_finite()) {
+    // ±∞: an item everyone (no one) answered correctly in its calibration, P = 1 (0).
+    if pool.is_empty() || pool.iter().any(|b| b.is_nan()) || pool.iter().all(|b| b.is_infinite()) {
         return None;
     }
     let raw = raw.min(n);
@@ -189,6 +190,26 @@ mod tests {
             (PassOn::Raw, true)
         );
         assert!(!decide(0, 0, Some(90.0), 80, PassOn::Equated).1);
+    }
+
+    #[test]
+    fn an_item_everyone_answered_correctly_counts_as_certain() {
+        // A pool of the form's items plus one everyone answered correctly (−∞): a form without
+        // it equates r of n to (τ_form(θ) + 1) / (n + 1) of the pool, above its raw percent.
+        let form = spread(20, 0.0);
+        let mut pool = form.clone();
+        pool.push(f64::NEG_INFINITY);
+        for raw in 1..20 {
+            let (theta, eq) = equate(raw, &form, &pool).unwrap();
+            let want = 100.0 * (f64::from(raw) + 1.0) / 21.0;
+            assert!((eq - want).abs() < 1e-9, "{raw}: {eq} vs {want} at {theta}");
+        }
+        // On a form that carries it, raw r reads as r − 1 on the other items.
+        let mut carried = form.clone();
+        carried.push(f64::NEG_INFINITY);
+        let (_, eq) = equate(11, &carried, &pool).unwrap();
+        assert!((eq - 100.0 * 11.0 / 21.0).abs() < 1e-9, "{eq}");
+        assert_eq!(equate(3, &form, &[f64::NEG_INFINITY]), None);
     }
 
     #[test]

@@ -82,7 +82,10 @@ async fn live_forms_are_fair_once_the_pool_is_calibrated(engine: Engine) {
     for i in 0..24 {
         let new = candidate(&format!("fair{i}@x.org"), Level::III, Parts::BOTH, "1");
         let (reg, code) = admitted(&app.db, &sitting, &new, &bps).await;
-        let a = start_part_one(&app, &app.browser(), &code, reg.id).await;
+        // Each from their own machine, as at a test centre's desks (codes are rate-limited
+        // per address).
+        let b = app.browser_from(&format!("127.0.1.{}", 10 + i));
+        let a = start_part_one(&app, &b, &code, reg.id).await;
         a.form.conforms_to(bp, &pool, PART_ONE).unwrap();
         let ids: Vec<&str> = a.form.part_one.iter().map(|e| e.item_id.as_str()).collect();
         for (k, x) in ids.iter().enumerate() {

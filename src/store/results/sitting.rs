@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::bank::Blueprint;
 use crate::scoring::key::ItemKey;
-use crate::scoring::results::{endorsement_passed, PartResult};
+use crate::scoring::results::endorsement_passed;
 
 use super::super::attempts::{answers, attempt_states_in_sitting, attempts_in_sitting, Attempt};
 use super::super::bank::blueprints;
@@ -18,7 +18,7 @@ use super::load::{
     open_items, score, stored_results, OpenItems, Past, ResponseRow, Scored, Scoring, ScoringRows,
     SittingRows,
 };
-use super::{key_rules, Detail, StoredResult};
+use super::{key_rules, StoredResult};
 
 /// Why a part has no result yet.
 #[derive(Debug, Clone, PartialEq, Eq)]

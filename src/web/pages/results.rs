@@ -266,13 +266,13 @@ pub async fn change_pass_on(
                 .into(),
         );
     }
-    let chrome = chrome(me, &csrf);
+    let nav = chrome(me, &csrf);
     let Some(pass_on) = pass_on.filter(|_| errors.is_empty()) else {
         let outcome = html! { div class="error" role="alert" { @for e in &errors { p { (e) } } } };
         let body = page(&state, &csrf, id, Some(outcome)).await?;
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            views::page("Results", Some(&chrome), body),
+            views::page("Results", Some(&nav), body),
         )
             .into_response());
     };
@@ -289,5 +289,5 @@ pub async fn change_pass_on(
         }
     };
     let body = page(&state, &csrf, id, Some(outcome)).await?;
-    Ok(views::page("Results", Some(&chrome), body).into_response())
+    Ok(views::page("Results", Some(&nav), body).into_response())
 }
