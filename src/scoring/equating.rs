@@ -69,13 +69,7 @@ pub fn score_part_one(
     let equated = calibration
         .filter(|(form, _)| form.len() as u32 == max)
         .and_then(|(form, pool)| equate(raw, form, pool));
-    let (decided_by, passed) = decide(
-        raw,
-        max,
-        equated.map(|e| e.1),
-        pass_percent,
-        pass_on,
-    );
+    let (decided_by, passed) = decide(raw, max, equated.map(|e| e.1), pass_percent, pass_on);
     PartOneScore {
         raw,
         max,

@@ -262,7 +262,10 @@ mod tests {
             theta_for_score(1.0, &[f64::NEG_INFINITY, f64::INFINITY]),
             None
         );
-        assert_eq!(theta_for_score(1.0, &[0.0, f64::NEG_INFINITY, f64::NAN]), None);
+        assert_eq!(
+            theta_for_score(1.0, &[0.0, f64::NEG_INFINITY, f64::NAN]),
+            None
+        );
     }
 
     #[test]

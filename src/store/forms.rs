@@ -94,7 +94,8 @@ async fn kept(db: &Db, sitting_id: i64, blueprint_id: &str) -> Result<Option<For
     .bind(blueprint_id)
     .fetch_optional(&db.pool)
     .await?;
-    form.map(|f| parse(&f, sitting_id, blueprint_id)).transpose()
+    form.map(|f| parse(&f, sitting_id, blueprint_id))
+        .transpose()
 }
 
 fn parse(form: &str, sitting_id: i64, blueprint_id: &str) -> Result<Form> {

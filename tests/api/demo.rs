@@ -61,7 +61,16 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         .iter()
         .filter(|(raw, eq)| (raw - eq).abs() > 0.5)
         .count();
-    println!("equated percent more than half a point off the raw one: {moved} of 200");
+    let shift = equated.iter().map(|(raw, eq)| eq - raw).sum::<f64>() / 200.0;
+    let spread = equated
+        .iter()
+        .map(|(raw, eq)| (eq - raw - shift).powi(2))
+        .sum::<f64>()
+        / 200.0;
+    println!(
+        "equated percent more than half a point off the raw one: {moved} of 200; mean equated - raw {shift:+.2}, SD {:.2}",
+        spread.sqrt()
+    );
     assert!(moved >= 20, "{moved} of 200: {equated:?}");
     let passed = lines.iter().filter(|l| l.exam_passed == Some(true)).count();
     assert!(

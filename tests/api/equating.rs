@@ -147,16 +147,25 @@ async fn one_form_serves_the_whole_sitting_and_survives_a_restart(engine: Engine
     let bps = blueprints(&app.db).await.unwrap();
     let sitting = open_sitting(&app.db, now_ms()).await;
     let mut regs = Vec::new();
-    for (i, level) in [Level::III, Level::III, Level::III, Level::IvClinical, Level::IvClinical]
-        .into_iter()
-        .enumerate()
+    for (i, level) in [
+        Level::III,
+        Level::III,
+        Level::III,
+        Level::IvClinical,
+        Level::IvClinical,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let new = candidate(&format!("one{i}@x.org"), level, Parts::BOTH, "1");
         regs.push(admitted(&app.db, &sitting, &new, &bps).await);
     }
     let first = start_part_one(&app, &app.browser(), &regs[0].1, regs[0].0.id).await;
     let second = start_part_one(&app, &app.browser(), &regs[1].1, regs[1].0.id).await;
-    assert_eq!(first.form, second.form, "Level III: one form for the sitting");
+    assert_eq!(
+        first.form, second.form,
+        "Level III: one form for the sitting"
+    );
     assert_eq!(first.form.part_one.len(), 65, "60 scored and 5 pretest");
     // The server restarts (another process on the same database): the third gets it too.
     let server = Server::start(&url).await;
@@ -172,12 +181,11 @@ async fn one_form_serves_the_whole_sitting_and_survives_a_restart(engine: Engine
         .find(|a| a.part == 1)
         .unwrap();
     assert_eq!(third.form, first.form, "after a restart");
-    let kept: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM sitting_forms WHERE sitting_id = $1")
-            .bind(sitting.id)
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sitting_forms WHERE sitting_id = $1")
+        .bind(sitting.id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(kept, 1, "drawn once, for level III only");
     // Level IV (clinical) keeps per-candidate forms: its two candidates differ.
     let fourth = start_part_one(&app, &app.browser(), &regs[3].1, regs[3].0.id).await;
@@ -245,7 +253,10 @@ async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Eng
             decide(*p as u32, *m as u32, e.equated_percent, 80, PassOn::Equated).1 != *passed
         })
         .count();
-    assert!(flips > 0, "some candidates near the cut are decided otherwise");
+    assert!(
+        flips > 0,
+        "some candidates near the cut are decided otherwise"
+    );
 
     let committee = app.as_role(Role::Committee).await;
     let page = format!("/scoring/{id}/results");
@@ -267,11 +278,8 @@ async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Eng
         )
         .await;
     assert_eq!(res.status(), 422);
-    let count = |log: &[audit::AuditEntry]| {
-        log.iter()
-            .filter(|e| e.action == "pass-on-change")
-            .count()
-    };
+    let count =
+        |log: &[audit::AuditEntry]| log.iter().filter(|e| e.action == "pass-on-change").count();
     assert_eq!(count(&audit::recent(&app.db, 100).await.unwrap()), 0);
 
     let reason = "Forms differed in difficulty this sitting; the standard is the pool's.";
@@ -308,13 +316,18 @@ async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Eng
     assert!(
         entry.detail.contains(reason)
             && entry.detail.contains(&format!("sitting {id}"))
-            && entry.detail.contains(&format!("{flips} changed between pass and fail")),
+            && entry
+                .detail
+                .contains(&format!("{flips} changed between pass and fail")),
         "{}",
         entry.detail
     );
     // Listed with the key changes.
     let keys = committee.get_text("/keys").await;
-    assert!(keys.contains(reason) && keys.contains("pass-on-history"), "{keys}");
+    assert!(
+        keys.contains(reason) && keys.contains("pass-on-history"),
+        "{keys}"
+    );
     // The page and the CSV show both readings and which decided.
     let html = committee.get_text(&page).await;
     assert!(
@@ -327,7 +340,11 @@ async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Eng
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let (eq, by) = (at("part_one_equated_percent"), at("part_one_decided_by"));
-    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     assert_eq!(rows.len(), 200);
     assert!(rows
         .iter()
@@ -348,7 +365,10 @@ async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Eng
         .post_form(
             &page,
             &format!("/scoring/{id}/pass-on"),
-            &[("pass_on", "raw"), ("reason", "Back to the published rule.")],
+            &[
+                ("pass_on", "raw"),
+                ("reason", "Back to the published rule."),
+            ],
         )
         .await;
     assert_eq!(res.status(), 200);

@@ -17,6 +17,8 @@ use super::super::bank::{blueprints, pool};
 use super::super::forms::{pool_difficulties, ByVersion};
 use super::super::sittings::registrations;
 use super::super::{audit, calibration, now_ms, Db, Result, StoreError};
+use super::load::stored_results;
+use super::StoredResult;
 
 /// Part One's equated reading and which score decided, as stored with a result.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,7 +102,11 @@ impl EquatingRows {
     ) -> PartOneScore {
         let form: Option<Vec<f64>> = items
             .iter()
-            .map(|i| self.by_version.get(&(i.item_id.clone(), i.version)).copied())
+            .map(|i| {
+                self.by_version
+                    .get(&(i.item_id.clone(), i.version))
+                    .copied()
+            })
             .collect();
         let pool = self.pools.get(&bp.id);
         let calibration = form
@@ -192,28 +198,27 @@ pub async fn change_pass_on(
             Some((r.id, bp.part_one.pass_percent))
         })
         .collect();
-    let rows: Vec<(i64, f64, f64, i64, Option<f64>, Option<String>)> = sqlx::query_as(
-        "SELECT r.registration_id, r.points, r.max_points, r.passed, r.equated_percent, r.decided_by
-         FROM results r JOIN registrations g ON g.id = r.registration_id
-         WHERE g.sitting_id = $1 AND r.part = 1 ORDER BY r.registration_id",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
+    let mut stored: Vec<StoredResult> = stored_results(db, sitting_id)
+        .await?
+        .into_values()
+        .filter(|r| r.part == 1)
+        .collect();
+    stored.sort_by_key(|r| r.registration_id);
     let mut out = Vec::new();
-    for (registration_id, points, max, passed, equated, decided_by) in rows {
-        let Some(&percent) = pass_percent.get(&registration_id) else {
+    for r in stored {
+        let Some(&percent) = pass_percent.get(&r.registration_id) else {
             continue;
         };
-        let before_by = match decided_by.as_deref() {
-            Some(d) => parse_pass_on(d)?,
-            None => PassOn::Raw,
-        };
+        // A result stored before equating existed was decided on raw.
+        let (equated, before_by) = r
+            .equating
+            .as_ref()
+            .map_or((None, PassOn::Raw), |e| (e.equated_percent, e.decided_by));
         let whole = |x: f64| x.round().max(0.0) as u32;
-        let after = decide(whole(points), whole(max), equated, percent, pass_on);
+        let after = decide(whole(r.points), whole(r.max), equated, percent, pass_on);
         out.push(Redecided {
-            registration_id,
-            before: (before_by, passed == 1),
+            registration_id: r.registration_id,
+            before: (before_by, r.passed),
             after,
         });
     }

@@ -266,7 +266,11 @@ impl ResultRow {
     pub fn into_stored(self) -> Result<StoredResult> {
         let bad = |what: String| {
             StoreError::Sqlx(sqlx::Error::Decode(
-                format!("the result of registration {}: {what}", self.registration_id).into(),
+                format!(
+                    "the result of registration {}: {what}",
+                    self.registration_id
+                )
+                .into(),
             ))
         };
         let part = u8::try_from(self.part)

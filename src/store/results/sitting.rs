@@ -157,16 +157,10 @@ pub async fn compute(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>> {
     let equating = EquatingRows::load(db, &bps, &keys).await?;
     let now = now_ms();
     tokio::task::spawn_blocking(move || {
-        compute_lines(
-            &rows,
-            &attempts,
-            &scoring,
-            (&bps, &keys, &equating),
-            now,
-        )
+        compute_lines(&rows, &attempts, &scoring, (&bps, &keys, &equating), now)
     })
-        .await
-        .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("scoring failed: {e}"))))?
+    .await
+    .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("scoring failed: {e}"))))?
 }
 
 /// `compute` on rows already read. Pure.
@@ -174,7 +168,11 @@ fn compute_lines(
     rows: &SittingRows,
     attempts: &HashMap<i64, Vec<Attempt>>,
     scoring: &ScoringRows,
-    (bps, keys, equating): (&[Blueprint], &BTreeMap<(String, u32), ItemKey>, &EquatingRows),
+    (bps, keys, equating): (
+        &[Blueprint],
+        &BTreeMap<(String, u32), ItemKey>,
+        &EquatingRows,
+    ),
     now: i64,
 ) -> Result<Vec<ResultLine>> {
     let closed = rows.sitting.closes_at <= now;

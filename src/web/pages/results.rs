@@ -94,12 +94,7 @@ pub async fn results_page(
     Ok(views::page("Results", Some(&chrome(me, &csrf)), page).into_response())
 }
 
-async fn page(
-    state: &AppState,
-    csrf: &str,
-    id: i64,
-    outcome: Option<Markup>,
-) -> AppResult<Markup> {
+async fn page(state: &AppState, csrf: &str, id: i64, outcome: Option<Markup>) -> AppResult<Markup> {
     let sitting = the_sitting(state, id).await?;
     let stored = results::stored(&state.db, id).await?;
     let lines = &stored.lines;
@@ -278,10 +273,7 @@ pub async fn change_pass_on(
     };
     let redecided =
         results::change_pass_on(&state.db, id, pass_on, &f.reason, &me.username).await?;
-    let changed = redecided
-        .iter()
-        .filter(|r| r.before.1 != r.after.1)
-        .count();
+    let changed = redecided.iter().filter(|r| r.before.1 != r.after.1).count();
     let outcome = html! {
         p class="notice" role="status" id="pass-on-outcome" {
             "Part One's pass mark now applies to " (pass_on) " scores. " (redecided.len()) " stored result(s) re-decided; "
