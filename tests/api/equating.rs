@@ -253,6 +253,7 @@ async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Eng
             decide(*p as u32, *m as u32, e.equated_percent, 80, PassOn::Equated).1 != *passed
         })
         .count();
+    println!("decided by equated instead of raw: {flips} of 200 change between pass and fail");
     assert!(
         flips > 0,
         "some candidates near the cut are decided otherwise"
@@ -358,6 +359,30 @@ async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Eng
     assert_eq!(
         report.parts[0].1.equating.as_ref().unwrap().decided_by,
         PassOn::Equated
+    );
+    // On their page: the simulated candidate's access code is replaced by one we know.
+    let code = "EQUA-TEDR-EPRT";
+    let mut tx = app.db.write().await.unwrap();
+    sqlx::query(
+        "UPDATE access_codes SET code_hash = $1
+         WHERE id = (SELECT access_code_id FROM registrations WHERE id = $2)",
+    )
+    .bind(imh_exam::auth::sha256_hex(code))
+    .bind(reg.id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let candidate = app.browser_from("127.0.2.1");
+    candidate.enter_as_candidate(code).await;
+    let home = candidate.get_text("/candidate").await;
+    let equated = report.parts[0].1.equating.as_ref().unwrap();
+    assert!(
+        home.contains(&format!(
+            "Equated: {:.1}%",
+            equated.equated_percent.unwrap()
+        )) && home.contains("The pass mark applied to your equated percent."),
+        "{home}"
     );
 
     // Back to raw: re-decided again, a second record.
