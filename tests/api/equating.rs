@@ -127,6 +127,31 @@ async fn live_forms_are_fair_once_the_pool_is_calibrated(engine: Engine) {
     );
     assert!(strays >= 10, "{strays} of 200 plain draws outside");
     assert!(fair_spread.sd < plain_spread.sd);
+
+    // A simulated sitting written in bulk (the demo's path) draws fair forms too: every Level
+    // III form of the autumn sitting is within tolerance on the calibration it was drawn with.
+    let mut tx = app.db.write().await.unwrap();
+    sqlx::query("UPDATE registrations SET email = 'spring-' || email WHERE sitting_id = $1")
+        .bind(spring)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let autumn = imh_exam::demo::completed_sitting_named(&app.db, "Autumn", 60, &raters)
+        .await
+        .unwrap();
+    let forms: Vec<Attempt> = attempts::attempts_in_sitting(&app.db, autumn)
+        .await
+        .unwrap()
+        .into_values()
+        .flatten()
+        .filter(|a| a.part == 1 && a.form.blueprint == "level-iii")
+        .collect();
+    assert!(forms.len() >= 30, "{}", forms.len());
+    for a in &forms {
+        let percent = fair::expected_percent(&a.form, &d, target.theta_cut).unwrap();
+        assert!(target.within(percent), "bulk form at {percent}");
+    }
 }
 
 async fn one_form_serves_the_whole_sitting_and_survives_a_restart(engine: Engine) {
@@ -187,6 +212,24 @@ async fn one_form_serves_the_whole_sitting_and_survives_a_restart(engine: Engine
         .await
         .unwrap();
     assert_eq!(kept, 1, "drawn once, for level III only");
+    // A sitting written in bulk (the demo's path) keeps one form the same way.
+    let raters = raters(&app.db).await;
+    let bulk = imh_exam::demo::completed_sitting_named(&app.db, "Bulk", 20, &raters)
+        .await
+        .unwrap();
+    let level_iii: Vec<Attempt> = attempts::attempts_in_sitting(&app.db, bulk)
+        .await
+        .unwrap()
+        .into_values()
+        .flatten()
+        .filter(|a| a.part == 1 && a.form.blueprint == "level-iii")
+        .collect();
+    assert!(level_iii.len() >= 10, "{}", level_iii.len());
+    assert!(level_iii.iter().all(|a| a.form == level_iii[0].form));
+    assert_eq!(
+        level_iii[0].form.seed,
+        forms::sitting_seed(bulk, "level-iii")
+    );
     // Level IV (clinical) keeps per-candidate forms: its two candidates differ.
     let fourth = start_part_one(&app, &app.browser(), &regs[3].1, regs[3].0.id).await;
     let fifth = start_part_one(&app, &app.browser(), &regs[4].1, regs[4].0.id).await;
