@@ -125,7 +125,7 @@ pub async fn completed_sitting_named(
         .await?
         .ok_or_else(|| anyhow::anyhow!("the sitting just made is missing"))?;
     let mcqs = mcqs(db).await?;
-    let mut forms = bulk::Forms::load(db, pool(db).await?).await?;
+    let mut forms = bulk::Forms::load(db, pool(db).await?, &sitting, &bps).await?;
 
     // Who sits: mostly Level III, some of each Level IV track.
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
@@ -232,13 +232,14 @@ pub async fn completed_sitting_named(
         }
     })
     .await?;
-    results::release(db, sitting_id, "demo")
-        .await?
-        .map_err(|e| anyhow::anyhow!("releasing the demo results: {e}"))?;
-    // The committee's Rasch calibration, so the sitting's statistics show it from the start.
+    // The committee's Rasch calibration, so the sitting's statistics show it from the start;
+    // before the results, which are equated through it.
     crate::store::calibration::calibrate(db, sitting_id, "demo")
         .await
         .map_err(|e| anyhow::anyhow!("calibrating the demo sitting: {e}"))?;
+    results::release(db, sitting_id, "demo")
+        .await?
+        .map_err(|e| anyhow::anyhow!("releasing the demo results: {e}"))?;
     Ok(sitting_id)
 }
 

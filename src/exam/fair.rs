@@ -31,9 +31,10 @@ pub const MAX_TRIES: u32 = 256;
 pub struct Difficulties(pub BTreeMap<String, f64>);
 
 impl Difficulties {
-    /// A difficulty that is not finite counts as none.
+    /// A difficulty that is NaN counts as none. −∞ (+∞) is an item everyone (no one) answered
+    /// correctly in its calibration: P = 1 (0) at every ability (see `tcc::theta_for_score`).
     pub fn get(&self, id: &str) -> Option<f64> {
-        self.0.get(id).copied().filter(|b| b.is_finite())
+        self.0.get(id).copied().filter(|b| !b.is_nan())
     }
 }
 
@@ -299,5 +300,7 @@ mod tests {
         assert_eq!(d.get("A"), Some(0.5));
         assert_eq!(d.get("B"), None);
         assert_eq!(d.get("C"), None);
+        let d: Difficulties = [("D".to_string(), f64::NEG_INFINITY)].into_iter().collect();
+        assert_eq!(d.get("D"), Some(f64::NEG_INFINITY), "everyone right: kept");
     }
 }

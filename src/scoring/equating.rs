@@ -38,7 +38,8 @@ pub struct PartOneScore {
 /// length is read as the maximum.
 pub fn equate(raw: u32, form: &[f64], pool: &[f64]) -> Option<(f64, f64)> {
     let n = form.len() as u32;
-    if pool.is_empty() || pool.iter().any(|b| !b.is_finite()) {
+    // ±∞: an item everyone (no one) answered correctly in its calibration, P = 1 (0).
+    if pool.is_empty() || pool.iter().any(|b| b.is_nan()) || pool.iter().all(|b| b.is_infinite()) {
         return None;
     }
     let raw = raw.min(n);
@@ -65,17 +66,10 @@ pub fn score_part_one(
 ) -> PartOneScore {
     let raw = raw.min(max);
     let raw_percent = (max > 0).then(|| 100.0 * f64::from(raw) / f64::from(max));
-    let raw_pass = max > 0 && u64::from(raw) * 100 >= u64::from(max) * u64::from(pass_percent);
     let equated = calibration
         .filter(|(form, _)| form.len() as u32 == max)
         .and_then(|(form, pool)| equate(raw, form, pool));
-    let (decided_by, passed) = match (pass_on, equated) {
-        (PassOn::Equated, Some((_, percent))) => (
-            PassOn::Equated,
-            max > 0 && percent + EQUATED_SLACK >= f64::from(pass_percent),
-        ),
-        _ => (PassOn::Raw, raw_pass),
-    };
+    let (decided_by, passed) = decide(raw, max, equated.map(|e| e.1), pass_percent, pass_on);
     PartOneScore {
         raw,
         max,
@@ -84,6 +78,29 @@ pub fn score_part_one(
         equated_percent: equated.map(|e| e.1),
         decided_by,
         passed,
+    }
+}
+
+/// Which percent decides and whether it passes: the equated percent where `pass_on` asks for
+/// it and there is one, else the raw score (compared in integers). Also how a stored result is
+/// re-decided when the committee changes a sitting's policy: the figures stay, the decision
+/// follows the policy.
+pub fn decide(
+    raw: u32,
+    max: u32,
+    equated_percent: Option<f64>,
+    pass_percent: u32,
+    pass_on: PassOn,
+) -> (PassOn, bool) {
+    match (pass_on, equated_percent) {
+        (PassOn::Equated, Some(percent)) => (
+            PassOn::Equated,
+            max > 0 && percent + EQUATED_SLACK >= f64::from(pass_percent),
+        ),
+        _ => (
+            PassOn::Raw,
+            max > 0 && u64::from(raw.min(max)) * 100 >= u64::from(max) * u64::from(pass_percent),
+        ),
     }
 }
 
@@ -148,6 +165,45 @@ mod tests {
         assert_eq!(equate(61, &form, &pool).unwrap().1, 100.0);
         assert_eq!(equate(3, &form, &[]), None);
         assert_eq!(equate(3, &[], &pool), None);
+    }
+
+    #[test]
+    fn a_stored_result_is_re_decided_by_the_policy() {
+        // 47 of 60 (78.3% raw) equated to 81%: passes on equated, fails on raw.
+        assert_eq!(
+            decide(47, 60, Some(81.0), 80, PassOn::Equated),
+            (PassOn::Equated, true)
+        );
+        assert_eq!(
+            decide(47, 60, Some(81.0), 80, PassOn::Raw),
+            (PassOn::Raw, false)
+        );
+        // No equated percent (uncalibrated): raw decides whatever the policy.
+        assert_eq!(
+            decide(48, 60, None, 80, PassOn::Equated),
+            (PassOn::Raw, true)
+        );
+        assert!(!decide(0, 0, Some(90.0), 80, PassOn::Equated).1);
+    }
+
+    #[test]
+    fn an_item_everyone_answered_correctly_counts_as_certain() {
+        // A pool of the form's items plus one everyone answered correctly (−∞): a form without
+        // it equates r of n to (τ_form(θ) + 1) / (n + 1) of the pool, above its raw percent.
+        let form = spread(20, 0.0);
+        let mut pool = form.clone();
+        pool.push(f64::NEG_INFINITY);
+        for raw in 1..20 {
+            let (theta, eq) = equate(raw, &form, &pool).unwrap();
+            let want = 100.0 * (f64::from(raw) + 1.0) / 21.0;
+            assert!((eq - want).abs() < 1e-9, "{raw}: {eq} vs {want} at {theta}");
+        }
+        // On a form that carries it, raw r reads as r − 1 on the other items.
+        let mut carried = form.clone();
+        carried.push(f64::NEG_INFINITY);
+        let (_, eq) = equate(11, &carried, &pool).unwrap();
+        assert!((eq - 100.0 * 11.0 / 21.0).abs() < 1e-9, "{eq}");
+        assert_eq!(equate(3, &form, &[f64::NEG_INFINITY]), None);
     }
 
     #[test]

@@ -53,8 +53,21 @@ pub fn information(theta: f64, bs: &[f64]) -> f64 {
 /// The ability at which `raw` is the expected score on items `bs`: τ⁻¹(raw). A raw score
 /// outside [EXTREME_ADJUSTMENT, n − EXTREME_ADJUSTMENT] is first moved to that range (so raw 0
 /// and the maximum map to finite abilities). None when there are no items, or when `raw` or a
-/// difficulty is not finite. Monotone: a higher raw score never gives a lower ability.
+/// difficulty is NaN. Monotone: a higher raw score never gives a lower ability.
+///
+/// A difficulty of −∞ (+∞) is an item everyone (no one) answered correctly in its calibration,
+/// whose estimate is infinite: P is 1 (0) at every ability, so τ(θ) = k + τ_finite(θ) with k
+/// the −∞ items, and τ⁻¹(raw) = τ_finite⁻¹(raw − k) over the finite items (the limit of the
+/// curve as those difficulties go to ±∞). None if no item is finite.
 pub fn theta_for_score(raw: f64, bs: &[f64]) -> Option<f64> {
+    if bs.iter().any(|b| b.is_infinite()) {
+        if bs.iter().any(|b| b.is_nan()) {
+            return None;
+        }
+        let always = bs.iter().filter(|b| **b == f64::NEG_INFINITY).count() as f64;
+        let finite: Vec<f64> = bs.iter().copied().filter(|b| b.is_finite()).collect();
+        return theta_for_score(raw - always, &finite);
+    }
     let n = bs.len() as f64;
     if bs.is_empty() || !raw.is_finite() || bs.iter().any(|b| !b.is_finite()) {
         return None;
@@ -224,11 +237,35 @@ mod tests {
         ));
         assert_eq!(theta_for_score(1.0, &[]), None);
         assert_eq!(theta_for_score(f64::NAN, &bs), None);
-        assert_eq!(theta_for_score(1.0, &[0.0, f64::INFINITY]), None);
+        assert_eq!(theta_for_score(1.0, &[0.0, f64::NAN]), None);
         // Far-apart difficulties still invert.
         let wide = [-300.0, 0.0, 300.0];
         let t = theta_for_score(1.5, &wide).unwrap();
         assert!(close(expected_score(t, &wide), 1.5, 1e-9), "{t}");
+    }
+
+    #[test]
+    fn items_of_infinite_difficulty_are_the_limit_of_the_curve() {
+        // Everyone right (−∞) adds 1 at every ability, no one right (+∞) adds 0.
+        let bs = [-1.0, 0.0, 1.0, f64::NEG_INFINITY, f64::INFINITY];
+        assert!(close(expected_score(0.0, &bs), 2.5, 1e-15));
+        // τ⁻¹(2.5) is τ_finite⁻¹(1.5) = 0; every raw score as on the finite items, one less.
+        assert!(close(theta_for_score(2.5, &bs).unwrap(), 0.0, 1e-10));
+        for raw in 0..=5 {
+            let r = f64::from(raw);
+            assert_eq!(
+                theta_for_score(r, &bs),
+                theta_for_score(r - 1.0, &[-1.0, 0.0, 1.0])
+            );
+        }
+        assert_eq!(
+            theta_for_score(1.0, &[f64::NEG_INFINITY, f64::INFINITY]),
+            None
+        );
+        assert_eq!(
+            theta_for_score(1.0, &[0.0, f64::NEG_INFINITY, f64::NAN]),
+            None
+        );
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub enum Action {
     ComputeResults,
     /// an item's key was changed and results rescored.
     KeyChange,
+    /// the committee decided which Part One score a sitting's pass mark applies to, and its
+    /// stored results were re-decided.
+    PassOnChange,
     /// the committee calibrated a sitting's Part One (Rasch).
     Calibrate,
 }
@@ -94,6 +97,7 @@ impl Action {
             Action::ReleaseResults => "release-results",
             Action::ComputeResults => "compute-results",
             Action::KeyChange => "key-change",
+            Action::PassOnChange => "pass-on-change",
             Action::Calibrate => "calibrate",
         }
     }

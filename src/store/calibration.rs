@@ -241,3 +241,44 @@ pub async fn of_sitting(db: &Db, sitting_id: i64) -> Result<Vec<ItemRow>> {
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// The newest stored difficulty of every calibrated item version (linked onto one scale), by
+/// (item, version): what live forms and equating read. An item left out of its newest
+/// calibration keeps the newest one that estimated it. An item no calibration could estimate
+/// because everyone (no one) presented with it answered correctly reads as −∞ (+∞): its
+/// conditional ML estimate is infinite, P = 1 (0) at every ability (`stats::tcc`), so one very
+/// easy item does not leave the whole pool uncalibrated. One pass over the rows (a few hundred
+/// per sitting), oldest first, so a start of Part One does not grow with a quadratic query.
+pub async fn latest_difficulties(db: &Db) -> Result<BTreeMap<(String, u32), f64>> {
+    let rows: Vec<(String, i64, Option<f64>, Option<String>)> = sqlx::query_as(
+        "SELECT item_id, item_version, difficulty, excluded FROM calibrations
+         ORDER BY computed_at, sitting_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut estimated = BTreeMap::new();
+    let mut extreme = BTreeMap::new();
+    for (item, version, b, excluded) in rows {
+        let version = u32::try_from(version).map_err(|_| {
+            StoreError::Sqlx(sqlx::Error::Decode(
+                format!("the calibration of {item} has version {version}").into(),
+            ))
+        })?;
+        match (b, excluded.as_deref()) {
+            (Some(b), _) => {
+                estimated.insert((item, version), b);
+            }
+            (None, Some("all_correct")) => {
+                extreme.insert((item, version), f64::NEG_INFINITY);
+            }
+            (None, Some("none_correct")) => {
+                extreme.insert((item, version), f64::INFINITY);
+            }
+            _ => {}
+        }
+    }
+    for (key, b) in extreme {
+        estimated.entry(key).or_insert(b);
+    }
+    Ok(estimated)
+}

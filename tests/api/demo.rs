@@ -45,6 +45,33 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
             .count()
     };
     assert_eq!((scored(0), scored(1)), (200, 200));
+    // Calibrated before its results were computed: every Part One result is equated as well,
+    // and the forms' differing difficulty moves many a candidate's percent off the raw one.
+    let equated: Vec<(f64, f64)> = lines
+        .iter()
+        .filter_map(|l| match &l.parts[0] {
+            results::PartLine::Scored(r) => {
+                Some((r.percent(), r.equating.as_ref()?.equated_percent?))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(equated.len(), 200, "every Part One result is equated");
+    let moved = equated
+        .iter()
+        .filter(|(raw, eq)| (raw - eq).abs() > 0.5)
+        .count();
+    let shift = equated.iter().map(|(raw, eq)| eq - raw).sum::<f64>() / 200.0;
+    let spread = equated
+        .iter()
+        .map(|(raw, eq)| (eq - raw - shift).powi(2))
+        .sum::<f64>()
+        / 200.0;
+    println!(
+        "equated percent more than half a point off the raw one: {moved} of 200; mean equated - raw {shift:+.2}, SD {:.2}",
+        spread.sqrt()
+    );
+    assert!(moved >= 20, "{moved} of 200: {equated:?}");
     let passed = lines.iter().filter(|l| l.exam_passed == Some(true)).count();
     assert!(
         (20..=180).contains(&passed),
@@ -74,6 +101,10 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("of 60"), "{html}");
+    assert!(
+        html.contains(" · equated ") && html.contains("decided by raw"),
+        "{html}"
+    );
 
     // Rater agreement, with its charts and its tables as CSV.
     let html = committee.get_text(&format!("/stats/{id}/agreement")).await;

@@ -14,6 +14,7 @@ mod csv_downloads;
 mod delivery;
 mod demo;
 mod disk_full;
+mod equating;
 mod exam_http;
 mod integrity;
 mod kill;

@@ -317,6 +317,7 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("GET", format!("/scoring/{sid}/results.csv"), COMMITTEE),
         ("POST", format!("/scoring/{sid}/release"), COMMITTEE),
         ("POST", format!("/scoring/{sid}/results/compute"), COMMITTEE),
+        ("POST", format!("/scoring/{sid}/pass-on"), COMMITTEE),
         (
             "GET",
             format!("/scoring/responses/{rid}/feedback"),
@@ -483,7 +484,8 @@ async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candid
     );
     let csv = csv.text().await.unwrap();
     assert!(
-        csv.contains("ana@x.org,Lakeside,III,60,60,100.0,yes,4,6,66.7,no,no"),
+        // No calibration: no equated percent, and raw decided.
+        csv.contains("ana@x.org,Lakeside,III,60,60,100.0,yes,,raw,4,6,66.7,no,no"),
         "{csv}"
     );
     let res = committee
@@ -493,6 +495,10 @@ async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candid
     let home = ana.get_text("/candidate").await;
     assert!(home.contains("Your results"), "{home}");
     assert!(home.contains("60 of 60 points"), "{home}");
+    assert!(
+        home.contains("The pass mark applied to your raw percent."),
+        "{home}"
+    );
     assert!(home.contains("4 of 6 points"), "{home}");
     assert!(home.contains("Clear, relationship-based plan."), "{home}");
     assert!(

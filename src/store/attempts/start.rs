@@ -1,14 +1,15 @@
 //! Starting a part: the form drawn for this candidate (from what they have seen and how often
-//! each item has been used) and its clock, in one write.
+//! each item has been used; fair where the pool is calibrated, the sitting's one form where
+//! the blueprint says so: `store::forms`) and its clock, in one write.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bank::Blueprint;
 use crate::exam::chain;
 use crate::exam::clock::Clock;
-use crate::exam::form::{assemble, FormError, History, Parts, Pool};
+use crate::exam::form::{FormError, History, Parts, Pool};
 use crate::store::sittings::{Registration, Sitting};
-use crate::store::{Db, Result, StoreError};
+use crate::store::{calibration, forms, Db, Result, StoreError};
 
 use super::{attempt, attempts_of, chain_key, Attempt};
 
@@ -60,8 +61,8 @@ async fn history(db: &Db, email: &str, registration_id: i64) -> Result<History> 
     })
 }
 
-/// Starts a part (or returns it if already started): draws the form with a fresh seed and
-/// starts its clock.
+/// Starts a part (or returns it if already started): draws the form with a fresh seed (Part
+/// One fair where the pool is calibrated, or the sitting's one form) and starts its clock.
 pub async fn start_part(
     db: &Db,
     sitting: &Sitting,
@@ -101,7 +102,16 @@ pub async fn start_part(
         one: part == 1,
         two: part == 2,
     };
-    let form = assemble(bp, pool, &history, parts, seed)?;
+    let difficulties = if parts.one {
+        forms::pool_difficulties(pool, &calibration::latest_difficulties(db).await?)
+    } else {
+        Default::default()
+    };
+    let form = if parts.one && forms::one_form(bp) {
+        forms::sitting_form(db, sitting.id, bp, pool, &history.exposure, &difficulties).await??
+    } else {
+        forms::draw(bp, pool, &history, parts, seed, &difficulties)?
+    };
     let minutes = if part == 1 {
         bp.part_one.minutes
     } else {
@@ -115,8 +125,9 @@ pub async fn start_part(
     )
     .bind(reg.id)
     .bind(i64::from(part))
-    // Stored as the same 64 bits; the form carries it as an unsigned number too.
-    .bind(seed as i64)
+    // The seed the form was drawn with (a fair form's is the try kept), stored as the same 64
+    // bits; the form carries it as an unsigned number too.
+    .bind(form.seed as i64)
     .bind(serde_json::to_string(&form).expect("a form serialises"))
     .bind(clock.started_at)
     .bind(clock.section_ms)

@@ -3,19 +3,34 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::bank::Blueprint;
-use crate::exam::form::{assemble, Form, FormError, History, Parts, Pool};
-use crate::store::{Db, Result};
+use crate::exam::fair::Difficulties;
+use crate::exam::form::{Form, FormError, History, Parts, Pool};
+use crate::store::sittings::Sitting;
+use crate::store::{calibration, forms, Db};
 
 /// Draws forms as `attempts::start_part` does, from the history read once: every item's
-/// exposure so far (counting the forms drawn here) and what each person saw in other sittings.
+/// exposure so far (counting the forms drawn here) and what each person saw in other sittings;
+/// Part One fair where the pool is calibrated, and the sitting's one form (drawn and kept when
+/// loading) for a blueprint with `forms = "one"`.
 pub struct Forms {
     pool: Pool,
     exposure: BTreeMap<String, u32>,
     seen: HashMap<String, BTreeSet<String>>,
+    difficulties: Difficulties,
+    /// The sitting's one Part One form, by blueprint id.
+    one: HashMap<String, Form>,
 }
 
 impl Forms {
-    pub async fn load(db: &Db, pool: Pool) -> Result<Forms> {
+    /// The history and calibration for drawing `sitting`'s forms; the sitting's one form of each
+    /// of its blueprints that asks for one is drawn (or read) and kept now, as the first start
+    /// would.
+    pub async fn load(
+        db: &Db,
+        pool: Pool,
+        sitting: &Sitting,
+        blueprints: &[Blueprint],
+    ) -> std::result::Result<Forms, super::BulkError> {
         let exposure: Vec<(String, i64)> =
             sqlx::query_as("SELECT object_id, COUNT(*) FROM form_items GROUP BY object_id")
                 .fetch_all(&db.pool)
@@ -30,13 +45,28 @@ impl Forms {
         for (email, object) in seen_rows {
             seen.entry(email).or_default().insert(object);
         }
+        let exposure: BTreeMap<String, u32> = exposure
+            .into_iter()
+            .map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect();
+        let difficulties =
+            forms::pool_difficulties(&pool, &calibration::latest_difficulties(db).await?);
+        let mut one = HashMap::new();
+        for bp in blueprints
+            .iter()
+            .filter(|b| sitting.blueprints.contains(&b.id) && forms::one_form(b))
+        {
+            let form = forms::sitting_form(db, sitting.id, bp, &pool, &exposure, &difficulties)
+                .await?
+                .map_err(|e| super::BulkError::Refused(format!("{}: {e}", bp.id)))?;
+            one.insert(bp.id.clone(), form);
+        }
         Ok(Forms {
             pool,
-            exposure: exposure
-                .into_iter()
-                .map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX)))
-                .collect(),
+            exposure,
             seen,
+            difficulties,
+            one,
         })
     }
 
@@ -61,7 +91,10 @@ impl Forms {
             one: part == 1,
             two: part == 2,
         };
-        let form = assemble(bp, &self.pool, &history, parts, seed)?;
+        let form = match self.one.get(&bp.id) {
+            Some(form) if parts.one => form.clone(),
+            _ => forms::draw(bp, &self.pool, &history, parts, seed, &self.difficulties)?,
+        };
         for id in form.ids() {
             *self.exposure.entry(id).or_insert(0) += 1;
         }

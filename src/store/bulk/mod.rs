@@ -4,13 +4,13 @@
 //! committee benchmark, where 200 (or 10,000) candidates written one save at a time through the
 //! exam's own path take seconds (or hours).
 //!
-//! What decides content is the real path's: forms drawn by `exam::form::assemble` from the same
-//! history (what each person saw in other sittings, how often every item has been used),
-//! registrations through `batches::register_batch`, each part's saves linked by `exam::chain` as
-//! the save queue links them (never earlier than the save before), refused where the clock would
-//! refuse them, Part Two coded as a submission codes it, readings assigned by
-//! `ratings::assign_sitting` and settled by `scoring::rules::resolve`. `imh-exam audit verify`
-//! finds every chain intact.
+//! What decides content is the real path's: forms drawn by `store::forms` (fair where the pool
+//! is calibrated, the sitting's one form where the blueprint says so) from the same history
+//! (what each person saw in other sittings, how often every item has been used), registrations
+//! through `batches::register_batch`, each part's saves linked by `exam::chain` as the save
+//! queue links them (never earlier than the save before), refused where the clock would refuse
+//! them, Part Two coded as a submission codes it, readings assigned by `ratings::assign_sitting`
+//! and settled by `scoring::rules::resolve`. `imh-exam audit verify` finds every chain intact.
 
 use sqlx::any::AnyArguments;
 use sqlx::Any;

@@ -6,13 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::bank::{Blueprint, ItemBody};
+use crate::bank::{Blueprint, ItemBody, PassOn};
 use crate::scoring::key::{score_part_one, ItemKey, Tally};
 use crate::scoring::results::PartResult;
 
 use super::super::attempts::{submitted_answers_in_sitting, Attempt};
 use super::super::sittings::{registrations, sitting, Registration, Sitting};
 use super::super::{Db, Result, StoreError};
+use super::equating::{Equating, EquatingRows};
 use super::sitting::Pending;
 use super::{Detail, ResponseScore, StoredResult};
 
@@ -133,15 +134,33 @@ fn open_item<'a>(items: &'a OpenItems, item_id: &str, version: i64) -> Result<&'
     })
 }
 
+/// A scored attempt: its result against the pass mark, what the stored row keeps besides, and
+/// for Part One its equated reading and which score decided.
+#[derive(Debug, Clone)]
+pub(super) struct Scored {
+    pub result: PartResult,
+    pub detail: Detail,
+    pub equating: Option<Equating>,
+}
+
+/// What scoring one attempt needs besides the attempt: its blueprint and sitting, the keys
+/// and the equating.
+pub(super) struct Scoring<'a> {
+    pub bp: &'a Blueprint,
+    pub sitting_id: i64,
+    pub keys: &'a BTreeMap<(String, u32), ItemKey>,
+    pub equating: &'a EquatingRows,
+}
+
 /// Scores one attempt from rows already read, or says why it cannot be scored yet. Pure.
 pub(super) fn score(
     a: &Attempt,
-    bp: &Blueprint,
-    keys: &BTreeMap<(String, u32), ItemKey>,
+    how: &Scoring,
     given: Option<&BTreeMap<String, String>>,
     responses: &[ResponseRow],
     open_items: &OpenItems,
-) -> Result<std::result::Result<(PartResult, Detail), Pending>> {
+) -> Result<std::result::Result<Scored, Pending>> {
+    let Scoring { bp, keys, .. } = *how;
     if a.voided_at.is_some() {
         return Ok(Err(Pending::Voided));
     }
@@ -150,7 +169,7 @@ pub(super) fn score(
     }
     if a.part == 1 {
         let empty = BTreeMap::new();
-        let (tally, _) = score_part_one(&a.form.part_one, given.unwrap_or(&empty), |id, v| {
+        let (tally, items) = score_part_one(&a.form.part_one, given.unwrap_or(&empty), |id, v| {
             keys.get(&(id.to_string(), v)).cloned()
         })
         .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(e.to_string())))?;
@@ -158,10 +177,14 @@ pub(super) fn score(
             by_domain: tally.by_domain.clone(),
             ..Detail::default()
         };
-        return Ok(Ok((
-            PartResult::new(1, tally, bp.part_one.pass_percent),
+        let equated = how.equating.score(how.sitting_id, bp, &tally, &items);
+        let mut result = PartResult::new(1, tally, bp.part_one.pass_percent);
+        result.passed = equated.passed;
+        return Ok(Ok(Scored {
+            result,
             detail,
-        )));
+            equating: Some(Equating::from(&equated)),
+        }));
     }
     let unsettled = responses.iter().filter(|r| r.final_score.is_none()).count();
     if unsettled > 0 {
@@ -215,10 +238,63 @@ pub(super) fn score(
         }
     }
     detail.by_domain = tally.by_domain.clone();
-    Ok(Ok((
-        PartResult::new(2, tally, bp.part_two.pass_percent),
+    Ok(Ok(Scored {
+        result: PartResult::new(2, tally, bp.part_two.pass_percent),
         detail,
-    )))
+        equating: None,
+    }))
+}
+
+/// A stored result's columns, read as `ResultRow` (the results table as `r`).
+pub(super) const RESULT_COLUMNS: &str = "r.registration_id, r.part, r.points, r.max_points, r.passed, r.detail, r.theta, r.equated_percent, r.decided_by";
+
+/// One row of `results`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct ResultRow {
+    pub registration_id: i64,
+    pub part: i64,
+    pub points: f64,
+    pub max_points: f64,
+    pub passed: i64,
+    pub detail: String,
+    pub theta: Option<f64>,
+    pub equated_percent: Option<f64>,
+    pub decided_by: Option<String>,
+}
+
+impl ResultRow {
+    pub fn into_stored(self) -> Result<StoredResult> {
+        let bad = |what: String| {
+            StoreError::Sqlx(sqlx::Error::Decode(
+                format!(
+                    "the result of registration {}: {what}",
+                    self.registration_id
+                )
+                .into(),
+            ))
+        };
+        let part = u8::try_from(self.part)
+            .ok()
+            .filter(|p| (1..=2).contains(p))
+            .ok_or_else(|| bad(format!("part {}", self.part)))?;
+        let equating = match self.decided_by.as_deref() {
+            Some(d) => Some(Equating {
+                theta: self.theta,
+                equated_percent: self.equated_percent,
+                decided_by: d.parse::<PassOn>().map_err(bad)?,
+            }),
+            None => None,
+        };
+        Ok(StoredResult {
+            registration_id: self.registration_id,
+            part,
+            points: self.points,
+            max: self.max_points,
+            passed: self.passed == 1,
+            detail: serde_json::from_str(&self.detail).unwrap_or_default(),
+            equating,
+        })
+    }
 }
 
 /// The results stored for a sitting's registrations, by (registration, part), in one query.
@@ -226,29 +302,17 @@ pub(super) async fn stored_results(
     db: &Db,
     sitting_id: i64,
 ) -> Result<HashMap<(i64, u8), StoredResult>> {
-    let rows: Vec<(i64, i64, f64, f64, i64, String)> = sqlx::query_as(
-        "SELECT r.registration_id, r.part, r.points, r.max_points, r.passed, r.detail
-         FROM results r JOIN registrations g ON g.id = r.registration_id
-         WHERE g.sitting_id = $1",
-    )
+    let rows: Vec<ResultRow> = sqlx::query_as(&format!(
+        "SELECT {RESULT_COLUMNS} FROM results r JOIN registrations g ON g.id = r.registration_id
+         WHERE g.sitting_id = $1"
+    ))
     .bind(sitting_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(registration_id, part, points, max, passed, detail)| {
-            let part = u8::try_from(part).unwrap_or(0);
-            (
-                (registration_id, part),
-                StoredResult {
-                    registration_id,
-                    part,
-                    points,
-                    max,
-                    passed: passed == 1,
-                    detail: serde_json::from_str(&detail).unwrap_or_default(),
-                },
-            )
+    rows.into_iter()
+        .map(|row| {
+            let r = row.into_stored()?;
+            Ok(((r.registration_id, r.part), r))
         })
-        .collect())
+        .collect()
 }

@@ -14,9 +14,13 @@ use super::sittings::{sitting, Registration};
 use super::{audit, now_ms, ratings, Db, Result, StoreError};
 
 mod activity;
+mod equating;
 mod load;
 mod sitting;
 pub use activity::Activity;
+pub use equating::{
+    change_pass_on, pass_on_changes, sitting_pass_on, Equating, PassOnChange, Redecided,
+};
 pub use sitting::{
     compute, exam_passed, pending_parts, store, stored, PartLine, Pending, ResultLine,
     StoredResults,
@@ -107,6 +111,9 @@ pub struct StoredResult {
     pub max: f64,
     pub passed: bool,
     pub detail: Detail,
+    /// Part One: the equated reading and which score decided; None for Part Two (and for a
+    /// Part One result stored before equating existed, decided on raw).
+    pub equating: Option<Equating>,
 }
 
 impl StoredResult {
@@ -120,21 +127,15 @@ impl StoredResult {
 }
 
 pub async fn result(db: &Db, registration_id: i64, part: u8) -> Result<Option<StoredResult>> {
-    let row: Option<(f64, f64, i64, String)> = sqlx::query_as(
-        "SELECT points, max_points, passed, detail FROM results WHERE registration_id = $1 AND part = $2",
-    )
+    let row: Option<load::ResultRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM results r WHERE r.registration_id = $1 AND r.part = $2",
+        load::RESULT_COLUMNS
+    ))
     .bind(registration_id)
     .bind(i64::from(part))
     .fetch_optional(&db.pool)
     .await?;
-    Ok(row.map(|(points, max, passed, detail)| StoredResult {
-        registration_id,
-        part,
-        points,
-        max,
-        passed: passed == 1,
-        detail: serde_json::from_str(&detail).unwrap_or_default(),
-    }))
+    row.map(load::ResultRow::into_stored).transpose()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -293,6 +294,8 @@ pub fn results_csv(lines: &[ResultLine]) -> String {
         "part_one_max",
         "part_one_percent",
         "part_one_passed",
+        "part_one_equated_percent",
+        "part_one_decided_by",
         "part_two_points",
         "part_two_max",
         "part_two_percent",
@@ -306,7 +309,7 @@ pub fn results_csv(lines: &[ResultLine]) -> String {
             l.registration.organisation.clone(),
             l.registration.level.to_string(),
         ];
-        for p in &l.parts {
+        for (i, p) in l.parts.iter().enumerate() {
             match p {
                 PartLine::Scored(r) => rec.extend([
                     r.points.to_string(),
@@ -335,6 +338,24 @@ pub fn results_csv(lines: &[ResultLine]) -> String {
                 PartLine::Pending(_) => {
                     rec.extend(["".into(), "".into(), "".into(), "pending".into()])
                 }
+            }
+            if i == 0 {
+                // Part One's equated percent (where the pool was calibrated) and which decided.
+                let (equated, by) = match p {
+                    PartLine::Scored(r) => r.equating.as_ref().map_or_else(
+                        || (String::new(), "raw".to_string()),
+                        |e| {
+                            (
+                                e.equated_percent
+                                    .map(|x| format!("{x:.1}"))
+                                    .unwrap_or_default(),
+                                e.decided_by.to_string(),
+                            )
+                        },
+                    ),
+                    _ => (String::new(), String::new()),
+                };
+                rec.extend([equated, by]);
             }
         }
         rec.push(
@@ -383,6 +404,7 @@ pub async fn change_key(
     if let Some(k) = keys.get_mut(&(item_id.to_string(), version)) {
         k.rule = rule.clone();
     }
+    let equating = equating::EquatingRows::load(db, &bps, &keys).await?;
     let mut out = Vec::new();
     let mut rescored = Vec::new();
     for (attempt_id, registration_id) in affected {
@@ -407,13 +429,19 @@ pub async fn change_key(
         let Some(bp) = bps.iter().find(|b| b.id == reg.blueprint_id) else {
             continue;
         };
-        if let Ok((r, detail)) = sitting::score_attempt(db, &a, bp, &keys).await? {
+        let how = load::Scoring {
+            bp,
+            sitting_id: reg.sitting_id,
+            keys: &keys,
+            equating: &equating,
+        };
+        if let Ok(s) = sitting::score_attempt(db, &a, &how).await? {
             out.push(Rescored {
                 registration_id,
                 before: Some((before.points, before.passed)),
-                after: (r.tally.points, r.passed),
+                after: (s.result.tally.points, s.result.passed),
             });
-            rescored.push(sitting::as_stored(registration_id, &r, detail));
+            rescored.push(sitting::as_stored(registration_id, s));
         }
     }
     let lines: Vec<String> = out

@@ -6,17 +6,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::bank::Blueprint;
 use crate::scoring::key::ItemKey;
-use crate::scoring::results::{endorsement_passed, PartResult};
+use crate::scoring::results::endorsement_passed;
 
 use super::super::attempts::{answers, attempt_states_in_sitting, attempts_in_sitting, Attempt};
 use super::super::bank::blueprints;
 use super::super::sittings::Registration;
 use super::super::{audit, now_ms, Db, Result, StoreError, WriteTx};
 use super::activity::Activity;
+use super::equating::EquatingRows;
 use super::load::{
-    open_items, score, stored_results, OpenItems, Past, ResponseRow, ScoringRows, SittingRows,
+    open_items, score, stored_results, OpenItems, Past, ResponseRow, Scored, Scoring, ScoringRows,
+    SittingRows,
 };
-use super::{key_rules, Detail, StoredResult};
+use super::{key_rules, StoredResult};
 
 /// Why a part has no result yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +35,8 @@ pub enum Pending {
 pub(super) async fn score_attempt(
     db: &Db,
     a: &Attempt,
-    bp: &Blueprint,
-    keys: &BTreeMap<(String, u32), ItemKey>,
-) -> Result<std::result::Result<(PartResult, Detail), Pending>> {
+    how: &Scoring<'_>,
+) -> Result<std::result::Result<Scored, Pending>> {
     let given = if a.part == 1 {
         Some(answers(db, a.id).await?)
     } else {
@@ -53,17 +54,23 @@ pub(super) async fn score_attempt(
     } else {
         OpenItems::default()
     };
-    score(a, bp, keys, given.as_ref(), &responses, &open)
+    score(a, how, given.as_ref(), &responses, &open)
 }
 
-/// Writes one result in the transaction, computed at `at`.
+/// Writes one result in the transaction, computed at `at`. The nullable numbers go as text,
+/// cast in the statement (see `calibration::calibrate`: the Any driver's NULL double).
 async fn store_result(tx: &mut WriteTx, r: &StoredResult, at: i64) -> Result<()> {
+    let text = |x: Option<f64>| x.map(|v| v.to_string());
+    let equating = r.equating.as_ref();
     sqlx::query(
-        "INSERT INTO results (registration_id, part, points, max_points, passed, detail, computed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO results (registration_id, part, points, max_points, passed, detail, computed_at,
+             theta, equated_percent, decided_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION),
+             CAST($9 AS DOUBLE PRECISION), $10)
          ON CONFLICT (registration_id, part) DO UPDATE SET points = excluded.points,
              max_points = excluded.max_points, passed = excluded.passed, detail = excluded.detail,
-             computed_at = excluded.computed_at",
+             computed_at = excluded.computed_at, theta = excluded.theta,
+             equated_percent = excluded.equated_percent, decided_by = excluded.decided_by",
     )
     .bind(r.registration_id)
     .bind(i64::from(r.part))
@@ -72,20 +79,24 @@ async fn store_result(tx: &mut WriteTx, r: &StoredResult, at: i64) -> Result<()>
     .bind(i64::from(r.passed))
     .bind(serde_json::to_string(&r.detail).expect("a detail serialises"))
     .bind(at)
+    .bind(text(equating.and_then(|e| e.theta)))
+    .bind(text(equating.and_then(|e| e.equated_percent)))
+    .bind(equating.map(|e| e.decided_by.code()))
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// A result computed in memory, in the shape it is stored in.
-pub(super) fn as_stored(registration_id: i64, r: &PartResult, detail: Detail) -> StoredResult {
+pub(super) fn as_stored(registration_id: i64, s: Scored) -> StoredResult {
     StoredResult {
         registration_id,
-        part: r.part,
-        points: r.tally.points,
-        max: r.tally.max,
-        passed: r.passed,
-        detail,
+        part: s.result.part,
+        points: s.result.tally.points,
+        max: s.result.tally.max,
+        passed: s.result.passed,
+        detail: s.detail,
+        equating: s.equating,
     }
 }
 
@@ -143,10 +154,13 @@ pub async fn compute(db: &Db, sitting_id: i64) -> Result<Vec<ResultLine>> {
     let scoring = ScoringRows::load(db, sitting_id).await?;
     let bps = blueprints(db).await?;
     let keys = key_rules(db).await?;
+    let equating = EquatingRows::load(db, &bps, &keys).await?;
     let now = now_ms();
-    tokio::task::spawn_blocking(move || compute_lines(&rows, &attempts, &scoring, &bps, &keys, now))
-        .await
-        .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("scoring failed: {e}"))))?
+    tokio::task::spawn_blocking(move || {
+        compute_lines(&rows, &attempts, &scoring, (&bps, &keys, &equating), now)
+    })
+    .await
+    .map_err(|e| StoreError::Sqlx(sqlx::Error::Protocol(format!("scoring failed: {e}"))))?
 }
 
 /// `compute` on rows already read. Pure.
@@ -154,8 +168,11 @@ fn compute_lines(
     rows: &SittingRows,
     attempts: &HashMap<i64, Vec<Attempt>>,
     scoring: &ScoringRows,
-    bps: &[Blueprint],
-    keys: &BTreeMap<(String, u32), ItemKey>,
+    (bps, keys, equating): (
+        &[Blueprint],
+        &BTreeMap<(String, u32), ItemKey>,
+        &EquatingRows,
+    ),
     now: i64,
 ) -> Result<Vec<ResultLine>> {
     let closed = rows.sitting.closes_at <= now;
@@ -181,17 +198,20 @@ fn compute_lines(
                 None => PartLine::Pending(Pending::NotSubmitted),
                 Some(a) => {
                     let responses = scoring.responses.get(&a.id).map_or(&[][..], Vec::as_slice);
+                    let how = Scoring {
+                        bp,
+                        sitting_id: rows.sitting.id,
+                        keys,
+                        equating,
+                    };
                     match score(
                         a,
-                        bp,
-                        keys,
+                        &how,
                         scoring.answers.get(&a.id),
                         responses,
                         &scoring.open_items,
                     )? {
-                        Ok((r, detail)) => {
-                            PartLine::Scored(as_stored(line.registration.id, &r, detail))
-                        }
+                        Ok(s) => PartLine::Scored(as_stored(line.registration.id, s)),
                         Err(p) => PartLine::Pending(p),
                     }
                 }

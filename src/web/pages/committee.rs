@@ -1,6 +1,6 @@
 //! The exam committee's scoring pages: assigning raters, reassigning when one drops out,
-//! validity responses and calibration, results with release and CSV export, the raters'
-//! feedback, and key review with rescoring.
+//! validity responses and calibration, the raters' feedback, and key review with rescoring
+//! (beside it, the decisions on which Part One score decides). The results are in `results`.
 
 use std::collections::BTreeSet;
 
@@ -12,7 +12,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::bank::ItemBody;
-use crate::store::results::{self, PartLine, Pending, StoredResult};
+use crate::store::results::{self, PassOnChange};
 use crate::store::sittings::{self, Sitting};
 use crate::store::users::User;
 use crate::store::{bank as bank_store, ratings};
@@ -24,7 +24,7 @@ use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
-async fn the_sitting(state: &AppState, id: i64) -> AppResult<Sitting> {
+pub(super) async fn the_sitting(state: &AppState, id: i64) -> AppResult<Sitting> {
     sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -226,137 +226,6 @@ pub async fn validity(
     Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
 }
 
-fn part_cell(p: &PartLine, absent: bool) -> Markup {
-    html! {
-        @match p {
-            PartLine::NotSat => { span class="hint" { "not sat" } }
-            PartLine::NotTaken => { span class="hint" { (if absent { "not taken (absent)" } else { "not taken" }) } }
-            PartLine::Pending(Pending::NotSubmitted) => { "not submitted" }
-            PartLine::Pending(Pending::Voided) => { "voided" }
-            PartLine::Pending(Pending::Unsettled(n)) => { (n) " response(s) still being read" }
-            PartLine::Pending(Pending::NotComputed) => { "ready, not computed yet" }
-            PartLine::Scored(r) => { (score_text(r)) " · " strong { (if r.passed { "pass" } else { "fail" }) } }
-        }
-    }
-}
-
-fn score_text(r: &StoredResult) -> String {
-    format!("{} of {} ({:.1}%)", r.points, r.max, r.percent())
-}
-
-pub async fn results_page(
-    State(state): State<AppState>,
-    Committee(ref me): Committee,
-    CsrfToken(csrf): CsrfToken,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    let sitting = the_sitting(&state, id).await?;
-    let stored = results::stored(&state.db, id).await?;
-    let lines = &stored.lines;
-    let released = results::released_at(&state.db, id).await?;
-    let body = html! {
-        h1 { "Results: " (sitting.name) }
-        @match &stored.computed {
-            None => p class="notice" role="status" id="results-state" {
-                "Not computed yet: no results are stored for this sitting. "
-                "Compute them to see every score as it stands now."
-            },
-            Some((at, by)) => p role="status" id="results-state" {
-                "Computed at " (super::proctor::when(*at)) " by " (by) "; these are the results as stored."
-                @if !stored.changes.is_empty() {
-                    " " strong {
-                        "Out of date: since this computation, " (stored.changes.join(", ")) ". "
-                        "Compute again to bring them up to date."
-                    }
-                }
-            },
-        }
-        @if released.is_some() {
-            p class="notice" role="status" { "These results are released: candidates see their score reports." }
-        } @else {
-            form method="post" action={ "/scoring/" (id) "/results/compute" } {
-                (csrf_field(&csrf))
-                button type="submit" { "Compute results" }
-            }
-            p { "Candidates see nothing until the results are released. Release computes and stores them once more, and is possible once every part sat is scored." }
-            form method="post" action={ "/scoring/" (id) "/release" } {
-                (csrf_field(&csrf))
-                button type="submit" { "Release these results to candidates" }
-            }
-        }
-        p { a href={ "/scoring/" (id) "/results.csv" } download { "Download the results (CSV)" } }
-        table {
-            thead { tr { th scope="col" { "Candidate" } th scope="col" { "Level" } th scope="col" { "Part One" } th scope="col" { "Part Two" } th scope="col" { "Exam" } th scope="col" { "Feedback" } } }
-            tbody {
-                @for l in lines {
-                    tr {
-                        td { (l.registration.name) }
-                        td { (l.registration.level) }
-                        td { (part_cell(&l.parts[0], l.registration.absent_at.is_some())) }
-                        td { (part_cell(&l.parts[1], l.registration.absent_at.is_some())) }
-                        td { @match l.exam_passed { Some(true) => "passed", Some(false) => "not passed", None => "" } }
-                        td {
-                            @if let PartLine::Scored(r) = &l.parts[1] {
-                                @for resp in &r.detail.responses {
-                                    a href={ "/scoring/responses/" (resp.response_id) "/feedback" } { "Response " (resp.item_id) } " "
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(views::page("Results", Some(&chrome(me, &csrf)), body).into_response())
-}
-
-pub async fn results_csv(
-    State(state): State<AppState>,
-    _: Committee,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    let sitting = the_sitting(&state, id).await?;
-    let lines = results::stored(&state.db, id).await?.lines;
-    let name: String = sitting
-        .name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    Ok(super::stats::csv_response(
-        &format!("results-{name}.csv"),
-        results::results_csv(&lines),
-    ))
-}
-
-/// The committee computes the sitting's results and stores them, in one transaction.
-pub async fn compute(
-    State(state): State<AppState>,
-    Committee(ref me): Committee,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    the_sitting(&state, id).await?;
-    if let Err(e) = results::store(&state.db, id, &me.username).await? {
-        return Err(AppError::BadRequest(format!(
-            "The results cannot be computed again: {e}; a key change rescores them."
-        )));
-    }
-    Ok(Redirect::to(&format!("/scoring/{id}/results")).into_response())
-}
-
-pub async fn release(
-    State(state): State<AppState>,
-    Committee(ref me): Committee,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    the_sitting(&state, id).await?;
-    match results::release(&state.db, id, &me.username).await? {
-        Ok(_) => Ok(Redirect::to(&format!("/scoring/{id}/results")).into_response()),
-        Err(e) => Err(AppError::BadRequest(format!(
-            "The results cannot be released yet: {e}."
-        ))),
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct FeedbackForm {
     #[serde(default)]
@@ -423,12 +292,13 @@ pub struct KeyForm {
     pub reason: String,
 }
 
-fn keys_page(
-    me: &User,
-    csrf: &str,
-    history: &[(String, i64, String, String, String)],
-    outcome: Option<Markup>,
-) -> Markup {
+/// The key decisions and the pass-mark decisions, newest first.
+struct History {
+    keys: Vec<(String, i64, String, String, String)>,
+    pass_on: Vec<PassOnChange>,
+}
+
+fn keys_page(me: &User, csrf: &str, history: &History, outcome: Option<Markup>) -> Markup {
     views::page(
         "Key review",
         Some(&chrome(me, csrf)),
@@ -453,8 +323,25 @@ fn keys_page(
             table {
                 thead { tr { th scope="col" { "Item" } th scope="col" { "Version" } th scope="col" { "Key" } th scope="col" { "Reason" } th scope="col" { "By" } } }
                 tbody {
-                    @for (item, version, rule, reason, by) in history {
+                    @for (item, version, rule, reason, by) in &history.keys {
                         tr { td { (item) } td { (version) } td { (rule) } td { (reason) } td { (by) } }
+                    }
+                }
+            }
+            h2 id="pass-on-decisions" { "Which Part One score decides" }
+            p { "The committee's decisions, per sitting, on whether Part One's pass mark applies to raw or equated scores; made on a sitting's results page. The newest of a sitting applies; without one, each blueprint's own policy does." }
+            @if history.pass_on.is_empty() { p { "None so far." } }
+            @else {
+                table id="pass-on-history" {
+                    thead { tr { th scope="col" { "Sitting" } th scope="col" { "Pass mark applies to" } th scope="col" { "Reason" } th scope="col" { "By" } th scope="col" { "When" } } }
+                    tbody {
+                        @for c in &history.pass_on {
+                            tr {
+                                td { a href={ "/scoring/" (c.sitting_id) "/results" } { (c.sitting_name) } }
+                                td { (c.pass_on) } td { (c.reason) } td { (c.changed_by) }
+                                td { (super::proctor::when(c.changed_at)) }
+                            }
+                        }
                     }
                 }
             }
@@ -462,12 +349,15 @@ fn keys_page(
     )
 }
 
-async fn key_history(state: &AppState) -> AppResult<Vec<(String, i64, String, String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT item_id, item_version, rule, reason, changed_by FROM key_changes ORDER BY id DESC",
-    )
-    .fetch_all(&state.db.pool)
-    .await?)
+async fn key_history(state: &AppState) -> AppResult<History> {
+    Ok(History {
+        keys: sqlx::query_as(
+            "SELECT item_id, item_version, rule, reason, changed_by FROM key_changes ORDER BY id DESC",
+        )
+        .fetch_all(&state.db.pool)
+        .await?,
+        pass_on: results::pass_on_changes(&state.db).await?,
+    })
 }
 
 pub async fn keys(

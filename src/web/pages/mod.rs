@@ -11,6 +11,7 @@ pub mod rasch;
 pub mod rater;
 pub mod registration;
 pub mod report;
+pub mod results;
 pub mod staff;
 pub mod stats;
 
@@ -79,10 +80,11 @@ pub fn routes() -> Router<AppState> {
         .route("/scoring/{id}/assign", post(committee::assign))
         .route("/scoring/{id}/withdraw", post(committee::withdraw))
         .route("/scoring/{id}/validity", post(committee::validity))
-        .route("/scoring/{id}/results", get(committee::results_page))
-        .route("/scoring/{id}/results.csv", get(committee::results_csv))
-        .route("/scoring/{id}/results/compute", post(committee::compute))
-        .route("/scoring/{id}/release", post(committee::release))
+        .route("/scoring/{id}/results", get(results::results_page))
+        .route("/scoring/{id}/results.csv", get(results::results_csv))
+        .route("/scoring/{id}/results/compute", post(results::compute))
+        .route("/scoring/{id}/release", post(results::release))
+        .route("/scoring/{id}/pass-on", post(results::change_pass_on))
         .route(
             "/scoring/responses/{id}/feedback",
             get(committee::feedback_page).post(committee::save_feedback),

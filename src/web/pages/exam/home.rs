@@ -151,6 +151,16 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
             @for (name, part) in &r.parts {
                 h3 { (name) ": " (if part.passed { "passed" } else { "not passed" }) }
                 p { (part.points) " of " (part.max) " points (" (format!("{:.1}", part.percent())) "%)." }
+                @if let Some(e) = &part.equating {
+                    @if let Some(eq) = e.equated_percent {
+                        p class="equated" {
+                            "Equated: " (format!("{eq:.1}")) "%, the percent your score stands for on the whole question pool, so that a harder or easier set of questions counts alike. "
+                            "The pass mark applied to your " (if e.decided_by == crate::bank::PassOn::Equated { "equated" } else { "raw" }) " percent."
+                        }
+                    } @else {
+                        p class="equated" { "The pass mark applied to your raw percent." }
+                    }
+                }
                 table {
                     caption { "By competency domain" }
                     thead { tr { th scope="col" { "Domain" } th scope="col" { "Points" } th scope="col" { "Of" } th scope="col" { "Feedback" } } }
