@@ -63,6 +63,7 @@ impl Drop for App {
 }
 
 async fn spawn_app() -> App {
+    imh_exam::cli::init_tracing();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("test.db").display());
     let db = Db::connect(&url).await.expect("open SQLite");

@@ -71,21 +71,28 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes cannot be refused
     /// half-way for another writer.
     pub async fn write(&self) -> Result<WriteTx> {
-        let mut conn = self.writer.acquire().await?;
+        let conn = self.writer.acquire().await?;
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
-        if let Err(e) = sqlx::query(begin).execute(&mut *conn).await {
-            self.health.failed();
-            // Whatever state it is in, it is not one to build on.
-            discard(conn).await;
-            return Err(e.into());
-        }
-        Ok(WriteTx {
+        // The guard before the BEGIN is sent: if this future is dropped while the BEGIN is in
+        // flight (a browser that navigates away mid-request), the BEGIN still runs on the
+        // connection, and the guard's drop rolls it back before the pool hands the connection
+        // out again, rather than the next writer finding it inside a transaction.
+        let mut tx = WriteTx {
             conn: Some(conn),
             health: self.health.clone(),
-        })
+        };
+        if let Err(e) = sqlx::query(begin).execute(&mut *tx).await {
+            self.health.failed();
+            // Whatever state it is in, it is not one to build on.
+            if let Some(conn) = tx.conn.take() {
+                discard(conn).await;
+            }
+            return Err(e.into());
+        }
+        Ok(tx)
     }
 }
 

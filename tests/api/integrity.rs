@@ -264,3 +264,25 @@ async fn the_server_caches_are_bounded() {
     app.state.attempt_ids.run_pending_tasks();
     assert!(app.state.attempt_ids.entry_count() <= imh_exam::web::CACHE_ENTRIES);
 }
+
+/// A write transaction abandoned while its BEGIN is in flight (a browser that navigates away
+/// mid-request drops the handler's future) never leaves the writer's connection inside a
+/// transaction: the next write begins cleanly. Before, the BEGIN ran after the connection was
+/// back in the pool, and the next write failed with "cannot start a transaction within a
+/// transaction" (seen as a 500 on submitting a part in the browser test).
+async fn an_abandoned_begin_leaves_no_open_transaction(engine: Engine) {
+    let t = test_db(engine).await;
+    let db = &t.db;
+    for round in 0..200 {
+        // Polled once (the BEGIN is sent), then dropped.
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, db.write()).await;
+        let tx = db
+            .write()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: the next write could not begin: {e}"));
+        tx.rollback().await;
+    }
+    assert!(db.health.failing_since().is_none());
+}
+
+on_both_engines!(an_abandoned_begin_leaves_no_open_transaction);
