@@ -294,6 +294,17 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         assert!(html.contains(text), "{text}: {html}");
     }
     assert_eq!(html.matches("<svg").count(), 1, "the item map");
+    // Equating as stored: every Part One result equated, the mean shift the results show.
+    assert!(
+        html.contains("Part One results, raw and equated")
+            && html.contains("<tr><td>200</td><td>200</td>")
+            && html.contains(&format!("<td>{shift:.2}</td>")),
+        "equating summary (mean shift {shift:.2}): {html}"
+    );
+    assert!(
+        html.contains("The committee has not decided otherwise"),
+        "{html}"
+    );
     let file = committee
         .get_text(&format!("/stats/{id}/report?download=1"))
         .await;

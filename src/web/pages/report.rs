@@ -18,10 +18,12 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 
-use crate::bank::Blueprint;
+use crate::bank::{Blueprint, PassOn};
+use crate::scoring::equating::decide;
 use crate::stats::ItemAnalysis;
 use crate::stats::{agreement, dif, item_analysis, AgreementReport, DifReport, Group, Scale};
 use crate::store::calibration::{self, ItemRow, SittingScale};
+use crate::store::results::{self, PassOnChange};
 use crate::store::sittings::{self, Sitting};
 use crate::store::{analysis, bank as bank_store, now_ms, Db};
 
@@ -101,6 +103,78 @@ struct KeyChange {
     changed_at: i64,
 }
 
+/// Part One's stored results read both ways: how far equating moved them, and which decisions
+/// would differ between the raw and the equated percent.
+#[derive(Debug, Default)]
+struct EquatingSummary {
+    /// The committee's latest decision for this sitting (which score decides), with its reason.
+    decision: Option<PassOnChange>,
+    /// Part One results stored, those with an equated percent, and those it decided.
+    results: u64,
+    equated: u64,
+    decided_by_equated: u64,
+    /// Σ(equated − raw) and Σ(equated − raw)² in percentage points, over the equated results.
+    diff_sum: f64,
+    diff_sq: f64,
+    /// Equated results whose pass or fail differs between the raw and the equated percent.
+    differ: u64,
+}
+
+impl EquatingSummary {
+    fn mean_shift(&self) -> Option<f64> {
+        (self.equated > 0).then(|| self.diff_sum / self.equated as f64)
+    }
+
+    /// The SD of the shift, divisor N − 1.
+    fn sd_shift(&self) -> Option<f64> {
+        let n = self.equated as f64;
+        (self.equated > 1).then(|| {
+            ((self.diff_sq - self.diff_sum * self.diff_sum / n).max(0.0) / (n - 1.0)).sqrt()
+        })
+    }
+}
+
+/// Part One's stored results of the sitting, both ways: one read, plus the committee's decisions.
+async fn equating_summary(
+    db: &Db,
+    sitting_id: i64,
+    pass_percent: u32,
+) -> AppResult<EquatingSummary> {
+    let rows: Vec<(f64, f64, Option<f64>, Option<String>)> = sqlx::query_as(
+        "SELECT r.points, r.max_points, r.equated_percent, r.decided_by
+         FROM results r JOIN registrations g ON g.id = r.registration_id
+         WHERE g.sitting_id = $1 AND r.part = 1",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut s = EquatingSummary {
+        decision: results::pass_on_changes(db)
+            .await?
+            .into_iter()
+            .find(|c| c.sitting_id == sitting_id),
+        ..EquatingSummary::default()
+    };
+    for (points, max, equated, decided_by) in rows {
+        s.results += 1;
+        s.decided_by_equated += u64::from(decided_by.as_deref() == Some(PassOn::Equated.code()));
+        let Some(equated) = equated else { continue };
+        let (raw, max) = (points.round().max(0.0) as u32, max.round().max(0.0) as u32);
+        let raw_percent = if max > 0 {
+            100.0 * f64::from(raw) / f64::from(max)
+        } else {
+            0.0
+        };
+        s.equated += 1;
+        s.diff_sum += equated - raw_percent;
+        s.diff_sq += (equated - raw_percent).powi(2);
+        let by_raw = decide(raw, max, Some(equated), pass_percent, PassOn::Raw).1;
+        let by_equated = decide(raw, max, Some(equated), pass_percent, PassOn::Equated).1;
+        s.differ += u64::from(by_raw != by_equated);
+    }
+    Ok(s)
+}
+
 /// Everything the report shows.
 struct Report {
     sitting: Sitting,
@@ -120,6 +194,7 @@ struct Report {
     agreement: Option<(AgreementReport, BTreeMap<i64, String>)>,
     dif: Vec<DifSummary>,
     key_changes: Vec<KeyChange>,
+    equating: EquatingSummary,
 }
 
 type ResultRow = (i64, String, i64, f64, f64, i64);
@@ -258,6 +333,7 @@ async fn gather(db: &Db, sitting: Sitting, base: String) -> AppResult<Report> {
         answers.push((q, analysis::answers_to(db, id, q.key).await?));
     }
     let key_changes = key_changes(db, &on_forms).await?;
+    let equating = equating_summary(db, id, pass_percent).await?;
     // Every statistic at once, off the runtime: item analysis, decision figures, agreement and
     // DIF over the same Part One table.
     let (analysis, decision, scale, agreement, dif) = off_runtime(move || {
@@ -309,6 +385,7 @@ async fn gather(db: &Db, sitting: Sitting, base: String) -> AppResult<Report> {
         agreement,
         dif,
         key_changes,
+        equating,
     })
 }
 

@@ -211,6 +211,28 @@ fn reliability(r: &Report, b: &str) -> Markup {
     )
 }
 
+/// Part One's stored results both ways, and the committee's decision on which one decides.
+fn equating(r: &Report, b: &str) -> Markup {
+    let e = &r.equating;
+    let id = r.sitting.id;
+    html! {
+        table {
+            caption { "Part One results, raw and equated (results as stored)" }
+            thead { tr { th scope="col" { "Results" } th scope="col" { "Equated" } th scope="col" { "Decided by the equated percent" } th scope="col" { "Mean shift, equated − raw (points)" } th scope="col" { "SD of the shift" } th scope="col" { "Pass or fail differs raw vs equated" } } }
+            tbody {
+                tr {
+                    td { (e.results) } td { (e.equated) } td { (e.decided_by_equated) }
+                    td { (two(e.mean_shift())) } td { (two(e.sd_shift())) } td { (e.differ) }
+                }
+            }
+        }
+        @match &e.decision {
+            Some(d) => p { "The committee decided on " (when(d.changed_at)) " (" (d.changed_by) ") that the pass mark applies to the " strong { (d.pass_on) } " percent in this sitting: " (d.reason) " (" a href={ (b) "/keys" } { "decisions and key changes" } ")." },
+            None => p { "The committee has not decided otherwise for this sitting: each blueprint's policy above applies. A decision, with its reason, is made on the " a href={ (b) "/scoring/" (id) "/results" } { "results page" } "." },
+        }
+    }
+}
+
 fn forms(r: &Report, b: &str) -> Markup {
     let id = r.sitting.id;
     let spreads = r
@@ -267,6 +289,7 @@ fn forms(r: &Report, b: &str) -> Markup {
                     }
                 }
                 p { "Equating: where a blueprint's pass mark applies to equated scores and its pool is calibrated, each raw score is mapped through its own form's test characteristic curve onto the pool's percent-correct scale and that score decides; otherwise the raw percent correct decides. Each candidate's scores are on the " a href={ (b) "/scoring/" (id) "/results" } { "results page" } "." }
+                (equating(r, b))
             }
             (source(&format!("{b}/stats/{id}/rasch#spread"), "Rasch calibration (forms' difficulty, with CSV)"))
         },
