@@ -10,6 +10,7 @@ mod calibration;
 mod caps;
 mod cli;
 mod clock;
+mod connections;
 mod csv_downloads;
 mod delivery;
 mod demo;
