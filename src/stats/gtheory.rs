@@ -248,7 +248,7 @@ impl Crossed {
         let df = [dp, dr, dq, dp * dr, dp * dq, dr * dq, dp * dr * dq];
         let ms: [f64; 7] = std::array::from_fn(|i| ss[i] / df[i]);
         let [ms_p, ms_r, ms_q, ms_pr, ms_pq, ms_rq, ms_e] = ms;
-        // Expected mean squares of the random model (Brennan 2001, Table 3.3), solved.
+        // Expected mean squares of the random model (Brennan 2001, chapter 3), solved.
         let estimates = [
             (ms_p - ms_pr - ms_pq + ms_e) / (fr * fq),
             (ms_r - ms_pr - ms_rq + ms_e) / (fp * fq),
@@ -392,7 +392,7 @@ pub struct GStudy {
 }
 
 /// A D study for `raters` raters and `questions` questions per person, each person's score
-/// the mean over them (Brennan 2001, section 4.1, the p × R × Q design).
+/// the mean over them (Brennan 2001, chapter 4, the p × R × Q design).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DStudy {
     pub raters: usize,

@@ -3,9 +3,11 @@ use rand_chacha::ChaCha8Rng;
 
 use super::*;
 
-/// Brennan (2001), *Generalizability Theory*, Synthetic Data Set No. 3: 10 persons × 4 items ×
-/// 2 occasions, fully crossed (Table 3.1; its G study in Table 3.3, the D study for n'_i = 4,
-/// n'_o = 2 in section 4.1). The occasions play our raters, the items our questions.
+/// Brennan (2001), *Generalizability Theory*, chapter 3, Synthetic Data Set No. 3: 10 persons ×
+/// 4 items × 2 occasions, fully crossed; data, sums of squares, mean squares, components and
+/// the coefficients for n'_i = 4, n'_o = 2 as transcribed in the tests of the Python package
+/// GeneralizIT (`tests/fixtures/design3_fixtures.py`). The occasions play our raters, the
+/// items our questions.
 /// Rows: person; columns: occasion 1 items 1-4, then occasion 2 items 1-4.
 const BRENNAN_3: [[f64; 8]; 10] = [
     [2., 6., 7., 5., 2., 5., 5., 5.],
@@ -57,7 +59,7 @@ fn brennan_synthetic_3_anova_and_components() {
 #[test]
 fn brennan_synthetic_3_d_study() {
     let g = brennan();
-    // Brennan (2001), section 4.1: Eρ² = .64 and Φ = .55 for 4 items and 2 occasions.
+    // Brennan (2001): Eρ² = .64 and Φ = .55 for 4 items and 2 occasions.
     let d = g.d_study(2, 4).unwrap();
     let e = d.e_rho2.unwrap();
     let phi = d.phi.unwrap();
