@@ -80,7 +80,9 @@ pub enum GError {
         rater: usize,
         question: usize,
     },
-    #[error("person {person}, rater {rater}, question {question}: the score is not a finite number")]
+    #[error(
+        "person {person}, rater {rater}, question {question}: the score is not a finite number"
+    )]
     NotFinite {
         person: usize,
         rater: usize,
@@ -235,15 +237,7 @@ impl Crossed {
                 }
             }
         }
-        let ss = [
-            ss_p,
-            ss_r,
-            ss_q,
-            fq * ss_pr,
-            fr * ss_pq,
-            fp * ss_rq,
-            ss_e,
-        ];
+        let ss = [ss_p, ss_r, ss_q, fq * ss_pr, fr * ss_pq, fp * ss_rq, ss_e];
         let (dp, dr, dq) = (fp - 1.0, fr - 1.0, fq - 1.0);
         let df = [dp, dr, dq, dp * dr, dp * dq, dr * dq, dp * dr * dq];
         let ms: [f64; 7] = std::array::from_fn(|i| ss[i] / df[i]);
@@ -292,7 +286,11 @@ fn check_sizes(persons: usize, raters: usize, questions: usize) -> Result<(), GE
 }
 
 fn split(i: usize, raters: usize, questions: usize) -> (usize, usize, usize) {
-    (i / (raters * questions), (i / questions) % raters, i % questions)
+    (
+        i / (raters * questions),
+        (i / questions) % raters,
+        i % questions,
+    )
 }
 
 /// Collects scores cell by cell, in any order; `build` names the first missing cell.

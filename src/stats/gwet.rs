@@ -146,7 +146,11 @@ pub fn gwet<R: AsRef<[Option<i64>]>>(
                     (0.0, 0.0)
                 };
                 let ac_i = (nf / pairable as f64) * (pa_i - pe_r2) / (1.0 - pe);
-                let pe_i = pe_factor * seen.iter().map(|&(k, c)| c / r * (1.0 - pi[k])).sum::<f64>();
+                let pe_i = pe_factor
+                    * seen
+                        .iter()
+                        .map(|&(k, c)| c / r * (1.0 - pi[k]))
+                        .sum::<f64>();
                 let x = ac_i - 2.0 * (1.0 - kappa) * (pe_i - pe) / (1.0 - pe);
                 sum += (x - kappa) * (x - kappa);
             }

@@ -125,7 +125,10 @@ fn two_raters_two_categories_by_hand() {
     assert!(close(g.coefficient, 0.38 / 0.58, 1e-15));
     // With two categories every weighting is the identity.
     for w in [AcWeights::Linear, AcWeights::Quadratic, AcWeights::Ordinal] {
-        assert_eq!(gwet(scale(1, 2), w, &rows).unwrap().coefficient, g.coefficient);
+        assert_eq!(
+            gwet(scale(1, 2), w, &rows).unwrap().coefficient,
+            g.coefficient
+        );
     }
 }
 
@@ -145,7 +148,12 @@ fn the_weights_match_irrcac_on_three_categories() {
 #[test]
 fn undefined_cases_are_none_and_off_scale_is_an_error() {
     // No subject with two ratings: no observed agreement.
-    let g = gwet(scale(1, 3), AcWeights::Identity, &[[Some(1), N], [N, Some(2)]]).unwrap();
+    let g = gwet(
+        scale(1, 3),
+        AcWeights::Identity,
+        &[[Some(1), N], [N, Some(2)]],
+    )
+    .unwrap();
     assert_eq!((g.pa, g.coefficient, g.se), (None, None, None));
     // One category.
     let g = gwet(scale(1, 1), AcWeights::Identity, &[[Some(1), Some(1)]]).unwrap();
@@ -154,7 +162,12 @@ fn undefined_cases_are_none_and_off_scale_is_an_error() {
     let g = gwet(scale(1, 3), AcWeights::Identity, &[[N, N]]).unwrap();
     assert_eq!((g.subjects, g.coefficient), (0, None));
     let empty: [[Option<i64>; 2]; 0] = [];
-    assert_eq!(gwet(scale(1, 3), AcWeights::Linear, &empty).unwrap().subjects, 0);
+    assert_eq!(
+        gwet(scale(1, 3), AcWeights::Linear, &empty)
+            .unwrap()
+            .subjects,
+        0
+    );
     // One subject: a coefficient but no standard error.
     let g = gwet(scale(1, 3), AcWeights::Identity, &[[Some(1), Some(1)]]).unwrap();
     assert!(g.coefficient.is_some());
@@ -176,7 +189,10 @@ fn every_figure_is_finite() {
     // Total agreement on one category: π = (0, 1, 0), pe = 0, AC2 = 1, SE 0.
     let rows = vec![[Some(2), Some(2), Some(2)]; 5];
     let g = gwet(scale(1, 3), AcWeights::Quadratic, &rows).unwrap();
-    for x in [g.pa, g.pe, g.coefficient, g.se, g.low, g.high].into_iter().flatten() {
+    for x in [g.pa, g.pe, g.coefficient, g.se, g.low, g.high]
+        .into_iter()
+        .flatten()
+    {
         assert!(x.is_finite());
     }
 }
