@@ -196,3 +196,24 @@ fn every_figure_is_finite() {
         assert!(x.is_finite());
     }
 }
+
+#[test]
+fn ac1_of_two_complete_raters_matches_the_contingency_table_form() {
+    // irrCAC README, `gwet.ac1.table(cont3x3abstractors)`: 100 pregnancies classified by two
+    // abstractors into 3 categories (Gwet 2014), AC1 0.8493305. The raw form on the same
+    // ratings must give the same coefficient, and the table form's SE 0.04321747 times
+    // √(n/(n − 1)): that form divides the sum of squares by n², the raw one by n(n − 1).
+    let table = [[13, 0, 0], [0, 20, 7], [0, 4, 56]];
+    let mut rows = vec![];
+    for (a, row) in table.iter().enumerate() {
+        for (b, &count) in row.iter().enumerate() {
+            rows.extend(std::iter::repeat_n([Some(a as i64), Some(b as i64)], count));
+        }
+    }
+    let g = gwet(scale(0, 2), AcWeights::Identity, &rows).unwrap();
+    assert_eq!(g.subjects, 100);
+    assert!(close(g.pa, 0.89, 1e-15), "{:?}", g.pa);
+    assert!(close(g.coefficient, 0.8493305, 5e-8), "{:?}", g.coefficient);
+    let se = 0.04321747 * (100.0f64 / 99.0).sqrt();
+    assert!(close(g.se, se, 5e-9), "{:?} {se}", g.se);
+}
