@@ -26,6 +26,8 @@ pub mod agreement;
 pub mod decision;
 pub mod dif;
 pub mod dist;
+pub mod gtheory;
+pub mod gwet;
 pub mod icc;
 pub mod items;
 pub mod kappa;
