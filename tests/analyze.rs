@@ -385,6 +385,49 @@ const AGREEMENT: &[&str] = &[
     "3",
 ];
 
+/// Gwet's AC1 and AC2 in `analyze agreement`, on Gwet's `cac.raw4raters` (Gwet 2014, *Handbook
+/// of Inter-Rater Reliability*, 4th ed., p. 120; irrCAC README: AC1 0.77544, SE 0.14295; AC2
+/// with quadratic weights 0.914, SE 0.104): twelve responses, up to four raters, scores 1-5.
+#[test]
+fn agreement_reports_gwet_on_raw4raters() {
+    let table = [
+        "1,1,,1", "2,2,3,2", "3,3,3,3", "3,3,3,3", "2,2,2,2", "1,2,3,4", "4,4,4,4", "1,1,2,1",
+        "2,2,2,2", ",5,5,5", ",,1,1", ",,3,",
+    ];
+    let mut text = String::from("response,rater,score\n");
+    for (i, row) in table.iter().enumerate() {
+        for (j, score) in row.split(',').enumerate() {
+            if !score.is_empty() {
+                text.push_str(&format!("s{i},r{j},{score}\n"));
+            }
+        }
+    }
+    let dir = Dir::new();
+    dir.write("X.csv", &text);
+    let args = [
+        "agreement",
+        "--ratings",
+        "X.csv",
+        "--min-score",
+        "1",
+        "--max-score",
+        "5",
+        "--format",
+        "json",
+    ];
+    let json: Value = serde_json::from_str(&dir.ok(&args)).unwrap();
+    close(json["gwet_ac1"].as_f64().unwrap(), 0.77544, 5e-6);
+    close(json["gwet_ac1_se"].as_f64().unwrap(), 0.14295, 5e-6);
+    close(json["gwet_ac2_quadratic"].as_f64().unwrap(), 0.914, 5e-4);
+    close(json["gwet_ac2_quadratic_se"].as_f64().unwrap(), 0.104, 5e-4);
+    let csv = long_csv(&dir.ok(&args[..7]));
+    close(
+        number(&cell(&csv, "all", "", "", "gwet_ac1")),
+        0.77544,
+        5e-6,
+    );
+}
+
 /// κ = 0.6044202434336964 (SE 0.07719679286266347), linear 0.70233139050791, quadratic
 /// 0.7941176470588236: the worked example's values (scikit-learn and statsmodels).
 #[test]

@@ -2,7 +2,8 @@
 //! the order scored, form its pair: the pairs give exact and adjacent agreement, Cohen's kappas,
 //! ICCs and the confusion matrix, overall, per item, per rater pair and by day. Krippendorff's
 //! alpha uses every rating (adjudications included, single readings allowed); Fleiss' kappa
-//! needs every response to have the same number of ratings. Per rater: how many they scored,
+//! needs every response to have the same number of ratings; Gwet's AC1 and AC2 (quadratic) use
+//! every rating too. Per rater: how many they scored,
 //! their mean, severity, exact agreement and accuracy on validity responses.
 //!
 //! Ids are integers chosen by the caller (database ids, or indices into a table of names).
@@ -11,6 +12,7 @@ use std::collections::hash_map::Entry;
 
 use serde::Serialize;
 
+use super::gwet::{gwet, AcWeights};
 use super::kappa::{Confusion, Fleiss, PairStats};
 use super::krippendorff::{Coincidence, Metric};
 use super::{ratio, IdMap, Scale};
@@ -62,6 +64,13 @@ pub struct AgreementReport {
     pub alpha_ordinal: Option<f64>,
     pub alpha_interval: Option<f64>,
     pub fleiss_kappa: Option<f64>,
+    /// Gwet's AC1 over every rating of each response (adjudications included), with its
+    /// standard error; stable where scores crowd into one or two points, as Part Two's do.
+    pub gwet_ac1: Option<f64>,
+    pub gwet_ac1_se: Option<f64>,
+    /// Gwet's AC2 with quadratic weights, with its standard error.
+    pub gwet_ac2_quadratic: Option<f64>,
+    pub gwet_ac2_quadratic_se: Option<f64>,
     /// In rater id order.
     pub raters: Vec<RaterStats>,
     /// In item id order; ratings without an item are in none.
@@ -278,6 +287,10 @@ pub fn agreement(scale: Scale, ratings: &[Rating]) -> Result<AgreementReport, Of
     // Every rating of each response: Krippendorff's coincidences and Fleiss' kappa.
     let mut units = Coincidence::new(scale);
     let mut fleiss = Fleiss::new(scale.points());
+    // Each response's ratings as one row for Gwet's coefficients: flat, with row bounds.
+    let mut gwet_scores: Vec<Option<i64>> = Vec::with_capacity(n);
+    let mut gwet_bounds: Vec<usize> = Vec::with_capacity(first.len() + 1);
+    gwet_bounds.push(0);
     let mut tally = vec![0u64; scale.points()];
     let mut counts: Vec<(usize, u64)> = Vec::new();
     for s in 0..first.len() {
@@ -289,8 +302,10 @@ pub fn agreement(scale: Scale, ratings: &[Rating]) -> Result<AgreementReport, Of
                 counts.push((c, 0));
             }
             tally[c] += 1;
+            gwet_scores.push(Some(ratings[i].score));
             i = next[i];
         }
+        gwet_bounds.push(gwet_scores.len());
         for (c, count) in counts.iter_mut() {
             *count = std::mem::take(&mut tally[*c]);
         }
@@ -351,6 +366,14 @@ pub fn agreement(scale: Scale, ratings: &[Rating]) -> Result<AgreementReport, Of
         .collect();
     days.sort_by_key(|d| d.day);
 
+    let gwet_rows: Vec<&[Option<i64>]> = gwet_bounds
+        .windows(2)
+        .map(|w| &gwet_scores[w[0]..w[1]])
+        .collect();
+    // Every score was checked against the scale above, so neither can fail.
+    let ac1 = gwet(scale, AcWeights::Identity, &gwet_rows).ok();
+    let ac2 = gwet(scale, AcWeights::Quadratic, &gwet_rows).ok();
+
     Ok(AgreementReport {
         scale,
         ratings: n as u64,
@@ -359,6 +382,10 @@ pub fn agreement(scale: Scale, ratings: &[Rating]) -> Result<AgreementReport, Of
         alpha_ordinal: units.alpha(Metric::Ordinal),
         alpha_interval: units.alpha(Metric::Interval),
         fleiss_kappa: fleiss.kappa(),
+        gwet_ac1: ac1.as_ref().and_then(|g| g.coefficient),
+        gwet_ac1_se: ac1.as_ref().and_then(|g| g.se),
+        gwet_ac2_quadratic: ac2.as_ref().and_then(|g| g.coefficient),
+        gwet_ac2_quadratic_se: ac2.as_ref().and_then(|g| g.se),
         raters,
         items,
         rater_pairs,

@@ -240,3 +240,37 @@ fn no_ratings_or_single_readings_give_none() {
     assert_eq!(r.overall.pairs, 1);
     assert_eq!(r.raters[0].pairs, 2);
 }
+
+/// Gwet's AC1 and AC2 come through the agreement report as `gwet` gives them on every rating of
+/// each response: Gwet's `cac.raw4raters` (Gwet 2014, p. 120; irrCAC README: AC1 0.77544, SE
+/// 0.14295; AC2 quadratic 0.914, SE 0.104) as responses read by up to four raters.
+#[test]
+fn gwet_coefficients_of_raw4raters_as_published() {
+    let table: [[Option<i64>; 4]; 12] = [
+        [Some(1), Some(1), None, Some(1)],
+        [Some(2), Some(2), Some(3), Some(2)],
+        [Some(3), Some(3), Some(3), Some(3)],
+        [Some(3), Some(3), Some(3), Some(3)],
+        [Some(2), Some(2), Some(2), Some(2)],
+        [Some(1), Some(2), Some(3), Some(4)],
+        [Some(4), Some(4), Some(4), Some(4)],
+        [Some(1), Some(1), Some(2), Some(1)],
+        [Some(2), Some(2), Some(2), Some(2)],
+        [None, Some(5), Some(5), Some(5)],
+        [None, None, Some(1), Some(1)],
+        [None, None, Some(3), None],
+    ];
+    let mut ratings = Vec::new();
+    for (response, row) in table.iter().enumerate() {
+        for (rater, score) in row.iter().enumerate() {
+            if let Some(score) = score {
+                ratings.push(Rating::new(response as i64, rater as i64, *score));
+            }
+        }
+    }
+    let r = agreement(Scale::new(1, 5).unwrap(), &ratings).unwrap();
+    close(r.gwet_ac1, 0.77544, 5e-6);
+    close(r.gwet_ac1_se, 0.14295, 5e-6);
+    close(r.gwet_ac2_quadratic, 0.914, 5e-4);
+    close(r.gwet_ac2_quadratic_se, 0.104, 5e-4);
+}

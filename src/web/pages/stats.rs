@@ -152,6 +152,10 @@ fn agreement_tables(r: &AgreementReport, data: &analysis::SittingRatings) -> Vec
                     "alpha_ordinal",
                     "alpha_interval",
                     "fleiss_kappa",
+                    "gwet_ac1",
+                    "gwet_ac1_se",
+                    "gwet_ac2_quadratic",
+                    "gwet_ac2_quadratic_se",
                     "kappa_low",
                     "kappa_high",
                 ]));
@@ -163,6 +167,10 @@ fn agreement_tables(r: &AgreementReport, data: &analysis::SittingRatings) -> Vec
                     num(r.alpha_ordinal),
                     num(r.alpha_interval),
                     num(r.fleiss_kappa),
+                    num(r.gwet_ac1),
+                    num(r.gwet_ac1_se),
+                    num(r.gwet_ac2_quadratic),
+                    num(r.gwet_ac2_quadratic_se),
                     num(r.overall.kappa_low),
                     num(r.overall.kappa_high),
                 ]);
@@ -306,6 +314,7 @@ pub async fn agreement_page(
                 dt { "ICC(2,1) / ICC(3,1)" } dd { (show(o.icc_2_1)) " / " (show(o.icc_3_1)) }
                 dt { "Krippendorff's alpha, ordinal / interval" } dd { (show(report.alpha_ordinal)) " / " (show(report.alpha_interval)) }
                 dt { "Fleiss' kappa" } dd { (show(report.fleiss_kappa)) @if report.fleiss_kappa.is_none() { " (responses were read a different number of times)" } }
+                dt { "Gwet's AC1 / AC2 (quadratic weights), with standard errors" } dd { (show(report.gwet_ac1)) " (SE " (show(report.gwet_ac1_se)) ") / " (show(report.gwet_ac2_quadratic)) " (SE " (show(report.gwet_ac2_quadratic_se)) "): unlike the kappas, stable when most scores fall on one or two points" }
             }
             div class="charts" {
                 (charts::heatmap("confusion", "First against second reading", &o.confusion, &labels))

@@ -419,6 +419,7 @@ fn agreement(r: &Report, b: &str) -> Markup {
                             tr { th scope="row" { "Quadratic weighted kappa" } td { (show(o.kappa_quadratic)) } }
                             tr { th scope="row" { "ICC(2,1)" } td { (show(o.icc_2_1)) } }
                             tr { th scope="row" { "Krippendorff's alpha, ordinal" } td { (show(a.alpha_ordinal)) } }
+                            tr { th scope="row" { "Gwet's AC1 (AC2, quadratic weights)" } td { (show(a.gwet_ac1)) " (" (show(a.gwet_ac2_quadratic)) ")" } }
                         }
                     }
                     table {
