@@ -356,11 +356,11 @@ fn centre(x: &mut [f64], estimated: &[bool]) {
     let (sum, n) = x
         .iter()
         .zip(estimated)
-        .filter(|(_, &e)| e)
+        .filter(|(_, e)| **e)
         .fold((0.0, 0.0), |(s, n), (v, _)| (s + v, n + 1.0));
     if n > 0.0 {
         let mean = sum / n;
-        for (v, _) in x.iter_mut().zip(estimated).filter(|(_, &e)| e) {
+        for (v, _) in x.iter_mut().zip(estimated).filter(|(_, e)| **e) {
             *v -= mean;
         }
     }
@@ -427,60 +427,71 @@ fn measure_left_out(
     let mut p = vec![0.0; width];
     let inactive: Vec<usize> = (0..d.ids.len()).filter(|&o| !d.active[o]).collect();
     let adjust = options.extreme_adjustment;
+    let left_out = |f: usize, e: usize| {
+        matches!(
+            d.status[f][e],
+            Status::ExtremeLow | Status::ExtremeHigh | Status::Dropped
+        )
+    };
+    let mut target = d.n.map(|k| vec![0.0; k]);
+    let mut solving = d.n.map(|k| vec![false; k]);
     for f in 0..3 {
-        let left_out = |e: usize| {
-            matches!(
-                d.status[f][e],
-                Status::ExtremeLow | Status::ExtremeHigh | Status::Dropped
-            )
-        };
         let (mut raw, mut top) = (vec![0.0; d.n[f]], vec![0.0; d.n[f]]);
         for &o in &inactive {
             let e = d.ids[o][f] as usize;
-            if left_out(e) {
+            if left_out(f, e) {
                 raw[e] += f64::from(d.cat[o]);
                 top[e] += d.top(d.scale(o)) as f64;
             }
         }
-        let mut target = vec![0.0; d.n[f]];
-        let mut solving = vec![false; d.n[f]];
-        for e in (0..d.n[f]).filter(|&e| left_out(e) && top[e] > 0.0) {
+        for e in (0..d.n[f]).filter(|&e| left_out(f, e) && top[e] > 0.0) {
             let lo = adjust.min(top[e] / 2.0);
-            target[e] = match d.status[f][e] {
+            target[f][e] = match d.status[f][e] {
                 Status::ExtremeLow => lo,
                 Status::ExtremeHigh => top[e] - lo,
                 _ => raw[e].clamp(lo, top[e] - lo),
             };
-            solving[e] = true;
+            solving[f][e] = true;
             measure[f][e] = 0.0;
         }
-        let mut residual = vec![0.0; d.n[f]];
-        let mut information = vec![0.0; d.n[f]];
-        for _ in 0..200 {
-            residual.fill(0.0);
-            information.fill(0.0);
+    }
+    // Newton steps facet after facet until no left-out measure moves: two left-out elements
+    // (an extreme candidate read by a dropped rater) are measured against each other.
+    let mut residual: Vec<f64> = Vec::new();
+    let mut information: Vec<f64> = Vec::new();
+    for _ in 0..500 {
+        let mut largest = 0.0f64;
+        for f in 0..3 {
+            if !solving[f].iter().any(|&s| s) {
+                continue;
+            }
+            residual.clear();
+            residual.resize(d.n[f], 0.0);
+            information.clear();
+            information.resize(d.n[f], 0.0);
             for &o in &inactive {
                 let e = d.ids[o][f] as usize;
-                if !solving[e] {
+                if !solving[f][e] {
                     continue;
                 }
                 let (x, v) = probs(eta(measure, d.ids[o]), &eneg[d.scale(o)], &mut p);
                 residual[e] += x;
                 information[e] += v;
             }
-            let mut largest = 0.0f64;
-            for e in (0..d.n[f]).filter(|&e| solving[e]) {
+            for e in (0..d.n[f]).filter(|&e| solving[f][e]) {
                 if information[e] > 0.0 {
-                    let step = ((target[e] - residual[e]) / information[e]).clamp(-1.0, 1.0);
+                    let step = ((target[f][e] - residual[e]) / information[e]).clamp(-1.0, 1.0);
                     measure[f][e] += orientation(f) * step;
                     largest = largest.max(step.abs());
                 }
             }
-            if largest < 1e-9 {
-                break;
-            }
         }
-        for e in (0..d.n[f]).filter(|&e| solving[e]) {
+        if largest < 1e-10 {
+            break;
+        }
+    }
+    for f in 0..3 {
+        for e in (0..d.n[f]).filter(|&e| solving[f][e]) {
             has_measure[f][e] = measure[f][e].is_finite();
         }
     }

@@ -141,10 +141,11 @@ pub(super) fn report(d: &Design, fit: &Fitted, options: &Options) -> FacetsRepor
 
 /// Wilson-Hilferty: (MSQ^⅓ − 1)·3/q + q/3, `None` when q is zero or not finite.
 fn z(msq: f64, q: f64) -> Option<f64> {
-    if !(q > 0.0) || !q.is_finite() {
-        return None;
+    if q.is_finite() && q > 0.0 {
+        finite((msq.cbrt() - 1.0) * 3.0 / q + q / 3.0)
+    } else {
+        None
     }
-    finite((msq.cbrt() - 1.0) * 3.0 / q + q / 3.0)
 }
 
 /// The expected score, in score points, at η on scale s.
@@ -218,12 +219,12 @@ fn fair_averages(
     let theta_bar = estimated.iter().sum::<f64>() / estimated.len().max(1) as f64;
     for (c, el) in candidates.iter_mut().enumerate() {
         if fit.has_measure[CANDIDATE][c] {
-            el.fair_average = finite(mean_over_questions(fit.measure[CANDIDATE][c], &mut p));
+            el.fair_average = finite(mean_over_questions(fit.measure[CANDIDATE][c], &mut p[..]));
         }
     }
     for (r, el) in raters.iter_mut().enumerate() {
         if fit.has_measure[RATER][r] {
-            el.fair_average = finite(mean_over_questions(theta_bar - fit.measure[RATER][r], &mut p));
+            el.fair_average = finite(mean_over_questions(theta_bar - fit.measure[RATER][r], &mut p[..]));
         }
     }
     for (q, el) in questions.iter_mut().enumerate() {

@@ -116,10 +116,10 @@ fn recovers_rater_severities_on_simulated_data() {
     for (k, f) in report.scales[0].thresholds.iter().enumerate() {
         assert!((f - THRESHOLDS[k + 1]).abs() < 0.2, "F{} = {f}", k + 1);
     }
-    // Each severity within 3 standard errors of the truth.
     for (r, el) in report.raters.iter().enumerate() {
-        let (m, se) = (el.measure.unwrap(), el.se.unwrap());
-        assert!((m - SEVERITY[r]).abs() < 3.0 * se, "rater {r}: {m} ± {se}");
+        let m = el.measure.unwrap();
+        assert!((m - SEVERITY[r]).abs() < 0.3, "rater {r}: {m}");
+        assert!((0.02..0.1).contains(&el.se.unwrap()), "{el:?}");
         assert_eq!(el.status, Status::Estimated);
         // Data from the model fit it.
         let infit = el.infit.unwrap();
@@ -450,6 +450,9 @@ fn gaps_in_ids_are_not_observed() {
     assert_eq!(report.raters[1].status, Status::NotObserved);
     assert_eq!(report.raters[1].measure, None);
     assert_eq!(report.rater_summary.estimated, 3);
-    let json = serde_json::to_string(&report).unwrap();
-    assert!(!json.contains("NaN") && !json.contains("inf"));
+    for el in report.candidates.iter().chain(&report.questions).chain(&report.raters) {
+        for x in [el.measure, el.se, el.infit, el.outfit, el.infit_z, el.outfit_z, el.fair_average] {
+            assert!(x.map_or(true, f64::is_finite), "{el:?}");
+        }
+    }
 }
