@@ -88,9 +88,10 @@ fn facets_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("facets");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
-    group.bench_function("JMLE + fit + fair averages, 10,000 x 6 x 2 readings of 40 raters", |b| {
-        b.iter(|| facets::analyse(black_box(&data), &options).expect("estimated"))
-    });
+    group.bench_function(
+        "JMLE + fit + fair averages, 10,000 x 6 x 2 readings of 40 raters",
+        |b| b.iter(|| facets::analyse(black_box(&data), &options).expect("estimated")),
+    );
     group.finish();
 }
 

@@ -270,8 +270,12 @@ pub(super) fn estimate(d: &Design, options: &Options) -> Result<Fitted, FacetsEr
     let (mut raw, mut top) = (vec![0.0; d.n[0]], vec![0.0; d.n[0]]);
     for o in 0..act.ids.len() {
         let s = act.scale[o] as usize;
-        for k in 1..=act.cat[o] as usize {
-            observed_ge[s][k] += 1.0;
+        for count in observed_ge[s]
+            .iter_mut()
+            .take(act.cat[o] as usize + 1)
+            .skip(1)
+        {
+            *count += 1.0;
         }
         let c = act.ids[o][0] as usize;
         raw[c] += f64::from(act.cat[o]);
@@ -329,8 +333,19 @@ pub(super) fn estimate(d: &Design, options: &Options) -> Result<Fitted, FacetsEr
                 }
             }
         }
-        max_change = max_change.max(update_thresholds(&act, &measure, &mut tau, &observed_ge, &mut p));
-        if !measure.iter().flatten().chain(tau.iter().flatten()).all(|x| x.is_finite()) {
+        max_change = max_change.max(update_thresholds(
+            &act,
+            &measure,
+            &mut tau,
+            &observed_ge,
+            &mut p,
+        ));
+        if !measure
+            .iter()
+            .flatten()
+            .chain(tau.iter().flatten())
+            .all(|x| x.is_finite())
+        {
             return Err(FacetsError::NotFinite);
         }
         if max_residual < options.max_residual && max_change < options.max_change {

@@ -88,7 +88,10 @@ pub enum FacetsError {
     NoScale,
     #[error("observation {index} has the score {score}, above the highest score {max}")]
     ScoreAboveMax { index: usize, score: u32, max: u32 },
-    #[error("observation {index} has a {facet} id {id}, more than the {} elements a facet may have", MAX_ELEMENTS)]
+    #[error(
+        "observation {index} has a {facet} id {id}, more than the {} elements a facet may have",
+        MAX_ELEMENTS
+    )]
     IdTooLarge {
         index: usize,
         facet: &'static str,

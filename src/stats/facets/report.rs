@@ -77,36 +77,36 @@ pub(super) fn report(d: &Design, fit: &Fitted, options: &Options) -> FacetsRepor
     }
 
     let [mut candidates, mut questions, mut raters]: [Vec<Element>; 3] = [0usize, 1, 2].map(|f| {
-            (0..d.n[f])
-                .map(|e| {
-                    let has = fit.has_measure[f][e];
-                    let se = if has && info[f][e] > 0.0 {
-                        finite(1.0 / info[f][e].sqrt())
-                    } else {
-                        None
-                    };
-                    let s = sums[f][e];
-                    let estimated = d.status[f][e] == Status::Estimated && s.n > 0.0;
-                    let outfit = estimated.then(|| ratio(s.sq_over_w, s.n)).flatten();
-                    let infit = estimated.then(|| ratio(s.sq, s.w)).flatten();
-                    let q_out = (s.c_over_w2 / (s.n * s.n) - 1.0 / s.n).max(0.0).sqrt();
-                    let q_in = (s.c_minus_w2 / (s.w * s.w)).max(0.0).sqrt();
-                    Element {
-                        status: d.status[f][e],
-                        count: count[f][e],
-                        total: total[f][e],
-                        observed_average: ratio(total[f][e] as f64, count[f][e] as f64),
-                        measure: has.then_some(fit.measure[f][e]),
-                        se,
-                        real_se: se.map(|se| se * infit.unwrap_or(1.0).max(1.0).sqrt()),
-                        infit,
-                        infit_z: infit.and_then(|m| z(m, q_in)),
-                        outfit,
-                        outfit_z: outfit.and_then(|m| z(m, q_out)),
-                        fair_average: None,
-                    }
-                })
-                .collect()
+        (0..d.n[f])
+            .map(|e| {
+                let has = fit.has_measure[f][e];
+                let se = if has && info[f][e] > 0.0 {
+                    finite(1.0 / info[f][e].sqrt())
+                } else {
+                    None
+                };
+                let s = sums[f][e];
+                let estimated = d.status[f][e] == Status::Estimated && s.n > 0.0;
+                let outfit = estimated.then(|| ratio(s.sq_over_w, s.n)).flatten();
+                let infit = estimated.then(|| ratio(s.sq, s.w)).flatten();
+                let q_out = (s.c_over_w2 / (s.n * s.n) - 1.0 / s.n).max(0.0).sqrt();
+                let q_in = (s.c_minus_w2 / (s.w * s.w)).max(0.0).sqrt();
+                Element {
+                    status: d.status[f][e],
+                    count: count[f][e],
+                    total: total[f][e],
+                    observed_average: ratio(total[f][e] as f64, count[f][e] as f64),
+                    measure: has.then_some(fit.measure[f][e]),
+                    se,
+                    real_se: se.map(|se| se * infit.unwrap_or(1.0).max(1.0).sqrt()),
+                    infit,
+                    infit_z: infit.and_then(|m| z(m, q_in)),
+                    outfit,
+                    outfit_z: outfit.and_then(|m| z(m, q_out)),
+                    fair_average: None,
+                }
+            })
+            .collect()
     });
     fair_averages(d, fit, &mut candidates, &mut questions, &mut raters);
 
@@ -224,7 +224,10 @@ fn fair_averages(
     }
     for (r, el) in raters.iter_mut().enumerate() {
         if fit.has_measure[RATER][r] {
-            el.fair_average = finite(mean_over_questions(theta_bar - fit.measure[RATER][r], &mut p[..]));
+            el.fair_average = finite(mean_over_questions(
+                theta_bar - fit.measure[RATER][r],
+                &mut p[..],
+            ));
         }
     }
     for (q, el) in questions.iter_mut().enumerate() {
@@ -262,9 +265,8 @@ fn summary(elements: &[Element]) -> FacetSummary {
         separation,
         strata: separation.map(|g| (4.0 * g + 1.0) / 3.0),
         reliability: true_var.zip(var).and_then(|(t, v)| ratio(t, v)),
-        chi_square: weighted_mean.and_then(|m| {
-            finite(pairs.iter().map(|p| ((p.0 - m) / p.1).powi(2)).sum())
-        }),
+        chi_square: weighted_mean
+            .and_then(|m| finite(pairs.iter().map(|p| ((p.0 - m) / p.1).powi(2)).sum())),
         df: (pairs.len() as u64).saturating_sub(1),
     }
 }

@@ -148,7 +148,9 @@ fn recovers_rater_severities_on_simulated_data() {
 
 #[test]
 fn questions_and_raters_are_centred_and_thresholds_sum_to_zero() {
-    let sim = simulate(3, 60, &DIFFICULTY[..4], &SEVERITY, 2, |_| THRESHOLDS.to_vec());
+    let sim = simulate(3, 60, &DIFFICULTY[..4], &SEVERITY, 2, |_| {
+        THRESHOLDS.to_vec()
+    });
     let report = analyse(&sim.data, &tight(Model::RatingScale, 3)).unwrap();
     assert!(report.converged);
     for els in [&report.questions, &report.raters] {
@@ -248,9 +250,8 @@ fn a_harsher_rater_in_a_balanced_two_rater_design_has_the_closed_form() {
     // One logit harsher: with n₁₀/n₀₁ = e^½ as near as whole counts allow (33/20), the
     // difference is 2·ln(1.65) = 1.0016.
     let mut data = Vec::new();
-    for (i, (a, b)) in std::iter::repeat((1, 0))
-        .take(33)
-        .chain(std::iter::repeat((0, 1)).take(20))
+    for (i, (a, b)) in std::iter::repeat_n((1, 0), 33)
+        .chain(std::iter::repeat_n((0, 1), 20))
         .enumerate()
     {
         data.push(obs(i as u32, 0, 0, a));
@@ -306,9 +307,8 @@ fn extreme_elements_are_left_out_and_measured_from_an_adjusted_score() {
     let mut expected = 0.0;
     for q in 0..3 {
         for r in [0, 3] {
-            let eta = theta
-                - report.questions[q].measure.unwrap()
-                - report.raters[r].measure.unwrap();
+            let eta =
+                theta - report.questions[q].measure.unwrap() - report.raters[r].measure.unwrap();
             expected += probs(eta, &eneg, &mut p).0;
         }
     }
@@ -361,7 +361,7 @@ fn fit_flags_an_erratic_and_a_central_rater() {
 #[test]
 fn partial_credit_gives_each_question_its_thresholds() {
     let own = |q: usize| {
-        if q % 2 == 0 {
+        if q.is_multiple_of(2) {
             vec![0.0, -1.0, 0.0, 1.0]
         } else {
             vec![0.0, -2.0, 0.5, 1.5]
@@ -432,7 +432,10 @@ fn bad_input_is_refused() {
         Err(FacetsError::NoInformation)
     );
     let zero = Options::new(Model::RatingScale, 0);
-    assert_eq!(analyse(&[obs(0, 0, 0, 0)], &zero), Err(FacetsError::NoScale));
+    assert_eq!(
+        analyse(&[obs(0, 0, 0, 0)], &zero),
+        Err(FacetsError::NoScale)
+    );
 }
 
 /// Ids with no observation are reported as not observed, and every figure is finite.
@@ -450,9 +453,22 @@ fn gaps_in_ids_are_not_observed() {
     assert_eq!(report.raters[1].status, Status::NotObserved);
     assert_eq!(report.raters[1].measure, None);
     assert_eq!(report.rater_summary.estimated, 3);
-    for el in report.candidates.iter().chain(&report.questions).chain(&report.raters) {
-        for x in [el.measure, el.se, el.infit, el.outfit, el.infit_z, el.outfit_z, el.fair_average] {
-            assert!(x.map_or(true, f64::is_finite), "{el:?}");
+    for el in report
+        .candidates
+        .iter()
+        .chain(&report.questions)
+        .chain(&report.raters)
+    {
+        for x in [
+            el.measure,
+            el.se,
+            el.infit,
+            el.outfit,
+            el.infit_z,
+            el.outfit_z,
+            el.fair_average,
+        ] {
+            assert!(x.is_none_or(f64::is_finite), "{el:?}");
         }
     }
 }
