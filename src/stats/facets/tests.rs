@@ -175,6 +175,56 @@ fn questions_and_raters_are_centred_and_thresholds_sum_to_zero() {
     assert!(report.max_residual < 1e-9);
 }
 
+/// The joint likelihood equations, checked from the report alone: at the estimates every
+/// estimated element's observed score equals its expected score, and each category count at
+/// or above k equals its expectation (the thresholds' equations).
+#[test]
+fn the_estimates_solve_the_likelihood_equations() {
+    let mut sim = simulate(4, 120, &DIFFICULTY[..4], &SEVERITY, 2, |_| {
+        THRESHOLDS.to_vec()
+    });
+    // A candidate with every rating 3: left out of the equations.
+    for q in 0..4 {
+        sim.data.push(obs(120, q, q, 3));
+    }
+    let report = analyse(&sim.data, &tight(Model::RatingScale, 3)).unwrap();
+    let eneg: Vec<f64> = std::iter::once(1.0)
+        .chain(report.scales[0].thresholds.iter().map(|f| (-f).exp()))
+        .collect();
+    let mut p = [0.0; 4];
+    let mut residual = [
+        vec![0.0; report.candidates.len()],
+        vec![0.0; report.questions.len()],
+        vec![0.0; report.raters.len()],
+    ];
+    let mut at_or_above = [0.0; 4];
+    let mut used = 0;
+    for o in &sim.data {
+        let c = &report.candidates[o.candidate as usize];
+        if c.status != Status::Estimated {
+            continue;
+        }
+        used += 1;
+        let eta = c.measure.unwrap()
+            - report.questions[o.question as usize].measure.unwrap()
+            - report.raters[o.rater as usize].measure.unwrap();
+        let (e, _) = probs(eta, &eneg, &mut p);
+        let x = f64::from(o.score);
+        residual[0][o.candidate as usize] += x - e;
+        residual[1][o.question as usize] += x - e;
+        residual[2][o.rater as usize] += x - e;
+        for k in 1..4 {
+            let expected: f64 = p[k..].iter().sum();
+            at_or_above[k] += f64::from(u8::from(o.score as usize >= k)) - expected;
+        }
+    }
+    assert_eq!(used, report.observations_used);
+    assert!(report.observations_extreme > 0, "the case has extremes");
+    for r in residual.iter().flatten().chain(&at_or_above) {
+        assert!(r.abs() < 1e-7, "{r}");
+    }
+}
+
 /// Reversing the scale (x → max − x) negates every measure and mirrors the thresholds.
 #[test]
 fn reversing_the_scale_negates_every_measure() {
