@@ -26,8 +26,8 @@ mod tests;
 
 use serde::Serialize;
 
-/// The most elements of one facet: ids index flat vectors.
-pub const MAX_ELEMENTS: u32 = 1 << 24;
+/// The most elements of one facet (ids index flat vectors, so an id bounds the memory).
+pub const MAX_ELEMENTS: u32 = 1 << 20;
 
 /// One rating: a rater's score of a candidate's response to a question. Ids are dense
 /// indices from 0; an id no observation uses is reported as not observed.
