@@ -195,6 +195,9 @@ pub struct FacetsReport {
     /// Ratings in the joint estimation, and those left out with an extreme element.
     pub observations_used: u64,
     pub observations_extreme: u64,
+    /// Groups of candidates and raters that no rating links (in the estimation): more than 1
+    /// and the groups' severities and abilities are confounded, their relative place arbitrary.
+    pub subsets: u32,
     pub iterations: u32,
     pub converged: bool,
     /// At the last iteration: the largest marginal score residual (score points) and change

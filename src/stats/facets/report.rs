@@ -132,6 +132,7 @@ pub(super) fn report(d: &Design, fit: &Fitted, options: &Options) -> FacetsRepor
         scales,
         observations_used: d.active.iter().filter(|&&a| a).count() as u64,
         observations_extreme: d.active.iter().filter(|&&a| !a).count() as u64,
+        subsets: subsets(d),
         iterations: fit.iterations,
         converged: fit.converged,
         max_residual: fit.max_residual,
@@ -269,4 +270,33 @@ fn summary(elements: &[Element]) -> FacetSummary {
             .and_then(|m| finite(pairs.iter().map(|p| ((p.0 - m) / p.1).powi(2)).sum())),
         df: (pairs.len() as u64).saturating_sub(1),
     }
+}
+
+/// Groups of candidates and raters linked by ratings in the estimation (union-find over
+/// candidates and raters, an edge per rating): 1 when every rater is linked to every other.
+fn subsets(d: &Design) -> u32 {
+    let n = d.n[CANDIDATE] + d.n[RATER];
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn root(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            let up = parent[parent[x as usize] as usize];
+            parent[x as usize] = up;
+            x = up;
+        }
+        x
+    }
+    let mut in_estimation = vec![false; n];
+    for o in (0..d.ids.len()).filter(|&o| d.active[o]) {
+        let c = d.ids[o][CANDIDATE];
+        let r = d.n[CANDIDATE] as u32 + d.ids[o][RATER];
+        in_estimation[c as usize] = true;
+        in_estimation[r as usize] = true;
+        let (a, b) = (root(&mut parent, c), root(&mut parent, r));
+        if a != b {
+            parent[a as usize] = b;
+        }
+    }
+    (0..n as u32)
+        .filter(|&x| in_estimation[x as usize] && root(&mut parent, x) == x)
+        .count() as u32
 }

@@ -522,3 +522,22 @@ fn gaps_in_ids_are_not_observed() {
         }
     }
 }
+
+/// Raters 0–1 read candidates 0–29 only and raters 2–3 candidates 30–59 only: two subsets.
+#[test]
+fn disjoint_rater_groups_are_reported_as_subsets() {
+    let sim = simulate(6, 60, &DIFFICULTY[..3], &[0.0, 0.0], 2, |_| {
+        THRESHOLDS.to_vec()
+    });
+    let split: Vec<Observation> = sim
+        .data
+        .iter()
+        .map(|o| Observation {
+            rater: o.rater + if o.candidate >= 30 { 2 } else { 0 },
+            ..*o
+        })
+        .collect();
+    let options = Options::new(Model::RatingScale, 3);
+    assert_eq!(analyse(&split, &options).unwrap().subsets, 2);
+    assert_eq!(analyse(&sim.data, &options).unwrap().subsets, 1);
+}
