@@ -97,7 +97,9 @@ pub enum FacetsError {
         facet: &'static str,
         id: u32,
     },
-    #[error("the convergence limits and the extreme-score adjustment must be positive numbers")]
+    #[error(
+        "the convergence limits, the extreme-score adjustment and the iterations must be positive"
+    )]
     BadOptions,
     #[error("every observation belongs to an element with an extreme score (or a single category), so there is nothing to estimate")]
     NoInformation,
@@ -221,6 +223,7 @@ pub fn analyse(
     if !positive(options.max_residual)
         || !positive(options.max_change)
         || !positive(options.extreme_adjustment)
+        || options.max_iterations == 0
     {
         return Err(FacetsError::BadOptions);
     }

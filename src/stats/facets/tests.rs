@@ -481,6 +481,14 @@ fn bad_input_is_refused() {
         analyse(&[obs(0, 0, 0, 2), obs(1, 0, 1, 2)], &options),
         Err(FacetsError::NoInformation)
     );
+    let never = Options {
+        max_iterations: 0,
+        ..options
+    };
+    assert_eq!(
+        analyse(&[obs(0, 0, 0, 1)], &never),
+        Err(FacetsError::BadOptions)
+    );
     let zero = Options::new(Model::RatingScale, 0);
     assert_eq!(
         analyse(&[obs(0, 0, 0, 0)], &zero),
