@@ -26,6 +26,7 @@ pub mod agreement;
 pub mod decision;
 pub mod dif;
 pub mod dist;
+pub mod facets;
 pub mod gtheory;
 pub mod gwet;
 pub mod icc;
