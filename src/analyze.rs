@@ -6,6 +6,7 @@
 //! `table,id,sub,statistic,value`, so every table of the report fits one well-formed file.
 
 mod answers;
+mod facets;
 mod files;
 mod output;
 mod rasch;
@@ -27,6 +28,14 @@ pub enum Format {
     #[default]
     Csv,
     Json,
+}
+
+/// `analyze facets --model`: one set of thresholds, or one per question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum FacetsModel {
+    #[default]
+    RatingScale,
+    PartialCredit,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +66,23 @@ pub enum AnalyzeCommand {
         min_score: i64,
         #[arg(long, allow_negative_numbers = true)]
         max_score: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Many-facet Rasch measurement of rated answers (candidates × questions × raters, Andrich's
+    /// rating scale or partial credit, estimated as Facets does): each element's measure with
+    /// its SE, infit and outfit, fair averages, each facet's separation and reliability.
+    Facets {
+        /// CSV: header `candidate,question,rater,score`; a rater scores a candidate's question
+        /// once.
+        #[arg(long)]
+        ratings: PathBuf,
+        #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
+        min_score: i64,
+        #[arg(long, allow_negative_numbers = true)]
+        max_score: i64,
+        #[arg(long, value_enum, default_value_t)]
+        model: FacetsModel,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -173,6 +199,13 @@ pub fn report_with(command: &AnalyzeCommand, read: ReadFile) -> Result<String, F
             reference,
             format,
         } => dif(read, responses, key, groups, focal, reference, *format),
+        AnalyzeCommand::Facets {
+            ratings,
+            min_score,
+            max_score,
+            model,
+            format,
+        } => facets_report(read, ratings, *min_score, *max_score, *model, *format),
         AnalyzeCommand::Rasch {
             responses,
             key,
@@ -270,6 +303,54 @@ fn decision_at(
     Ok(stats::decision::decision(&totals, cut, scores.kr20))
 }
 
+fn facets_report(
+    read: ReadFile,
+    ratings: &Path,
+    min: i64,
+    max: i64,
+    model: FacetsModel,
+    format: Format,
+) -> Result<String, Failure> {
+    let scale = scale_of(min, max)?;
+    if scale.points() < 2 {
+        return Err(Failure::Usage(format!(
+            "--min-score {min} and --max-score {max} leave one score: a rating scale needs two"
+        )));
+    }
+    let mut errors = Vec::new();
+    let file = files::read(read, ratings, &mut errors)
+        .and_then(|i| facets::ratings(&i, scale, &mut errors));
+    let file = checked(file, errors)?;
+    let model = match model {
+        FacetsModel::RatingScale => stats::facets::Model::RatingScale,
+        FacetsModel::PartialCredit => stats::facets::Model::PartialCredit,
+    };
+    let options = stats::facets::Options::new(model, (scale.points() - 1) as u32);
+    let report = stats::facets::analyse(&file.observations, &options).map_err(|e| {
+        Failure::Files(vec![FileError::whole(
+            &ratings.display().to_string(),
+            e.to_string(),
+        )])
+    })?;
+    let tree = facets::report(&report, &file, min);
+    Ok(match format {
+        Format::Json => tree.json(),
+        Format::Csv => facets::csv(&tree),
+    })
+}
+
+/// The rubric's scale from `--min-score`/`--max-score`, or what is wrong with them.
+fn scale_of(min: i64, max: i64) -> Result<Scale, Failure> {
+    Scale::new(min, max).map_err(|e| {
+        Failure::Usage(match e {
+            stats::ScaleError::Reversed { min, max } => {
+                format!("--min-score {min} is greater than --max-score {max}")
+            }
+            e => format!("--min-score/--max-score: {e}"),
+        })
+    })
+}
+
 fn agreement(
     read: ReadFile,
     ratings: &Path,
@@ -277,14 +358,7 @@ fn agreement(
     max: i64,
     format: Format,
 ) -> Result<String, Failure> {
-    let scale = Scale::new(min, max).map_err(|e| {
-        Failure::Usage(match e {
-            stats::ScaleError::Reversed { min, max } => {
-                format!("--min-score {min} is greater than --max-score {max}")
-            }
-            e => format!("--min-score/--max-score: {e}"),
-        })
-    })?;
+    let scale = scale_of(min, max)?;
     let mut errors = Vec::new();
     let file = files::read(read, ratings, &mut errors)
         .and_then(|i| ratings::ratings(&i, scale, &mut errors));

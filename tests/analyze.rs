@@ -1313,3 +1313,106 @@ fn not_presented_cells_in_items_and_dif() {
     let dif: Value = serde_json::from_str(&dir.ok(&with_format(DIF, "json"))).unwrap();
     assert_eq!(dif["items"].as_array().unwrap().len(), 3);
 }
+
+/// `analyze facets` on two raters who read every answer to one yes/no question: rater "bea"
+/// passed 2 that "abe" failed and failed 6 he passed, so she is harsher by 2·ln 3 logits (the
+/// closed form of JMLE for two elements, Andersen 1973); candidates both passed or both failed
+/// are extreme and measured from their adjusted scores. Names, scores on the file's scale
+/// (here 1-2) and the CSV tables follow the file.
+#[test]
+fn facets_measures_a_harsher_rater_by_name() {
+    let mut text = String::from("candidate,question,rater,score\n");
+    let mut c = 0;
+    for (a, b, times) in [(2, 1, 6), (1, 2, 2), (2, 2, 5), (1, 1, 4)] {
+        for _ in 0..times {
+            c += 1;
+            text.push_str(&format!("c{c},q1,abe,{a}\nc{c},q1,bea,{b}\n"));
+        }
+    }
+    let dir = Dir::new();
+    dir.write("F.csv", &text);
+    let args = [
+        "facets",
+        "--ratings",
+        "F.csv",
+        "--min-score",
+        "1",
+        "--max-score",
+        "2",
+    ];
+    let json: Value = serde_json::from_str(&dir.ok(&with_format(&args, "json"))).unwrap();
+    let raters = json["raters"].as_array().unwrap();
+    assert_eq!(
+        (raters[0]["rater"].as_str(), raters[1]["rater"].as_str()),
+        (Some("abe"), Some("bea"))
+    );
+    let measure = |r: &Value| r["measure"].as_f64().unwrap();
+    let harsher = measure(&raters[1]) - measure(&raters[0]);
+    close(harsher, 2.0 * 3f64.ln(), 0.05);
+    assert_eq!(json["observations_used"], 16);
+    assert_eq!(json["candidates"][8]["candidate"], "c9");
+    assert_eq!(json["candidates"][8]["status"], "extreme_high");
+    assert_eq!(json["scales"][0]["scores"], serde_json::json!([1, 2]));
+    assert!(json["rater_summary"]["reliability"].is_f64());
+
+    let rows = long_csv(&dir.ok(&args));
+    close(
+        number(&cell(&rows, "rater", "bea", "", "measure")),
+        measure(&raters[1]),
+        1e-9,
+    );
+    assert!(!cell(&rows, "rater_summary", "", "", "separation").is_empty());
+    assert!(!cell(&rows, "threshold", "", "2", "threshold").is_empty());
+
+    // Partial credit: one threshold set per question, named.
+    let pc: Value = serde_json::from_str(&dir.ok(&[
+        "facets",
+        "--ratings",
+        "F.csv",
+        "--min-score",
+        "1",
+        "--max-score",
+        "2",
+        "--model",
+        "partial-credit",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(pc["model"], "partial_credit");
+    assert_eq!(pc["scales"][0]["question"], "q1");
+}
+
+#[test]
+fn facets_refuses_malformed_ratings_with_every_line() {
+    let dir = Dir::new();
+    dir.write(
+        "F.csv",
+        "candidate,question,rater,score\nc1,q1,r1,2\nc1,q1,r1,1\nc2,,r1,1\nc2,q1,r2,7\nc3,q1,r2,one\n",
+    );
+    assert_eq!(
+        dir.errors(&["facets", "--ratings", "F.csv", "--max-score", "3"]),
+        vec![
+            "F.csv:3: rater \"r1\" already scored candidate \"c1\" on question \"q1\" on line 2",
+            "F.csv:4: the question is empty",
+            "F.csv:5: the score 7 is off the scale 0 to 3",
+            "F.csv:6: the score \"one\" is not a whole number",
+        ]
+    );
+    dir.write("G.csv", "candidate,question,score\nc1,q1,1\n");
+    let err = dir.errors(&["facets", "--ratings", "G.csv", "--max-score", "3"]);
+    assert!(
+        err.len() == 1 && err[0].starts_with("G.csv:1: the header must be"),
+        "{err:?}"
+    );
+    let usage = dir.run(&[
+        "facets",
+        "--ratings",
+        "F.csv",
+        "--min-score",
+        "2",
+        "--max-score",
+        "2",
+    ]);
+    assert_eq!(usage.status.code(), Some(2));
+}

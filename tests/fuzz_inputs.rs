@@ -438,7 +438,17 @@ fn analyze_files() -> Vec<(&'static str, String)> {
         }
     }
     ratings.push_str("r1,cy,2,odd\n");
+    let mut facets = String::from("candidate,question,rater,score\n");
+    for c in 0..8 {
+        for (q, rater) in [("q1", "abe"), ("q1", "bea"), ("q2", "abe"), ("q2", "cy")] {
+            facets.push_str(&format!(
+                "c{c},{q},{rater},{}\n",
+                (c * 7 + q.len() + rater.len()) % 4
+            ));
+        }
+    }
     vec![
+        ("F.csv", facets),
         (
             "R.csv",
             "candidate,Q1,Q2,Q3,Q4,Q5\nc1,A,A,A,B,A\nc2,A,B,A,B,B\nc3,A,A,A,A,A\nc4,B,B,A,B,B\n\
@@ -479,6 +489,16 @@ fn command(which: u32, format: Format) -> (AnalyzeCommand, &'static [&'static st
             },
             &["X.csv"],
         ),
+        4 => (
+            AnalyzeCommand::Facets {
+                ratings: p("F.csv"),
+                min_score: 0,
+                max_score: 3,
+                model: analyze::FacetsModel::RatingScale,
+                format,
+            },
+            &["F.csv"],
+        ),
         3 => (
             AnalyzeCommand::Rasch {
                 responses: p("R.csv"),
@@ -517,7 +537,7 @@ fn analyze_survives_mutated_csv_files() {
         } else {
             Format::Json
         };
-        let (cmd, inputs) = command(rng.gen_range(0..4), format);
+        let (cmd, inputs) = command(rng.gen_range(0..5), format);
         let mut files: HashMap<String, Vec<u8>> = HashMap::new();
         let mut sizes = HashMap::new();
         let mut done = Vec::new();
