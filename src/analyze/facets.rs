@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 
 use super::files::{Errors, FileError, Input, Records};
 use super::output::{LongCsv, Node};
+use super::ratings::Names;
 use crate::stats::facets::{FacetsReport, Observation};
 use crate::stats::Scale;
 
@@ -14,25 +15,6 @@ pub struct FacetsFile {
     pub candidates: Vec<String>,
     pub questions: Vec<String>,
     pub raters: Vec<String>,
-}
-
-/// Names numbered in order of first appearance.
-#[derive(Default)]
-struct Names {
-    ids: FxHashMap<String, u32>,
-    names: Vec<String>,
-}
-
-impl Names {
-    fn id(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.ids.insert(name.to_string(), id);
-        self.names.push(name.to_string());
-        id
-    }
 }
 
 /// The file, header `candidate,question,rater,score`: each row one rater's score of one
@@ -77,7 +59,11 @@ pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<Facet
             problems.extend(wrong.into_iter().map(|p| FileError::at(name, row.line, p)));
             continue;
         };
-        let key = (candidates.id(&f[0]), questions.id(&f[1]), raters.id(&f[2]));
+        let key = (
+            candidates.id(&f[0]).0,
+            questions.id(&f[1]).0,
+            raters.id(&f[2]).0,
+        );
         if let Some(first) = scored.insert(key, row.line) {
             scored.insert(key, first);
             problems.push(FileError::at(
@@ -101,9 +87,9 @@ pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<Facet
         .close(errors, before, problems, "ratings")
         .then_some(FacetsFile {
             observations,
-            candidates: candidates.names,
-            questions: questions.names,
-            raters: raters.names,
+            candidates: candidates.into_vec(),
+            questions: questions.into_vec(),
+            raters: raters.into_vec(),
         })
 }
 

@@ -23,7 +23,7 @@ pub struct RatingFile {
 /// Names numbered in order of first appearance, kept in one buffer: half a million response
 /// names are half a million small allocations (and frees) otherwise.
 #[derive(Default)]
-struct Names {
+pub(super) struct Names {
     text: String,
     ends: Vec<usize>,
     /// A name's hash → the last id with that hash; `earlier` chains the ids of equal hash.
@@ -41,7 +41,7 @@ impl Names {
     }
 
     /// The name's id, and whether it is new.
-    fn id(&mut self, name: &str) -> (u32, bool) {
+    pub(super) fn id(&mut self, name: &str) -> (u32, bool) {
         let hash = FxBuildHasher.hash_one(name);
         let mut candidate = self.by_hash.get(&hash).copied().unwrap_or(NO_ID);
         while candidate != NO_ID {
@@ -58,7 +58,7 @@ impl Names {
         (id, true)
     }
 
-    fn into_vec(self) -> Vec<String> {
+    pub(super) fn into_vec(self) -> Vec<String> {
         (0..self.ends.len() as u32)
             .map(|id| self.name(id).to_string())
             .collect()

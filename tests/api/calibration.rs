@@ -5,7 +5,7 @@ use imh_exam::auth::Role;
 use imh_exam::store::{audit, calibration};
 
 use crate::helpers::exam::import_sample;
-use crate::helpers::{add_staff, spawn_app_on, test_db, Engine};
+use crate::helpers::{demo_raters, spawn_app_on, test_db, Engine};
 use crate::on_both_engines;
 
 fn column(csv: &str, name: &str) -> Vec<String> {
@@ -21,14 +21,7 @@ async fn a_sitting_is_calibrated_linked_and_audited(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
     import_sample(db).await;
-    let mut raters = Vec::new();
-    for (i, severity) in [0.0, 0.4, -0.6, 0.1].into_iter().enumerate() {
-        let org = format!("Rater organisation {i}");
-        raters.push((
-            add_staff(db, &format!("rater{}", i + 1), Role::Rater, &org).await,
-            severity,
-        ));
-    }
+    let raters = demo_raters(db).await;
     let first = imh_exam::demo::completed_sitting_named(db, "Spring", 300, &raters)
         .await
         .unwrap();

@@ -5,7 +5,7 @@ use imh_exam::auth::Role;
 use imh_exam::store::{ratings, results, sittings};
 
 use crate::helpers::exam::import_sample;
-use crate::helpers::{add_staff, count, spawn_app_on, test_db, Engine};
+use crate::helpers::{count, demo_raters, spawn_app_on, test_db, Engine};
 use crate::on_both_engines;
 
 async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
@@ -14,14 +14,7 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     let t = test_db(engine).await;
     let db = &t.db;
     import_sample(db).await;
-    let mut raters = Vec::new();
-    for (i, severity) in [0.0, 0.4, -0.6, 0.1].into_iter().enumerate() {
-        let org = format!("Demo rater organisation {i}");
-        raters.push((
-            add_staff(db, &format!("rater{}", i + 1), Role::Rater, &org).await,
-            severity,
-        ));
-    }
+    let raters = demo_raters(db).await;
     let id = imh_exam::demo::completed_sitting(db, 200, &raters)
         .await
         .unwrap();

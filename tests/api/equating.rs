@@ -13,26 +13,15 @@ use imh_exam::store::{audit, calibration, forms, now_ms, results, Db};
 
 use crate::helpers::exam::{admitted, candidate, import_sample, open_sitting};
 use crate::helpers::server::Server;
-use crate::helpers::{add_staff, copy_dir, repo, spawn_app_on, test_db, Browser, Engine, TestApp};
+use crate::helpers::{
+    copy_dir, demo_raters, repo, spawn_app_on, test_db, Browser, Engine, TestApp,
+};
 use crate::on_both_engines;
 
 const PART_ONE: Parts = Parts {
     one: true,
     two: false,
 };
-
-/// Four raters of the demo's severities.
-async fn raters(db: &Db) -> Vec<(i64, f64)> {
-    let mut raters = Vec::new();
-    for (i, severity) in [0.0, 0.4, -0.6, 0.1].into_iter().enumerate() {
-        let org = format!("Rater organisation {i}");
-        raters.push((
-            add_staff(db, &format!("rater{}", i + 1), Role::Rater, &org).await,
-            severity,
-        ));
-    }
-    raters
-}
 
 /// Enters with `code` in a new browser of `app` and starts Part One; returns the attempt.
 async fn start_part_one(app: &TestApp, b: &Browser, code: &str, reg: i64) -> Attempt {
@@ -50,7 +39,7 @@ async fn start_part_one(app: &TestApp, b: &Browser, code: &str, reg: i64) -> Att
 async fn live_forms_are_fair_once_the_pool_is_calibrated(engine: Engine) {
     let t = test_db(engine).await;
     import_sample(&t.db).await;
-    let raters = raters(&t.db).await;
+    let raters = demo_raters(&t.db).await;
     let spring = imh_exam::demo::completed_sitting_named(&t.db, "Spring", 300, &raters)
         .await
         .unwrap();
@@ -213,7 +202,7 @@ async fn one_form_serves_the_whole_sitting_and_survives_a_restart(engine: Engine
         .unwrap();
     assert_eq!(kept, 1, "drawn once, for level III only");
     // A sitting written in bulk (the demo's path) keeps one form the same way.
-    let raters = raters(&app.db).await;
+    let raters = demo_raters(&app.db).await;
     let bulk = imh_exam::demo::completed_sitting_named(&app.db, "Bulk", 20, &raters)
         .await
         .unwrap();
@@ -279,7 +268,7 @@ fn decided_by(rows: &[(i64, f64, f64, bool, results::Equating)], pass_on: PassOn
 async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Engine) {
     let t = test_db(engine).await;
     import_sample(&t.db).await;
-    let raters = raters(&t.db).await;
+    let raters = demo_raters(&t.db).await;
     let id = imh_exam::demo::completed_sitting(&t.db, 200, &raters)
         .await
         .unwrap();

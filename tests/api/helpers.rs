@@ -224,6 +224,19 @@ impl TestApp {
     }
 }
 
+/// Four raters (`rater1`..`rater4`) with the demo's severities, for `demo::completed_sitting`.
+pub async fn demo_raters(db: &Db) -> Vec<(i64, f64)> {
+    let mut raters = Vec::new();
+    for (i, severity) in [0.0, 0.4, -0.6, 0.1].into_iter().enumerate() {
+        let org = format!("Rater organisation {i}");
+        raters.push((
+            add_staff(db, &format!("rater{}", i + 1), Role::Rater, &org).await,
+            severity,
+        ));
+    }
+    raters
+}
+
 /// Creates a staff account named `username` with `PASSWORD`; returns its id.
 pub async fn add_staff(db: &Db, username: &str, role: Role, organisation: &str) -> i64 {
     add_user(db, username, username, role, organisation).await

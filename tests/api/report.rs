@@ -9,7 +9,7 @@ use imh_exam::stats::{decision, tcc};
 use imh_exam::store::{bank, calibration};
 
 use crate::helpers::exam::import_sample;
-use crate::helpers::{add_staff, spawn_app_on, test_db, Browser, Engine};
+use crate::helpers::{demo_raters, spawn_app_on, test_db, Browser, Engine};
 use crate::on_both_engines;
 
 /// The value of `name` in a two-or-more-column CSV whose first column names the statistic.
@@ -54,14 +54,7 @@ async fn demo_sitting(engine: Engine) -> (crate::helpers::TestApp, i64) {
     let t = test_db(engine).await;
     let db = &t.db;
     import_sample(db).await;
-    let mut raters = Vec::new();
-    for (i, severity) in [0.0, 0.4, -0.6, 0.1].into_iter().enumerate() {
-        let org = format!("Rater organisation {i}");
-        raters.push((
-            add_staff(db, &format!("rater{}", i + 1), Role::Rater, &org).await,
-            severity,
-        ));
-    }
+    let raters = demo_raters(db).await;
     let id = imh_exam::demo::completed_sitting(db, 200, &raters)
         .await
         .unwrap();
