@@ -15,7 +15,7 @@ pub mod toml_files;
 use std::path::Path;
 
 pub use model::*;
-pub use policy::{FormTolerance, FormsPolicy, PassOn};
+pub use policy::{FormTolerance, FormsPolicy, NearCutMargin, PassOn};
 
 /// One file of the bank: the path to show in errors and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

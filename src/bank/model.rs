@@ -440,6 +440,19 @@ pub struct RatingRules {
     pub calibration_min_percent: u32,
     /// Validity responses a rater must have scored before the flag applies.
     pub calibration_min_count: u32,
+    /// Qualification: where the committee has chosen a qualifying set for the sitting, a rater
+    /// sees live responses only once their scores on a set agree with the experts' at least
+    /// this often exactly (percent) ...
+    pub qualify_exact_percent: u32,
+    /// ... and at least this often within one point (percent).
+    pub qualify_adjacent_percent: u32,
+    /// Qualifying sets a rater may attempt (a second after failing the first, and so on).
+    pub qualify_sets: u32,
+    /// The share of each rater's final readings (percent) the committee reads behind.
+    pub read_behind_percent: u32,
+    /// A closer look near the cut: a resolved Part Two total this close to the pass mark gets
+    /// one more blind reading of every response not already read three times.
+    pub near_cut_margin: super::policy::NearCutMargin,
 }
 
 impl Default for RatingRules {
@@ -449,6 +462,11 @@ impl Default for RatingRules {
             combine: Combine::Mean,
             calibration_min_percent: 70,
             calibration_min_count: 2,
+            qualify_exact_percent: 70,
+            qualify_adjacent_percent: 95,
+            qualify_sets: 2,
+            read_behind_percent: 10,
+            near_cut_margin: super::policy::NearCutMargin::default(),
         }
     }
 }

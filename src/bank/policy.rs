@@ -130,9 +130,70 @@ impl fmt::Display for FormTolerance {
     }
 }
 
+/// `[part_two.rating] near_cut_margin`: how close, in points, a candidate's resolved Part Two
+/// total may lie to the pass mark (either side, edges included) before every response of the
+/// part not already read three times gets one more blind reading. Kept in hundredths of a point
+/// (like `FormTolerance`), so a blueprint stays `Eq`; 0 turns the closer look off.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+pub struct NearCutMargin(u32);
+
+/// The widest margin a blueprint may set, in points.
+pub const MAX_NEAR_CUT_MARGIN_POINTS: f64 = 100.0;
+
+impl NearCutMargin {
+    /// From points: 0 (off) up to `MAX_NEAR_CUT_MARGIN_POINTS`, in hundredths.
+    pub fn from_points(points: f64) -> Result<Self, String> {
+        if points.is_finite() && (0.0..=MAX_NEAR_CUT_MARGIN_POINTS).contains(&points) {
+            Ok(NearCutMargin((points * 100.0).round() as u32))
+        } else {
+            Err(format!(
+                "part_two.rating.near_cut_margin must be points from 0 to {MAX_NEAR_CUT_MARGIN_POINTS}, found {points}"
+            ))
+        }
+    }
+
+    pub fn points(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+
+    /// Whether `total` lies within the margin of `pass_points`, edges included (compared in
+    /// hundredths of a point, so a total exactly at an edge is inside whatever its float).
+    pub fn near(self, total: f64, pass_points: f64) -> bool {
+        self.0 > 0 && ((total - pass_points).abs() * 100.0).round() <= f64::from(self.0)
+    }
+}
+
+impl fmt::Display for NearCutMargin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.points())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_near_cut_margin_includes_its_edges() {
+        let m = NearCutMargin::from_points(1.0).unwrap();
+        // Pass mark 4.5 points: 3.5 and 5.5 are the edges, inside; 3.0 and 6.0 are outside.
+        for total in [3.5, 4.0, 4.5, 5.0, 5.5] {
+            assert!(m.near(total, 4.5), "{total}");
+        }
+        for total in [3.0, 3.49, 5.51, 6.0] {
+            assert!(!m.near(total, 4.5), "{total}");
+        }
+        // 80% of 18 points is 14.4 (not exact in binary): 13.4 and 15.4 are still edges.
+        let pass = 0.8 * 18.0;
+        assert!(m.near(13.4, pass) && m.near(15.4, pass));
+        assert!(!m.near(13.0, pass) && !m.near(15.5, pass));
+        let off = NearCutMargin::default();
+        assert!(!off.near(4.5, 4.5), "0 turns it off");
+        assert!(NearCutMargin::from_points(-1.0).is_err());
+        assert!(NearCutMargin::from_points(f64::NAN).is_err());
+    }
 
     #[test]
     fn words_and_numbers_parse_or_are_named() {

@@ -24,6 +24,9 @@ pub struct Need {
     /// Raters who read it already or hold it now: a response never goes twice to one rater.
     pub excluded: BTreeSet<i64>,
     pub readings: u32,
+    /// The responses it stands for (a candidate's vignette read together); 0 is taken as 1.
+    /// Each reading adds this much to the rater's load.
+    pub size: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -93,7 +96,7 @@ pub fn plan(raters: &[RaterInfo], load: &BTreeMap<i64, u32>, needs: &[Need]) -> 
                 .min_by_key(|r| (load[&r.id], tie_break(need.response_id, r.id)));
             let Some(rater) = pick else { break };
             plan.assignments.push((need.response_id, rater.id));
-            *load.get_mut(&rater.id).expect("every rater has a load") += 1;
+            *load.get_mut(&rater.id).expect("every rater has a load") += need.size.max(1);
             need.excluded.insert(rater.id);
             lacking -= 1;
         }

@@ -15,12 +15,13 @@ pub struct PartResult {
 
 impl PartResult {
     /// Passed when the percentage of possible points reaches the pass mark. Compared in
-    /// integers (points × 100 against max × pass mark, both exact multiples of ½), so 48 of 60
+    /// integers (points × 100 against max × pass mark, both exact multiples of ⅙: a response
+    /// scores a whole reading, the mean of two, or near the cut the mean of three), so 48 of 60
     /// at 80% passes and 47.5 does not, with no rounding on the way.
     pub fn new(part: u8, tally: Tally, pass_percent: u32) -> Self {
-        let halves = |x: f64| (x * 2.0).round() as i64;
+        let sixths = |x: f64| (x * 6.0).round() as i64;
         let passed = tally.max > 0.0
-            && halves(tally.points) * 100 >= halves(tally.max) * i64::from(pass_percent);
+            && sixths(tally.points) * 100 >= sixths(tally.max) * i64::from(pass_percent);
         PartResult {
             part,
             tally,
@@ -40,6 +41,13 @@ pub fn endorsement_passed(part_one: Option<bool>, part_two: Option<bool>) -> Opt
     }
 }
 
+/// Points as people read them: to two decimals at most, without trailing zeros (60, 4.5, and
+/// 8.67 for a mean of three readings).
+pub fn points_text(x: f64) -> String {
+    let r = (x * 100.0).round() / 100.0;
+    format!("{}", if r == 0.0 { 0.0 } else { r })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +65,31 @@ mod tests {
         assert!(PartResult::new(2, tally(4.5, 6.0), 75).passed);
         assert!(!PartResult::new(2, tally(4.0, 6.0), 75).passed);
         assert!(!PartResult::new(2, tally(0.0, 0.0), 80).passed);
+        // Thirds from a closer look near the cut: 14.4 of 18 is 80%; sums of thirds in floating
+        // point (14⅓ + ⅓ is not 14⅔ exactly) land on the right side.
+        let thirds = [8.0 / 3.0, 7.0 / 3.0, 3.0, 3.0, 2.5, 1.0];
+        let total: f64 = thirds.iter().sum();
+        assert!((total - 14.5).abs() < 1e-9);
+        assert!(PartResult::new(2, tally(total, 18.0), 80).passed);
+        let below: f64 = [8.0 / 3.0, 7.0 / 3.0, 3.0, 3.0, 7.0 / 3.0, 1.0]
+            .iter()
+            .sum();
+        assert!(
+            !PartResult::new(2, tally(below, 18.0), 80).passed,
+            "14⅓ of 18"
+        );
+        assert!(
+            PartResult::new(2, tally(2.0 / 3.0 + 2.0 / 3.0 + 2.0 / 3.0, 2.5), 80).passed,
+            "2 of 2.5"
+        );
+    }
+
+    #[test]
+    fn points_read_as_people_write_them() {
+        assert_eq!(points_text(60.0), "60");
+        assert_eq!(points_text(4.5), "4.5");
+        assert_eq!(points_text(26.0 / 3.0), "8.67");
+        assert_eq!(points_text(-0.0), "0");
     }
 
     #[test]

@@ -40,6 +40,28 @@ pub fn resolve(rules: &RatingRules, readings: &[u32]) -> Resolution {
     }
 }
 
+/// As `resolve`, for a response given a closer look near the cut (`near_cut_margin`): two
+/// readings, agreeing or not, call for a third; two that agreed then combine with the third
+/// (the mean, lower or higher of all three, as the blueprint's `combine` says), and two too far
+/// apart are settled by the third, the adjudicator's, as always.
+pub fn resolve_near_cut(rules: &RatingRules, readings: &[u32]) -> Resolution {
+    match readings {
+        [] | [_] => Resolution::Waiting,
+        [_, _] => Resolution::NeedsThird,
+        [a, b, third, ..] => {
+            if a.abs_diff(*b) <= rules.agree_within {
+                Resolution::Settled(match rules.combine {
+                    Combine::Mean => f64::from(a + b + third) / 3.0,
+                    Combine::Lower => f64::from(*a.min(b).min(third)),
+                    Combine::Higher => f64::from(*a.max(b).max(third)),
+                })
+            } else {
+                Resolution::Settled(f64::from(*third))
+            }
+        }
+    }
+}
+
 fn combine(how: Combine, a: u32, b: u32) -> f64 {
     match how {
         Combine::Mean => (f64::from(a) + f64::from(b)) / 2.0,
@@ -51,6 +73,32 @@ fn combine(how: Combine, a: u32, b: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closer_look_reads_a_third_time_and_combines_all_three() {
+        let mean = rules(1, Combine::Mean);
+        assert_eq!(resolve_near_cut(&mean, &[2]), Resolution::Waiting);
+        assert_eq!(resolve_near_cut(&mean, &[2, 2]), Resolution::NeedsThird);
+        assert_eq!(resolve_near_cut(&mean, &[2, 3]), Resolution::NeedsThird);
+        assert_eq!(resolve_near_cut(&mean, &[0, 3]), Resolution::NeedsThird);
+        assert_eq!(
+            resolve_near_cut(&mean, &[2, 3, 3]),
+            Resolution::Settled(8.0 / 3.0)
+        );
+        // Far apart: the third is the adjudicator's, as without the closer look.
+        assert_eq!(
+            resolve_near_cut(&mean, &[0, 3, 1]),
+            Resolution::Settled(1.0)
+        );
+        assert_eq!(
+            resolve_near_cut(&rules(1, Combine::Lower), &[2, 3, 1]),
+            Resolution::Settled(1.0)
+        );
+        assert_eq!(
+            resolve_near_cut(&rules(1, Combine::Higher), &[2, 3, 1]),
+            Resolution::Settled(3.0)
+        );
+    }
 
     fn rules(agree_within: u32, combine: Combine) -> RatingRules {
         RatingRules {

@@ -35,7 +35,7 @@ pub async fn sitting_ratings(db: &Db, sitting_id: i64) -> Result<SittingRatings>
         "SELECT s.response_id, s.rater_id, t.score, r.item_id, r.item_version, t.at, r.expert_score, u.username
          FROM ratings t JOIN assignments s ON s.id = t.assignment_id
          JOIN responses r ON r.id = s.response_id JOIN users u ON u.id = s.rater_id
-         WHERE r.sitting_id = $1 AND t.final = 1
+         WHERE r.sitting_id = $1 AND t.final = 1 AND r.qualifying_set IS NULL
          ORDER BY t.at, t.id",
     )
     .bind(sitting_id)

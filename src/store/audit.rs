@@ -64,6 +64,14 @@ pub enum Action {
     PassOnChange,
     /// the committee calibrated a sitting's Part One (Rasch).
     Calibrate,
+    /// a qualifying response was added to a sitting's qualifying set.
+    SeedQualifying,
+    /// a rater completed a qualifying set: their agreement and whether it met the standard.
+    RaterQualification,
+    /// the committee read behind a rater: confirmed or overrode their score.
+    ReadBehind,
+    /// a candidate's Part Two total lay near the cut: their responses get one more reading.
+    NearCut,
 }
 
 impl Action {
@@ -99,6 +107,10 @@ impl Action {
             Action::KeyChange => "key-change",
             Action::PassOnChange => "pass-on-change",
             Action::Calibrate => "calibrate",
+            Action::SeedQualifying => "seed-qualifying",
+            Action::RaterQualification => "rater-qualification",
+            Action::ReadBehind => "read-behind",
+            Action::NearCut => "near-cut",
         }
     }
 }

@@ -116,7 +116,7 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("rater,scored,mean,pairs,severity,exact,validity,accuracy")
+        Some("rater,scored,mean,pairs,severity,exact,validity,accuracy,read_behind,overridden")
     );
     assert_eq!(lines.count(), 4, "{csv}");
 

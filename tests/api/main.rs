@@ -19,6 +19,7 @@ mod equating;
 mod exam_http;
 mod integrity;
 mod kill;
+mod rater_quality;
 mod rating_http;
 mod registration;
 mod report;

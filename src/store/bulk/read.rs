@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::bank::{ItemBody, RatingRules};
-use crate::scoring::rules::{resolve, Resolution};
+use crate::scoring::rules::{resolve, resolve_near_cut, Resolution};
 use crate::store::ratings::{self, RatingInput};
 use crate::store::{now_ms, Db, Result, WriteTx};
 
@@ -130,8 +130,8 @@ pub async fn read_sitting(
 /// Puts every unsettled response's final readings to its blueprint's rules (as
 /// `ratings::settle` does one response at a time) and settles those the rules settle.
 async fn settle_sitting(tx: &mut WriteTx, db: &Db, sitting_id: i64, now: i64) -> Result<usize> {
-    let open: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT r.id, g.blueprint_id FROM responses r
+    let open: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT r.id, g.blueprint_id, r.near_cut_at FROM responses r
          JOIN attempts a ON a.id = r.attempt_id JOIN registrations g ON g.id = a.registration_id
          WHERE r.sitting_id = $1 AND r.settled_at IS NULL AND r.expert_score IS NULL",
     )
@@ -160,14 +160,19 @@ async fn settle_sitting(tx: &mut WriteTx, db: &Db, sitting_id: i64, now: i64) ->
         .collect();
     // Settled responses by score (as bits, so equal scores share a statement).
     let mut settled: BTreeMap<u64, Vec<i64>> = BTreeMap::new();
-    for (response, blueprint) in open {
+    for (response, blueprint, near_cut) in open {
         // Readings 1, 2, then 3, stopping at a gap: a third counts once both blind ones are in.
         let readings: Vec<u32> = by_response
             .get(&response)
             .map(|r| (1..=3).map_while(|n| r.get(&n).copied()).collect())
             .unwrap_or_default();
         let rules = rules.get(&blueprint).copied().unwrap_or_default();
-        if let Resolution::Settled(score) = resolve(&rules, &readings) {
+        let outcome = if near_cut.is_some() {
+            resolve_near_cut(&rules, &readings)
+        } else {
+            resolve(&rules, &readings)
+        };
+        if let Resolution::Settled(score) = outcome {
             settled.entry(score.to_bits()).or_default().push(response);
         }
     }

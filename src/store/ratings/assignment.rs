@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bank::RatingRules;
 use crate::scoring::assign::{self, Need, RaterInfo};
-use crate::scoring::rules::{resolve, Resolution};
+use crate::scoring::rules::{resolve, resolve_near_cut, Resolution};
 use crate::store::bank::blueprints;
 use crate::store::{audit, now_ms, Db, Result};
 
+use super::read_behind::READING_SCORE;
 use super::{in_reading_order, raters};
 
 /// A rater declares a conflict of interest with a person, by email. Whether that person is a
@@ -48,6 +49,10 @@ pub struct AssignReport {
 /// raters hold or held it.
 struct Open {
     id: i64,
+    /// The candidate's attempt and the response's vignette: a vignette's questions are read
+    /// together, by the same raters (`Bundle`).
+    attempt_id: Option<i64>,
+    vignette_id: String,
     organisation: Option<String>,
     conflicts: BTreeSet<i64>,
     excluded: BTreeSet<i64>,
@@ -56,14 +61,28 @@ struct Open {
     third_needed: bool,
 }
 
-/// (response, candidate's organisation, email, blueprint).
-type OpenRow = (i64, Option<String>, Option<String>, Option<String>);
+/// What a vignette's questions read together share: (attempt, vignette, the readings they lack,
+/// and for a response without a candidate its own id).
+type BundleKey = (Option<i64>, String, Vec<i64>, i64);
+
+/// (response, candidate's organisation, email, blueprint, near the cut since, attempt,
+/// vignette).
+type OpenRow = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    String,
+);
 /// (response, rater, reading, withdrawn at, final score).
 type AssignedRow = (i64, i64, i64, Option<i64>, Option<i64>);
 
 async fn open_responses(db: &Db, sitting_id: i64) -> Result<Vec<Open>> {
     let rows: Vec<OpenRow> = sqlx::query_as(
-        "SELECT r.id, g.organisation, g.email, g.blueprint_id FROM responses r
+        "SELECT r.id, g.organisation, g.email, g.blueprint_id, r.near_cut_at, r.attempt_id, r.vignette_id
+         FROM responses r
          LEFT JOIN attempts a ON a.id = r.attempt_id
          LEFT JOIN registrations g ON g.id = a.registration_id
          WHERE r.sitting_id = $1 AND r.settled_at IS NULL AND r.expert_score IS NULL
@@ -72,12 +91,11 @@ async fn open_responses(db: &Db, sitting_id: i64) -> Result<Vec<Open>> {
     .bind(sitting_id)
     .fetch_all(&db.pool)
     .await?;
-    let assigned: Vec<AssignedRow> = sqlx::query_as(
-        "SELECT s.response_id, s.rater_id, s.reading, s.withdrawn_at,
-                (SELECT t.score FROM ratings t WHERE t.assignment_id = s.id AND t.final = 1 ORDER BY t.id DESC LIMIT 1)
+    let assigned: Vec<AssignedRow> = sqlx::query_as(&format!(
+        "SELECT s.response_id, s.rater_id, s.reading, s.withdrawn_at, {READING_SCORE}
          FROM assignments s
-         JOIN responses r ON r.id = s.response_id WHERE r.sitting_id = $1",
-    )
+         JOIN responses r ON r.id = s.response_id WHERE r.sitting_id = $1"
+    ))
     .bind(sitting_id)
     .fetch_all(&db.pool)
     .await?;
@@ -86,18 +104,21 @@ async fn open_responses(db: &Db, sitting_id: i64) -> Result<Vec<Open>> {
             .fetch_all(&db.pool)
             .await?;
     let bps = blueprints(db).await?;
-    let mut rules: Vec<RatingRules> = Vec::new();
+    let mut rules: Vec<(RatingRules, bool)> = Vec::new();
     let mut out: Vec<Open> = Vec::new();
-    for (id, organisation, email, blueprint) in rows {
+    for (id, organisation, email, blueprint, near_cut, attempt_id, vignette_id) in rows {
         let email = email.map(|e| e.to_lowercase());
-        rules.push(
+        rules.push((
             bps.iter()
                 .find(|b| Some(&b.id) == blueprint.as_ref())
                 .map(|b| b.part_two.rating)
                 .unwrap_or_default(),
-        );
+            near_cut.is_some(),
+        ));
         out.push(Open {
             id,
+            attempt_id,
+            vignette_id,
             organisation,
             conflicts: conflicts
                 .iter()
@@ -123,9 +144,15 @@ async fn open_responses(db: &Db, sitting_id: i64) -> Result<Vec<Open>> {
         }
     }
     // A response whose two readings are final and too far apart needs its third.
-    for (o, rules) in out.iter_mut().zip(&rules) {
+    // So does one given a closer look near the cut.
+    for (o, (rules, near_cut)) in out.iter_mut().zip(&rules) {
         let readings = finals.get(&o.id).map(in_reading_order).unwrap_or_default();
-        o.third_needed = resolve(rules, &readings) == Resolution::NeedsThird;
+        let outcome = if *near_cut {
+            resolve_near_cut(rules, &readings)
+        } else {
+            resolve(rules, &readings)
+        };
+        o.third_needed = outcome == Resolution::NeedsThird;
     }
     Ok(out)
 }
@@ -138,10 +165,17 @@ pub async fn assign_sitting(
     unavailable: &BTreeSet<i64>,
     by: &str,
 ) -> Result<AssignReport> {
+    // Raters who have not qualified for the sitting (where it has a qualifying set) get their
+    // set, and no live work.
+    super::qualify::ensure_assignments(db, sitting_id, by).await?;
+    let unqualified = super::qualify::unqualified(db, sitting_id).await?;
+    // Live readings such a rater held from before the set was chosen (which the gate hides
+    // from them) are handed on; they get live work again once qualified.
+    super::qualify::hand_on_live_work(db, sitting_id, &unqualified, by).await?;
     let raters: Vec<RaterInfo> = raters(db)
         .await?
         .into_iter()
-        .filter(|r| !unavailable.contains(&r.id))
+        .filter(|r| !unavailable.contains(&r.id) && !unqualified.contains(&r.id))
         .collect();
     let open = open_responses(db, sitting_id).await?;
     let load_rows: Vec<(i64, i64)> = sqlx::query_as(
@@ -155,35 +189,66 @@ pub async fn assign_sitting(
         .into_iter()
         .map(|(r, n)| (r, u32::try_from(n).unwrap_or(u32::MAX)))
         .collect();
-    // Which reading numbers each response lacks, in order.
+    // Which reading numbers each response lacks, in order; responses of one candidate's
+    // vignette that lack the same readings go together, to the same raters, so a rater scores
+    // every question of the vignette in one place.
     let mut lacking: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    let needs: Vec<Need> = open
-        .iter()
-        .filter_map(|o| {
-            let wanted: Vec<i64> = if o.third_needed {
-                vec![1, 2, 3]
-            } else {
-                vec![1, 2]
-            };
-            let missing: Vec<i64> = wanted.into_iter().filter(|r| !o.held.contains(r)).collect();
-            if missing.is_empty() {
-                return None;
+    let mut bundles: BTreeMap<BundleKey, Vec<&Open>> = BTreeMap::new();
+    for o in &open {
+        let wanted: Vec<i64> = if o.third_needed {
+            vec![1, 2, 3]
+        } else {
+            vec![1, 2]
+        };
+        let missing: Vec<i64> = wanted.into_iter().filter(|r| !o.held.contains(r)).collect();
+        if missing.is_empty() {
+            continue;
+        }
+        lacking.insert(o.id, missing.clone());
+        // A response without a candidate is a bundle of its own.
+        let alone = if o.attempt_id.is_none() { o.id } else { 0 };
+        bundles
+            .entry((o.attempt_id, o.vignette_id.clone(), missing, alone))
+            .or_default()
+            .push(o);
+    }
+    let mut members: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let needs: Vec<Need> = bundles
+        .into_iter()
+        .map(|((_, _, missing, _), group)| {
+            let first = group[0];
+            members.insert(first.id, group.iter().map(|o| o.id).collect());
+            Need {
+                response_id: first.id,
+                organisation: first.organisation.clone(),
+                conflicts: group.iter().flat_map(|o| o.conflicts.clone()).collect(),
+                excluded: group.iter().flat_map(|o| o.excluded.clone()).collect(),
+                readings: u32::try_from(missing.len()).unwrap_or(0),
+                size: u32::try_from(group.len()).unwrap_or(1),
             }
-            let n = u32::try_from(missing.len()).unwrap_or(0);
-            lacking.insert(o.id, missing);
-            Some(Need {
-                response_id: o.id,
-                organisation: o.organisation.clone(),
-                conflicts: o.conflicts.clone(),
-                excluded: o.excluded.clone(),
-                readings: n,
-            })
         })
         .collect();
     let plan = assign::plan(&raters, &load, &needs);
+    let planned: Vec<(i64, i64)> = plan
+        .assignments
+        .iter()
+        .flat_map(|(first, rater)| {
+            members
+                .get(first)
+                .cloned()
+                .unwrap_or_else(|| vec![*first])
+                .into_iter()
+                .map(move |response| (response, *rater))
+        })
+        .collect();
+    let short: usize = plan
+        .short
+        .iter()
+        .map(|(first, _)| members.get(first).map_or(1, Vec::len))
+        .sum();
     let now = now_ms();
     let mut tx = db.write().await?;
-    for (response, rater) in &plan.assignments {
+    for (response, rater) in &planned {
         let reading = lacking
             .get_mut(response)
             .and_then(|l| (!l.is_empty()).then(|| l.remove(0)))
@@ -201,8 +266,8 @@ pub async fn assign_sitting(
         .await?;
     }
     let report = AssignReport {
-        assigned: plan.assignments.len(),
-        short: plan.short.len(),
+        assigned: planned.len(),
+        short,
     };
     audit::record_tx(
         &mut tx,

@@ -108,21 +108,16 @@ pub async fn seed_validity(
     let now = now_ms();
     let code = new_response_code();
     let mut tx = db.write().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO responses (code, sitting_id, attempt_id, item_id, item_version, vignette_id,
-             vignette_version, body, expert_score, created_at)
-         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    let id = insert_expert_response(
+        &mut tx,
+        &code,
+        sitting_id,
+        (item_id, item_version),
+        &item,
+        body,
+        expert_score,
+        None,
     )
-    .bind(&code)
-    .bind(sitting_id)
-    .bind(item_id)
-    .bind(i64::from(item_version))
-    .bind(&item.0)
-    .bind(item.1)
-    .bind(body.trim())
-    .bind(i64::from(expert_score))
-    .bind(now)
-    .fetch_one(&mut *tx)
     .await?;
     for r in raters(db).await? {
         sqlx::query(
@@ -145,6 +140,76 @@ pub async fn seed_validity(
     .await?;
     tx.commit().await?;
     Ok(code)
+}
+
+/// Adds a response with an expert score to a sitting's qualifying set `set_no` (1 or more):
+/// every rater who scores that set next is given it (`qualify::ensure_assignments`).
+#[allow(clippy::too_many_arguments)]
+pub async fn seed_qualifying(
+    db: &Db,
+    sitting_id: i64,
+    item_id: &str,
+    item_version: u32,
+    body: &str,
+    expert_score: u32,
+    set_no: u32,
+    by: &str,
+) -> Result<String> {
+    let item = item_version_full(db, item_id, item_version).await?;
+    let code = new_response_code();
+    let mut tx = db.write().await?;
+    insert_expert_response(
+        &mut tx,
+        &code,
+        sitting_id,
+        (item_id, item_version),
+        &item,
+        body,
+        expert_score,
+        Some(set_no),
+    )
+    .await?;
+    audit::record_tx(
+        &mut tx,
+        by,
+        audit::Action::SeedQualifying,
+        &format!("sitting {sitting_id}: qualifying set {set_no}, response {code} for {item_id} v{item_version}, expert score {expert_score}"),
+    )
+    .await?;
+    tx.commit().await?;
+    super::qualify::ensure_assignments(db, sitting_id, by).await?;
+    Ok(code)
+}
+
+/// Inserts a response with an expert score (validity, or of a qualifying set); its id.
+#[allow(clippy::too_many_arguments)]
+async fn insert_expert_response(
+    tx: &mut crate::store::WriteTx,
+    code: &str,
+    sitting_id: i64,
+    (item_id, item_version): (&str, u32),
+    vignette: &(String, i64),
+    body: &str,
+    expert_score: u32,
+    set_no: Option<u32>,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO responses (code, sitting_id, attempt_id, item_id, item_version, vignette_id,
+             vignette_version, body, expert_score, qualifying_set, created_at)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(code)
+    .bind(sitting_id)
+    .bind(item_id)
+    .bind(i64::from(item_version))
+    .bind(&vignette.0)
+    .bind(vignette.1)
+    .bind(body.trim())
+    .bind(i64::from(expert_score))
+    .bind(set_no.map(i64::from))
+    .bind(now_ms())
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 /// The vignette (id, version) an open item belongs to, in its newest version.

@@ -7,6 +7,7 @@ use crate::store::bank::{item_version, vignette_text};
 use crate::store::{now_ms, Db, Result, StoreError};
 
 use super::missing;
+use super::qualify::{self, LIVE_GATE};
 use super::settle::settle;
 
 /// A rater's place in their queue.
@@ -38,15 +39,16 @@ impl ReadingState {
 /// A rater's queue: their active assignments, in the order given (validity responses mixed in
 /// like any other), with nothing of the candidate.
 pub async fn queue(db: &Db, rater_id: i64) -> Result<Vec<QueueEntry>> {
-    let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
+    // A qualifying set comes first; live work only past the gate.
+    let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(&format!(
         "SELECT r.code, r.item_id, v.title,
                 (SELECT t.final FROM ratings t WHERE t.assignment_id = s.id ORDER BY t.id DESC LIMIT 1)
          FROM assignments s
          JOIN responses r ON r.id = s.response_id
          JOIN vignette_versions v ON v.vignette_id = r.vignette_id AND v.version = r.vignette_version
-         WHERE s.rater_id = $1 AND s.withdrawn_at IS NULL
-         ORDER BY s.id",
-    )
+         WHERE s.rater_id = $1 AND s.withdrawn_at IS NULL AND {LIVE_GATE}
+         ORDER BY CASE WHEN r.qualifying_set IS NULL THEN 1 ELSE 0 END, s.id"
+    ))
     .bind(rater_id)
     .fetch_all(&db.pool)
     .await?;
@@ -81,6 +83,18 @@ pub struct Desk {
     pub done: usize,
     /// The next response in the queue not yet submitted, if any.
     pub next: Option<String>,
+    /// The other questions of the same candidate's vignette this rater holds (the same raters
+    /// read a vignette's questions together), by item: scored on the same page.
+    pub others: Vec<DeskQuestion>,
+}
+
+/// One more question of the vignette on a rater's desk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeskQuestion {
+    pub code: String,
+    pub item: crate::bank::Open,
+    pub body: String,
+    pub mine: Option<Reading>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,12 +105,13 @@ pub struct Reading {
     pub is_final: bool,
 }
 
-/// The assignment of `code` to `rater_id`, if it is theirs and active.
+/// The assignment of `code` to `rater_id`, if it is theirs, active, and past the
+/// qualification gate.
 async fn my_assignment(db: &Db, rater_id: i64, code: &str) -> Result<Option<(i64, i64)>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "SELECT s.id, r.id FROM assignments s JOIN responses r ON r.id = s.response_id
-         WHERE r.code = $1 AND s.rater_id = $2 AND s.withdrawn_at IS NULL",
-    )
+         WHERE r.code = $1 AND s.rater_id = $2 AND s.withdrawn_at IS NULL AND {LIVE_GATE}"
+    ))
     .bind(code)
     .bind(rater_id)
     .fetch_optional(&db.pool)
@@ -144,6 +159,7 @@ pub async fn desk(db: &Db, rater_id: i64, code: &str) -> Result<Option<Desk>> {
     )
     .await?
     .ok_or_else(|| missing(&vignette_id))?;
+    let others = siblings(db, rater_id, response_id, &vignette_id).await?;
     let q = queue(db, rater_id).await?;
     let position = q.iter().position(|e| e.code == code).map_or(0, |p| p + 1);
     let next = q
@@ -164,7 +180,45 @@ pub async fn desk(db: &Db, rater_id: i64, code: &str) -> Result<Option<Desk>> {
         of: q.len(),
         done: q.iter().filter(|e| e.state == ReadingState::Final).count(),
         next,
+        others,
     }))
+}
+
+/// The rater's other active readings of the same candidate's vignette (past the gate), by item.
+async fn siblings(
+    db: &Db,
+    rater_id: i64,
+    response_id: i64,
+    vignette_id: &str,
+) -> Result<Vec<DeskQuestion>> {
+    let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(&format!(
+        "SELECT s.id, r.code, r.item_id, r.item_version, r.body
+         FROM assignments s JOIN responses r ON r.id = s.response_id
+         WHERE s.rater_id = $1 AND s.withdrawn_at IS NULL AND r.id <> $2 AND r.vignette_id = $3
+           AND r.attempt_id = (SELECT attempt_id FROM responses WHERE id = $2) AND {LIVE_GATE}
+         ORDER BY r.item_id"
+    ))
+    .bind(rater_id)
+    .bind(response_id)
+    .bind(vignette_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for (assignment_id, code, item_id, version, body) in rows {
+        let item = item_version(db, &item_id, u32::try_from(version).unwrap_or(0))
+            .await?
+            .ok_or_else(|| missing(&item_id))?;
+        let ItemBody::Open(open) = item.body else {
+            return Err(missing(&item_id));
+        };
+        out.push(DeskQuestion {
+            code,
+            item: open,
+            body,
+            mine: latest_rating(db, assignment_id).await?,
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -269,6 +323,7 @@ pub async fn rate(
     if !input.is_final {
         return Ok(None);
     }
+    qualify::after_reading(db, rater_id, response_id).await?;
     Ok(Some(settle(db, response_id).await?))
 }
 

@@ -19,17 +19,26 @@ mod assignment;
 mod coding;
 mod desk;
 mod feedback;
+mod near_cut;
 mod progress;
+mod qualify;
+mod read_behind;
 mod settle;
 
 pub use assignment::{assign_sitting, declare_conflict, withdraw_rater, AssignReport};
 pub(crate) use coding::code_responses;
-pub use coding::seed_validity;
+pub use coding::{seed_qualifying, seed_validity};
 pub use desk::{
-    desk, queue, rate, Desk, QueueEntry, RateError, RateFailure, RatingInput, Reading, ReadingState,
+    desk, queue, rate, Desk, DeskQuestion, QueueEntry, RateError, RateFailure, RatingInput,
+    Reading, ReadingState,
 };
 pub use feedback::{edit_feedback, feedback_for};
 pub use progress::{progress, rater_status, Progress, RaterStatus};
+pub use qualify::{my_standing, qualification, QualifyingAttempt, RaterQualification, Standing};
+pub use read_behind::{
+    read_behind, read_behind_counts, read_behind_sample, ReadBehindCount, ReadBehindDone,
+    ReadBehindEntry, ReadBehindError,
+};
 pub use settle::settle;
 
 /// The raters who may be given work: active accounts with the rater role.

@@ -39,7 +39,7 @@ pub async fn rater_status(
                 (SELECT t.score FROM ratings t WHERE t.assignment_id = s.id ORDER BY t.id DESC LIMIT 1),
                 r.expert_score
          FROM assignments s JOIN users u ON u.id = s.rater_id JOIN responses r ON r.id = s.response_id
-         WHERE r.sitting_id = $1 AND s.withdrawn_at IS NULL
+         WHERE r.sitting_id = $1 AND s.withdrawn_at IS NULL AND r.qualifying_set IS NULL
          ORDER BY u.username, s.id",
     )
     .bind(sitting_id)
@@ -97,7 +97,7 @@ pub async fn progress(db: &Db, sitting_id: i64) -> Result<Progress> {
     let rows: Vec<(Option<i64>, String, Option<i64>, i64)> = sqlx::query_as(
         "SELECT r.expert_score, r.body, r.settled_at,
                 (SELECT COUNT(*) FROM assignments s WHERE s.response_id = r.id AND s.reading = 3 AND s.withdrawn_at IS NULL)
-         FROM responses r WHERE r.sitting_id = $1",
+         FROM responses r WHERE r.sitting_id = $1 AND r.qualifying_set IS NULL",
     )
     .bind(sitting_id)
     .fetch_all(&db.pool)

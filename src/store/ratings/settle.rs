@@ -4,21 +4,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bank::RatingRules;
-use crate::scoring::rules::{resolve, Resolution};
+use crate::scoring::rules::{resolve, resolve_near_cut, Resolution};
 use crate::store::bank::blueprints;
 use crate::store::{now_ms, Db, Result};
 
 use super::assignment::assign_sitting;
 use super::in_reading_order;
+use super::read_behind::READING_SCORE;
 
 /// The final scores of a response's active readings, in reading order (1, 2, then 3).
 async fn final_readings(db: &Db, response_id: i64) -> Result<Vec<u32>> {
-    let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT s.reading, t.score FROM assignments s
-         JOIN ratings t ON t.assignment_id = s.id
-         WHERE s.response_id = $1 AND s.withdrawn_at IS NULL AND t.final = 1
-         ORDER BY s.reading",
-    )
+    // A reading the committee overrode on a read-behind counts with the override.
+    let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT s.reading, {READING_SCORE} FROM assignments s
+         WHERE s.response_id = $1 AND s.withdrawn_at IS NULL
+           AND EXISTS (SELECT 1 FROM ratings t WHERE t.assignment_id = s.id AND t.final = 1)
+         ORDER BY s.reading"
+    ))
     .bind(response_id)
     .fetch_all(&db.pool)
     .await?;
@@ -52,8 +54,8 @@ async fn rules_for_response(db: &Db, response_id: i64) -> Result<RatingRules> {
 
 /// Applies the rules to a response's final readings: settles it, or assigns a third rater.
 pub async fn settle(db: &Db, response_id: i64) -> Result<Resolution> {
-    let expert: Option<i64> =
-        sqlx::query_scalar("SELECT expert_score FROM responses WHERE id = $1")
+    let (expert, near_cut): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT expert_score, near_cut_at FROM responses WHERE id = $1")
             .bind(response_id)
             .fetch_one(&db.pool)
             .await?;
@@ -63,17 +65,25 @@ pub async fn settle(db: &Db, response_id: i64) -> Result<Resolution> {
     }
     let rules = rules_for_response(db, response_id).await?;
     let finals = final_readings(db, response_id).await?;
-    let outcome = resolve(&rules, &finals);
+    let outcome = if near_cut.is_some() {
+        resolve_near_cut(&rules, &finals)
+    } else {
+        resolve(&rules, &finals)
+    };
     match outcome {
         Resolution::Settled(score) => {
-            sqlx::query(
+            let settled = sqlx::query(
                 "UPDATE responses SET final_score = $1, settled_at = $2 WHERE id = $3 AND settled_at IS NULL",
             )
             .bind(score)
             .bind(now_ms())
             .bind(response_id)
             .execute(&db.writer)
-            .await?;
+            .await?
+            .rows_affected();
+            if settled > 0 {
+                super::near_cut::after_settle(db, response_id).await?;
+            }
         }
         Resolution::NeedsThird => {
             let sitting_id: i64 =

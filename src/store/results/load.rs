@@ -82,6 +82,17 @@ pub(super) struct ScoringRows {
     pub open_items: OpenItems,
 }
 
+/// One attempt's Part Two responses, as scoring reads them.
+pub(super) async fn responses_of(db: &Db, attempt_id: i64) -> Result<Vec<ResponseRow>> {
+    Ok(sqlx::query_as(
+        "SELECT attempt_id, id, vignette_id, item_id, item_version, final_score FROM responses
+         WHERE attempt_id = $1 ORDER BY id",
+    )
+    .bind(attempt_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 impl ScoringRows {
     pub async fn load(db: &Db, sitting_id: i64) -> Result<Self> {
         let rows: Vec<ResponseRow> = sqlx::query_as(
@@ -186,6 +197,17 @@ pub(super) fn score(
             equating: Some(Equating::from(&equated)),
         }));
     }
+    score_part_two(a, bp, responses, open_items)
+}
+
+/// Scores a submitted Part Two attempt from its responses: the sum of its questions' resolved
+/// scores, with an empty slot for each vignette fewer than asked. Pure.
+pub(super) fn score_part_two(
+    a: &Attempt,
+    bp: &Blueprint,
+    responses: &[ResponseRow],
+    open_items: &OpenItems,
+) -> Result<std::result::Result<Scored, Pending>> {
     let unsettled = responses.iter().filter(|r| r.final_score.is_none()).count();
     if unsettled > 0 {
         return Ok(Err(Pending::Unsettled(

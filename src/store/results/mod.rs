@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bank::ItemBody;
 use crate::scoring::key::{ItemKey, KeyRule};
+use crate::scoring::results::points_text;
 
 use super::attempts::attempts_of;
 use super::bank::{blueprints, vignette_text};
@@ -312,8 +313,8 @@ pub fn results_csv(lines: &[ResultLine]) -> String {
         for (i, p) in l.parts.iter().enumerate() {
             match p {
                 PartLine::Scored(r) => rec.extend([
-                    r.points.to_string(),
-                    r.max.to_string(),
+                    points_text(r.points),
+                    points_text(r.max),
                     format!("{:.1}", r.percent()),
                     if r.passed { "yes" } else { "no" }.to_string(),
                 ]),
@@ -492,6 +493,23 @@ pub async fn change_key(
 }
 
 /// The sitting a registration belongs to has released results.
+/// A submitted Part Two attempt's resolved total and most points, once every response of it is
+/// settled (None before, or for an attempt that is not a submitted Part Two).
+pub async fn part_two_total(
+    db: &Db,
+    attempt: &super::attempts::Attempt,
+    bp: &crate::bank::Blueprint,
+) -> Result<Option<(f64, f64)>> {
+    if attempt.part != 2 || attempt.submitted_at.is_none() || attempt.voided_at.is_some() {
+        return Ok(None);
+    }
+    let responses = load::responses_of(db, attempt.id).await?;
+    let open_items = load::open_items(db).await?;
+    Ok(load::score_part_two(attempt, bp, &responses, &open_items)?
+        .ok()
+        .map(|s| (s.result.tally.points, s.result.tally.max)))
+}
+
 pub async fn sitting_released(db: &Db, sitting_id: i64) -> Result<bool> {
     Ok(sitting(db, sitting_id).await?.is_some() && released_at(db, sitting_id).await?.is_some())
 }

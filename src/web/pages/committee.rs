@@ -58,6 +58,7 @@ pub async fn show(
     let sitting = the_sitting(&state, id).await?;
     let progress = ratings::progress(&state.db, id).await?;
     let raters = ratings::rater_status(&state.db, id, &sitting.blueprints).await?;
+    let qualification = ratings::qualification(&state.db, id).await?;
     let pool = bank_store::pool(&state.db).await?;
     let open_items: Vec<(String, u32)> = pool
         .items
@@ -71,6 +72,7 @@ pub async fn show(
             a href={ "/scoring/" (id) "/results" } { "Results" } " · "
             a href={ "/stats/" (id) "/items" } { "Item statistics" } " · "
             a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · "
+            a href={ "/scoring/" (id) "/read-behind" } { "Read-behinds" } " · "
             a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } " · "
             a href={ "/stats/" (id) "/rasch" } { "Rasch calibration" } " · "
             a href={ "/stats/" (id) "/report" } { "Technical report" }
@@ -117,6 +119,38 @@ pub async fn show(
                     }
                 }
             }
+        }
+        h2 { "Rater qualification" }
+        @if qualification.iter().all(|q| q.standing == ratings::Standing::NoGate) {
+            p class="notice" { "No qualifying set has been chosen for this sitting: raters start live scoring untested. Add responses with expert scores to set 1 below; each rater then scores the set before any live response reaches them." }
+        } @else {
+            table {
+                caption class="hint" { "A rater's live queue opens once their scores on a set agree with the experts' at the blueprint's standard; below it, they are given the next set." }
+                thead { tr { th scope="col" { "Rater" } th scope="col" { "Standing" } th scope="col" { "Attempts (exact, within one point)" } } }
+                tbody {
+                    @for q in &qualification {
+                        tr {
+                            td { (q.username) }
+                            td { (standing_label(&q.standing)) }
+                            td { (attempts_label(&q.standing)) }
+                        }
+                    }
+                }
+            }
+        }
+        form method="post" action={ "/scoring/" (id) "/qualifying" } {
+            (csrf_field(&csrf))
+            label for="q-item" { "Item" }
+            select id="q-item" name="item" {
+                @for (item, version) in &open_items { option value={ (item) "@" (version) } { (item) " (version " (version) ")" } }
+            }
+            label for="q-body" { "Response text" }
+            textarea id="q-body" name="body" rows="6" required {}
+            label for="q-expert" { "Expert score" }
+            input type="number" id="q-expert" name="expert_score" min="0" max="10" required;
+            label for="q-set" { "Set" }
+            select id="q-set" name="set_no" { option value="1" { "Set 1" } option value="2" { "Set 2 (for raters below the standard on set 1)" } option value="3" { "Set 3" } }
+            button type="submit" { "Add to the qualifying set" }
         }
         h2 { "Seed a validity response" }
         p { "A response with an expert score goes into every rater's queue, looking like any other. Raters' agreement with the expert score is reported above." }
@@ -169,6 +203,54 @@ pub async fn withdraw(
     Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
 }
 
+/// A committee's response with an expert score, checked: the item (`ID@VERSION`, an open item
+/// of the bank), a text, and a score on its rubric.
+async fn expert_response(
+    state: &AppState,
+    item_field: &str,
+    body: &str,
+    expert_field: &str,
+) -> AppResult<(String, u32, u32)> {
+    let (item, version) = item_field
+        .split_once('@')
+        .and_then(|(i, v)| Some((i.to_string(), v.parse::<u32>().ok()?)))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Item: \"{}\" is not an item of the bank.",
+                item_field
+            ))
+        })?;
+    let stored = bank_store::item_version(&state.db, &item, version)
+        .await?
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Item: {item} version {version} is not in the bank."
+            ))
+        })?;
+    let ItemBody::Open(open) = stored.body else {
+        return Err(AppError::BadRequest(format!(
+            "Item: {item} is not an open item."
+        )));
+    };
+    if body.trim().is_empty() {
+        return Err(AppError::BadRequest(
+            "Response text: write the response to be scored.".into(),
+        ));
+    }
+    let expert: u32 = expert_field
+        .trim()
+        .parse()
+        .ok()
+        .filter(|s| *s <= open.max_score)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Expert score: \"{}\" is not a whole number from 0 to {}.",
+                expert_field, open.max_score
+            ))
+        })?;
+    Ok((item, version, expert))
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ValidityForm {
     #[serde(default)]
@@ -186,43 +268,88 @@ pub async fn validity(
     Form(f): Form<ValidityForm>,
 ) -> AppResult<Response> {
     the_sitting(&state, id).await?;
-    let (item, version) = f
-        .item
-        .split_once('@')
-        .and_then(|(i, v)| Some((i.to_string(), v.parse::<u32>().ok()?)))
-        .ok_or_else(|| {
-            AppError::BadRequest(format!("Item: \"{}\" is not an item of the bank.", f.item))
-        })?;
-    let stored = bank_store::item_version(&state.db, &item, version)
-        .await?
-        .ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "Item: {item} version {version} is not in the bank."
-            ))
-        })?;
-    let ItemBody::Open(open) = stored.body else {
-        return Err(AppError::BadRequest(format!(
-            "Item: {item} is not an open item."
-        )));
-    };
-    if f.body.trim().is_empty() {
-        return Err(AppError::BadRequest(
-            "Response text: write the response to be scored.".into(),
-        ));
+    let (item, version, expert) =
+        expert_response(&state, &f.item, &f.body, &f.expert_score).await?;
+    ratings::seed_validity(&state.db, id, &item, version, &f.body, expert, &me.username).await?;
+    Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
+}
+
+fn standing_label(s: &ratings::Standing) -> String {
+    match s {
+        ratings::Standing::NoGate => "No qualifying set".into(),
+        ratings::Standing::Qualifying {
+            set_no, done, of, ..
+        } => format!("Scoring set {set_no}: {done} of {of}"),
+        ratings::Standing::Qualified(_) => "Qualified".into(),
+        ratings::Standing::NotQualified(_) => "Not qualified: every set below the standard".into(),
     }
-    let expert: u32 = f
-        .expert_score
+}
+
+fn attempts_label(s: &ratings::Standing) -> String {
+    let tried = match s {
+        ratings::Standing::NoGate => return String::new(),
+        ratings::Standing::Qualifying { earlier, .. } => earlier,
+        ratings::Standing::Qualified(t) | ratings::Standing::NotQualified(t) => t,
+    };
+    tried
+        .iter()
+        .map(|a| {
+            format!(
+                "set {}: {:.0}%, {:.0}% ({})",
+                a.set_no,
+                a.agreement.exact_percent(),
+                a.agreement.adjacent_percent(),
+                if a.passed { "met" } else { "below" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QualifyingForm {
+    #[serde(default)]
+    pub item: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub expert_score: String,
+    #[serde(default)]
+    pub set_no: String,
+}
+
+pub async fn qualifying(
+    State(state): State<AppState>,
+    Committee(ref me): Committee,
+    Path(id): Path<i64>,
+    Form(f): Form<QualifyingForm>,
+) -> AppResult<Response> {
+    the_sitting(&state, id).await?;
+    let (item, version, expert) =
+        expert_response(&state, &f.item, &f.body, &f.expert_score).await?;
+    let set_no: u32 = f
+        .set_no
         .trim()
         .parse()
         .ok()
-        .filter(|s| *s <= open.max_score)
+        .filter(|n| (1..=5).contains(n))
         .ok_or_else(|| {
             AppError::BadRequest(format!(
-                "Expert score: \"{}\" is not a whole number from 0 to {}.",
-                f.expert_score, open.max_score
+                "Set: \"{}\" is not a set number from 1 to 5.",
+                f.set_no
             ))
         })?;
-    ratings::seed_validity(&state.db, id, &item, version, &f.body, expert, &me.username).await?;
+    ratings::seed_qualifying(
+        &state.db,
+        id,
+        &item,
+        version,
+        &f.body,
+        expert,
+        set_no,
+        &me.username,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
 }
 

@@ -9,6 +9,7 @@ pub mod login;
 pub mod proctor;
 pub mod rasch;
 pub mod rater;
+mod read_behind;
 pub mod registration;
 pub mod report;
 pub mod results;
@@ -80,6 +81,12 @@ pub fn routes() -> Router<AppState> {
         .route("/scoring/{id}/assign", post(committee::assign))
         .route("/scoring/{id}/withdraw", post(committee::withdraw))
         .route("/scoring/{id}/validity", post(committee::validity))
+        .route("/scoring/{id}/qualifying", post(committee::qualifying))
+        .route("/scoring/{id}/read-behind", get(read_behind::list))
+        .route(
+            "/scoring/{id}/read-behind/{assignment}",
+            get(read_behind::show).post(read_behind::decide),
+        )
         .route("/scoring/{id}/results", get(results::results_page))
         .route("/scoring/{id}/results.csv", get(results::results_csv))
         .route("/scoring/{id}/results/compute", post(results::compute))

@@ -9,7 +9,7 @@ use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::store::ratings::{self, Desk, RateFailure, RatingInput, ReadingState};
+use crate::store::ratings::{self, Desk, RateFailure, RatingInput, ReadingState, Standing};
 use crate::store::users::User;
 
 use crate::web::error::{AppError, AppResult};
@@ -30,8 +30,10 @@ pub async fn queue(
 ) -> AppResult<Response> {
     let q = ratings::queue(&state.db, me.id).await?;
     let done = q.iter().filter(|e| e.state == ReadingState::Final).count();
+    let standing = ratings::my_standing(&state.db, me.id).await?;
     let body = html! {
         h1 { "Your scoring queue" }
+        @for s in &standing { (standing_notice(s)) }
         p id="progress-label" { (done) " of " (q.len()) " responses scored" }
         progress max=(q.len().max(1)) value=(done) aria-labelledby="progress-label" {}
         @if q.is_empty() {
@@ -65,6 +67,39 @@ pub async fn queue(
         }
     };
     Ok(views::page("Scoring queue", Some(&chrome(me, &csrf)), body).into_response())
+}
+
+/// What a rater is told of their qualification for a sitting (never the sitting's name).
+fn standing_notice(s: &Standing) -> Markup {
+    let record = |tried: &[ratings::QualifyingAttempt]| {
+        tried
+            .iter()
+            .map(|a| {
+                format!(
+                    "set {}: {} of {} exactly the experts' score, {} within one point",
+                    a.set_no, a.agreement.exact, a.agreement.scored, a.agreement.adjacent
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    html! {
+        @match s {
+            Standing::NoGate | Standing::Qualified(_) => {}
+            Standing::Qualifying { set_no, done, of, earlier } => {
+                p class="notice rule" role="status" {
+                    strong { "Qualifying set " (set_no) ": " (done) " of " (of) " scored." }
+                    " Score these responses first, as you would any other. They have expert scores; your live responses appear once your scores agree with the experts' at the committee's standard."
+                    @if !earlier.is_empty() { " Earlier: " (record(earlier)) "." }
+                }
+            }
+            Standing::NotQualified(tried) => {
+                p class="notice rule" role="status" {
+                    strong { "Your scores on the qualifying sets did not reach the standard" } " (" (record(tried)) "). No live responses will be given to you for this sitting; the committee will be in touch."
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,95 +141,168 @@ pub async fn declare_conflict(
     Ok(views::page("Conflict recorded", Some(&chrome(me, &csrf)), body).into_response())
 }
 
-fn desk_page(me: &User, csrf: &str, d: &Desk, error: Option<&str>, form: &RateForm) -> Markup {
-    let max = d.item.max_score;
-    let mine = d.mine.as_ref();
+/// What a reader needs beside a response: the vignette, the question, the response and the
+/// rubric with its anchors (the rater's desk and the committee's read-behind alike).
+pub(super) fn reading_material(d: &Desk) -> Markup {
+    html! {
+    div class="desk" {
+        section class="vignette" aria-labelledby="vignette-title" {
+            h2 id="vignette-title" { "Vignette: " (d.vignette_title) }
+            (paragraphs(&d.vignette_body))
+        }
+        section aria-labelledby="prompt-title" {
+            h2 id="prompt-title" { "The question" }
+            (paragraphs(&d.item.prompt))
+        }
+        section class="response" aria-labelledby="response-title" {
+            h2 id="response-title" { "The response" }
+            @if d.body.trim().is_empty() { p { em { "(No response was written.)" } } }
+            @else { (paragraphs(&d.body)) }
+        }
+        section class="rubric" aria-labelledby="rubric-title" {
+            h2 id="rubric-title" { "Rubric" }
+            @for p in &d.item.rubric {
+                h3 { "Score " (p.score) }
+                p { (p.descriptor) }
+                @for (i, a) in p.anchors.iter().enumerate() {
+                    figure class="anchor" {
+                        figcaption { "Anchor answer " (i + 1) " at score " (p.score) }
+                        blockquote { (a) }
+                    }
+                }
+            }
+        }
+    }
+    }
+}
+
+/// One question of the vignette on the desk, with its own score form (or the score given).
+struct Question<'a> {
+    code: &'a str,
+    item: &'a crate::bank::Open,
+    body: &'a str,
+    mine: Option<&'a ratings::Reading>,
+}
+
+fn question_block(
+    csrf: &str,
+    q: &Question,
+    error: Option<&str>,
+    form: Option<&RateForm>,
+) -> Markup {
+    let max = q.item.max_score;
+    let mine = q.mine;
     let locked = mine.is_some_and(|m| m.is_final);
-    let chosen: Option<u32> = form
-        .score
-        .trim()
-        .parse()
-        .ok()
+    let typed = form.filter(|f| f.touched);
+    let chosen: Option<u32> = typed
+        .and_then(|f| f.score.trim().parse().ok())
         .or(mine.and_then(|m| m.score));
-    let note = if form.touched {
-        form.note.clone()
-    } else {
-        mine.map(|m| m.note.clone()).unwrap_or_default()
-    };
-    let feedback = if form.touched {
-        form.feedback.clone()
-    } else {
-        mine.map(|m| m.feedback.clone()).unwrap_or_default()
-    };
+    let note = typed.map_or_else(
+        || mine.map(|m| m.note.clone()).unwrap_or_default(),
+        |f| f.note.clone(),
+    );
+    let feedback = typed.map_or_else(
+        || mine.map(|m| m.feedback.clone()).unwrap_or_default(),
+        |f| f.feedback.clone(),
+    );
+    let c = q.code;
+    html! {
+        section class="question" id={ "q-" (c) } aria-labelledby={ "prompt-" (c) } {
+            h2 id={ "prompt-" (c) } { "The question" }
+            (paragraphs(&q.item.prompt))
+            section class="response" aria-labelledby={ "response-" (c) } {
+                h3 id={ "response-" (c) } { "The response (" (c) ")" }
+                @if q.body.trim().is_empty() { p { em { "(No response was written.)" } } }
+                @else { (paragraphs(q.body)) }
+            }
+            section class="rubric" aria-labelledby={ "rubric-" (c) } {
+                h3 id={ "rubric-" (c) } { "Rubric" }
+                @for p in &q.item.rubric {
+                    h4 { "Score " (p.score) }
+                    p { (p.descriptor) }
+                    @for (i, a) in p.anchors.iter().enumerate() {
+                        figure class="anchor" {
+                            figcaption { "Anchor answer " (i + 1) " at score " (p.score) }
+                            blockquote { (a) }
+                        }
+                    }
+                }
+            }
+            @if let Some(e) = error {
+                p class="error" role="alert" id={ "rate-error-" (c) } { (e) }
+            }
+            @if locked {
+                p role="status" { "You submitted a score of " strong { (mine.and_then(|m| m.score).map(|s| s.to_string()).unwrap_or_default()) } " of " (max) ". It can no longer be changed." }
+            } @else {
+                form method="post" action={ "/rate/" (c) } class="rate" {
+                    (csrf_field(csrf))
+                    fieldset {
+                        legend { "Score (0 to " (max) ")" }
+                        @for s in 0..=max {
+                            div class="option" {
+                                input type="radio" name="score" id={ "score-" (c) "-" (s) } value=(s) checked[chosen == Some(s)]
+                                    aria-describedby=[error.map(|_| format!("rate-error-{c}"))];
+                                label for={ "score-" (c) "-" (s) } { (s) }
+                            }
+                        }
+                    }
+                    label for={ "feedback-" (c) } { "Feedback for the candidate" }
+                    p class="hint" id={ "feedback-hint-" (c) } { "The candidate reads this with their results, whatever the outcome: what the response did well and what would strengthen it." }
+                    textarea id={ "feedback-" (c) } name="feedback" rows="5" aria-describedby={ "feedback-hint-" (c) } { (feedback) }
+                    label for={ "note-" (c) } { "Note for the committee" }
+                    p class="hint" id={ "note-hint-" (c) } { "Not shown to the candidate." }
+                    textarea id={ "note-" (c) } name="note" rows="3" aria-describedby={ "note-hint-" (c) } { (note) }
+                    div class="actions" {
+                        button type="submit" name="action" value="draft" { "Save as draft" }
+                        button type="submit" name="action" value="submit" { "Submit score" }
+                    }
+                    p class="hint" { "A submitted score is final. A draft can be changed until you submit it." }
+                }
+            }
+        }
+    }
+}
+
+/// The desk: the vignette once, then every question of it the rater holds for this candidate,
+/// each with its response, rubric and score form, so a vignette is scored in one place.
+fn desk_page(me: &User, csrf: &str, d: &Desk, error: Option<&str>, form: &RateForm) -> Markup {
+    let mut questions = vec![Question {
+        code: &d.code,
+        item: &d.item,
+        body: &d.body,
+        mine: d.mine.as_ref(),
+    }];
+    questions.extend(d.others.iter().map(|o| Question {
+        code: &o.code,
+        item: &o.item,
+        body: &o.body,
+        mine: o.mine.as_ref(),
+    }));
+    let all_final = questions.iter().all(|q| q.mine.is_some_and(|m| m.is_final));
     views::page(
         &format!("Response {}", d.code),
         Some(&chrome(me, csrf)),
         html! {
             p class="hint" { a href="/rate" { "Your queue" } " · response " (d.position) " of " (d.of) " · " (d.done) " scored" }
             h1 { "Response " (d.code) }
+            @if questions.len() > 1 {
+                p { "This candidate answered " (questions.len()) " questions on this vignette; score each against its own rubric." }
+            }
             div class="desk" {
                 section class="vignette" aria-labelledby="vignette-title" {
                     h2 id="vignette-title" { "Vignette: " (d.vignette_title) }
                     (paragraphs(&d.vignette_body))
                 }
-                section aria-labelledby="prompt-title" {
-                    h2 id="prompt-title" { "The question" }
-                    (paragraphs(&d.item.prompt))
-                }
-                section class="response" aria-labelledby="response-title" {
-                    h2 id="response-title" { "The response" }
-                    @if d.body.trim().is_empty() { p { em { "(No response was written.)" } } }
-                    @else { (paragraphs(&d.body)) }
-                }
-                section class="rubric" aria-labelledby="rubric-title" {
-                    h2 id="rubric-title" { "Rubric" }
-                    @for p in &d.item.rubric {
-                        h3 { "Score " (p.score) }
-                        p { (p.descriptor) }
-                        @for (i, a) in p.anchors.iter().enumerate() {
-                            figure class="anchor" {
-                                figcaption { "Anchor answer " (i + 1) " at score " (p.score) }
-                                blockquote { (a) }
-                            }
-                        }
-                    }
+                @for q in &questions {
+                    @let this = q.code == d.code;
+                    (question_block(csrf, q, if this { error } else { None }, this.then_some(form)))
                 }
             }
-            @if let Some(e) = error {
-                p class="error" role="alert" id="rate-error" { (e) }
-            }
-            @if locked {
-                h2 { "Your score" }
-                p role="status" { "You submitted a score of " strong { (mine.and_then(|m| m.score).map(|s| s.to_string()).unwrap_or_default()) } " of " (max) ". It can no longer be changed." }
+            @if all_final {
                 @if let Some(next) = &d.next {
                     p { a class="button" href={ "/rate/" (next) } accesskey="n" { "Score the next response" } }
                 } @else {
                     p { a href="/rate" { "Back to your queue" } }
-                }
-            } @else {
-                form method="post" action={ "/rate/" (d.code) } class="rate" {
-                    (csrf_field(csrf))
-                    fieldset {
-                        legend { "Score (0 to " (max) ")" }
-                        @for s in 0..=max {
-                            div class="option" {
-                                input type="radio" name="score" id={ "score-" (s) } value=(s) checked[chosen == Some(s)]
-                                    aria-describedby=[error.map(|_| "rate-error")];
-                                label for={ "score-" (s) } { (s) }
-                            }
-                        }
-                    }
-                    label for="feedback" { "Feedback for the candidate" }
-                    p class="hint" id="feedback-hint" { "The candidate reads this with their results, whatever the outcome: what the response did well and what would strengthen it." }
-                    textarea id="feedback" name="feedback" rows="5" aria-describedby="feedback-hint" { (feedback) }
-                    label for="note" { "Note for the committee" }
-                    p class="hint" id="note-hint" { "Not shown to the candidate." }
-                    textarea id="note" name="note" rows="3" aria-describedby="note-hint" { (note) }
-                    div class="actions" {
-                        button type="submit" name="action" value="draft" { "Save as draft" }
-                        button type="submit" name="action" value="submit" { "Submit score" }
-                    }
-                    p class="hint" { "A submitted score is final. A draft can be changed until you submit it." }
                 }
             }
         },

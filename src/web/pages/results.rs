@@ -10,6 +10,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::bank::PassOn;
+use crate::scoring::results::points_text;
 use crate::store::bank as bank_store;
 use crate::store::results::{self, PartLine, Pending, StoredResult};
 
@@ -44,7 +45,12 @@ fn part_cell(p: &PartLine, absent: bool) -> Markup {
 }
 
 fn score_text(r: &StoredResult) -> String {
-    format!("{} of {} ({:.1}%)", r.points, r.max, r.percent())
+    format!(
+        "{} of {} ({:.1}%)",
+        points_text(r.points),
+        points_text(r.max),
+        r.percent()
+    )
 }
 
 /// What the page says of the sitting's pass-mark policy.

@@ -2,6 +2,8 @@
 //! item statistics). Every table is built once as rows of text and rendered both as HTML and as
 //! a CSV download, so the two never disagree; charts are SVG drawn here.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -9,7 +11,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::stats::{agreement, AgreementReport, PairStats, Scale};
-use crate::store::{analysis, sittings};
+use crate::store::{analysis, ratings, sittings};
 
 use crate::web::charts;
 use crate::web::error::{AppError, AppResult};
@@ -125,7 +127,11 @@ const PAIR_HEADERS: [&str; 9] = [
     "icc_3_1",
 ];
 
-fn agreement_tables(r: &AgreementReport, data: &analysis::SittingRatings) -> Vec<Table> {
+fn agreement_tables(
+    r: &AgreementReport,
+    data: &analysis::SittingRatings,
+    read_behinds: &BTreeMap<i64, ratings::ReadBehindCount>,
+) -> Vec<Table> {
     let rater = |id: i64| {
         data.raters
             .get(&id)
@@ -200,12 +206,22 @@ fn agreement_tables(r: &AgreementReport, data: &analysis::SittingRatings) -> Vec
             caption: "Per rater (severity: mean of own reading minus the other; below 0 harsher)"
                 .into(),
             headers: heads(&[
-                "rater", "scored", "mean", "pairs", "severity", "exact", "validity", "accuracy",
+                "rater",
+                "scored",
+                "mean",
+                "pairs",
+                "severity",
+                "exact",
+                "validity",
+                "accuracy",
+                "read_behind",
+                "overridden",
             ]),
             rows: r
                 .raters
                 .iter()
                 .map(|s| {
+                    let rb = read_behinds.get(&s.rater).copied().unwrap_or_default();
                     vec![
                         rater(s.rater),
                         s.scored.to_string(),
@@ -215,6 +231,8 @@ fn agreement_tables(r: &AgreementReport, data: &analysis::SittingRatings) -> Vec
                         num(s.exact),
                         s.validity.to_string(),
                         num(s.accuracy),
+                        rb.read.to_string(),
+                        rb.overridden.to_string(),
                     ]
                 })
                 .collect(),
@@ -280,7 +298,8 @@ pub async fn agreement_page(
         Scale::new(0, data.max_score.max(1)).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let (report, data) = off_runtime(move || (agreement(scale, &data.ratings), data)).await?;
     let report = report.map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-    let tables = agreement_tables(&report, &data);
+    let read_behinds = ratings::read_behind_counts(&state.db, id).await?;
+    let tables = agreement_tables(&report, &data, &read_behinds);
     if let Some(name) = q.csv {
         let t = tables
             .iter()

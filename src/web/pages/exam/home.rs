@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 
 use crate::exam::chain::receipt;
+use crate::scoring::results::points_text;
 use crate::store::attempts;
 use crate::store::{bank as bank_store, now_ms};
 use crate::web::error::{AppError, AppResult};
@@ -150,7 +151,7 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
             }
             @for (name, part) in &r.parts {
                 h3 { (name) ": " (if part.passed { "passed" } else { "not passed" }) }
-                p { (part.points) " of " (part.max) " points (" (format!("{:.1}", part.percent())) "%)." }
+                p { (points_text(part.points)) " of " (points_text(part.max)) " points (" (format!("{:.1}", part.percent())) "%)." }
                 @if let Some(e) = &part.equating {
                     @if let Some(eq) = e.equated_percent {
                         p class="equated" {
@@ -169,7 +170,7 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
                             @let pct = if *max > 0.0 { 100.0 * points / max } else { 0.0 };
                             tr {
                                 th scope="row" { (domain(code)) }
-                                td { (points) } td { (max) }
+                                td { (points_text(*points)) } td { (points_text(*max)) }
                                 td { (if pct >= 80.0 { "A strength" } else if pct >= 60.0 { "Sound; worth reviewing" } else { "An area to develop" }) }
                             }
                         }
@@ -179,7 +180,7 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
             @if !r.feedback.is_empty() {
                 h3 { "The raters' feedback on your Part Two responses" }
                 @for (title, score, max, notes) in &r.feedback {
-                    h4 { (title) ": " (score) " of " (max) }
+                    h4 { (title) ": " (points_text(*score)) " of " (points_text(*max)) }
                     @if notes.is_empty() { p { "No written feedback." } }
                     @for n in notes { blockquote { (n) } }
                 }
