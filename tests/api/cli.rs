@@ -30,7 +30,7 @@ async fn bank_import_from_the_command_line(engine: Engine) {
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(
         text(&first.stdout)
-            .starts_with("bank import: 167 new items, 0 new item versions, 20 new vignettes"),
+            .starts_with("bank import: 202 new items, 0 new item versions, 20 new vignettes"),
         "{}",
         text(&first.stdout)
     );
@@ -39,7 +39,7 @@ async fn bank_import_from_the_command_line(engine: Engine) {
     assert!(second.status.success());
     assert_eq!(
         text(&second.stdout),
-        "bank import: 0 new items, 0 new item versions, 0 new vignettes, 0 new vignette versions, 0 new bank documents, 0 status/level changes, 187 unchanged\n"
+        "bank import: 0 new items, 0 new item versions, 0 new vignettes, 0 new vignette versions, 0 new bank documents, 0 status/level changes, 222 unchanged\n"
     );
 
     // A changed text under the same version: refused, named, nothing written.

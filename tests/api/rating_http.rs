@@ -489,7 +489,7 @@ async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candid
     let csv = csv.text().await.unwrap();
     assert!(
         // No calibration: no equated percent, and raw decided.
-        csv.contains("ana@x.org,Lakeside,III,60,60,100.0,yes,,raw,4,6,66.7,no,no"),
+        csv.contains("ana@x.org,Lakeside,III,60,60,100.0,yes,,raw,12,18,66.7,no,no"),
         "{csv}"
     );
     let res = committee
@@ -503,7 +503,7 @@ async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candid
         home.contains("The pass mark applied to your raw percent."),
         "{home}"
     );
-    assert!(home.contains("4 of 6 points"), "{home}");
+    assert!(home.contains("12 of 18 points"), "{home}");
     assert!(home.contains("Clear, relationship-based plan."), "{home}");
     assert!(
         home.contains("You have not passed the written exam"),

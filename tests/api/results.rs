@@ -113,7 +113,7 @@ async fn stored_results_say_when_they_are_out_of_date(engine: Engine) {
     assert!(matches!(stored.lines[0].parts[0], PartLine::Scored(_)));
     assert_eq!(
         stored.lines[0].parts[1],
-        PartLine::Pending(Pending::Unsettled(2))
+        PartLine::Pending(Pending::Unsettled(6))
     );
     let html = committee.get_text(&page).await;
     assert!(html.contains("Computed at "), "{html}");
@@ -124,7 +124,7 @@ async fn stored_results_say_when_they_are_out_of_date(engine: Engine) {
     rate_everything(&app.db, f.sitting.id, 2).await;
     let html = committee.get_text(&page).await;
     assert!(
-        html.contains("Out of date: since this computation, 6 response(s) settled."),
+        html.contains("Out of date: since this computation, 18 response(s) settled."),
         "{html}"
     );
     assert!(html.contains("ready, not computed yet"), "{html}");

@@ -197,8 +197,8 @@ async fn assignment_and_conflict_rules(engine: Engine) {
     let db = &t.db;
     let f = sat_sitting(db).await;
     let resp = responses(db, f.sitting.id).await;
-    // Two chosen vignettes of one item each, per candidate; codes reveal nothing.
-    assert_eq!(resp.len(), 6);
+    // Two chosen vignettes of three questions each, per candidate; codes reveal nothing.
+    assert_eq!(resp.len(), 18);
     for (_, code, _) in &resp {
         assert!(
             code.len() == 11 && code.starts_with("R-"),
@@ -208,7 +208,20 @@ async fn assignment_and_conflict_rules(engine: Engine) {
     let report = ratings::assign_sitting(db, f.sitting.id, &BTreeSet::new(), "committee")
         .await
         .unwrap();
-    assert_eq!((report.assigned, report.short), (12, 0));
+    assert_eq!((report.assigned, report.short), (36, 0));
+    // A candidate's vignette is read together: each reading of its three questions goes to one
+    // rater, who scores them in one place.
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM (SELECT r.attempt_id, r.vignette_id, s.reading
+                 FROM assignments s JOIN responses r ON r.id = s.response_id
+                 GROUP BY r.attempt_id, r.vignette_id, s.reading
+                 HAVING COUNT(DISTINCT s.rater_id) > 1) split"
+        )
+        .await,
+        0
+    );
     let assigned = assignments(db).await;
     let reg_of: BTreeMap<i64, i64> = resp.iter().map(|(id, _, reg)| (*id, *reg)).collect();
     let mut load: BTreeMap<i64, usize> = BTreeMap::new();
@@ -230,7 +243,7 @@ async fn assignment_and_conflict_rules(engine: Engine) {
     }
     let (min, max) = (load.values().min().unwrap(), load.values().max().unwrap());
     assert_eq!(load.len(), 4, "every rater has work: {load:?}");
-    assert!(max - min <= 1, "balanced: {load:?}");
+    assert!(max - min <= 3, "balanced within one vignette: {load:?}");
 
     // A rater sees only their own: another's response is refused, and looks like no response.
     let (theirs, mine_not) = resp
@@ -415,7 +428,7 @@ async fn calibration_flags_a_rater_below_the_standard(engine: Engine) {
     assert!(!of(f.raters[3]).flagged, "no validity response scored yet");
     // Validity responses are never settled nor counted as candidates' responses.
     let p = ratings::progress(db, f.sitting.id).await.unwrap();
-    assert_eq!((p.responses, p.validity), (6, 2));
+    assert_eq!((p.responses, p.validity), (18, 2));
 }
 
 /// Rates every open response of the sitting: each reader gives `s`, so everything settles.
@@ -444,7 +457,7 @@ async fn results_are_released_only_when_complete_and_rescored_after_a_key_change
     let lines = results::compute(db, f.sitting.id).await.unwrap();
     assert!(matches!(
         lines[0].parts[1],
-        PartLine::Pending(Pending::Unsettled(2))
+        PartLine::Pending(Pending::Unsettled(6))
     ));
     assert_eq!(
         results::release(db, f.sitting.id, "committee")
@@ -466,7 +479,7 @@ async fn results_are_released_only_when_complete_and_rescored_after_a_key_change
         let PartLine::Scored(two) = &line.parts[1] else {
             panic!("Part Two is scored")
         };
-        assert_eq!((two.points, two.max, two.passed), (6.0, 6.0, true));
+        assert_eq!((two.points, two.max, two.passed), (18.0, 18.0, true));
         assert_eq!(line.exam_passed, Some(f.right[i] >= 48));
         let domains: f64 = one.detail.by_domain.values().map(|d| d.1).sum();
         assert_eq!(domains, 60.0, "sub-scores by domain add up");
@@ -480,7 +493,14 @@ async fn results_are_released_only_when_complete_and_rescored_after_a_key_change
     let report = results::report(db, &f.regs[0]).await.unwrap().unwrap();
     assert_eq!(report.parts.len(), 2);
     assert_eq!(report.exam_passed, Some(true));
-    assert_eq!(report.feedback.len(), 2);
+    // Feedback per question: two vignettes of three questions, each named with its domain.
+    assert_eq!(report.feedback.len(), 6);
+    assert!(
+        report.feedback[0].0.ends_with(")") && report.feedback[0].0.contains(", question 1 ("),
+        "{:?}",
+        report.feedback[0].0
+    );
+    assert!(report.feedback[2].0.contains(", question 3 ("));
     assert_eq!(
         report.feedback[0].3,
         vec!["Feedback at 3.", "Feedback at 3."]

@@ -228,6 +228,7 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
     let mut not_taken = Vec::new();
     let mut feedback = Vec::new();
     let attempts = attempts_of(db, reg.id).await?;
+    let domain_names = super::bank::domain_names(db).await?;
     for part in [1u8, 2] {
         let name = bp
             .as_ref()
@@ -250,7 +251,19 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
             }
             continue;
         };
+        // Each question of a vignette is reported on its own: "<vignette>, question 2
+        // (<domain>)".
+        let mut asked: BTreeMap<String, usize> = BTreeMap::new();
         for resp in &r.detail.responses {
+            let n = asked.entry(resp.vignette_id.clone()).or_default();
+            *n += 1;
+            let question = format!(
+                "question {n} ({})",
+                domain_names
+                    .get(&resp.domain)
+                    .cloned()
+                    .unwrap_or_else(|| resp.domain.clone())
+            );
             let version: Option<i64> =
                 sqlx::query_scalar("SELECT vignette_version FROM responses WHERE id = $1")
                     .bind(resp.response_id)
@@ -264,7 +277,11 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
                 None => String::new(),
             };
             feedback.push((
-                title,
+                if title.is_empty() {
+                    question
+                } else {
+                    format!("{title}, {question}")
+                },
                 resp.score,
                 resp.max,
                 ratings::feedback_for(db, resp.response_id).await?,
@@ -277,7 +294,7 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
         not_taken,
         absent: reg.absent_at.is_some(),
         exam_passed: exam_passed(db, &reg.email, reg.sitting_id).await?,
-        domain_names: super::bank::domain_names(db).await?,
+        domain_names,
         feedback,
     }))
 }
