@@ -35,6 +35,7 @@ pub struct PolyResponse {
 
 /// The ETS class of a polytomous item's DIF; `+` favours the focal group (SMD > 0), `-` the
 /// reference group.
+#[allow(clippy::upper_case_acronyms)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolyEtsClass {
     AA,
@@ -73,9 +74,13 @@ pub enum PolyDifError {
     NoReference,
     #[error("no candidate of the focal group answered the item")]
     NoFocal,
-    #[error("every candidate has the score {score} on the item: a constant item has no DIF to measure")]
+    #[error(
+        "every candidate has the score {score} on the item: a constant item has no DIF to measure"
+    )]
     ConstantItem { score: u32 },
-    #[error("none of the {strata} strata holds candidates of both groups, so no one can be matched")]
+    #[error(
+        "none of the {strata} strata holds candidates of both groups, so no one can be matched"
+    )]
     NoCommonStratum { strata: u64 },
     #[error("only one stratum (matching score {stratum}) holds both groups: the groups are not matched on anything, and a difference there is impact, not DIF")]
     OneStratum { stratum: u32 },
@@ -277,7 +282,8 @@ pub fn dif_poly_items(
         .map(|(i, &max)| {
             responses.clear();
             for (c, row) in scores.iter().enumerate() {
-                let (Some(group), Some(&Some(score))) = (groups.get(c).copied().flatten(), row.get(i))
+                let (Some(group), Some(&Some(score))) =
+                    (groups.get(c).copied().flatten(), row.get(i))
                 else {
                     continue;
                 };

@@ -125,7 +125,7 @@ pub fn rater_group_bias(
             groups: groups.len(),
         });
     }
-    if !(flag_t.is_finite() && flag_t > 0.0) {
+    if !flag_t.is_finite() || flag_t <= 0.0 {
         return Err(BiasError::BadLimit);
     }
     let mut per_rater = vec![0u64; report.raters.len()];
@@ -247,7 +247,9 @@ fn cell(rater: u32, group: u32, ratings: &[Rating], flag_t: f64, p: &mut Vec<f64
         (None, None)
     };
     let t = bias.zip(se).map(|(b, s)| b / s).filter(|t| t.is_finite());
-    let p_value = t.filter(|_| df > 0).map(|t| student_t_two_sided(t, df as f64));
+    let p_value = t
+        .filter(|_| df > 0)
+        .map(|t| student_t_two_sided(t, df as f64));
     BiasCell {
         rater,
         group,
@@ -271,7 +273,7 @@ fn solve(ratings: &[Rating], observed: f64, p: &mut Vec<f64>) -> (Option<f64>, O
     let mut b = 0.0f64;
     for _ in 0..500 {
         let (e, v) = moments(ratings, b, p);
-        if !(v > 0.0) {
+        if v.is_nan() || v <= 0.0 {
             return (None, None);
         }
         let step = (-(observed - e) / v).clamp(-1.0, 1.0);
@@ -282,7 +284,10 @@ fn solve(ratings: &[Rating], observed: f64, p: &mut Vec<f64>) -> (Option<f64>, O
     }
     let (_, v) = moments(ratings, b, p);
     let se = (v > 0.0).then(|| 1.0 / v.sqrt());
-    (Some(b).filter(|b| b.is_finite()), se.filter(|s| s.is_finite()))
+    (
+        Some(b).filter(|b| b.is_finite()),
+        se.filter(|s| s.is_finite()),
+    )
 }
 
 /// The expected category sum and its variance over the ratings at bias b.

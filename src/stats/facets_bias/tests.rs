@@ -25,10 +25,7 @@ fn tight(model: Model, max_score: u32) -> Options {
 
 fn close(actual: Option<f64>, expected: f64, tol: f64) {
     let a = actual.expect("defined");
-    assert!(
-        (a - expected).abs() <= tol,
-        "{a} vs {expected} (±{tol})"
-    );
+    assert!((a - expected).abs() <= tol, "{a} vs {expected} (±{tol})");
 }
 
 fn cell(report: &BiasReport, rater: u32, group: u32) -> &BiasCell {
@@ -64,7 +61,8 @@ fn cell(report: &BiasReport, rater: u32, group: u32) -> &BiasCell {
 fn reproduces_the_published_facets_bias_table() {
     let mut data = Vec::new();
     let mut groups = Vec::new();
-    let tables: [(u32, [u32; 3], [u32; 3]); 2] = [(0, [13, 5, 7], [5, 14, 4]), (1, [28, 54, 98], [1, 2, 10])];
+    let tables: [(u32, [u32; 3], [u32; 3]); 2] =
+        [(0, [13, 5, 7], [5, 14, 4]), (1, [28, 54, 98], [1, 2, 10])];
     for (level, reference, focal) in tables {
         for (group, counts) in [(0u32, reference), (1, focal)] {
             for (score, &n) in counts.iter().enumerate() {
@@ -206,14 +204,20 @@ fn recovers_a_rater_who_is_harsher_with_one_group() {
     assert!(harsh.flagged && harsh.t.unwrap() >= 2.0);
     assert!(harsh.mean_residual < 0.0);
     let contrast = b - cell(&bias, 2, 0).bias.unwrap();
-    assert!((contrast - 0.8).abs() <= 0.25, "focal − reference: {contrast}");
+    assert!(
+        (contrast - 0.8).abs() <= 0.25,
+        "focal − reference: {contrast}"
+    );
     let others = bias.cells.iter().filter(|c| c.rater != 2);
     let flagged: Vec<(u32, u32, f64)> = others
         .filter(|c| c.flagged)
         .map(|c| (c.rater, c.group, c.t.unwrap_or(0.0)))
         .collect();
     assert!(flagged.len() <= 1, "other cells flagged: {flagged:?}");
-    assert_eq!(bias.observations_used, sim.data.len() as u64 - bias.observations_left_out);
+    assert_eq!(
+        bias.observations_used,
+        sim.data.len() as u64 - bias.observations_left_out
+    );
 }
 
 #[test]
@@ -275,7 +279,10 @@ fn an_extreme_cell_is_reported_without_a_bias() {
     let bias = rater_group_bias(&report, &sim.data, &sim.groups, 2.0).unwrap();
     let zero = cell(&bias, 1, 1);
     assert_eq!(zero.status, CellStatus::ExtremeLow);
-    assert_eq!((zero.bias, zero.se, zero.t, zero.p_value), (None, None, None, None));
+    assert_eq!(
+        (zero.bias, zero.se, zero.t, zero.p_value),
+        (None, None, None, None)
+    );
     assert!(!zero.flagged);
     assert_eq!(zero.observed, 0);
     assert!(zero.mean_residual < 0.0);
