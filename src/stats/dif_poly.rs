@@ -208,9 +208,10 @@ pub fn dif_poly(responses: &[PolyResponse], max_score: u32) -> Result<PolyDif, P
     let p_value = dist::chi2_1_sf(mantel_chi2);
     let smd = weighted_difference / focal as f64;
     let n_all = all.n as f64;
-    // A non-constant item has a positive sum of squares; the max guards rounding only.
-    let ss = (all.sum_sq - all.sum * all.sum / n_all).max(f64::MIN_POSITIVE);
-    let item_sd = (ss / (n_all - 1.0)).sqrt();
+    // n·Σy² − (Σy)²: whole numbers, exact below 2⁵³, and positive for a non-constant item
+    // (n ≥ 2 here: both groups answered).
+    let spread = n_all * all.sum_sq - all.sum * all.sum;
+    let item_sd = (spread / (n_all * (n_all - 1.0))).sqrt();
     let smd_sd = smd / item_sd;
     Ok(PolyDif {
         strata: used.len() as u64,
