@@ -420,9 +420,13 @@ fn items_table_matches_on_total_or_rest_and_skips_the_unscored() {
     // Item 1 by rest score, candidates 0, 1, 3, 4 only: rest scores c0 0, c1 2, c3 1, c4 2;
     // stratum 2 holds both groups (c1 reference, c4 focal), the others one group each.
     assert_eq!(results[1], Err(PolyDifError::OneStratum { stratum: 2 }));
-    // Item 0 by total: c0 1, c1 3, c2 1, c3 1, c4 4, c5 0: stratum 1 holds R (0, 1) and F (1);
-    // the others one group each.
-    assert_eq!(results[0], Err(PolyDifError::OneStratum { stratum: 1 }));
+    // Item 0 by rest score: c0 1, c1 1, c2 0, c3 0, c4 2, c5 0: stratum 0 holds R (c2) and F
+    // (c3, c5), the others one group each.
+    assert_eq!(results[0], Err(PolyDifError::OneStratum { stratum: 0 }));
+    // Item 0 by total: c0 1, c1 3, c2 1, c3 1, c4 4, c5 0: stratum 1 holds R (c0, c2) and F
+    // (c3), the others one group each.
+    let totals = dif_poly_items(&scores, &groups, &[2, 2], Matching::Total);
+    assert_eq!(totals[0], Err(PolyDifError::OneStratum { stratum: 1 }));
     // No candidate in a group: both items lack the focal group.
     let none = dif_poly_items(&scores, &[Some(Group::Reference)], &[2, 2], Matching::Total);
     assert_eq!(none[0], Err(PolyDifError::NoFocal));
