@@ -25,8 +25,10 @@
 pub mod agreement;
 pub mod decision;
 pub mod dif;
+pub mod dif_poly;
 pub mod dist;
 pub mod facets;
+pub mod facets_bias;
 pub mod gtheory;
 pub mod gwet;
 pub mod icc;
