@@ -189,6 +189,8 @@ pub async fn completed_sitting_named(
     }
     let written = bulk::write_sitting(db, &sitting, &bps, &people, "demo").await?;
 
+    // The raters qualify first, on the committee's qualifying sets.
+    qualification_round(db, sitting_id, raters).await?;
     // Validity responses, so calibration has something to show.
     for (item, body, expert) in [
         ("CL01-Q1", "I noticed I felt heavy and wanted to rescue the baby. I would sit with the mother first, ask about her mood, and bring my wish to rescue to supervision.", 2u32),
@@ -208,7 +210,7 @@ pub async fn completed_sitting_named(
         .collect();
     let severities: HashMap<i64, f64> = raters.iter().copied().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(77);
-    bulk::read_sitting(db, sitting_id, "demo", |r| {
+    let mut give = |r: &bulk::ToRead| {
         let severity = severities.get(&r.rater_id).copied().unwrap_or(0.0);
         let score = match r.expert_score {
             // A validity response is a clear case: raters differ on it by their severity more
@@ -230,8 +232,11 @@ pub async fn completed_sitting_named(
             feedback: feedback(score).into(),
             is_final: true,
         }
-    })
-    .await?;
+    };
+    bulk::read_sitting(db, sitting_id, "demo", &mut give).await?;
+    read_behinds(db, sitting_id, &quality).await?;
+    // An override can part two readings further than the rules allow: their adjudicators read.
+    bulk::read_sitting(db, sitting_id, "demo", &mut give).await?;
     // The committee's Rasch calibration, so the sitting's statistics show it from the start;
     // before the results, which are equated through it.
     crate::store::calibration::calibrate(db, sitting_id, "demo")
@@ -241,6 +246,110 @@ pub async fn completed_sitting_named(
         .await?
         .map_err(|e| anyhow::anyhow!("releasing the demo results: {e}"))?;
     Ok(sitting_id)
+}
+
+/// The qualifying sets and the raters' attempts at them, through the raters' own path
+/// (`ratings::rate`), so every attempt is scored and kept as live. Set 1 and set 2 are the
+/// anchor answers of two questions each, at their anchors' scores (a committee writes fresh
+/// responses; the demo has only the bank's). A rater reads a qualifying response as a clear case:
+/// its expert score moved by their severity, which reading the anchors again after a set below
+/// the standard halves.
+async fn qualification_round(
+    db: &Db,
+    sitting_id: i64,
+    raters: &[(i64, f64)],
+) -> anyhow::Result<()> {
+    for (set_no, items) in [(1u32, ["CL01-Q2", "CL02-Q2"]), (2, ["CL03-Q2", "CL04-Q2"])] {
+        for item in items {
+            let Some(iv) = item_version(db, item, 1).await? else {
+                continue;
+            };
+            let ItemBody::Open(open) = iv.body else {
+                continue;
+            };
+            for point in &open.rubric {
+                if let Some(anchor) = point.anchors.last() {
+                    ratings::seed_qualifying(
+                        db,
+                        sitting_id,
+                        item,
+                        1,
+                        anchor,
+                        point.score,
+                        set_no,
+                        "demo",
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(91);
+    loop {
+        let mut scored = 0;
+        for (rater, severity) in raters {
+            for e in ratings::queue(db, *rater).await? {
+                if e.state == ratings::ReadingState::Final {
+                    continue;
+                }
+                let (expert, set_no): (Option<i64>, Option<i64>) = sqlx::query_as(
+                    "SELECT expert_score, qualifying_set FROM responses WHERE code = $1",
+                )
+                .bind(&e.code)
+                .fetch_one(&db.pool)
+                .await?;
+                let (Some(expert), Some(set_no)) = (expert, set_no) else {
+                    continue;
+                };
+                let score = (expert as f64 + severity / set_no as f64 + 0.2 * normal(&mut rng))
+                    .round()
+                    .clamp(0.0, 3.0) as u32;
+                let input = RatingInput {
+                    score: Some(score),
+                    note: String::new(),
+                    feedback: String::new(),
+                    is_final: true,
+                };
+                ratings::rate(db, *rater, &e.code, &input)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("a qualifying reading: {e}"))?;
+                scored += 1;
+            }
+        }
+        if scored == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// The committee reads behind its sample of every rater's finals: its own reading is the
+/// response's simulated quality, with no severity; a rater's score that differs is overridden,
+/// with the reason, and the rest confirmed.
+async fn read_behinds(db: &Db, sitting_id: i64, quality: &HashMap<i64, f64>) -> anyhow::Result<()> {
+    for e in ratings::read_behind_sample(db, sitting_id).await? {
+        let reg: Option<i64> = sqlx::query_scalar(
+            "SELECT a.registration_id FROM assignments s JOIN responses r ON r.id = s.response_id
+             JOIN attempts a ON a.id = r.attempt_id WHERE s.id = $1",
+        )
+        .bind(e.assignment_id)
+        .fetch_optional(&db.pool)
+        .await?;
+        let Some(q) = reg.and_then(|r| quality.get(&r)) else {
+            continue;
+        };
+        let score = q.round().clamp(0.0, 3.0) as u32;
+        let reason = if score == e.rater_score {
+            String::new()
+        } else {
+            format!(
+                "Read against the rubric, the response sits with the score-{score} anchor answers."
+            )
+        };
+        ratings::read_behind_entry(db, sitting_id, &e, score, &reason, "demo")
+            .await?
+            .map_err(|e| anyhow::anyhow!("a read-behind: {e}"))?;
+    }
+    Ok(())
 }
 
 /// What the simulation needs of a multiple-choice item: its domain, its key and its options.

@@ -831,7 +831,8 @@ async fn responses_to_rate(db: &Db) -> (i64, String) {
     ratings::assign_sitting(db, sitting.id, &Default::default(), "committee")
         .await
         .unwrap();
-    assert_eq!(ratings::queue(db, rater).await.unwrap().len(), 2);
+    // Two vignettes of three questions: six responses, each vignette's on one page.
+    assert_eq!(ratings::queue(db, rater).await.unwrap().len(), 6);
     (rater, "rita".into())
 }
 
@@ -900,9 +901,9 @@ async fn rate_by_keyboard(c: Client, base: String, db: Db, rater: i64) -> Vec<St
             .await
             .unwrap();
         assert_eq!(checked, "2", "arrow keys choose the score");
-        tab_to(&c, "el.id === 'feedback'", "the feedback").await;
+        tab_to(&c, "el.name === 'feedback'", "the feedback").await;
         keys(&c, &format!("Keyboard feedback {i}.")).await;
-        tab_to(&c, "el.id === 'note'", "the note").await;
+        tab_to(&c, "el.name === 'note'", "the note").await;
         keys(&c, "Scored by keyboard.").await;
         tab_to(
             &c,

@@ -16,6 +16,13 @@
 //!   raw-score table of each form, infit and outfit.
 //! - [`dif`]: Mantel-Haenszel differential item functioning and its ETS class.
 //! - [`tcc`]: the Rasch test characteristic curve and its inverse (fair forms, equating).
+//! - [`dif_poly`]: polytomous DIF (Mantel's test, the standardised mean difference, ETS's
+//!   polytomous classes).
+//! - [`facets`]: many-facet Rasch measurement (candidates × questions × raters, rating scale or
+//!   partial credit) as Facets estimates it; [`facets_bias`]: its rater × group bias table.
+//! - [`gtheory`]: the p × r × q G study and its D study; [`gwet`]: Gwet's AC1 and AC2.
+//! - [`part_two`]: Part Two's live readings through those: rater measures and flags, bias,
+//!   G studies per vignette pooled into the committee's D table.
 //! - [`dist`]: erfc, log-gamma, the incomplete beta function, F quantiles.
 //!
 //! An undefined statistic (a zero denominator: no candidates, no variance, one category) is
@@ -35,6 +42,7 @@ pub mod icc;
 pub mod items;
 pub mod kappa;
 pub mod krippendorff;
+pub mod part_two;
 pub mod rasch;
 pub mod tcc;
 

@@ -359,3 +359,58 @@ pub async fn answers_to(db: &Db, sitting_id: i64, question: &str) -> Result<BTre
         })
         .collect())
 }
+
+/// (registration, vignette, item, item version, reading, rater, score).
+type PartTwoRow = (i64, String, String, i64, i64, i64, Option<i64>);
+
+/// Every final reading of a sitting's live Part Two responses (neither validity nor
+/// qualifying), with the candidate, vignette, question, reading number and rater, and the
+/// highest rubric score of the questions read: what `stats::part_two` measures.
+pub async fn part_two_readings(
+    db: &Db,
+    sitting_id: i64,
+) -> Result<(Vec<crate::stats::part_two::Reading>, u32)> {
+    let rows: Vec<PartTwoRow> = sqlx::query_as(
+        "SELECT a.registration_id, r.vignette_id, r.item_id, r.item_version, s.reading, s.rater_id, t.score
+         FROM ratings t JOIN assignments s ON s.id = t.assignment_id
+         JOIN responses r ON r.id = s.response_id JOIN attempts a ON a.id = r.attempt_id
+         WHERE r.sitting_id = $1 AND t.final = 1 AND s.withdrawn_at IS NULL
+           AND r.expert_score IS NULL
+         ORDER BY t.id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut max_score = 0;
+    let mut seen: BTreeMap<(String, i64), u32> = BTreeMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (candidate, vignette, question, version, reading, rater, score) in rows {
+        let Some(score) = score.and_then(|s| u32::try_from(s).ok()) else {
+            continue;
+        };
+        let key = (question.clone(), version);
+        if !seen.contains_key(&key) {
+            let body =
+                super::bank::item_version(db, &question, u32::try_from(version).unwrap_or(0))
+                    .await?
+                    .map(|i| i.body);
+            seen.insert(
+                key.clone(),
+                match body {
+                    Some(ItemBody::Open(o)) => o.max_score,
+                    _ => 0,
+                },
+            );
+        }
+        max_score = max_score.max(seen[&key]).max(score);
+        out.push(crate::stats::part_two::Reading {
+            candidate,
+            vignette,
+            question,
+            reading: u8::try_from(reading).unwrap_or(3),
+            rater,
+            score,
+        });
+    }
+    Ok((out, max_score))
+}

@@ -327,6 +327,63 @@ pub fn item_map(id: &str, title: &str, bands: &[MapBand], cuts: &[f64]) -> Marku
     )
 }
 
+/// The many-facet severity map (Facets' "vertical rulers"): one logit axis, candidates as bars
+/// per band on the left, questions (harder higher) and raters (harsher higher) as labelled
+/// marks in two columns on the right.
+pub fn facets_map(
+    id: &str,
+    title: &str,
+    candidates: &[f64],
+    questions: &[(String, f64)],
+    raters: &[(String, f64)],
+) -> Markup {
+    let marks: Vec<f64> = questions.iter().chain(raters).map(|(_, m)| *m).collect();
+    let bands = map_bands(candidates, &marks);
+    let (top, bottom) = (
+        bands.first().map_or(1.0, |b| b.to),
+        bands.last().map_or(-1.0, |b| b.from),
+    );
+    let y = |v: f64| TOP + (top - v) / (top - bottom).max(f64::EPSILON) * (H - TOP - BOTTOM);
+    let axis = LEFT + 150.0;
+    let (qx, rx) = (axis + 40.0, axis + 210.0);
+    let most = bands.iter().map(|b| b.persons).max().unwrap_or(0).max(1) as f64;
+    let row = (H - TOP - BOTTOM) / bands.len().max(1) as f64;
+    frame(
+        id,
+        title,
+        &format!(
+            "{} candidates (bars, left), {} questions and {} raters (right) on one logit scale from {bottom:.1} to {top:.1}; higher is abler, harder or harsher. The tables below give every measure.",
+            candidates.len(),
+            questions.len(),
+            raters.len()
+        ),
+        html! {
+            line x1=(fmt(axis)) y1=(fmt(TOP)) x2=(fmt(axis)) y2=(fmt(H - BOTTOM)) stroke="#444" {}
+            g font-size="11" fill="#222" {
+                @for b in &bands {
+                    @let w = b.persons as f64 / most * 140.0;
+                    rect x=(fmt(axis - w)) y=(fmt(y(b.to))) width=(fmt(w)) height=(fmt((row - 1.0).max(1.0))) fill="#7a9cc6" {}
+                    text x=(fmt(LEFT - 8.0)) y=(fmt(y(b.to) + row / 2.0 + 4.0)) text-anchor="end" { (format!("{:.1}", b.to)) }
+                }
+                @for (label, m) in questions {
+                    circle cx=(fmt(qx)) cy=(fmt(y(*m))) r="3" fill="#2a6" {}
+                    text x=(fmt(qx + 6.0)) y=(fmt(y(*m) + 4.0)) { (label) }
+                }
+                @for (label, m) in raters {
+                    rect x=(fmt(rx - 3.0)) y=(fmt(y(*m) - 3.0)) width="6" height="6" fill="#a33" {}
+                    text x=(fmt(rx + 6.0)) y=(fmt(y(*m) + 4.0)) { (label) }
+                }
+            }
+            g font-size="12" fill="#222" {
+                text x=(fmt(axis - 10.0)) y=(fmt(H - BOTTOM + 16.0)) text-anchor="end" { "candidates" }
+                text x=(fmt(qx)) y=(fmt(H - BOTTOM + 16.0)) { "questions" }
+                text x=(fmt(rx)) y=(fmt(H - BOTTOM + 16.0)) { "raters" }
+                text x=(fmt(axis)) y=(fmt(H - 6.0)) text-anchor="middle" { "logits" }
+            }
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,8 +103,12 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     let html = committee.get_text(&format!("/stats/{id}/agreement")).await;
     assert_eq!(
         html.matches("<svg").count(),
-        2,
-        "the heat map and the severity chart"
+        3,
+        "the heat map, the severity chart and the many-facet severity map"
+    );
+    assert!(
+        html.contains("Severity map: candidates, questions and raters"),
+        "{html}"
     );
     assert!(
         html.contains("Cohen's kappa") && html.contains("rater3"),
@@ -119,6 +123,75 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         Some("rater,scored,mean,pairs,severity,exact,validity,accuracy,read_behind,overridden")
     );
     assert_eq!(lines.count(), 4, "{csv}");
+
+    // Part Two measured as Facets does: every rater's severity with its standard error and fit,
+    // rater3 (the demo's harshest) the most severe; the bias table; a D study with real numbers.
+    let csv = committee
+        .get_text(&format!("/stats/{id}/agreement?csv=facets_raters"))
+        .await;
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("rater,ratings,observed_average,fair_average,severity,se,infit,outfit,flag")
+    );
+    let raters: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(raters.len(), 4, "{csv}");
+    let severity = |name: &str| -> f64 {
+        raters.iter().find(|r| r[0] == name).unwrap()[4]
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        ["rater1", "rater2", "rater4"]
+            .iter()
+            .all(|r| severity("rater3") > severity(r)),
+        "{csv}"
+    );
+    assert!(
+        raters.iter().all(|r| r[5].parse::<f64>().unwrap() > 0.0),
+        "an SE each: {csv}"
+    );
+    let csv = committee
+        .get_text(&format!("/stats/{id}/agreement?csv=bias"))
+        .await;
+    assert!(csv.lines().count() > 4, "rater × group cells: {csv}");
+    let csv = committee
+        .get_text(&format!("/stats/{id}/agreement?csv=d_study"))
+        .await;
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 28, "1-4 raters by 2-8 questions: {csv}");
+    let phi = |r: f64, q: f64| rows.iter().find(|x| x[0] == r && x[1] == q).unwrap()[2];
+    assert!(phi(1.0, 2.0) > 0.0 && phi(4.0, 8.0) < 1.0);
+    assert!(
+        phi(2.0, 6.0) > phi(1.0, 6.0) && phi(2.0, 6.0) > phi(2.0, 2.0),
+        "{csv}"
+    );
+
+    // The raters qualified before live scoring, and the committee read behind them.
+    assert!(count(&app.db, "SELECT COUNT(*) FROM qualification_attempts").await >= 4);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(DISTINCT rater_id) FROM qualification_attempts WHERE passed = 1"
+        )
+        .await,
+        4,
+        "every demo rater qualifies (rater3 on set 2)"
+    );
+    let read = count(&app.db, "SELECT COUNT(*) FROM read_behinds").await;
+    let overridden = count(
+        &app.db,
+        "SELECT COUNT(*) FROM read_behinds WHERE overridden = 1",
+    )
+    .await;
+    assert!(
+        read > 0 && overridden > 0 && overridden < read,
+        "{read} read, {overridden} overridden"
+    );
 
     // Item statistics: the form's reliability, the histogram with the cut score, the
     // difficulty/discrimination chart, the sortable table with flags and exposure.

@@ -54,7 +54,7 @@ pub async fn read_sitting(
             "SELECT s.id, s.rater_id, s.reading, r.item_id, r.item_version, r.expert_score, a.registration_id
              FROM assignments s JOIN responses r ON r.id = s.response_id
              LEFT JOIN attempts a ON a.id = r.attempt_id
-             WHERE r.sitting_id = $1 AND s.withdrawn_at IS NULL
+             WHERE r.sitting_id = $1 AND s.withdrawn_at IS NULL AND r.qualifying_set IS NULL
                AND NOT EXISTS (SELECT 1 FROM ratings t WHERE t.assignment_id = s.id AND t.final = 1)
              ORDER BY s.id",
         )

@@ -72,6 +72,7 @@ pub async fn queue(db: &Db, rater_id: i64) -> Result<Vec<QueueEntry>> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desk {
     pub code: String,
+    pub item_id: String,
     pub vignette_title: String,
     pub vignette_body: String,
     pub item: crate::bank::Open,
@@ -92,6 +93,7 @@ pub struct Desk {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeskQuestion {
     pub code: String,
+    pub item_id: String,
     pub item: crate::bank::Open,
     pub body: String,
     pub mine: Option<Reading>,
@@ -171,6 +173,7 @@ pub async fn desk(db: &Db, rater_id: i64, code: &str) -> Result<Option<Desk>> {
         .map(|e| e.code.clone());
     Ok(Some(Desk {
         code: code.to_string(),
+        item_id: item_id.clone(),
         vignette_title,
         vignette_body,
         item: open,
@@ -213,6 +216,7 @@ async fn siblings(
         };
         out.push(DeskQuestion {
             code,
+            item_id,
             item: open,
             body,
             mine: latest_rating(db, assignment_id).await?,

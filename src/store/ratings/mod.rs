@@ -36,8 +36,8 @@ pub use feedback::{edit_feedback, feedback_for};
 pub use progress::{progress, rater_status, Progress, RaterStatus};
 pub use qualify::{my_standing, qualification, QualifyingAttempt, RaterQualification, Standing};
 pub use read_behind::{
-    read_behind, read_behind_counts, read_behind_sample, ReadBehindCount, ReadBehindDone,
-    ReadBehindEntry, ReadBehindError,
+    read_behind, read_behind_counts, read_behind_entry, read_behind_sample, ReadBehindCount,
+    ReadBehindDone, ReadBehindEntry, ReadBehindError,
 };
 pub use settle::settle;
 

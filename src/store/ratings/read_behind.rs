@@ -169,6 +169,19 @@ pub async fn read_behind(
     let Some(entry) = sample.iter().find(|e| e.assignment_id == assignment_id) else {
         return Ok(Err(ReadBehindError::NotInSample));
     };
+    read_behind_entry(db, sitting_id, entry, score, reason, by).await
+}
+
+/// `read_behind` for an entry of a sample already read (the demo reads a whole sample).
+pub async fn read_behind_entry(
+    db: &Db,
+    sitting_id: i64,
+    entry: &ReadBehindEntry,
+    score: u32,
+    reason: &str,
+    by: &str,
+) -> Result<std::result::Result<ReadBehindDone, ReadBehindError>> {
+    let assignment_id = entry.assignment_id;
     if entry.done.is_some() {
         return Ok(Err(ReadBehindError::AlreadyRead));
     }

@@ -9,6 +9,7 @@ pub mod login;
 pub mod proctor;
 pub mod rasch;
 pub mod rater;
+mod raters_model;
 mod read_behind;
 pub mod registration;
 pub mod report;

@@ -266,18 +266,29 @@ fn question_block(
 /// The desk: the vignette once, then every question of it the rater holds for this candidate,
 /// each with its response, rubric and score form, so a vignette is scored in one place.
 fn desk_page(me: &User, csrf: &str, d: &Desk, error: Option<&str>, form: &RateForm) -> Markup {
-    let mut questions = vec![Question {
-        code: &d.code,
-        item: &d.item,
-        body: &d.body,
-        mine: d.mine.as_ref(),
-    }];
-    questions.extend(d.others.iter().map(|o| Question {
-        code: &o.code,
-        item: &o.item,
-        body: &o.body,
-        mine: o.mine.as_ref(),
+    // In the vignette's own order, as the candidate answered them.
+    let mut questions = vec![(
+        d.item_id.as_str(),
+        Question {
+            code: &d.code,
+            item: &d.item,
+            body: &d.body,
+            mine: d.mine.as_ref(),
+        },
+    )];
+    questions.extend(d.others.iter().map(|o| {
+        (
+            o.item_id.as_str(),
+            Question {
+                code: &o.code,
+                item: &o.item,
+                body: &o.body,
+                mine: o.mine.as_ref(),
+            },
+        )
     }));
+    questions.sort_by_key(|(item, _)| *item);
+    let questions: Vec<Question> = questions.into_iter().map(|(_, q)| q).collect();
     let all_final = questions.iter().all(|q| q.mine.is_some_and(|m| m.is_final));
     views::page(
         &format!("Response {}", d.code),

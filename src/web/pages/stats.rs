@@ -21,6 +21,8 @@ use crate::web::views;
 use crate::web::views::staff_chrome as chrome;
 use crate::web::AppState;
 
+use super::raters_model;
+
 /// A table as rows of text: shown as HTML, downloaded as CSV.
 pub(crate) struct Table {
     pub name: &'static str,
@@ -299,7 +301,19 @@ pub async fn agreement_page(
     let (report, data) = off_runtime(move || (agreement(scale, &data.ratings), data)).await?;
     let report = report.map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let read_behinds = ratings::read_behind_counts(&state.db, id).await?;
-    let tables = agreement_tables(&report, &data, &read_behinds);
+    let (readings, max_score) = analysis::part_two_readings(&state.db, id).await?;
+    let language = analysis::answers_to(&state.db, id, "language").await?;
+    let model = off_runtime(move || raters_model::measure(&readings, max_score, &language)).await?;
+    let rater_name = |rid: i64| {
+        data.raters
+            .get(&rid)
+            .cloned()
+            .unwrap_or_else(|| rid.to_string())
+    };
+    let mut tables = agreement_tables(&report, &data, &read_behinds);
+    let measured = raters_model::tables(&model, &rater_name);
+    let measured_names: Vec<&'static str> = measured.iter().map(|t| t.name).collect();
+    tables.extend(measured);
     if let Some(name) = q.csv {
         let t = tables
             .iter()
@@ -339,7 +353,13 @@ pub async fn agreement_page(
                 (charts::heatmap("confusion", "First against second reading", &o.confusion, &labels))
                 (charts::bars("severity", "Rater severity", &severity, "points against the other reading"))
             }
-            @for t in &tables {
+            @for t in tables.iter().filter(|t| !measured_names.contains(&t.name)) {
+                (t.html(&format!("/stats/{id}/agreement?csv={}", t.name)))
+            }
+            h2 { "Raters measured: many-facet Rasch, bias, generalizability" }
+            p { "The readings of Part Two in one model: each rater's severity in logits with its standard error, independent of whom they happened to read with; each candidate's fair average (their expected score with average raters); the bias of each rater on each consented group; and what another rater or question would buy in dependability. Methods and sources: the statistics documentation." }
+            div class="charts" { (raters_model::map(&model, &rater_name)) }
+            @for t in tables.iter().filter(|t| measured_names.contains(&t.name)) {
                 (t.html(&format!("/stats/{id}/agreement?csv={}", t.name)))
             }
         }
