@@ -414,3 +414,37 @@ pub async fn part_two_readings(
     }
     Ok((out, max_score))
 }
+
+/// Each settled live Part Two response of a sitting: (registration, question, resolved score,
+/// the question's most points), for Part Two's DIF.
+pub async fn part_two_scores(db: &Db, sitting_id: i64) -> Result<Vec<(i64, String, f64, u32)>> {
+    let rows: Vec<(i64, String, i64, Option<f64>)> = sqlx::query_as(
+        "SELECT a.registration_id, r.item_id, r.item_version, r.final_score
+         FROM responses r JOIN attempts a ON a.id = r.attempt_id
+         WHERE r.sitting_id = $1 AND r.expert_score IS NULL AND r.settled_at IS NOT NULL
+         ORDER BY r.id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut max: BTreeMap<(String, i64), u32> = BTreeMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (reg, item, version, score) in rows {
+        let Some(score) = score else { continue };
+        let key = (item.clone(), version);
+        if !max.contains_key(&key) {
+            let body = super::bank::item_version(db, &item, u32::try_from(version).unwrap_or(0))
+                .await?
+                .map(|i| i.body);
+            max.insert(
+                key.clone(),
+                match body {
+                    Some(ItemBody::Open(o)) => o.max_score,
+                    _ => 0,
+                },
+            );
+        }
+        out.push((reg, item, score, max[&key]));
+    }
+    Ok(out)
+}

@@ -341,6 +341,38 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     );
     let html = committee.get_text(&format!("/stats/{id}/dif")).await;
     assert!(html.contains("item(s) in class B or C"), "{html}");
+    // Part Two's questions too, by Mantel's test and the SMD: the simulation gives them no
+    // DIF, so (for any draw) most are class AA, and each has a class or says why not.
+    let csv = committee
+        .get_text(&format!(
+            "/stats/{id}/dif?question=language&focal=other&reference=english&csv=part_two"
+        ))
+        .await;
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("question,strata,reference,focal,mantel_chi2,p_value,smd_points,smd_sd,ets_class")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() >= 12, "{csv}");
+    let class = |l: &str| {
+        ["AA", "BB+", "BB-", "CC+", "CC-"]
+            .into_iter()
+            .find(|c| l.ends_with(&format!(",{c}")))
+    };
+    let estimated: Vec<&str> = rows.iter().filter_map(|l| class(l)).collect();
+    assert!(
+        rows.iter()
+            .all(|l| class(l).is_some() || l.contains(",\"not estimated: ")),
+        "{csv}"
+    );
+    let aa = estimated.iter().filter(|c| **c == "AA").count();
+    assert!(estimated.len() >= 12, "{csv}");
+    assert!(
+        aa * 10 >= estimated.len() * 7,
+        "{aa} of {}:\n{csv}",
+        estimated.len()
+    );
 
     // The technical report of the completed sitting, with real numbers from the first run:
     // the calibration's item map, the forms' spread, Rudner's accuracy, agreement and DIF.

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
+use crate::stats::dif_poly::{dif_poly, PolyResponse};
 use crate::stats::{dif, Group};
 use crate::store::{analysis, sittings};
 
@@ -116,11 +117,21 @@ pub async fn dif_page(
             })
             .collect(),
     };
-    if q.csv.is_some() {
-        return Ok(csv_response(
-            &format!("dif-{id}-{}.csv", question.key),
-            table.csv(),
-        ));
+    let part_two = part_two_table(&state, id, &answers, focal, reference).await?;
+    match q.csv.as_deref() {
+        Some("part_two") => {
+            return Ok(csv_response(
+                &format!("dif-part-two-{id}-{}.csv", question.key),
+                part_two.csv(),
+            ))
+        }
+        Some(_) => {
+            return Ok(csv_response(
+                &format!("dif-{id}-{}.csv", question.key),
+                table.csv(),
+            ))
+        }
+        None => {}
     }
     let flagged = rows
         .iter()
@@ -169,6 +180,86 @@ pub async fn dif_page(
                 }
             }
         }
+        h2 { "Part Two questions" }
+        p { "Each Part Two question's resolved score (in half points), compared between the same groups by Mantel's test and the standardised mean difference (SMD, focal minus reference, in points), with candidates matched on their Part One percent in bands of five points (Part Two totals are not comparable: candidates answer different vignettes). ETS's classes for polytomous items: CC when p < .05 and |SMD/SD| > .25, BB when p < .05 and |SMD/SD| > .17, else AA. Questions read by too few candidates of a group are listed with the reason." }
+        (part_two.html(&format!("{}&csv=part_two", href.trim_end_matches("&csv=1"))))
     };
     Ok(views::page("Fairness (DIF)", Some(&chrome(me, &csrf)), body).into_response())
+}
+
+/// Part Two's polytomous DIF, per question: the resolved score in half points (0..=2 × max),
+/// matched on the candidate's stored Part One percent in bands of five points.
+async fn part_two_table(
+    state: &AppState,
+    id: i64,
+    answers: &std::collections::BTreeMap<i64, String>,
+    focal: &str,
+    reference: &str,
+) -> AppResult<Table> {
+    let stored = crate::store::results::stored(&state.db, id).await?;
+    let band: std::collections::BTreeMap<i64, u32> = stored
+        .lines
+        .iter()
+        .filter_map(|l| match &l.parts[0] {
+            crate::store::results::PartLine::Scored(r) if r.max > 0.0 => {
+                Some((l.registration.id, (r.percent() / 5.0).floor() as u32))
+            }
+            _ => None,
+        })
+        .collect();
+    let scores = analysis::part_two_scores(&state.db, id).await?;
+    let mut by_item: std::collections::BTreeMap<String, (u32, Vec<PolyResponse>)> =
+        std::collections::BTreeMap::new();
+    for (reg, item, score, max) in scores {
+        let group = match answers.get(&reg).map(String::as_str) {
+            Some(a) if a == focal => Group::Focal,
+            Some(a) if a == reference => Group::Reference,
+            _ => continue,
+        };
+        let Some(stratum) = band.get(&reg) else {
+            continue;
+        };
+        let entry = by_item.entry(item).or_insert((2 * max, Vec::new()));
+        entry.1.push(PolyResponse {
+            group,
+            stratum: *stratum,
+            score: (score * 2.0).round() as u32,
+        });
+    }
+    let rows = off_runtime(move || {
+        by_item
+            .into_iter()
+            .map(|(item, (max, responses))| match dif_poly(&responses, max) {
+                Ok(d) => vec![
+                    item,
+                    d.strata.to_string(),
+                    d.reference.to_string(),
+                    d.focal.to_string(),
+                    num(Some(d.mantel_chi2)),
+                    num(Some(d.p_value)),
+                    num(Some(d.smd / 2.0)),
+                    num(Some(d.smd_sd)),
+                    d.ets_class.to_string(),
+                ],
+                Err(e) => {
+                    let mut row = vec![item];
+                    row.extend(std::iter::repeat_n(String::new(), 7));
+                    row.push(format!("not estimated: {e}"));
+                    row
+                }
+            })
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    Ok(Table {
+        name: "part_two",
+        caption: format!(
+            "Part Two questions: polytomous DIF, focal \"{focal}\" against reference \"{reference}\""
+        ),
+        headers: heads(&[
+            "question", "strata", "reference", "focal", "mantel_chi2", "p_value", "smd_points",
+            "smd_sd", "ets_class",
+        ]),
+        rows,
+    })
 }
