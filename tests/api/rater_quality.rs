@@ -476,19 +476,18 @@ async fn the_closer_look_near_the_cut_starts_exactly_at_the_margins_edges(engine
     let t = crate::helpers::test_db(engine).await;
     let db = &t.db;
     let f = sat_sitting(db).await;
-    // The committee's blueprint: pass mark 50% of Part Two, a closer look within 1 point.
+    // The committee's blueprint: pass mark 50% of Part Two; the sample's closer look within 1
+    // point.
     let bank = tempfile::tempdir().unwrap();
     crate::helpers::copy_dir(&crate::helpers::repo().join("item-bank"), bank.path());
     let path = bank.path().join("blueprints/level-iii.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let (one, two) = text.split_once("[part_two]").unwrap();
-    let two = two
-        .replacen("pass_percent = 80", "pass_percent = 50", 1)
-        .replacen(
-            "[part_two.rating]",
-            "[part_two.rating]\nnear_cut_margin = 1.0",
-            1,
-        );
+    assert!(
+        two.contains("\nnear_cut_margin = 1.0\n"),
+        "the sample's margin: {two}"
+    );
+    let two = two.replacen("pass_percent = 80", "pass_percent = 50", 1);
     std::fs::write(&path, format!("{one}[part_two]{two}")).unwrap();
     imh_exam::store::bank::import_dir(db, bank.path(), "test")
         .await

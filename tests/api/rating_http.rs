@@ -504,6 +504,11 @@ async fn the_committee_assigns_raters_score_by_form_and_results_reach_the_candid
         "{home}"
     );
     assert!(home.contains("12 of 18 points"), "{home}");
+    assert!(
+        home.contains("The pass mark is 14.4 of 18 points (80%).")
+            && home.contains("The pass mark is 48 of 60 points (80%)."),
+        "{home}"
+    );
     assert!(home.contains("Clear, relationship-based plan."), "{home}");
     assert!(
         home.contains("You have not passed the written exam"),

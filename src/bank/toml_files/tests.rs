@@ -18,7 +18,15 @@ fn a_toml_syntax_error_names_its_line() {
 fn rating_rules_default_and_a_bad_one_is_named() {
     let sample = include_str!("../../../item-bank/blueprints/level-iii.toml");
     let bp = blueprint("blueprints/level-iii.toml", sample).unwrap();
-    assert_eq!(bp.part_two.rating, RatingRules::default());
+    // The sample sets every rule at its default but the closer look near the cut (off by
+    // default), which it turns on.
+    assert_eq!(
+        bp.part_two.rating,
+        RatingRules {
+            near_cut_margin: NearCutMargin::from_points(1.0).unwrap(),
+            ..RatingRules::default()
+        }
+    );
     let without = sample.split("[part_two.rating]").next().unwrap();
     let bp = blueprint("blueprints/level-iii.toml", without).unwrap();
     assert_eq!(bp.part_two.rating, RatingRules::default());

@@ -27,6 +27,8 @@ pub struct Read {
     pub readings: usize,
     pub thirds: usize,
     pub settled: usize,
+    /// Responses opened again for a closer look near the cut.
+    pub near_cut: usize,
     /// Responses still short of raters at the end (no eligible rater left).
     pub short: usize,
 }
@@ -46,8 +48,9 @@ pub async fn read_sitting(
 ) -> Result<Read, BulkError> {
     let mut report = Read::default();
     let mut max_scores: HashMap<(String, i64), u32> = HashMap::new();
-    // Two blind readings, then the thirds they call for: a round for each, and one to spare.
-    for _ in 0..4 {
+    // Two blind readings, then the thirds they call for, then the closer looks near the cut: a
+    // round for each, and one to spare.
+    for _ in 0..5 {
         let assigned = ratings::assign_sitting(db, sitting_id, &BTreeSet::new(), by).await?;
         report.short = assigned.short;
         let todo: Vec<TodoRow> = sqlx::query_as(
@@ -123,6 +126,8 @@ pub async fn read_sitting(
         .await?;
         report.settled += settle_sitting(&mut tx, db, sitting_id, now).await?;
         tx.commit().await?;
+        // A candidate's total near the cut: their responses are read once more next round.
+        report.near_cut += ratings::look_at_sitting(db, sitting_id).await?;
     }
     Ok(report)
 }

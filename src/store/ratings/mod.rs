@@ -20,6 +20,7 @@ mod coding;
 mod desk;
 mod feedback;
 mod near_cut;
+pub(crate) use near_cut::look_at_sitting;
 mod progress;
 mod qualify;
 mod read_behind;

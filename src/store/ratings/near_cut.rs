@@ -24,6 +24,42 @@ pub(super) async fn after_settle(db: &Db, response_id: i64) -> Result<usize> {
     let Some((Some(attempt_id), sitting_id)) = row else {
         return Ok(0);
     };
+    let n = look_at(db, sitting_id, attempt_id).await?;
+    if n > 0 {
+        assign_sitting(db, sitting_id, &BTreeSet::new(), "rules").await?;
+    }
+    Ok(n)
+}
+
+/// The same for every attempt of a sitting whose Part Two is settled and not yet looked at
+/// (the bulk reader's round, `bulk::read_sitting`), without assigning: the caller's next round
+/// assigns the readings. Returns how many responses were opened again.
+pub(crate) async fn look_at_sitting(db: &Db, sitting_id: i64) -> Result<usize> {
+    if !blueprints(db)
+        .await?
+        .iter()
+        .any(|b| b.part_two.rating.near_cut_margin.points() > 0.0)
+    {
+        return Ok(0);
+    }
+    let settled: Vec<i64> = sqlx::query_scalar(
+        "SELECT attempt_id FROM responses WHERE sitting_id = $1 AND attempt_id IS NOT NULL
+         GROUP BY attempt_id
+         HAVING SUM(CASE WHEN settled_at IS NULL THEN 1 ELSE 0 END) = 0
+            AND SUM(CASE WHEN near_cut_at IS NOT NULL THEN 1 ELSE 0 END) = 0",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut n = 0;
+    for attempt_id in settled {
+        n += look_at(db, sitting_id, attempt_id).await?;
+    }
+    Ok(n)
+}
+
+/// Looks at one attempt: opens its responses again when its settled total is near the cut.
+async fn look_at(db: &Db, sitting_id: i64, attempt_id: i64) -> Result<usize> {
     let Some(a) = attempt(db, attempt_id).await? else {
         return Ok(0);
     };
@@ -98,8 +134,5 @@ pub(super) async fn after_settle(db: &Db, response_id: i64) -> Result<usize> {
     )
     .await?;
     tx.commit().await?;
-    if !reopen.is_empty() {
-        assign_sitting(db, sitting_id, &BTreeSet::new(), "rules").await?;
-    }
     Ok(reopen.len())
 }

@@ -213,6 +213,8 @@ pub struct Report {
     pub domain_names: BTreeMap<String, String>,
     /// Per response: the vignette's title, the score, and the raters' feedback.
     pub feedback: Vec<(String, f64, f64, Vec<String>)>,
+    /// Each part's pass mark in percent, as `parts` (from the blueprint).
+    pub pass_percents: Vec<u32>,
 }
 
 /// The candidate's score report, or None until the sitting's results are released.
@@ -227,6 +229,7 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
     let mut parts = Vec::new();
     let mut not_taken = Vec::new();
     let mut feedback = Vec::new();
+    let mut pass_percents = Vec::new();
     let attempts = attempts_of(db, reg.id).await?;
     let domain_names = super::bank::domain_names(db).await?;
     for part in [1u8, 2] {
@@ -287,6 +290,13 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
                 ratings::feedback_for(db, resp.response_id).await?,
             ));
         }
+        pass_percents.push(bp.as_ref().map_or(0, |b| {
+            if part == 1 {
+                b.part_one.pass_percent
+            } else {
+                b.part_two.pass_percent
+            }
+        }));
         parts.push((name, r));
     }
     Ok(Some(Report {
@@ -296,6 +306,7 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
         exam_passed: exam_passed(db, &reg.email, reg.sitting_id).await?,
         domain_names,
         feedback,
+        pass_percents,
     }))
 }
 

@@ -149,9 +149,12 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
                 h3 { (name) ": not taken" }
                 p { (if r.absent { "You were absent from this sitting: this part is not taken, not failed." } else { "You did not start this part before the sitting closed: it is not taken, not failed." }) }
             }
-            @for (name, part) in &r.parts {
+            @for (i, (name, part)) in r.parts.iter().enumerate() {
                 h3 { (name) ": " (if part.passed { "passed" } else { "not passed" }) }
                 p { (points_text(part.points)) " of " (points_text(part.max)) " points (" (format!("{:.1}", part.percent())) "%)." }
+                @if let Some(pp) = r.pass_percents.get(i) {
+                    p { "The pass mark is " (points_text(part.max * f64::from(*pp) / 100.0)) " of " (points_text(part.max)) " points (" (pp) "%)." }
+                }
                 @if let Some(e) = &part.equating {
                     @if let Some(eq) = e.equated_percent {
                         p class="equated" {
