@@ -99,30 +99,45 @@ impl FromRequestParts<AppState> for Candidate {
     ) -> Result<Self, Self::Rejection> {
         // The session, its registration and its sitting in one query: every candidate page
         // starts here.
-        let session = axum_extra::extract::CookieJar::from_headers(&parts.headers)
-            .get(super::session::SESSION_COOKIE)
-            .map(|c| crate::auth::sha256_hex(c.value()));
+        let session = session_hash(parts);
         let found = match &session {
             Some(hash) => sittings::candidate_by_session(&state.db, hash).await?,
             None => None,
         };
-        let Some((reg, sitting)) = found else {
-            return Err(AppError::LoginRequired {
-                next: "/enter".into(),
-            });
-        };
-        if reg.active_session.is_none() || reg.active_session != session {
-            return Err(AppError::BadRequest(
-                "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.".into(),
-            ));
-        }
-        // Heard from: written at most every `SEEN_EVERY` per candidate, not on every page.
-        if !state.seen.contains_key(&reg.id) {
-            sittings::touch(&state.db, reg.id).await?;
-            state.seen.insert(reg.id, ());
-        }
+        let (reg, sitting) = admit(state, &session, found).await?;
         Ok(Candidate { reg, sitting })
     }
+}
+
+/// The SHA-256 of the request's candidate session token, if it has one.
+fn session_hash(parts: &Parts) -> Option<String> {
+    axum_extra::extract::CookieJar::from_headers(&parts.headers)
+        .get(super::session::SESSION_COOKIE)
+        .map(|c| crate::auth::sha256_hex(c.value()))
+}
+
+/// A candidate page's checks on what its session found: signed in, and in the browser the
+/// registration holds now; and the candidate heard from (written at most every `SEEN_EVERY`).
+async fn admit(
+    state: &AppState,
+    session: &Option<String>,
+    found: Option<(Registration, Sitting)>,
+) -> Result<(Registration, Sitting), AppError> {
+    let Some((reg, sitting)) = found else {
+        return Err(AppError::LoginRequired {
+            next: "/enter".into(),
+        });
+    };
+    if reg.active_session.is_none() || reg.active_session != *session {
+        return Err(AppError::BadRequest(
+            "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.".into(),
+        ));
+    }
+    if !state.seen.contains_key(&reg.id) {
+        sittings::touch(&state.db, reg.id).await?;
+        state.seen.insert(reg.id, ());
+    }
+    Ok((reg, sitting))
 }
 
 /// A part number from the path: 1 or 2, anything else is a page that does not exist (not a
@@ -179,20 +194,36 @@ impl<const PART: u8> FromRequestParts<AppState> for OpenAttempt<PART> {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         const { assert!(PART <= 2, "OpenAttempt<PART>: PART is 1, 2 or PART_IN_PATH") };
-        let Candidate { reg, sitting } = Candidate::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
         let part = if PART == PART_IN_PATH {
-            PartNo::from_request_parts(parts, state)
-                .await
-                .map_err(IntoResponse::into_response)?
-                .0
+            match PartNo::from_request_parts(parts, state).await {
+                Ok(p) => p.0,
+                // Not a part: still "sign in" before "not found", as for any candidate page.
+                Err(not_found) => {
+                    Candidate::from_request_parts(parts, state)
+                        .await
+                        .map_err(IntoResponse::into_response)?;
+                    return Err(not_found.into_response());
+                }
+            }
         } else {
             PART
         };
-        let found = attempts::attempt_of_part(&state.db, reg.id, part)
+        // The session, registration, sitting and attempt in one query: every exam page's
+        // start, one round trip.
+        let session = session_hash(parts);
+        let found = match &session {
+            Some(hash) => attempts::candidate_attempt(&state.db, hash, part)
+                .await
+                .map_err(|e| AppError::from(e).into_response())?,
+            None => None,
+        };
+        let (who, found) = match found {
+            Some((who, attempt)) => (Some(who), attempt),
+            None => (None, None),
+        };
+        let (reg, sitting) = admit(state, &session, who)
             .await
-            .map_err(|e| AppError::from(e).into_response())?;
+            .map_err(IntoResponse::into_response)?;
         let (attempt, newest_event) = match found {
             Some((a, n)) => (Some(a), n),
             None => (None, None),

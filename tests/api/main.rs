@@ -3,6 +3,7 @@
 mod helpers;
 
 mod abuse;
+mod analytic;
 mod auth;
 mod backup;
 mod bank_import;

@@ -22,6 +22,7 @@ pub use registrations::{
     candidate_by_session, register, registration, registration_by_code, registrations,
     RegisterError, Registration,
 };
+pub(crate) use registrations::{reg_sitting_columns, reg_sitting_from, RegSittingRow};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sitting {

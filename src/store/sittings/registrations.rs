@@ -119,7 +119,7 @@ fn reg_from(r: RegRow) -> Result<Registration> {
 
 /// A registration row with its sitting's columns beside it (prefixed `s_`).
 #[derive(sqlx::FromRow)]
-struct RegSittingRow {
+pub(crate) struct RegSittingRow {
     #[sqlx(flatten)]
     reg: RegRow,
     s_name: String,
@@ -130,31 +130,20 @@ struct RegSittingRow {
     s_created_by: String,
 }
 
-/// The registration a candidate's browser session holds (SHA-256 of its token, unexpired)
-/// and its sitting, in one query: the first step of every candidate page. Whether this
-/// browser is still the registration's active one is the caller's to check.
-pub async fn candidate_by_session(
-    db: &Db,
-    token_hash: &str,
-) -> Result<Option<(Registration, Sitting)>> {
+/// The select list of a `RegSittingRow`, from `registrations r` and `sittings si`.
+pub(crate) fn reg_sitting_columns() -> String {
     let reg_columns = REG_COLUMNS
         .split(", ")
         .map(|c| format!("r.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let row: Option<RegSittingRow> = sqlx::query_as(&format!(
-        "SELECT {reg_columns}, si.name AS s_name, si.place AS s_place, si.opens_at AS s_opens_at,
-                si.closes_at AS s_closes_at, si.blueprints AS s_blueprints, si.created_by AS s_created_by
-         FROM sessions se
-         JOIN registrations r ON r.access_code_id = se.access_code_id
-         JOIN sittings si ON si.id = r.sitting_id
-         WHERE se.token_hash = $1 AND se.expires_at > $2"
-    ))
-    .bind(token_hash)
-    .bind(now_ms())
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
+    format!(
+        "{reg_columns}, si.name AS s_name, si.place AS s_place, si.opens_at AS s_opens_at,
+         si.closes_at AS s_closes_at, si.blueprints AS s_blueprints, si.created_by AS s_created_by"
+    )
+}
+
+pub(crate) fn reg_sitting_from(row: RegSittingRow) -> Result<(Registration, Sitting)> {
     let sitting = super::sitting_from((
         row.reg.sitting_id,
         row.s_name,
@@ -164,7 +153,28 @@ pub async fn candidate_by_session(
         row.s_blueprints,
         row.s_created_by,
     ));
-    Ok(Some((reg_from(row.reg)?, sitting)))
+    Ok((reg_from(row.reg)?, sitting))
+}
+
+/// The registration a candidate's browser session holds (SHA-256 of its token, unexpired)
+/// and its sitting, in one query: the first step of every candidate page. Whether this
+/// browser is still the registration's active one is the caller's to check.
+pub async fn candidate_by_session(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(Registration, Sitting)>> {
+    let row: Option<RegSittingRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM sessions se
+         JOIN registrations r ON r.access_code_id = se.access_code_id
+         JOIN sittings si ON si.id = r.sitting_id
+         WHERE se.token_hash = $1 AND se.expires_at > $2",
+        reg_sitting_columns()
+    ))
+    .bind(token_hash)
+    .bind(now_ms())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(reg_sitting_from).transpose()
 }
 
 pub async fn registration(db: &Db, id: i64) -> Result<Option<Registration>> {
