@@ -1349,6 +1349,14 @@ fn facets_measures_a_harsher_rater_by_name() {
     let measure = |r: &Value| r["measure"].as_f64().unwrap();
     let harsher = measure(&raters[1]) - measure(&raters[0]);
     close(harsher, 2.0 * 3f64.ln(), 0.05);
+    // Each 1.1 logits from the raters' mean: both beyond the 1-logit limit, neither misfitting.
+    for r in raters {
+        assert_eq!(
+            (r["flag_severity"].as_bool(), r["flag_misfit"].as_bool()),
+            (Some(true), Some(false)),
+            "{r}"
+        );
+    }
     assert_eq!(json["observations_used"], 16);
     assert_eq!(json["candidates"][8]["candidate"], "c9");
     assert_eq!(json["candidates"][8]["status"], "extreme_high");
@@ -1362,6 +1370,7 @@ fn facets_measures_a_harsher_rater_by_name() {
         1e-9,
     );
     assert!(!cell(&rows, "rater_summary", "", "", "separation").is_empty());
+    assert_eq!(cell(&rows, "rater", "abe", "", "flag_severity"), "true");
     assert!(!cell(&rows, "threshold", "", "2", "threshold").is_empty());
 
     // Partial credit: one threshold set per question, named.

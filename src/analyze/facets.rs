@@ -94,7 +94,8 @@ pub fn ratings(input: &Input, scale: Scale, errors: &mut Errors) -> Option<Facet
 }
 
 /// The report as one tree, each element named as in the file and its scores on the file's
-/// scale (`min` added back to scale scores).
+/// scale (`min` added back to scale scores); each rater with the flags of
+/// `stats::part_two::rater_flags` (`flag_misfit`, `flag_severity`).
 pub fn report(report: &FacetsReport, file: &FacetsFile, min: i64) -> Node {
     let mut tree = Node::of(report);
     for (list, field, names) in [
@@ -108,6 +109,15 @@ pub fn report(report: &FacetsReport, file: &FacetsFile, min: i64) -> Node {
             if let Node::Map(fields) = row {
                 fields.insert(0, (field.to_string(), named));
             }
+        }
+    }
+    // The raters' flags, as the agreement page sets them (`stats::part_two`).
+    let flags = crate::stats::part_two::rater_flags(report);
+    let rows = tree.get_mut("raters").map_or(&mut [][..], Node::list_mut);
+    for (row, f) in rows.iter_mut().zip(&flags) {
+        if let Node::Map(fields) = row {
+            fields.push(("flag_misfit".into(), Node::Bool(f.misfit)));
+            fields.push(("flag_severity".into(), Node::Bool(f.severity)));
         }
     }
     let scales = tree.get_mut("scales").map_or(&mut [][..], Node::list_mut);
