@@ -125,7 +125,8 @@ pub async fn completed_sitting_named(
         .await?
         .ok_or_else(|| anyhow::anyhow!("the sitting just made is missing"))?;
     let mcqs = mcqs(db).await?;
-    let mut forms = bulk::Forms::load(db, pool(db).await?, &sitting, &bps).await?;
+    let pool = pool(db).await?;
+    let mut forms = bulk::Forms::load(db, pool.clone(), &sitting, &bps).await?;
 
     // Who sits: mostly Level III, some of each Level IV track.
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
@@ -197,8 +198,9 @@ pub async fn completed_sitting_named(
         ("CL02-Q1", "The parent needs to be told what to do. I would give handouts.", 0),
         ("CL03-Q1", "I would wonder with the parent what the baby is telling them, hold both in mind, and use reflective supervision to understand my own reactions to the family.", 3),
     ] {
-        if item_version(db, item, 1).await?.is_some() {
-            ratings::seed_validity(db, sitting_id, item, 1, body, expert, "demo").await?;
+        // The bank's current version of the question.
+        if let Some(v) = pool.items.iter().find(|i| i.id == item).map(|i| i.version) {
+            ratings::seed_validity(db, sitting_id, item, v, body, expert, "demo").await?;
         }
     }
     // Raters read every response; far-apart readings go to a third, whose reading settles it.

@@ -88,10 +88,10 @@ async fn a_rater_below_the_standard_sees_no_live_response(engine: Engine) {
 
     // The committee chooses two sets through its page (standard: 70% exact, 95% within one).
     for (item, body, expert, set) in [
-        ("CL01-Q1@1", "Set one, first response.", "3", "1"),
-        ("CL02-Q1@1", "Set one, second response.", "1", "1"),
-        ("CL01-Q1@1", "Set two, first response.", "2", "2"),
-        ("CL03-Q1@1", "Set two, second response.", "0", "2"),
+        ("CL01-Q2@1", "Set one, first response.", "3", "1"),
+        ("CL02-Q2@1", "Set one, second response.", "1", "1"),
+        ("CL01-Q2@1", "Set two, first response.", "2", "2"),
+        ("CL03-Q2@1", "Set two, second response.", "0", "2"),
     ] {
         let res = committee
             .post_form(
@@ -120,7 +120,7 @@ async fn a_rater_below_the_standard_sees_no_live_response(engine: Engine) {
         ),
     ] {
         let mut form = vec![
-            ("item", "CL01-Q1@1"),
+            ("item", "CL01-Q2@1"),
             ("body", "A response."),
             ("expert_score", "2"),
             ("set_no", "1"),

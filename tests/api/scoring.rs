@@ -385,7 +385,7 @@ async fn calibration_flags_a_rater_below_the_standard(engine: Engine) {
     let v1 = ratings::seed_validity(
         db,
         f.sitting.id,
-        "CL01-Q1",
+        "CL01-Q2",
         1,
         "An expert-scored answer.",
         3,
@@ -396,7 +396,7 @@ async fn calibration_flags_a_rater_below_the_standard(engine: Engine) {
     let v2 = ratings::seed_validity(
         db,
         f.sitting.id,
-        "CL02-Q1",
+        "CL02-Q2",
         1,
         "Another one.",
         1,
