@@ -461,3 +461,62 @@ fn control_characters_from_files_are_shown_escaped() {
         ]
     );
 }
+
+/// Analytic Part Two in the sample bank: every vignette with an operational open question
+/// carries at least three, in more than one area; every score point of every rubric has a short
+/// anchor (40-80 words) and a long one (130-200), so raters cannot score by length, and the
+/// mean anchor length per score point neither rises all the way up nor spreads by 25 words.
+#[test]
+fn the_sample_part_two_is_analytic_with_anchors_of_every_length() {
+    use imh_exam::bank::{ItemBody, Status};
+    use std::collections::BTreeMap;
+    let bank = imh_exam::bank::load(&repo().join("item-bank")).unwrap();
+    let mut by_vignette: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut lengths: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for item in &bank.items {
+        let ItemBody::Open(open) = &item.body else {
+            continue;
+        };
+        if item.status != Status::Operational {
+            continue;
+        }
+        by_vignette
+            .entry(item.vignette.as_deref().unwrap())
+            .or_default()
+            .push(&item.area);
+        for point in &open.rubric {
+            let words: Vec<usize> = point
+                .anchors
+                .iter()
+                .map(|a| a.split_whitespace().count())
+                .collect();
+            assert!(
+                words.iter().any(|w| (40..=80).contains(w))
+                    && words.iter().any(|w| (130..=200).contains(w)),
+                "{} score {}: anchors of {words:?} words",
+                item.id,
+                point.score
+            );
+            lengths.entry(point.score).or_default().extend(words);
+        }
+    }
+    assert_eq!(by_vignette.len(), 18);
+    for (v, areas) in &by_vignette {
+        let mut distinct = areas.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(areas.len() >= 3 && distinct.len() >= 2, "{v}: {areas:?}");
+    }
+    let means: Vec<f64> = lengths
+        .values()
+        .map(|w| w.iter().sum::<usize>() as f64 / w.len() as f64)
+        .collect();
+    assert!(
+        means.windows(2).any(|m| m[1] <= m[0]),
+        "anchor length rises with the score: {means:?}"
+    );
+    let (low, high) = means
+        .iter()
+        .fold((f64::MAX, 0f64), |(l, h), m| (l.min(*m), h.max(*m)));
+    assert!(high - low < 25.0, "mean anchor lengths by score: {means:?}");
+}
