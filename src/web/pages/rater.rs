@@ -39,11 +39,14 @@ pub async fn queue(
         @if q.is_empty() {
             p { "Nothing is assigned to you yet. Responses appear here when the committee assigns them." }
         } @else {
+            @if let Some(next) = q.iter().find(|e| e.state != ReadingState::Final) {
+                p { a class="button" href={ "/rate/" (next.code) } accesskey="n" { "Score the next response" } }
+            }
             table {
-                caption class="hint" { "Responses are known only by their code. Score each against its rubric." }
+                caption class="hint" { "Responses are known only by their code, what is left to score first. Score each against its rubric." }
                 thead { tr { th scope="col" { "Response" } th scope="col" { "Vignette" } th scope="col" { "Item" } th scope="col" { "State" } } }
                 tbody {
-                    @for e in &q {
+                    @for e in q.iter().filter(|e| e.state != ReadingState::Final).chain(q.iter().filter(|e| e.state == ReadingState::Final)) {
                         tr {
                             td { a href={ "/rate/" (e.code) } { (e.code) } }
                             td { (e.vignette_title) }
@@ -52,9 +55,6 @@ pub async fn queue(
                         }
                     }
                 }
-            }
-            @if let Some(next) = q.iter().find(|e| e.state != ReadingState::Final) {
-                p { a class="button" href={ "/rate/" (next.code) } accesskey="n" { "Score the next response" } }
             }
         }
         h2 { "Declare a conflict of interest" }

@@ -39,7 +39,14 @@ impl Table {
                 thead { tr { @for h in &self.headers { th scope="col" { (h) } } } }
                 tbody {
                     @for r in &self.rows {
-                        tr { @for c in r { td { (c) } } }
+                        tr {
+                            @for c in r {
+                                @match shown(c) {
+                                    Some(short) => td class="n" title=(c) { (short) }
+                                    None => td { (c) }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -54,6 +61,19 @@ impl Table {
         }
         w.into_string()
     }
+}
+
+/// A cell's number as people read it on the page: three decimals at most, trailing zeros
+/// dropped (the CSV keeps every digit, and the cell's title holds it too). None for a cell
+/// that is not a number with a fraction (ids, counts, words stay as they are).
+fn shown(cell: &str) -> Option<String> {
+    if !cell.contains(['.', 'e', 'E']) {
+        return None;
+    }
+    let x: f64 = cell.parse().ok().filter(|x: &f64| x.is_finite())?;
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    Some(if s == "-0" { "0".into() } else { s.to_string() })
 }
 
 /// Runs a statistic off the async runtime: at full size one takes up to hundreds of
@@ -371,6 +391,20 @@ pub async fn agreement_page(
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn numbers_are_shown_to_three_decimals_and_words_as_they_are() {
+        assert_eq!(shown("0.28571428571428575").as_deref(), Some("0.286"));
+        assert_eq!(shown("12.5").as_deref(), Some("12.5"));
+        assert_eq!(shown("-0.0001").as_deref(), Some("0"));
+        assert_eq!(shown("2.5e-7").as_deref(), Some("0"));
+        assert_eq!(shown("1.0").as_deref(), Some("1"));
+        for kept in [
+            "42", "TF-0001", "CL01-Q2", "rater1", "", "AA", "inf", "NaN", "set 1",
+        ] {
+            assert_eq!(shown(kept), None, "{kept}");
+        }
+    }
 
     /// A statistic runs on a thread of its own: on a runtime with a single worker, a task that
     /// the statistic waits for still runs. Were the statistic run inline, that worker would be
