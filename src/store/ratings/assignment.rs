@@ -300,9 +300,25 @@ pub async fn withdraw_rater(
     .bind(rater_id)
     .fetch_all(&db.pool)
     .await?;
+    withdraw(
+        db,
+        &unfinished,
+        by,
+        &format!(
+            "sitting {sitting_id}: rater {rater_id} withdrawn from {} unfinished readings",
+            unfinished.len()
+        ),
+    )
+    .await?;
+    assign_sitting(db, sitting_id, &BTreeSet::from([rater_id]), by).await
+}
+
+/// Withdraws assignments (their drafts and any finished readings are kept), audited with
+/// `detail`, in one transaction.
+pub(super) async fn withdraw(db: &Db, assignments: &[i64], by: &str, detail: &str) -> Result<()> {
     let now = now_ms();
     let mut tx = db.write().await?;
-    for id in &unfinished {
+    for id in assignments {
         sqlx::query("UPDATE assignments SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3")
             .bind(now)
             .bind(by)
@@ -310,16 +326,6 @@ pub async fn withdraw_rater(
             .execute(&mut *tx)
             .await?;
     }
-    audit::record_tx(
-        &mut tx,
-        by,
-        audit::Action::WithdrawRater,
-        &format!(
-            "sitting {sitting_id}: rater {rater_id} withdrawn from {} unfinished readings",
-            unfinished.len()
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    assign_sitting(db, sitting_id, &BTreeSet::from([rater_id]), by).await
+    audit::record_tx(&mut tx, by, audit::Action::WithdrawRater, detail).await?;
+    tx.commit().await
 }

@@ -233,27 +233,16 @@ pub(super) async fn hand_on_live_work(
     if ids.is_empty() {
         return Ok(0);
     }
-    let now = now_ms();
-    let mut tx = db.write().await?;
-    for id in &ids {
-        sqlx::query("UPDATE assignments SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3")
-            .bind(now)
-            .bind(by)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    audit::record_tx(
-        &mut tx,
+    super::assignment::withdraw(
+        db,
+        &ids,
         by,
-        audit::Action::WithdrawRater,
         &format!(
             "sitting {sitting_id}: {} unfinished live readings of raters not qualified handed on",
             ids.len()
         ),
     )
     .await?;
-    tx.commit().await?;
     Ok(ids.len())
 }
 

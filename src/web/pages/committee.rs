@@ -251,21 +251,11 @@ async fn expert_response(
     Ok((item, version, expert))
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct ValidityForm {
-    #[serde(default)]
-    pub item: String,
-    #[serde(default)]
-    pub body: String,
-    #[serde(default)]
-    pub expert_score: String,
-}
-
 pub async fn validity(
     State(state): State<AppState>,
     Committee(ref me): Committee,
     Path(id): Path<i64>,
-    Form(f): Form<ValidityForm>,
+    Form(f): Form<ExpertResponseForm>,
 ) -> AppResult<Response> {
     the_sitting(&state, id).await?;
     let (item, version, expert) =
@@ -306,8 +296,10 @@ fn attempts_label(s: &ratings::Standing) -> String {
         .join("; ")
 }
 
+/// A response with an expert score, as the committee adds one: a validity response (no set)
+/// or one of a qualifying set.
 #[derive(Debug, Default, Deserialize)]
-pub struct QualifyingForm {
+pub struct ExpertResponseForm {
     #[serde(default)]
     pub item: String,
     #[serde(default)]
@@ -322,7 +314,7 @@ pub async fn qualifying(
     State(state): State<AppState>,
     Committee(ref me): Committee,
     Path(id): Path<i64>,
-    Form(f): Form<QualifyingForm>,
+    Form(f): Form<ExpertResponseForm>,
 ) -> AppResult<Response> {
     the_sitting(&state, id).await?;
     let (item, version, expert) =
