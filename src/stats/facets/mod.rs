@@ -22,7 +22,7 @@ mod jmle;
 mod report;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use serde::Serialize;
 

@@ -4,7 +4,7 @@ use rand_chacha::ChaCha8Rng;
 use super::jmle::probs;
 use super::*;
 
-fn obs(candidate: u32, question: u32, rater: u32, score: u32) -> Observation {
+pub(crate) fn obs(candidate: u32, question: u32, rater: u32, score: u32) -> Observation {
     Observation {
         candidate,
         question,
@@ -14,7 +14,7 @@ fn obs(candidate: u32, question: u32, rater: u32, score: u32) -> Observation {
 }
 
 /// Tight limits, for identities that hold at the exact solution.
-fn tight(model: Model, max_score: u32) -> Options {
+pub(crate) fn tight(model: Model, max_score: u32) -> Options {
     Options {
         max_residual: 1e-9,
         max_change: 1e-10,

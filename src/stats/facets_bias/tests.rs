@@ -3,25 +3,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::*;
 use crate::stats::facets::{analyse, Options};
-
-fn obs(candidate: u32, question: u32, rater: u32, score: u32) -> Observation {
-    Observation {
-        candidate,
-        question,
-        rater,
-        score,
-    }
-}
-
-/// Tight limits, so that the model is at its exact solution.
-fn tight(model: Model, max_score: u32) -> Options {
-    Options {
-        max_residual: 1e-9,
-        max_change: 1e-10,
-        max_iterations: 5_000,
-        ..Options::new(model, max_score)
-    }
-}
+// Tight limits, so that the model is at its exact solution.
+use crate::stats::facets::tests::{obs, tight};
 
 fn close(actual: Option<f64>, expected: f64, tol: f64) {
     let a = actual.expect("defined");

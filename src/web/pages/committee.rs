@@ -140,14 +140,7 @@ pub async fn show(
         }
         form method="post" action={ "/scoring/" (id) "/qualifying" } {
             (csrf_field(&csrf))
-            label for="q-item" { "Item" }
-            select id="q-item" name="item" {
-                @for (item, version) in &open_items { option value={ (item) "@" (version) } { (item) " (version " (version) ")" } }
-            }
-            label for="q-body" { "Response text" }
-            textarea id="q-body" name="body" rows="6" required {}
-            label for="q-expert" { "Expert score" }
-            input type="number" id="q-expert" name="expert_score" min="0" max="10" required;
+            (expert_fields("q-", &open_items))
             label for="q-set" { "Set" }
             select id="q-set" name="set_no" { option value="1" { "Set 1" } option value="2" { "Set 2 (for raters below the standard on set 1)" } option value="3" { "Set 3" } }
             button type="submit" { "Add to the qualifying set" }
@@ -156,14 +149,7 @@ pub async fn show(
         p { "A response with an expert score goes into every rater's queue, looking like any other. Raters' agreement with the expert score is reported above." }
         form method="post" action={ "/scoring/" (id) "/validity" } {
             (csrf_field(&csrf))
-            label for="item" { "Item" }
-            select id="item" name="item" {
-                @for (item, version) in &open_items { option value={ (item) "@" (version) } { (item) " (version " (version) ")" } }
-            }
-            label for="body" { "Response text" }
-            textarea id="body" name="body" rows="6" required {}
-            label for="expert_score" { "Expert score" }
-            input type="number" id="expert_score" name="expert_score" min="0" max="10" required;
+            (expert_fields("", &open_items))
             button type="submit" { "Seed the validity response" }
         }
     };
@@ -262,6 +248,21 @@ pub async fn validity(
         expert_response(&state, &f.item, &f.body, &f.expert_score).await?;
     ratings::seed_validity(&state.db, id, &item, version, &f.body, expert, &me.username).await?;
     Ok(Redirect::to(&format!("/scoring/{id}")).into_response())
+}
+
+/// The fields of a response with an expert score (validity or qualifying), their ids prefixed
+/// so two such forms can share a page.
+fn expert_fields(prefix: &str, open_items: &[(String, u32)]) -> Markup {
+    html! {
+        label for={ (prefix) "item" } { "Item" }
+        select id={ (prefix) "item" } name="item" {
+            @for (item, version) in open_items { option value={ (item) "@" (version) } { (item) " (version " (version) ")" } }
+        }
+        label for={ (prefix) "body" } { "Response text" }
+        textarea id={ (prefix) "body" } name="body" rows="6" required {}
+        label for={ (prefix) "expert_score" } { "Expert score" }
+        input type="number" id={ (prefix) "expert_score" } name="expert_score" min="0" max="10" required;
+    }
 }
 
 fn standing_label(s: &ratings::Standing) -> String {
