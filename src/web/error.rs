@@ -1,11 +1,18 @@
 //! One error type for every handler: rendered as an HTML page, logged once if internal, and
 //! never leaking internals to the browser.
 
-use axum::http::{header, StatusCode};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use axum_extra::extract::cookie::CookieJar;
+use maud::{html, Markup};
 
-use super::views;
+use super::session::{CSRF_COOKIE, SESSION_COOKIE};
+use super::views::{self, Chrome};
+use super::AppState;
+use crate::store::users::{self, Principal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -47,17 +54,113 @@ impl From<sqlx::Error> for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
-    let body = views::page(
+/// What an error page says, kept on the response so that [`frame_errors`] can show it inside the
+/// visitor's own page frame, with a way back to where they were.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    pub title: String,
+    pub message: String,
+}
+
+/// Where an error page offers to take the visitor: the page they came from, or their home.
+struct Back {
+    href: String,
+    label: &'static str,
+}
+
+fn render(title: &str, message: &str, chrome: Option<&Chrome>, back: &Back) -> Markup {
+    views::page(
         title,
-        None,
+        chrome,
         html! {
             h1 { (title) }
-            p { (message) }
-            p { a href="/" { "Go to the start page" } }
+            p class="notice bad" role="alert" { (message) }
+            p { a class="button secondary" href=(back.href) { (back.label) } }
         },
-    );
-    (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
+    )
+}
+
+fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    let home = Back {
+        href: "/".into(),
+        label: "Go to the start page",
+    };
+    let body = render(title, message, None, &home);
+    let mut res = (status, [(header::CACHE_CONTROL, "no-store")], body).into_response();
+    res.extensions_mut().insert(ErrorPage {
+        title: title.into(),
+        message: message.into(),
+    });
+    res
+}
+
+/// The page the visitor came from, when the browser says (same-origin `Referer`, which the
+/// `Referrer-Policy: same-origin` header lets it send to this site only) and it is not the
+/// page that failed.
+fn came_from(headers: &HeaderMap, failed: &str) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?;
+    let (their_host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let path = path.split('#').next().unwrap_or("/");
+    (their_host.eq_ignore_ascii_case(host) && path != failed && !path.starts_with("//"))
+        .then(|| path.to_string())
+}
+
+/// Shows every error page inside the normal page frame: the header with the visitor's name and
+/// navigation (staff or candidate), and a link back to the page they came from, or else to
+/// their own home. Pages without an [`ErrorPage`] pass through untouched.
+pub async fn frame_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(req.headers());
+    let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
+    let csrf = jar.get(CSRF_COOKIE).map(|c| c.value().to_string());
+    let failed = req.uri().path().to_string();
+    let from = came_from(req.headers(), &failed);
+    let mut res = next.run(req).await;
+    let Some(err) = res.extensions_mut().remove::<ErrorPage>() else {
+        return res;
+    };
+    let principal = match &session {
+        Some(token) => users::session_principal(&state.db, token)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let csrf = csrf.unwrap_or_default();
+    let (chrome, home) = match &principal {
+        Some(Principal::Staff(u)) => (Some(views::staff_chrome(u, &csrf)), "/"),
+        Some(Principal::Candidate { label, .. }) => (
+            Some(Chrome {
+                user: None,
+                candidate: Some(label),
+                csrf: &csrf,
+            }),
+            "/candidate",
+        ),
+        None => (None, "/"),
+    };
+    let back = match from {
+        Some(href) => Back {
+            href,
+            label: "Go back to the page you came from",
+        },
+        None => Back {
+            href: home.into(),
+            label: if principal.is_some() {
+                "Go to your home page"
+            } else {
+                "Go to the start page"
+            },
+        },
+    };
+    let body = render(&err.title, &err.message, chrome.as_ref(), &back);
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body.into_string()))
 }
 
 impl IntoResponse for AppError {

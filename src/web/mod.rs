@@ -112,7 +112,9 @@ pub fn router(state: AppState) -> Router {
     let security_headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Same-origin pages see where the visitor came from (an error page's way back); no other
+        // site is ever told.
+        (header::REFERRER_POLICY, "same-origin"),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -128,6 +130,8 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/assets/app.css", get(css))
+        .route("/assets/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
         .route("/assets/exam.js", get(|| script(views::EXAM_JS)))
         .route("/assets/proctor.js", get(|| script(views::PROCTOR_JS)))
         .merge(pages::routes())
@@ -135,6 +139,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::csrf_layer,
+        ))
+        // Outside the CSRF layer, so that its refusals are framed too.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::frame_errors,
         ))
         // Outside the CSRF layer: a flood is turned away before its body is even read.
         .layer(middleware::from_fn_with_state(
@@ -212,6 +221,16 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
             )
         }
     }
+}
+
+async fn icon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        views::ICON_SVG,
+    )
 }
 
 async fn css() -> impl IntoResponse {

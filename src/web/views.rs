@@ -30,6 +30,7 @@ pub fn page(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · imh-exam" }
                 link rel="stylesheet" href="/assets/app.css";
+                link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
             }
             body {
                 a class="skip" href="#main" { "Skip to content" }
@@ -89,10 +90,92 @@ pub fn field_error(id: &str, error: Option<&String>) -> Markup {
     }
 }
 
-pub const CSS: &str = include_str!("assets/app.css");
+/// The stylesheet: the design system, then each audience's rules, then printing.
+pub const CSS: &str = concat!(
+    include_str!("assets/css/base.css"),
+    include_str!("assets/css/exam.css"),
+    include_str!("assets/css/desk.css"),
+    include_str!("assets/css/console.css"),
+    include_str!("assets/css/committee.css"),
+    include_str!("assets/css/print.css"),
+);
+/// The site's icon: the brand's initials on its accent colour.
+pub const ICON_SVG: &str = include_str!("assets/icon.svg");
 pub const EXAM_JS: &str = include_str!("assets/exam.js");
 pub const PROCTOR_JS: &str = include_str!("assets/proctor.js");
 
 pub fn css_markup() -> PreEscaped<&'static str> {
     PreEscaped(CSS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CSS;
+
+    /// A colour token's value in the stylesheet's `:root`, as sRGB bytes.
+    fn token(name: &str) -> [u8; 3] {
+        let at = CSS
+            .find(&format!("--{name}:"))
+            .unwrap_or_else(|| panic!("no --{name} in the stylesheet"));
+        let hex = CSS[at..].split_once('#').unwrap().1;
+        let hex = &hex[..6];
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+        [byte(0), byte(2), byte(4)]
+    }
+
+    /// WCAG 2.1's relative luminance and contrast ratio.
+    fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+        let lum = |c: [u8; 3]| {
+            let lin = |v: u8| {
+                let v = f64::from(v) / 255.0;
+                if v <= 0.03928 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+        };
+        let (x, y) = (lum(a), lum(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn contrast_ratio_matches_wcag_examples() {
+        assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 1e-9);
+        // #767676 on white is the classic lightest grey that passes 4.5:1.
+        assert!((contrast([0x76; 3], [255; 3]) - 4.54).abs() < 0.01);
+    }
+
+    #[test]
+    fn every_text_colour_reads_on_its_background() {
+        let text = [
+            ("ink", "paper"),
+            ("muted", "paper"),
+            ("muted", "quiet-soft"),
+            ("accent", "paper"),
+            ("accent", "accent-soft"),
+            ("accent-dark", "accent-soft"),
+            ("paper", "accent"),
+            ("paper", "bad"),
+            ("ok", "ok-soft"),
+            ("warn", "warn-soft"),
+            ("bad", "bad-soft"),
+            ("bad", "paper"),
+            ("ink", "warn-soft"),
+        ];
+        for (fg, bg) in text {
+            let r = contrast(token(fg), token(bg));
+            assert!(r >= 4.5, "--{fg} on --{bg} is {r:.2}:1, under 4.5:1");
+        }
+        // Non-text: a control's border and the focus ring against the page (WCAG 1.4.11).
+        for (fg, bg) in [
+            ("control", "paper"),
+            ("focus", "paper"),
+            ("focus", "accent-soft"),
+        ] {
+            let r = contrast(token(fg), token(bg));
+            assert!(r >= 3.0, "--{fg} on --{bg} is {r:.2}:1, under 3:1");
+        }
+    }
 }

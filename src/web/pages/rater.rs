@@ -42,16 +42,20 @@ pub async fn queue(
             @if let Some(next) = q.iter().find(|e| e.state != ReadingState::Final) {
                 p { a class="button" href={ "/rate/" (next.code) } accesskey="n" { "Score the next response" } }
             }
-            table {
-                caption class="hint" { "Responses are known only by their code, what is left to score first. Score each against its rubric." }
-                thead { tr { th scope="col" { "Response" } th scope="col" { "Vignette" } th scope="col" { "Item" } th scope="col" { "State" } } }
-                tbody {
-                    @for e in q.iter().filter(|e| e.state != ReadingState::Final).chain(q.iter().filter(|e| e.state == ReadingState::Final)) {
-                        tr {
-                            td { a href={ "/rate/" (e.code) } { (e.code) } }
-                            td { (e.vignette_title) }
-                            td { (e.item_id) }
-                            td { (e.state.label()) }
+            div class="table-wrap" tabindex="0" role="region" aria-label="Your responses" {
+                table class="queue" {
+                    caption class="hint" { "Responses are known only by their code, what is left to score first. Score each against its rubric." }
+                    thead { tr { th scope="col" { "Response" } th scope="col" { "Vignette" } th scope="col" { "Item" } th scope="col" { "State" } } }
+                    tbody {
+                        @for e in q.iter().filter(|e| e.state != ReadingState::Final).chain(q.iter().filter(|e| e.state == ReadingState::Final)) {
+                            tr {
+                                td { a href={ "/rate/" (e.code) } { (e.code) } }
+                                td { (e.vignette_title) }
+                                td { (e.item_id) }
+                                td class="state" {
+                                    span class={ "chip " (match e.state { ReadingState::Final => "ok", ReadingState::Draft => "warn", ReadingState::NotStarted => "info" }) } { (e.state.label()) }
+                                }
+                            }
                         }
                     }
                 }
@@ -206,57 +210,78 @@ fn question_block(
         |f| f.feedback.clone(),
     );
     let c = q.code;
+    let error_id = format!("rate-error-{c}");
+    let descriptor = |s: u32| {
+        q.item
+            .rubric
+            .iter()
+            .find(|p| p.score == s)
+            .map(|p| p.descriptor.as_str())
+    };
     html! {
         section class="question" id={ "q-" (c) } aria-labelledby={ "prompt-" (c) } {
-            h2 id={ "prompt-" (c) } { "The question" }
-            (paragraphs(&q.item.prompt))
-            section class="response" aria-labelledby={ "response-" (c) } {
-                h3 id={ "response-" (c) } { "The response (" (c) ")" }
-                @if q.body.trim().is_empty() { p { em { "(No response was written.)" } } }
-                @else { (paragraphs(q.body)) }
-            }
-            section class="rubric" aria-labelledby={ "rubric-" (c) } {
-                h3 id={ "rubric-" (c) } { "Rubric" }
-                @for p in &q.item.rubric {
-                    h4 { "Score " (p.score) }
-                    p { (p.descriptor) }
-                    @for (i, a) in p.anchors.iter().enumerate() {
-                        figure class="anchor" {
-                            figcaption { "Anchor answer " (i + 1) " at score " (p.score) }
-                            blockquote { (a) }
-                        }
-                    }
+            // The response on one side, kept in view (it scrolls on its own when long) …
+            div class="read" tabindex="0" role="region" aria-labelledby={ "response-" (c) } {
+                h2 id={ "prompt-" (c) } { "The question" }
+                (paragraphs(&q.item.prompt))
+                section class="response" {
+                    h3 id={ "response-" (c) } { "The response (" (c) ")" }
+                    @if q.body.trim().is_empty() { p { em { "(No response was written.)" } } }
+                    @else { (paragraphs(q.body)) }
                 }
             }
-            @if let Some(e) = error {
-                p class="error" role="alert" id={ "rate-error-" (c) } { (e) }
-            }
-            @if locked {
-                p role="status" { "You submitted a score of " strong { (mine.and_then(|m| m.score).map(|s| s.to_string()).unwrap_or_default()) } " of " (max) ". It can no longer be changed." }
-            } @else {
-                form method="post" action={ "/rate/" (c) } class="rate" {
-                    (csrf_field(csrf))
-                    fieldset {
-                        legend { "Score (0 to " (max) ")" }
-                        @for s in 0..=max {
-                            div class="option" {
-                                input type="radio" name="score" id={ "score-" (c) "-" (s) } value=(s) checked[chosen == Some(s)]
-                                    aria-describedby=[error.map(|_| format!("rate-error-{c}"))];
-                                label for={ "score-" (c) "-" (s) } { (s) }
+            // … and on the other the score form (no fragment in its action: a page that opens at
+            // a fragment skips `autofocus`, which puts an error's field in focus), each score point with its rubric descriptor,
+            // then the anchor answers.
+            div class="judge" {
+                @if locked {
+                    p role="status" class="notice ok" { "You submitted a score of " strong { (mine.and_then(|m| m.score).map(|s| s.to_string()).unwrap_or_default()) } " of " (max) ". It can no longer be changed." }
+                } @else {
+                    form method="post" action={ "/rate/" (c) } class="rate" id={ "rate-" (c) } aria-labelledby={ "score-title-" (c) } {
+                        h3 id={ "score-title-" (c) } tabindex="-1" { "Score this response" }
+                        (csrf_field(csrf))
+                        fieldset aria-describedby=[error.map(|_| error_id.clone())] {
+                            legend { "Score (0 to " (max) ") against the rubric" }
+                            @if let Some(e) = error {
+                                p class="field-error" role="alert" id=(error_id) { (e) }
+                            }
+                            @for s in 0..=max {
+                                div class="option score-point" {
+                                    input type="radio" name="score" id={ "score-" (c) "-" (s) } value=(s) checked[chosen == Some(s)]
+                                        aria-invalid=[error.map(|_| "true")]
+                                        autofocus[error.is_some() && (chosen == Some(s) || (chosen.is_none() && s == 0))];
+                                    label for={ "score-" (c) "-" (s) } {
+                                        span class="points" { (s) }
+                                        @if let Some(d) = descriptor(s) { " " span class="descriptor" { (d) } }
+                                    }
+                                }
+                            }
+                        }
+                        label for={ "feedback-" (c) } { "Feedback for the candidate" }
+                        p class="hint" id={ "feedback-hint-" (c) } { "The candidate reads this with their results, whatever the outcome: what the response did well and what would strengthen it." }
+                        textarea id={ "feedback-" (c) } name="feedback" rows="5" aria-describedby={ "feedback-hint-" (c) } { (feedback) }
+                        label for={ "note-" (c) } { "Note for the committee" }
+                        p class="hint" id={ "note-hint-" (c) } { "Not shown to the candidate." }
+                        textarea id={ "note-" (c) } name="note" rows="3" aria-describedby={ "note-hint-" (c) } { (note) }
+                        div class="actions" {
+                            button type="submit" name="action" value="submit" { "Submit score" }
+                            button type="submit" name="action" value="draft" class="secondary" { "Save as draft" }
+                        }
+                        p class="hint" { "A submitted score is final. A draft can be changed until you submit it." }
+                    }
+                }
+                section class="rubric" aria-labelledby={ "rubric-" (c) } {
+                    h3 id={ "rubric-" (c) } { "Rubric and anchor answers" }
+                    @for p in &q.item.rubric {
+                        h4 { "Score " (p.score) }
+                        p { (p.descriptor) }
+                        @for (i, a) in p.anchors.iter().enumerate() {
+                            figure class="anchor" {
+                                figcaption { "Anchor answer " (i + 1) " at score " (p.score) }
+                                blockquote { (a) }
                             }
                         }
                     }
-                    label for={ "feedback-" (c) } { "Feedback for the candidate" }
-                    p class="hint" id={ "feedback-hint-" (c) } { "The candidate reads this with their results, whatever the outcome: what the response did well and what would strengthen it." }
-                    textarea id={ "feedback-" (c) } name="feedback" rows="5" aria-describedby={ "feedback-hint-" (c) } { (feedback) }
-                    label for={ "note-" (c) } { "Note for the committee" }
-                    p class="hint" id={ "note-hint-" (c) } { "Not shown to the candidate." }
-                    textarea id={ "note-" (c) } name="note" rows="3" aria-describedby={ "note-hint-" (c) } { (note) }
-                    div class="actions" {
-                        button type="submit" name="action" value="draft" { "Save as draft" }
-                        button type="submit" name="action" value="submit" { "Submit score" }
-                    }
-                    p class="hint" { "A submitted score is final. A draft can be changed until you submit it." }
                 }
             }
         }
@@ -296,6 +321,9 @@ fn desk_page(me: &User, csrf: &str, d: &Desk, error: Option<&str>, form: &RateFo
         html! {
             p class="hint" { a href="/rate" { "Your queue" } " · response " (d.position) " of " (d.of) " · " (d.done) " scored" }
             h1 { "Response " (d.code) }
+            @if let Some(first) = questions.iter().find(|q| !q.mine.is_some_and(|m| m.is_final)) {
+                p { a href={ "#score-title-" (first.code) } class="skip-to-score" { "Skip to the score" } }
+            }
             @if questions.len() > 1 {
                 p { "This candidate answered " (questions.len()) " questions on this vignette; score each against its own rubric." }
             }

@@ -116,7 +116,12 @@ fn users_page(
                     aria-describedby=[errors.contains_key("display_name").then_some("display_name-error")];
                 (field_error("display_name-error", errors.get("display_name")))
                 label for="role" { "Role" }
-                select id="role" name="role" aria-describedby=[errors.contains_key("role").then_some("role-error")] {
+                select id="role" name="role" required
+                    aria-invalid=[errors.contains_key("role").then_some("true")]
+                    aria-describedby=[errors.contains_key("role").then_some("role-error")] {
+                    // No role is taken for granted: an administrator by default was one slip
+                    // away from giving a rater the keys.
+                    option value="" selected[form.role.is_empty()] { "Choose a role" }
                     @for r in Role::ALL {
                         option value=(r.code()) selected[form.role == r.code()] { (r.title()) }
                     }
@@ -164,11 +169,18 @@ pub async fn add_user(
     if form.display_name.trim().is_empty() {
         errors.insert("display_name", "Give the person's full name.".into());
     }
-    let role = form
-        .role
-        .parse::<Role>()
-        .map_err(|e| errors.insert("role", e))
-        .ok();
+    let role = if form.role.trim().is_empty() {
+        errors.insert(
+            "role",
+            "Role: choose what this person will do (administrator, proctor, rater or committee member).".into(),
+        );
+        None
+    } else {
+        form.role
+            .parse::<Role>()
+            .map_err(|e| errors.insert("role", e))
+            .ok()
+    };
     if let Err(e) = auth::check_password_strength(&form.password) {
         errors.insert("password", e);
     }
