@@ -12,6 +12,7 @@
 
 mod candidate;
 mod rater;
+mod staff;
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
