@@ -50,23 +50,49 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// The CPU time PostgreSQL's processes have used so far (every process named `postgres`: the
+/// backends serving the server's connections do the database's share of each page, which on
+/// SQLite is done inside the server's own process). Zero on SQLite.
+fn database_cpu(url: &str) -> Duration {
+    if !url.starts_with("postgres") {
+        return Duration::ZERO;
+    }
+    let mut total = Duration::ZERO;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() == "postgres" {
+            total += cpu_time(pid);
+        }
+    }
+    total
+}
+
 /// One phase's figures.
 struct Phase {
     requests: usize,
     failed: usize,
     latencies: Vec<Duration>,
     cpu: Duration,
+    /// PostgreSQL's processes' CPU over the phase (zero on SQLite).
+    db_cpu: Duration,
     seconds: f64,
 }
 
 impl Phase {
     fn line(&self) -> String {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.requests.max(1) as f64;
         format!(
-            "{:.0}/s, p50 {:.2} ms, p99 {:.2} ms, server CPU {:.0} µs per request, {} failed",
+            "{:.0}/s, p50 {:.2} ms, p99 {:.2} ms, server CPU {:.0} µs per request, database processes {:.0} µs, together {:.0} µs, {} failed",
             self.requests as f64 / self.seconds,
             percentile(&self.latencies, 0.5).as_secs_f64() * 1000.0,
             percentile(&self.latencies, 0.99).as_secs_f64() * 1000.0,
-            self.cpu.as_secs_f64() * 1e6 / self.requests.max(1) as f64,
+            per(self.cpu),
+            per(self.db_cpu),
+            per(self.cpu + self.db_cpu),
             self.failed,
         )
     }
@@ -75,6 +101,7 @@ impl Phase {
 /// Each of `people` loads GETs of `path(candidate, i)` back to back for `seconds`.
 async fn closed_loop(
     base: &str,
+    url: &str,
     pid: u32,
     people: &[Arc<Candidate>],
     seconds: f64,
@@ -82,6 +109,7 @@ async fn closed_loop(
 ) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
     let cpu_before = cpu_time(pid);
+    let db_before = database_cpu(url);
     let started = Instant::now();
     let tasks: Vec<_> = people
         .iter()
@@ -111,6 +139,7 @@ async fn closed_loop(
         failed: 0,
         latencies: Vec::new(),
         cpu: Duration::ZERO,
+        db_cpu: Duration::ZERO,
         seconds: 0.0,
     };
     for t in tasks {
@@ -124,6 +153,7 @@ async fn closed_loop(
     }
     phase.seconds = started.elapsed().as_secs_f64();
     phase.cpu = cpu_time(pid).saturating_sub(cpu_before);
+    phase.db_cpu = database_cpu(url).saturating_sub(db_before);
     phase.requests = phase.latencies.len();
     phase.latencies.sort();
     phase
@@ -200,10 +230,11 @@ async fn main() {
     for (label, binary) in &builds {
         let server = Server::start(binary, &url).await;
         // Every page once, as a sitting's first minutes do (the server's caches warm).
-        closed_loop(&server.base, server.pid(), &short, 0.5, question).await;
-        closed_loop(&server.base, server.pid(), &long_group, 0.5, question).await;
+        closed_loop(&server.base, &url, server.pid(), &short, 0.5, question).await;
+        closed_loop(&server.base, &url, server.pid(), &long_group, 0.5, question).await;
         for (group, people) in [(10, &short), (long, &long_group)] {
-            let phase = closed_loop(&server.base, server.pid(), people, seconds, question).await;
+            let phase =
+                closed_loop(&server.base, &url, server.pid(), people, seconds, question).await;
             println!(
                 "pages: {label} question page, chains of {group} saves: {}",
                 phase.line()
@@ -211,7 +242,7 @@ async fn main() {
             assert!(phase.requests > 0, "no question page was served");
             assert_eq!(phase.failed, 0, "a question page failed");
         }
-        let phase = closed_loop(&server.base, server.pid(), &short, seconds, health).await;
+        let phase = closed_loop(&server.base, &url, server.pid(), &short, seconds, health).await;
         println!("pages: {label} /healthz, same clients: {}", phase.line());
     }
     let (checked, breaks) = imh_exam::store::attempts::verify_chains(&prepared.db)
