@@ -279,7 +279,9 @@ pub async fn items_page(
     let f = &a.form;
     let item_cell = |code: &str, c: &str| -> Option<maud::Markup> {
         match code {
-            "item" => Some(html! { a href={ "/stats/" (id) "/items/" (c.split(' ').next().unwrap_or_default()) } { (c) } }),
+            "item" => Some(
+                html! { a href={ "/stats/" (id) "/items/" (c.split(' ').next().unwrap_or_default()) } { (c) } },
+            ),
             "flags" if !c.is_empty() => Some(html! {
                 @for flag in c.split(' ') { span class="chip warn" title=(flag) { (flag_text(flag)) } " " }
             }),

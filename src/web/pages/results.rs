@@ -161,7 +161,7 @@ async fn page(state: &AppState, csrf: &str, id: i64, outcome: Option<Markup>) ->
         }
         (pass_on_form(csrf, id, decided))
         h2 { "Candidates" }
-        table {
+        div class="table-wrap" role="region" tabindex="0" aria-label="Candidates and their results" { table {
             thead { tr { th scope="col" { "Candidate" } th scope="col" { "Level" } th scope="col" { "Part One" } th scope="col" { "Part Two" } th scope="col" { "Exam" } th scope="col" { "Feedback" } } }
             tbody {
                 @for l in lines {
@@ -181,7 +181,7 @@ async fn page(state: &AppState, csrf: &str, id: i64, outcome: Option<Markup>) ->
                     }
                 }
             }
-        }
+        } }
     })
 }
 

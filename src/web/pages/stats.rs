@@ -113,7 +113,11 @@ impl<'a> View<'a> {
             .filter(|&i| !self.hidden.contains(&t.headers[i].as_str()))
             .collect();
         let numeric: Vec<bool> = (0..t.headers.len())
-            .map(|i| t.rows.iter().any(|r| r.get(i).is_some_and(|c| is_number(c))))
+            .map(|i| {
+                t.rows
+                    .iter()
+                    .any(|r| r.get(i).is_some_and(|c| is_number(c)))
+            })
             .collect();
         // A single row of many statistics reads better down the page than across it.
         if t.rows.len() == 1 && shown.len() > 6 && self.cell.is_none() {
@@ -706,8 +710,7 @@ pub async fn agreement_page(
             // A matrix: its order is the scale's.
             t.html(&csv)
         } else {
-            t.view(&csv)
-.sortable(l.clone()).render()
+            t.view(&csv).sortable(l.clone()).render()
         }
     };
     if let Some(name) = q.csv {
@@ -776,7 +779,10 @@ mod tests {
         assert_eq!(shown("-0.0001").as_deref(), Some("0.000"));
         assert_eq!(shown("2.5e-7").as_deref(), Some("0.000"));
         assert_eq!(shown("1.0").as_deref(), Some("1.000"));
-        assert_eq!(super::shown("p_value", "0.00002").as_deref(), Some("< 0.001"));
+        assert_eq!(
+            super::shown("p_value", "0.00002").as_deref(),
+            Some("< 0.001")
+        );
         assert_eq!(super::shown("p_value", "0.0412").as_deref(), Some("0.041"));
         for kept in [
             "42", "TF-0001", "CL01-Q2", "rater1", "", "AA", "inf", "NaN", "set 1",

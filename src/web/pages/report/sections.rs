@@ -127,7 +127,7 @@ fn candidates(r: &Report, b: &str) -> Markup {
                     None => { "not released." }
                 }
             }
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Candidates and pass rates" { table {
                 caption { "Candidates and pass rates by part, level and track (results as stored)" }
                 thead {
                     tr {
@@ -147,8 +147,8 @@ fn candidates(r: &Report, b: &str) -> Markup {
                         }
                     }
                 }
-            }
-            table {
+            } }
+            div class="table-wrap" role="region" tabindex="0" aria-label="Cut, mean and SD by part" { table {
                 caption { "Cut, mean and SD by part (percent of the maximum; SD with divisor N − 1)" }
                 thead { tr { th scope="col" { "Part" } th scope="col" { "Candidates" } th scope="col" { "Pass mark" } th scope="col" { "Cut" } th scope="col" { "Mean" } th scope="col" { "SD" } } }
                 tbody {
@@ -163,7 +163,7 @@ fn candidates(r: &Report, b: &str) -> Markup {
                         td { (one(all.parts[1].mean())) "%" } td { (one(all.parts[1].sd())) }
                     }
                 }
-            }
+            } }
             (source(&format!("{b}/scoring/{id}/results"), "Results"))
         },
     )
@@ -216,7 +216,7 @@ fn equating(r: &Report, b: &str) -> Markup {
     let e = &r.equating;
     let id = r.sitting.id;
     html! {
-        table {
+        div class="table-wrap" role="region" tabindex="0" aria-label="Part One results, raw and equated" { table {
             caption { "Part One results, raw and equated (results as stored)" }
             thead { tr { th scope="col" { "Results" } th scope="col" { "Equated" } th scope="col" { "Decided by the equated percent" } th scope="col" { "Mean shift, equated − raw (points)" } th scope="col" { "SD of the shift" } th scope="col" { "Pass or fail differs raw vs equated" } } }
             tbody {
@@ -225,7 +225,7 @@ fn equating(r: &Report, b: &str) -> Markup {
                     td { (two(e.mean_shift())) } td { (two(e.sd_shift())) } td { (e.differ) }
                 }
             }
-        }
+        } }
         @match &e.decision {
             Some(d) => p { "The committee decided on " (when(d.changed_at)) " (" (d.changed_by) ") that the pass mark applies to the " strong { (d.pass_on) } " percent in this sitting: " (d.reason) " (" a href={ (b) "/keys" } { "decisions and key changes" } ")." },
             None => p { "The committee has not decided otherwise for this sitting: each blueprint's policy above applies. A decision, with its reason, is made on the " a href={ (b) "/scoring/" (id) "/results" } { "results page" } "." },
@@ -268,7 +268,7 @@ fn forms(r: &Report, b: &str) -> Markup {
             @if spreads.is_empty() {
                 p { "The sitting is not calibrated, so its forms' difficulty is not known: " a href={ (b) "/stats/" (id) "/rasch" } { "calibrate it" } "." }
             } @else {
-                table {
+                div class="table-wrap" role="region" tabindex="0" aria-label="Forms' expected percent correct at θ_cut" { table {
                     caption { "Forms' expected percent correct at θ_cut, by blueprint" }
                     thead { tr { th scope="col" { "Blueprint" } th scope="col" { "Forms" } th scope="col" { "θ_cut" } th scope="col" { "Target" } th scope="col" { "Mean" } th scope="col" { "SD" } th scope="col" { "Min to max" } th scope="col" { "Within tolerance" } th scope="col" { "θ_cut taken on" } } }
                     tbody {
@@ -287,7 +287,7 @@ fn forms(r: &Report, b: &str) -> Markup {
                             }
                         }
                     }
-                }
+                } }
                 p { "Equating: where a blueprint's pass mark applies to equated scores and its pool is calibrated, each raw score is mapped through its own form's test characteristic curve onto the pool's percent-correct scale and that score decides; otherwise the raw percent correct decides. Each candidate's scores are on the " a href={ (b) "/scoring/" (id) "/results" } { "results page" } "." }
                 (equating(r, b))
             }
@@ -360,9 +360,9 @@ fn flags(r: &Report, b: &str) -> Markup {
         html! {
             p { (flagged.len()) " of " (r.analysis.items.len()) " scored items flagged by classical statistics (hard: p < 0.30; easy: p > 0.95; low discrimination: rest point-biserial < 0.15; a distractor chosen by abler candidates or by almost no one)." }
             @if !flagged.is_empty() {
-                table {
+                div class="table-wrap" role="region" tabindex="0" aria-label="Items flagged by classical statistics" { table {
                     caption { "Items flagged by classical statistics" }
-                    thead { tr { th scope="col" { "Item" } th scope="col" { "Presented" } th scope="col" { "p" } th scope="col" { "pbis_rest" } th scope="col" { "Flags" } } }
+                    thead { tr { th scope="col" { "Item" } th scope="col" { "Presented" } th scope="col" title="p" { "Difficulty (p)" } th scope="col" title="pbis_rest" { "Point-biserial (rest score)" } th scope="col" { "Flags" } } }
                     tbody {
                         @for i in &flagged {
                             @let item = i.item.split(' ').next().unwrap_or_default();
@@ -373,12 +373,12 @@ fn flags(r: &Report, b: &str) -> Markup {
                             }
                         }
                     }
-                }
+                } }
             }
             @if !r.calibration.is_empty() {
                 p { (misfit.len()) " item(s) misfit the Rasch model (an infit or outfit mean square outside " (FIT_LOW) " to " (FIT_HIGH) " with |z| ≥ " (FIT_Z) ") or drifted since their earlier calibration." }
                 @if !misfit.is_empty() {
-                    table {
+                    div class="table-wrap" role="region" tabindex="0" aria-label="Items misfitting the Rasch model" { table {
                         caption { "Items misfitting the Rasch model or drifting" }
                         thead { tr { th scope="col" { "Item" } th scope="col" { "Difficulty" } th scope="col" { "Infit (z)" } th scope="col" { "Outfit (z)" } th scope="col" { "Earlier" } th scope="col" { "Drift" } } }
                         tbody {
@@ -390,10 +390,10 @@ fn flags(r: &Report, b: &str) -> Markup {
                                 }
                             }
                         }
-                    }
+                    } }
                 }
             }
-            (source(&format!("{b}/stats/{id}/items?sort=flags"), "Item statistics, flagged items first"))
+            (source(&format!("{b}/stats/{id}/items?sort=flags&dir=desc"), "Item statistics, flagged items first"))
         },
     )
 }
