@@ -138,7 +138,13 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
 
     // Item statistics: the charts with their legends, the table sorted by a column's link.
     visit(&c, &base, &format!("/stats/{id}/items")).await;
-    found.extend(look(&c, "/stats/{id}/items (committee: item statistics)").await);
+    found.extend(
+        look(
+            &c,
+            &format!("/stats/{id}/items (committee: item statistics)"),
+        )
+        .await,
+    );
     let (w, h, text) = legend(&c, "items").await;
     assert!(
         w > 50.0 && h > 5.0,
@@ -162,20 +168,38 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
         down.windows(2).all(|w| w[0] >= w[1]),
         "descending: {down:?}"
     );
-    found.extend(look(&c, "/stats/{id}/items?sort=p&dir=desc (committee: sorted)").await);
+    found.extend(
+        look(
+            &c,
+            &format!("/stats/{id}/items?sort=p&dir=desc (committee: sorted)"),
+        )
+        .await,
+    );
     // Every column, and an item's own page.
     visit(&c, &base, &format!("/stats/{id}/items?cols=all")).await;
     let (_, alpha) = column(&c, "items", "alpha_if_deleted").await;
     assert!(!alpha.is_empty(), "all columns shown");
-    found.extend(look(&c, "/stats/{id}/items?cols=all (committee: every column)").await);
+    found.extend(
+        look(
+            &c,
+            &format!("/stats/{id}/items?cols=all (committee: every column)"),
+        )
+        .await,
+    );
     let item = css(&c, "#t-items tbody a").await.text().await.unwrap();
     let item = item.split(' ').next().unwrap().to_string();
     visit(&c, &base, &format!("/stats/{id}/items/{item}")).await;
-    found.extend(look(&c, "/stats/{id}/items/{item} (committee: an item)").await);
+    found.extend(
+        look(
+            &c,
+            &format!("/stats/{id}/items/{item} (committee: an item)"),
+        )
+        .await,
+    );
 
     // Fairness: the DIF chart with its bands' legend; the table sorted by D-DIF.
     visit(&c, &base, &format!("/stats/{id}/dif")).await;
-    found.extend(look(&c, "/stats/{id}/dif (committee: DIF)").await);
+    found.extend(look(&c, &format!("/stats/{id}/dif (committee: DIF)")).await);
     let (w, _, text) = legend(&c, "dif-chart").await;
     assert!(w > 50.0, "the DIF chart's legend is drawn");
     assert!(
@@ -187,7 +211,13 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
 
     // Rater agreement, with the raters measured (many-facet Rasch, bias, G study).
     visit(&c, &base, &format!("/stats/{id}/agreement")).await;
-    found.extend(look(&c, "/stats/{id}/agreement (committee: rater agreement)").await);
+    found.extend(
+        look(
+            &c,
+            &format!("/stats/{id}/agreement (committee: rater agreement)"),
+        )
+        .await,
+    );
     let severity = sort_by(&c, "raters", "severity", "ascending").await;
     assert_eq!(severity.len(), 4, "the four raters' severities");
     assert!(severity.windows(2).all(|w| w[0] <= w[1]), "{severity:?}");

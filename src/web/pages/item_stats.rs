@@ -283,7 +283,7 @@ pub async fn items_page(
                 html! { a href={ "/stats/" (id) "/items/" (c.split(' ').next().unwrap_or_default()) } { (c) } },
             ),
             "flags" if !c.is_empty() => Some(html! {
-                @for flag in c.split(' ') { span class="chip warn" title=(flag) { (flag_text(flag)) } " " }
+                span class="flag-list" { @for flag in c.split(' ') { span class="chip warn" title=(flag) { (flag_text(flag)) } " " } }
             }),
             _ => None,
         }

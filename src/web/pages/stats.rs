@@ -102,14 +102,14 @@ impl<'a> View<'a> {
     /// Leaves out the columns `hidden`, with a link (`href`) to the table with them all.
     pub fn hide(mut self, hidden: &[&'a str], href: String) -> Self {
         self.hidden = hidden.to_vec();
-        self.all_columns = Some(href);
+        self.all_columns = (!hidden.is_empty()).then_some(href);
         self
     }
 
     pub fn render(&self) -> Markup {
         let t = self.table;
         let id = format!("t-{}", t.name);
-        let shown: Vec<usize> = (0..t.headers.len())
+        let cols: Vec<usize> = (0..t.headers.len())
             .filter(|&i| !self.hidden.contains(&t.headers[i].as_str()))
             .collect();
         let numeric: Vec<bool> = (0..t.headers.len())
@@ -119,18 +119,26 @@ impl<'a> View<'a> {
                     .any(|r| r.get(i).is_some_and(|c| is_number(c)))
             })
             .collect();
+        // A column of fractions shows its whole numbers to the same decimals (1 as 1.000).
+        let fractional: Vec<bool> = (0..t.headers.len())
+            .map(|i| {
+                t.rows
+                    .iter()
+                    .any(|r| r.get(i).is_some_and(|c| shown("", c).is_some()))
+            })
+            .collect();
         // A single row of many statistics reads better down the page than across it.
-        if t.rows.len() == 1 && shown.len() > 6 && self.cell.is_none() {
+        if t.rows.len() == 1 && cols.len() > 6 && self.cell.is_none() {
             return html! {
                 div class="table-wrap" id=(id) role="region" tabindex="0" aria-label=(t.caption) {
                     table class="stats" {
                         caption { (t.caption) " · " a href=(self.csv_href) download { "CSV" } }
                         thead { tr { th scope="col" { "Statistic" } th scope="col" class="n" { "Value" } } }
                         tbody {
-                            @for &i in &shown {
+                            @for &i in &cols {
                                 tr {
                                     th scope="row" title=(t.headers[i]) { (label(t.name, &t.headers[i])) }
-                                    (self.td(&t.headers[i], &t.rows[0][i]))
+                                    (self.td(&t.headers[i], &t.rows[0][i], false))
                                 }
                             }
                         }
@@ -149,14 +157,14 @@ impl<'a> View<'a> {
                         }
                     }
                     thead { tr {
-                        @for &i in &shown {
+                        @for &i in &cols {
                             @let code = t.headers[i].as_str();
                             @let sorted = self.sort.as_ref().and_then(|s| s.current.as_ref()).filter(|s| s.col == code);
                             th scope="col" class=[numeric[i].then_some("n")] title=(code)
                                 aria-sort=[sorted.map(|s| if s.desc { "descending" } else { "ascending" })] {
                                 @if let Some(links) = &self.sort {
                                     @let desc = sorted.is_some_and(|s| !s.desc);
-                                    a href={ (links.base) "sort=" @if !links.main { (t.name) "." } (code) "&dir=" (if desc { "desc" } else { "asc" }) "#" (id) } {
+                                    a class="th-label" href={ (links.base) "sort=" @if !links.main { (t.name) "." } (code) "&dir=" (if desc { "desc" } else { "asc" }) "#" (id) } {
                                         (label(t.name, code))
                                         @match sorted {
                                             Some(s) => span aria-hidden="true" class="sort-mark" { @if s.desc { " ▼" } @else { " ▲" } },
@@ -164,7 +172,7 @@ impl<'a> View<'a> {
                                         }
                                     }
                                 } @else {
-                                    (label(t.name, code))
+                                    span class="th-label" { (label(t.name, code)) }
                                 }
                             }
                         }
@@ -172,9 +180,9 @@ impl<'a> View<'a> {
                     tbody {
                         @for r in &t.rows {
                             tr {
-                                @for &i in &shown {
+                                @for &i in &cols {
                                     @let c = r.get(i).map(String::as_str).unwrap_or_default();
-                                    (self.td(&t.headers[i], c))
+                                    (self.td(&t.headers[i], c, fractional[i]))
                                 }
                             }
                         }
@@ -184,7 +192,7 @@ impl<'a> View<'a> {
         }
     }
 
-    fn td(&self, code: &str, c: &str) -> Markup {
+    fn td(&self, code: &str, c: &str, fractional: bool) -> Markup {
         if let Some(m) = self.cell.and_then(|f| f(code, c)) {
             return html! { td { (m) } };
         }
@@ -193,7 +201,13 @@ impl<'a> View<'a> {
         }
         match shown(code, c) {
             Some(short) => html! { td class="n" title=(c) { (short) } },
+            None if is_number(c) && fractional => {
+                html! { td class="n" title=(c) { (shown(code, &format!("{c}.0")).unwrap_or_default()) } }
+            }
             None if is_number(c) => html! { td class="n" { (c) } },
+            None if c.is_empty() && fractional => {
+                html! { td class="n" { span title="not defined" { "–" } } }
+            }
             None => html! { td { (c) } },
         }
     }
@@ -339,7 +353,7 @@ pub(crate) fn label(table: &str, code: &str) -> String {
         "p" => "Difficulty (p)",
         "pbis" => "Point-biserial",
         "pbis_rest" => "Point-biserial (rest score)",
-        "disc_27" => "Discrimination (upper − lower 27%)",
+        "disc_27" => "Discrimination, upper − lower 27%",
         "alpha_if_deleted" => "Alpha if deleted",
         "flags" => "Flags",
         "flag" => "Flag",
@@ -789,6 +803,90 @@ mod tests {
         ] {
             assert_eq!(shown(kept), None, "{kept}");
         }
+    }
+
+    fn sample() -> Table {
+        Table {
+            name: "items",
+            caption: "3 items".into(),
+            headers: heads(&["item", "p", "pbis_rest", "omitted"]),
+            rows: vec![
+                vec!["B".into(), "0.5".into(), "0.31234".into(), "2".into()],
+                vec!["A".into(), "0.25".into(), String::new(), "0".into()],
+                vec!["C".into(), "0.75".into(), "0.1".into(), "1".into()],
+            ],
+        }
+    }
+
+    #[test]
+    fn a_table_shows_human_names_sorts_by_its_links_and_keeps_its_csv() {
+        let mut t = sample();
+        let csv = t.csv();
+        assert!(csv.starts_with("item,p,pbis_rest,omitted\n"), "{csv}");
+        let order = Sort::parse(Some("pbis_rest"), Some("desc"));
+        let links = t.sorted(order.as_ref(), true, "/stats/1/items?");
+        let items: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
+        // Empty cells last, whichever the direction.
+        assert_eq!(items, ["B", "C", "A"]);
+        let html = t
+            .view("/x.csv")
+            .sortable(links)
+            .hide(&["omitted"], "/stats/1/items?cols=all".into())
+            .render()
+            .into_string();
+        assert!(
+            html.contains(r#"<th class="n" scope="col" title="pbis_rest" aria-sort="descending">"#)
+                || html.contains(r#"title="pbis_rest" aria-sort="descending""#),
+            "{html}"
+        );
+        assert!(html.contains("Point-biserial (rest score)"), "{html}");
+        // Sorted descending: its link turns to ascending; another column's starts ascending.
+        assert!(
+            html.contains(r#"href="/stats/1/items?sort=pbis_rest&amp;dir=asc#t-items""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"href="/stats/1/items?sort=p&amp;dir=asc#t-items""#),
+            "{html}"
+        );
+        assert_eq!(html.matches("aria-sort").count(), 1, "{html}");
+        // The hidden column is not drawn; a link shows them all.
+        assert!(!html.contains(r#"title="omitted""#), "{html}");
+        assert!(html.contains("Show all 4 columns"), "{html}");
+        // A region keyboard users can scroll, named by the caption.
+        assert!(
+            html.contains(r#"role="region" tabindex="0" aria-label="3 items""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<td class="n" title="0.31234">0.312</td>"#),
+            "{html}"
+        );
+        // A sort for another table, or for a column it has not, leaves it alone.
+        let mut t = sample();
+        let other = Sort::parse(Some("domains.p"), None);
+        assert!(t.sorted(other.as_ref(), true, "?").current.is_none());
+        let bad = Sort::parse(Some("nope"), None);
+        assert!(t.sorted(bad.as_ref(), true, "?").current.is_none());
+        assert_eq!(t.csv(), csv);
+        let mut t = sample();
+        t.sorted(Sort::parse(Some("items.p"), None).as_ref(), false, "?");
+        let items: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(items, ["A", "B", "C"]);
+    }
+
+    #[test]
+    fn code_names_read_as_words() {
+        assert_eq!(label("items", "pbis_rest"), "Point-biserial (rest score)");
+        assert_eq!(
+            label("items", "exposure_all_sittings"),
+            "Exposure, all sittings"
+        );
+        assert_eq!(label("dif", "d_dif_se"), "SE of D-DIF");
+        assert_eq!(label("bias", "p"), "p-value");
+        assert_eq!(label("items", "p"), "Difficulty (p)");
+        assert_eq!(label("form", "score 12"), "score 12");
+        assert_eq!(label("x", "some_new_thing"), "some new thing");
     }
 
     /// A statistic runs on a thread of its own: on a runtime with a single worker, a task that

@@ -179,7 +179,7 @@ fn reliability(r: &Report, b: &str) -> Markup {
             @if f.candidates == 0 {
                 p { "No Part One has been submitted in this sitting yet." }
             } @else {
-                table {
+                div class="table-wrap" role="region" tabindex="0" aria-label="Part One: reliability, measurement error and classification at the cut of " { table {
                     caption { "Part One: reliability, measurement error and classification at the cut of " (r.cut) " of " (f.items) }
                     thead { tr { th scope="col" { "Statistic" } th scope="col" { "Value" } th scope="col" { "Meaning" } } }
                     tbody {
@@ -201,7 +201,7 @@ fn reliability(r: &Report, b: &str) -> Markup {
                             }
                         }
                     }
-                }
+                } }
                 @if r.scale.is_none() {
                     p class="hint" { "Rudner's accuracy and the Rasch CSEM need the sitting's Rasch calibration, which has not been made." }
                 }
@@ -245,7 +245,7 @@ fn forms(r: &Report, b: &str) -> Markup {
         CONTENTS[2].1,
         html! {
             p { "Part One forms are drawn as each blueprint says: one per candidate, or one for the whole sitting. A form's difficulty is its expected percent correct at θ_cut, the ability whose expected percent on the blueprint's operational pool is the pass percent; forms of equal difficulty there hold candidates to one standard." }
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Blueprints' Part One policy" { table {
                 caption { "Blueprints' Part One policy" }
                 thead { tr { th scope="col" { "Blueprint" } th scope="col" { "Forms" } th scope="col" { "Tolerance (points)" } th scope="col" { "Pass mark applies to" } th scope="col" { "Pool calibrated" } } }
                 tbody {
@@ -264,7 +264,7 @@ fn forms(r: &Report, b: &str) -> Markup {
                         }
                     }
                 }
-            }
+            } }
             @if spreads.is_empty() {
                 p { "The sitting is not calibrated, so its forms' difficulty is not known: " a href={ (b) "/stats/" (id) "/rasch" } { "calibrate it" } "." }
             } @else {
@@ -326,7 +326,7 @@ fn item_map(r: &Report, b: &str) -> Markup {
                     p class="hint" { "Calibrated " (when(first.computed_at)) " by " (first.computed_by) "." }
                 }
                 div class="charts" { (charts::item_map("item-map-chart", "Rasch item map: candidates and items", &bands, &cuts)) }
-                table class="item-map-table" {
+                div class="table-wrap" role="region" tabindex="0" aria-label="The item map as a table: candidates and items per band of the logit scale, highest first" { table class="item-map-table" {
                     caption { "The item map as a table: candidates and items per band of the logit scale, highest first" }
                     thead { tr { th scope="col" { "From (logits)" } th scope="col" { "To" } th scope="col" { "Candidates" } th scope="col" { "Items" } } }
                     tbody {
@@ -334,7 +334,7 @@ fn item_map(r: &Report, b: &str) -> Markup {
                             tr { th scope="row" { (format!("{:.1}", band.from)) } td { (format!("{:.1}", band.to)) } td { (band.persons) } td { (band.items) } }
                         }
                     }
-                }
+                } }
             }
             (source(&format!("{b}/stats/{id}/rasch"), "Rasch calibration"))
         },
@@ -408,7 +408,7 @@ fn agreement(r: &Report, b: &str) -> Markup {
                 None => { p { "No reading has been submitted in this sitting yet." } }
                 Some((a, raters)) => {
                     @let o = &a.overall;
-                    table {
+                    div class="table-wrap" role="region" tabindex="0" aria-label="Part Two: agreement between first and second readings" { table {
                         caption { "Part Two: agreement between first and second readings" }
                         thead { tr { th scope="col" { "Statistic" } th scope="col" { "Value" } } }
                         tbody {
@@ -421,8 +421,8 @@ fn agreement(r: &Report, b: &str) -> Markup {
                             tr { th scope="row" { "Krippendorff's alpha, ordinal" } td { (show(a.alpha_ordinal)) } }
                             tr { th scope="row" { "Gwet's AC1 (AC2, quadratic weights)" } td { (show(a.gwet_ac1)) " (" (show(a.gwet_ac2_quadratic)) ")" } }
                         }
-                    }
-                    table {
+                    } }
+                    div class="table-wrap" role="region" tabindex="0" aria-label="Raters: readings, severity (own reading minus the other; below 0 harsher) and accuracy on validity responses" { table {
                         caption { "Raters: readings, severity (own reading minus the other; below 0 harsher) and accuracy on validity responses" }
                         thead { tr { th scope="col" { "Rater" } th scope="col" { "Readings" } th scope="col" { "Severity" } th scope="col" { "Exact agreement" } th scope="col" { "Validity accuracy" } } }
                         tbody {
@@ -434,7 +434,7 @@ fn agreement(r: &Report, b: &str) -> Markup {
                                 }
                             }
                         }
-                    }
+                    } }
                 }
             }
             (source(&format!("{b}/stats/{id}/agreement"), "Rater agreement"))
@@ -462,7 +462,7 @@ fn dif(r: &Report, b: &str) -> Markup {
         CONTENTS[6].1,
         html! {
             p { "Mantel-Haenszel DIF of the Part One items between the groups of the optional questions candidates answer with consent, matched on the total score. Class B is moderate and C large DIF (+ favours the focal group)." }
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="DIF by question: items in class B or C" { table {
                 caption { "DIF by question: items in class B or C" }
                 thead { tr { th scope="col" { "Question" } th scope="col" { "Focal (n)" } th scope="col" { "Reference (n)" } th scope="col" { "Class B" } th scope="col" { "Class C" } } }
                 tbody {
@@ -482,7 +482,7 @@ fn dif(r: &Report, b: &str) -> Markup {
                         }
                     }
                 }
-            }
+            } }
             (source(&format!("{b}/stats/{id}/dif"), "Fairness (DIF)"))
         },
     )
@@ -496,7 +496,7 @@ fn keys(r: &Report, b: &str) -> Markup {
             @if r.key_changes.is_empty() {
                 p { "No key of an item on this sitting's forms has been changed." }
             } @else {
-                table {
+                div class="table-wrap" role="region" tabindex="0" aria-label="Key changes of items on this sitting's forms, oldest first, with the committee's reasons" { table {
                     caption { "Key changes of items on this sitting's forms, oldest first, with the committee's reasons" }
                     thead { tr { th scope="col" { "When" } th scope="col" { "Item" } th scope="col" { "Decision" } th scope="col" { "Reason" } th scope="col" { "By" } } }
                     tbody {
@@ -508,7 +508,7 @@ fn keys(r: &Report, b: &str) -> Markup {
                             }
                         }
                     }
-                }
+                } }
             }
             (source(&format!("{b}/keys"), "Key review"))
         },
