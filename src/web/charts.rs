@@ -381,7 +381,7 @@ pub fn dif(id: &str, title: &str, items: &[DifPoint]) -> Markup {
                     @let colour = match p.class { Some('C') => BAD, Some('B') => WARN, _ => ACCENT };
                     g class="dif-item" {
                         title { (p.item) ": D-DIF " (format!("{:+.2}", p.d)) ", 95% " (format!("{:+.2} to {:+.2}", p.d - 1.96 * p.se, p.d + 1.96 * p.se)) @if let Some(c) = p.class { ", class " (c) } }
-                        line x1=(fmt(px(i))) y1=(fmt(py(p.d - 1.96 * p.se))) x2=(fmt(px(i))) y2=(fmt(py(p.d + 1.96 * p.se))) stroke=(colour) stroke-width=(fmt((step * 0.4).clamp(0.8, 2.0))) {}
+                        line x1=(fmt(px(i))) y1=(fmt(py(p.d - 1.96 * p.se))) x2=(fmt(px(i))) y2=(fmt(py(p.d + 1.96 * p.se))) stroke=(colour) stroke-opacity="0.5" stroke-width=(fmt((step * 0.3).clamp(0.8, 1.5))) {}
                         circle cx=(fmt(px(i))) cy=(fmt(py(p.d))) r=(fmt((step * 0.45).clamp(1.5, 3.5))) fill=(colour) {}
                     }
                 }

@@ -124,6 +124,21 @@ async fn legend(c: &Client, id: &str) -> (f64, f64, String) {
     )
 }
 
+/// Keeps a screenshot of each chart of the page (`{page}-chart-{n}.png`), for people to look at.
+async fn chart_shots(c: &Client, page: &str) {
+    for (n, figure) in c
+        .find_all(Locator::Css("figure.chart"))
+        .await
+        .unwrap()
+        .into_iter()
+        .enumerate()
+    {
+        let png = figure.screenshot().await.unwrap();
+        assert!(png.len() > 1000, "an empty chart on {page}");
+        std::fs::write(screens_dir().join(format!("{page}-chart-{n}.png")), png).unwrap();
+    }
+}
+
 async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String> {
     let mut found = Vec::new();
     go(&c, &base, "/login").await;
@@ -145,6 +160,7 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
         )
         .await,
     );
+    chart_shots(&c, "items").await;
     let (w, h, text) = legend(&c, "items").await;
     assert!(
         w > 50.0 && h > 5.0,
@@ -200,6 +216,7 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
     // Fairness: the DIF chart with its bands' legend; the table sorted by D-DIF.
     visit(&c, &base, &format!("/stats/{id}/dif")).await;
     found.extend(look(&c, &format!("/stats/{id}/dif (committee: DIF)")).await);
+    chart_shots(&c, "dif").await;
     let (w, _, text) = legend(&c, "dif-chart").await;
     assert!(w > 50.0, "the DIF chart's legend is drawn");
     assert!(
@@ -218,6 +235,7 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
         )
         .await,
     );
+    chart_shots(&c, "agreement").await;
     let severity = sort_by(&c, "raters", "severity", "ascending").await;
     assert_eq!(severity.len(), 4, "the four raters' severities");
     assert!(severity.windows(2).all(|w| w[0] <= w[1]), "{severity:?}");
