@@ -488,7 +488,8 @@ pub fn item_map(id: &str, title: &str, bands: &[MapBand], cuts: &[f64]) -> Marku
     let k = bands.len().max(1) as f64;
     let row = (H - TOP - BOTTOM) / k;
     let mid = (LEFT + W - RIGHT) / 2.0;
-    let half = (W - RIGHT - LEFT) / 2.0 - 24.0;
+    // Room at the right of the items' bars for the cut's label.
+    let half = (W - RIGHT - LEFT) / 2.0 - 64.0;
     let most_p = bands.iter().map(|b| b.persons).max().unwrap_or(0).max(1) as f64;
     let most_i = bands.iter().map(|b| b.items).max().unwrap_or(0).max(1) as f64;
     let (persons, items): (u64, u64) = bands
@@ -554,6 +555,28 @@ pub fn item_map(id: &str, title: &str, bands: &[MapBand], cuts: &[f64]) -> Marku
     )
 }
 
+/// Label positions for marks at `ys`: each as near its mark as it can be, no two closer than
+/// `gap`, all within `[lo, hi]` (as far as they fit).
+pub fn spread_labels(ys: &[f64], gap: f64, lo: f64, hi: f64) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..ys.len()).collect();
+    order.sort_by(|a, b| ys[*a].total_cmp(&ys[*b]));
+    let mut at = vec![0.0; ys.len()];
+    let mut prev = f64::NEG_INFINITY;
+    for &i in &order {
+        let y = ys[i].max(lo).max(prev + gap);
+        at[i] = y;
+        prev = y;
+    }
+    // Pushed past the bottom: move back up, keeping the gaps.
+    let mut next = f64::INFINITY;
+    for &i in order.iter().rev() {
+        let y = at[i].min(hi).min(next - gap);
+        at[i] = y;
+        next = y;
+    }
+    at
+}
+
 /// The many-facet severity map (Facets' "vertical rulers"): one logit axis, candidates as bars
 /// per band on the left, questions (harder higher) and raters (harsher higher) as labelled
 /// marks in two columns on the right.
@@ -575,6 +598,16 @@ pub fn facets_map(
     let (qx, rx) = (axis + 40.0, axis + 210.0);
     let most = bands.iter().map(|b| b.persons).max().unwrap_or(0).max(1) as f64;
     let row = (H - TOP - BOTTOM) / bands.len().max(1) as f64;
+    // Each mark's label beside it, moved apart (with a line to its mark) where marks crowd.
+    let spread = |marks: &[(String, f64)]| {
+        spread_labels(
+            &marks.iter().map(|(_, m)| y(*m)).collect::<Vec<_>>(),
+            13.0,
+            TOP,
+            H - BOTTOM,
+        )
+    };
+    let (q_at, r_at) = (spread(questions), spread(raters));
     frame(
         id,
         title,
@@ -592,13 +625,19 @@ pub fn facets_map(
                     rect x=(fmt(axis - w)) y=(fmt(y(b.to))) width=(fmt(w)) height=(fmt((row - 1.0).max(1.0))) fill="#7a9cc6" {}
                     text x=(fmt(LEFT - 8.0)) y=(fmt(y(b.to) + row / 2.0 + 4.0)) text-anchor="end" { (format!("{:.1}", b.to)) }
                 }
-                @for (label, m) in questions {
-                    circle cx=(fmt(qx)) cy=(fmt(y(*m))) r="3" fill="#2a6" {}
-                    text x=(fmt(qx + 6.0)) y=(fmt(y(*m) + 4.0)) { (label) }
+                @for ((label, m), ly) in questions.iter().zip(&q_at) {
+                    circle cx=(fmt(qx)) cy=(fmt(y(*m))) r="3" fill="#1e6b34" {}
+                    @if (ly - y(*m)).abs() > 0.5 {
+                        line x1=(fmt(qx + 3.0)) y1=(fmt(y(*m))) x2=(fmt(qx + 10.0)) y2=(fmt(*ly)) stroke=(MUTED) stroke-width="0.75" {}
+                    }
+                    text x=(fmt(qx + 12.0)) y=(fmt(ly + 4.0)) font-size="11" { (label) }
                 }
-                @for (label, m) in raters {
-                    rect x=(fmt(rx - 3.0)) y=(fmt(y(*m) - 3.0)) width="6" height="6" fill="#a33" {}
-                    text x=(fmt(rx + 6.0)) y=(fmt(y(*m) + 4.0)) { (label) }
+                @for ((label, m), ly) in raters.iter().zip(&r_at) {
+                    rect x=(fmt(rx - 3.0)) y=(fmt(y(*m) - 3.0)) width="6" height="6" fill=(BAD) {}
+                    @if (ly - y(*m)).abs() > 0.5 {
+                        line x1=(fmt(rx + 3.0)) y1=(fmt(y(*m))) x2=(fmt(rx + 10.0)) y2=(fmt(*ly)) stroke=(MUTED) stroke-width="0.75" {}
+                    }
+                    text x=(fmt(rx + 12.0)) y=(fmt(ly + 4.0)) font-size="11" { (label) }
                 }
             }
             g font-size="12" fill="#1a1a1a" {
@@ -630,7 +669,7 @@ mod tests {
             let text = body.split("</text>").next().unwrap().to_string();
             let x: f64 = attr(tag, "x").unwrap().parse().unwrap();
             let y: f64 = attr(tag, "y").unwrap().parse().unwrap();
-            let size: f64 = attr(tag, "font-size").unwrap().parse().unwrap();
+            let size: f64 = attr(tag, "font-size").map_or(12.0, |s| s.parse().unwrap());
             let w = text_width(&text, size);
             let from = match attr(tag, "text-anchor").as_deref() {
                 Some("end") => x - w,
@@ -866,6 +905,58 @@ mod tests {
             svg.contains("A: |D| &lt; 1 (1)") && svg.contains("C: ≥ 1.5 (1)"),
             "{svg}"
         );
+    }
+
+    #[test]
+    fn crowded_labels_are_moved_apart() {
+        let at = spread_labels(&[100.0, 101.0, 100.5, 300.0, 299.0], 13.0, 20.0, 300.0);
+        let mut sorted = at.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert!(
+            sorted.windows(2).all(|w| w[1] - w[0] >= 13.0 - 1e-9),
+            "{at:?}"
+        );
+        assert!(at.iter().all(|y| (20.0..=300.0).contains(y)), "{at:?}");
+        // A label alone stays by its mark.
+        assert_eq!(spread_labels(&[150.0], 13.0, 20.0, 300.0), vec![150.0]);
+        // The severity map: raters of almost the same severity, labels not overlapping.
+        let svg = facets_map(
+            "f",
+            "Severity map",
+            &[-1.0, 0.0, 0.3, 1.2],
+            &[
+                ("Q1".into(), 0.10),
+                ("Q2".into(), 0.11),
+                ("Q3".into(), 0.12),
+            ],
+            &[
+                ("rater1".into(), -0.2),
+                ("rater2".into(), -0.21),
+                ("rater3".into(), -0.19),
+            ],
+        )
+        .into_string();
+        let boxes = text_boxes(&svg);
+        assert!(boxes.iter().any(|(t, _)| t == "rater2"), "{svg}");
+        for (i, (ta, a)) in boxes.iter().enumerate() {
+            for (tb, b) in &boxes[i + 1..] {
+                assert!(!overlap(a, b), "{ta:?} overlaps {tb:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_item_maps_cut_label_is_clear_of_the_bars() {
+        let bands = map_bands(&[0.1, 0.2, 0.3, 0.4], &[0.1, 0.2, 0.3, 0.35, 0.4]);
+        let svg = item_map("m", "Item map", &bands, &[0.25]).into_string();
+        let cut = text_boxes(&svg)
+            .into_iter()
+            .find(|(t, _)| t == "cut 0.25")
+            .unwrap()
+            .1;
+        for r in rect_boxes(&svg) {
+            assert!(!overlap(&cut, &r), "{cut:?} over {r:?}");
+        }
     }
 
     #[test]
