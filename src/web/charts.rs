@@ -593,22 +593,25 @@ pub fn facets_map(
         bands.first().map_or(1.0, |b| b.to),
         bands.last().map_or(-1.0, |b| b.from),
     );
-    let y = |v: f64| TOP + (top - v) / (top - bottom).max(f64::EPSILON) * (H - TOP - BOTTOM);
+    // Tall enough for every question's label one under the other.
+    let plot = (H - TOP - BOTTOM).max(13.0 * (questions.len().max(raters.len()) + 1) as f64);
+    let height = TOP + plot + BOTTOM;
+    let y = |v: f64| TOP + (top - v) / (top - bottom).max(f64::EPSILON) * plot;
     let axis = LEFT + 150.0;
     let (qx, rx) = (axis + 40.0, axis + 210.0);
     let most = bands.iter().map(|b| b.persons).max().unwrap_or(0).max(1) as f64;
-    let row = (H - TOP - BOTTOM) / bands.len().max(1) as f64;
+    let row = plot / bands.len().max(1) as f64;
     // Each mark's label beside it, moved apart (with a line to its mark) where marks crowd.
     let spread = |marks: &[(String, f64)]| {
         spread_labels(
             &marks.iter().map(|(_, m)| y(*m)).collect::<Vec<_>>(),
             13.0,
             TOP,
-            H - BOTTOM,
+            TOP + plot,
         )
     };
     let (q_at, r_at) = (spread(questions), spread(raters));
-    frame(
+    frame_h(
         id,
         title,
         &format!(
@@ -617,13 +620,17 @@ pub fn facets_map(
             questions.len(),
             raters.len()
         ),
+        height,
         html! {
-            line x1=(fmt(axis)) y1=(fmt(TOP)) x2=(fmt(axis)) y2=(fmt(H - BOTTOM)) stroke="#4a4a4a" {}
+            line x1=(fmt(axis)) y1=(fmt(TOP)) x2=(fmt(axis)) y2=(fmt(TOP + plot)) stroke="#4a4a4a" {}
             g font-size="11" fill="#1a1a1a" {
-                @for b in &bands {
+                @for (i, b) in bands.iter().enumerate() {
                     @let w = b.persons as f64 / most * 140.0;
                     rect x=(fmt(axis - w)) y=(fmt(y(b.to))) width=(fmt(w)) height=(fmt((row - 1.0).max(1.0))) fill="#7a9cc6" {}
-                    text x=(fmt(LEFT - 8.0)) y=(fmt(y(b.to) + row / 2.0 + 4.0)) text-anchor="end" { (format!("{:.1}", b.to)) }
+                    // Every band's value while they fit one above the other, else every other one.
+                    @if row >= 13.0 || i % 2 == 0 {
+                        text x=(fmt(LEFT - 8.0)) y=(fmt(y(b.to) + row / 2.0 + 4.0)) text-anchor="end" { (format!("{:.1}", b.to)) }
+                    }
                 }
                 @for ((label, m), ly) in questions.iter().zip(&q_at) {
                     circle cx=(fmt(qx)) cy=(fmt(y(*m))) r="3" fill="#1e6b34" {}
@@ -641,10 +648,10 @@ pub fn facets_map(
                 }
             }
             g font-size="12" fill="#1a1a1a" {
-                text x=(fmt(axis - 10.0)) y=(fmt(H - BOTTOM + 16.0)) text-anchor="end" { "candidates" }
-                text x=(fmt(qx)) y=(fmt(H - BOTTOM + 16.0)) { "questions" }
-                text x=(fmt(rx)) y=(fmt(H - BOTTOM + 16.0)) { "raters" }
-                text x=(fmt(axis)) y=(fmt(H - 6.0)) text-anchor="middle" { "logits" }
+                text x=(fmt(axis - 10.0)) y=(fmt(TOP + plot + 16.0)) text-anchor="end" { "candidates" }
+                text x=(fmt(qx)) y=(fmt(TOP + plot + 16.0)) { "questions" }
+                text x=(fmt(rx)) y=(fmt(TOP + plot + 16.0)) { "raters" }
+                text x=(fmt(axis)) y=(fmt(height - 6.0)) text-anchor="middle" { "logits" }
             }
         },
     )
@@ -938,6 +945,32 @@ mod tests {
         .into_string();
         let boxes = text_boxes(&svg);
         assert!(boxes.iter().any(|(t, _)| t == "rater2"), "{svg}");
+        // Thirty questions: the map grows to hold their labels, none above or below it.
+        let many: Vec<(String, f64)> = (0..30)
+            .map(|i| (format!("Q{i}"), 0.01 * i as f64))
+            .collect();
+        let tall = facets_map("t", "Severity map", &[-1.0, 1.0], &many, &[]).into_string();
+        let height: f64 = tall
+            .split("viewBox=\"0 0 560 ")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let labels = text_boxes(&tall);
+        for (t, b) in &labels {
+            assert!(
+                b[2] >= 0.0 && b[3] <= height,
+                "{t:?} {b:?} outside 0..{height}"
+            );
+        }
+        for (i, (ta, a)) in labels.iter().enumerate() {
+            for (tb, b) in &labels[i + 1..] {
+                assert!(!overlap(a, b), "{ta:?} overlaps {tb:?}");
+            }
+        }
         for (i, (ta, a)) in boxes.iter().enumerate() {
             for (tb, b) in &boxes[i + 1..] {
                 assert!(!overlap(a, b), "{ta:?} overlaps {tb:?}");
