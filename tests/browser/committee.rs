@@ -242,6 +242,7 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
 
     for (path, what) in [
         (format!("/stats/{id}/rasch"), "Rasch calibration"),
+        (format!("/stats/{id}/rasch?cols=all"), "Rasch, every column"),
         (format!("/stats/{id}/report"), "technical report"),
         (format!("/scoring/{id}"), "scoring"),
         (format!("/scoring/{id}/results"), "results"),
@@ -252,6 +253,10 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
         visit(&c, &base, &path).await;
         found.extend(look(&c, &format!("{path} (committee: {what})")).await);
     }
+    // The results: a summary, and a pass or fail in words on a chip.
+    visit(&c, &base, &format!("/scoring/{id}/results")).await;
+    let summary = css(&c, "#results-summary").await.text().await.unwrap();
+    assert!(summary.contains("Passed the exam"), "{summary}");
     let sample = ratings::read_behind_sample(&db, id).await.unwrap();
     if let Some(e) = sample.first() {
         let path = format!("/scoring/{id}/read-behind/{}", e.assignment_id);

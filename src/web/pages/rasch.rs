@@ -27,7 +27,12 @@ pub struct RaschQuery {
     pub sort: Option<String>,
     #[serde(default)]
     pub dir: Option<String>,
+    #[serde(default)]
+    pub cols: Option<String>,
 }
+
+/// The calibration table's columns left out unless all are asked for (`?cols=all`).
+const HIDDEN: &[&str] = &["infit_z", "outfit_z", "correct"];
 
 fn table(rows: &[calibration::ItemRow]) -> Table {
     Table {
@@ -134,7 +139,12 @@ pub async fn rasch_page(
     let rows = calibration::of_sitting(&state.db, id).await?;
     let mut t = table(&rows);
     let order = Sort::parse(q.sort.as_deref(), q.dir.as_deref());
-    let base = format!("/stats/{id}/rasch?");
+    let all_columns = q.cols.as_deref() == Some("all");
+    let base = if all_columns {
+        format!("/stats/{id}/rasch?cols=all&")
+    } else {
+        format!("/stats/{id}/rasch?")
+    };
     let links = t.sorted(order.as_ref(), true, &base);
     if q.csv.as_deref().is_some_and(|c| c != "spread") {
         return Ok(csv_response(&format!("rasch-{id}.csv"), t.csv()));
@@ -166,7 +176,10 @@ pub async fn rasch_page(
                 "Calibrated at " (super::proctor::when(r.computed_at)) " by " (r.computed_by) ". "
                 @if drifting.is_empty() { "No item drifted." } @else { strong { "Drifting: " (drifting.join(", ")) "." } }
             }
-            (t.view(&format!("/stats/{id}/rasch?csv=1")).sortable(links).render())
+            (t.view(&format!("/stats/{id}/rasch?csv=1"))
+                .hide(if all_columns { &[] } else { HIDDEN }, format!("/stats/{id}/rasch?cols=all#t-rasch"))
+                .sortable(links)
+                .render())
             h2 id="spread" { "The forms' difficulty at the cut" }
             p { "Each candidate's Part One form, by its expected percent correct at the cut's measure θ_cut (the ability whose expected percent on the blueprint's operational pool is the pass percent), over its calibrated scored items. Forms of equal difficulty have equal percents; a fair form is within the blueprint's tolerance of the target." }
             @if spreads.is_empty() {
