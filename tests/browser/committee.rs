@@ -170,6 +170,19 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
         text.contains("not flagged (") && text.contains("flagged ("),
         "{text}"
     );
+    // At 1280 px the items table, in its default columns, fits its box: nothing to scroll across.
+    let sizes = c
+        .execute(
+            "const w = document.getElementById('t-items'); return [w.scrollWidth, w.clientWidth, document.documentElement.scrollHeight];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!("items table at 1280 px: {sizes} (table width, its box's width, page height)");
+    assert!(
+        sizes[0].as_u64() <= sizes[1].as_u64(),
+        "the items table fits a desktop: {sizes}"
+    );
     let (sorted, before) = column(&c, "items", "p").await;
     assert_eq!(sorted, None, "not sorted by p at first");
     let up = sort_by(&c, "items", "p", "ascending").await;
