@@ -78,7 +78,7 @@ pub async fn show(
             a href={ "/stats/" (id) "/report" } { "Technical report" }
         }
         h2 { "Responses" }
-        dl class="facts" {
+        dl class="summary" {
             dt { "Open responses" } dd { (progress.responses) }
             dt { "Blank (scored 0, not rated)" } dd { (progress.blank) }
             dt { "Settled" } dd { (progress.settled) }
@@ -92,7 +92,7 @@ pub async fn show(
         h2 { "Raters" }
         @if raters.is_empty() { p { "No rater has work in this sitting yet." } }
         @else {
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Raters" { table {
                 thead { tr {
                     th scope="col" { "Rater" } th scope="col" { "Assigned" } th scope="col" { "Scored" }
                     th scope="col" { "Agreement with experts" } th scope="col" { "Flag" } th scope="col" { "Dropped out?" }
@@ -118,13 +118,13 @@ pub async fn show(
                         }
                     }
                 }
-            }
+            } }
         }
         h2 { "Rater qualification" }
         @if qualification.iter().all(|q| q.standing == ratings::Standing::NoGate) {
             p class="notice" { "No qualifying set has been chosen for this sitting: raters start live scoring untested. Add responses with expert scores to set 1 below; each rater then scores the set before any live response reaches them." }
         } @else {
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Rater qualification" { table {
                 caption class="hint" { "A rater's live queue opens once their scores on a set agree with the experts' at the blueprint's standard; below it, they are given the next set." }
                 thead { tr { th scope="col" { "Rater" } th scope="col" { "Standing" } th scope="col" { "Attempts (exact, within one point)" } } }
                 tbody {
@@ -136,7 +136,7 @@ pub async fn show(
                         }
                     }
                 }
-            }
+            } }
         }
         form method="post" action={ "/scoring/" (id) "/qualifying" } {
             (csrf_field(&csrf))
@@ -440,14 +440,14 @@ fn keys_page(me: &User, csrf: &str, history: &History, outcome: Option<Markup>) 
                 button type="submit" { "Apply and rescore" }
             }
             h2 { "Decisions so far" }
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Key decisions so far" { table {
                 thead { tr { th scope="col" { "Item" } th scope="col" { "Version" } th scope="col" { "Key" } th scope="col" { "Reason" } th scope="col" { "By" } } }
                 tbody {
                     @for (item, version, rule, reason, by) in &history.keys {
                         tr { td { (item) } td { (version) } td { (rule) } td { (reason) } td { (by) } }
                     }
                 }
-            }
+            } }
             h2 id="pass-on-decisions" { "Which Part One score decides" }
             p { "The committee's decisions, per sitting, on whether Part One's pass mark applies to raw or equated scores; made on a sitting's results page. The newest of a sitting applies; without one, each blueprint's own policy does." }
             @if history.pass_on.is_empty() { p { "None so far." } }

@@ -11,7 +11,8 @@ use crate::stats::{dif, Group};
 use crate::store::{analysis, sittings};
 
 use super::item_stats::sitting_data;
-use super::stats::{csv_response, heads, num, off_runtime, Table};
+use super::stats::{csv_response, heads, num, off_runtime, Sort, Table};
+use crate::web::charts;
 use crate::web::error::{AppError, AppResult};
 use crate::web::roles::Committee;
 use crate::web::session::CsrfToken;
@@ -29,6 +30,10 @@ pub struct DifQuery {
     pub reference: Option<String>,
     #[serde(default)]
     pub csv: Option<String>,
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub dir: Option<String>,
 }
 
 pub async fn dif_page(
@@ -92,7 +97,18 @@ pub async fn dif_page(
         let d = |x: &crate::stats::dif::DifItem| x.mh.d_dif.map_or(-1.0, f64::abs);
         rank(a).cmp(&rank(b)).then(d(b).total_cmp(&d(a)))
     });
-    let table = Table {
+    let points: Vec<charts::DifPoint> = rows
+        .iter()
+        .filter_map(|i| {
+            Some(charts::DifPoint {
+                item: i.item.clone(),
+                d: i.mh.d_dif?,
+                se: i.mh.d_dif_se?,
+                class: i.mh.ets_class.and_then(|c| c.to_string().chars().next()),
+            })
+        })
+        .collect();
+    let mut table = Table {
         name: "dif",
         caption: format!(
             "Mantel-Haenszel DIF, focal \"{focal}\" ({}) against reference \"{reference}\" ({}); flagged classes first, then the largest |D|",
@@ -117,7 +133,14 @@ pub async fn dif_page(
             })
             .collect(),
     };
-    let part_two = part_two_table(&state, id, &answers, focal, reference).await?;
+    let mut part_two = part_two_table(&state, id, &answers, focal, reference).await?;
+    let order = Sort::parse(q.sort.as_deref(), q.dir.as_deref());
+    let base = format!(
+        "/stats/{id}/dif?question={}&focal={focal}&reference={reference}&",
+        question.key
+    );
+    let dif_links = table.sorted(order.as_ref(), true, &base);
+    let part_two_links = part_two.sorted(order.as_ref(), false, &base);
     match q.csv.as_deref() {
         Some("part_two") => {
             return Ok(csv_response(
@@ -144,6 +167,18 @@ pub async fn dif_page(
         "/stats/{id}/dif?question={}&focal={focal}&reference={reference}&csv=1",
         question.key
     );
+    let class_cell = |code: &str, c: &str| -> Option<maud::Markup> {
+        if code != "ets_class" || c.is_empty() {
+            return None;
+        }
+        let tone = match c.chars().next() {
+            Some('C') => "bad",
+            Some('B') => "warn",
+            Some('A') => "ok",
+            _ => return None,
+        };
+        Some(html! { span class={ "chip " (tone) } { (c) } })
+    };
     let body = html! {
         p class="hint" { a href={ "/stats/" (id) "/items" } { "Item statistics" } " · " a href={ "/stats/" (id) "/report" } { "Technical report" } }
         h1 { "Fairness (DIF): " (sitting.name) }
@@ -166,23 +201,13 @@ pub async fn dif_page(
             button type="submit" { "Analyse" }
         }
         p role="status" { (flagged) " item(s) in class B or C." }
-        table {
-            caption { (table.caption) " · " a href=(href) download { "CSV" } }
-            thead { tr { @for h in &table.headers { th scope="col" { (h) } } } }
-            tbody {
-                @for r in &table.rows {
-                    tr {
-                        @for (i, c) in r.iter().enumerate() {
-                            @if i == 9 && (c.starts_with('B') || c.starts_with('C')) { td { strong class="flag" { (c) } } }
-                            @else { td { (c) } }
-                        }
-                    }
-                }
-            }
+        div class="charts" {
+            (charts::dif("dif-chart", "D-DIF of each item with its 95% interval, over the ETS bands", &points))
         }
+        (table.view(&href).sortable(dif_links).cells(&class_cell).render())
         h2 { "Part Two questions" }
         p { "Each Part Two question's resolved score (in half points), compared between the same groups by Mantel's test and the standardised mean difference (SMD, focal minus reference, in points), with candidates matched on their Part One percent in bands of five points (Part Two totals are not comparable: candidates answer different vignettes). ETS's classes for polytomous items: CC when p < .05 and |SMD/SD| > .25, BB when p < .05 and |SMD/SD| > .17, else AA. Questions read by too few candidates of a group are listed with the reason." }
-        (part_two.html(&format!("{}&csv=part_two", href.trim_end_matches("&csv=1"))))
+        (part_two.view(&format!("{}&csv=part_two", href.trim_end_matches("&csv=1"))).sortable(part_two_links).cells(&class_cell).render())
     };
     Ok(views::page("Fairness (DIF)", Some(&chrome(me, &csrf)), body).into_response())
 }

@@ -14,7 +14,7 @@ use crate::stats::items::Cell;
 use crate::stats::{item_analysis, ItemAnalysis, ItemKey, Responses};
 use crate::store::{analysis, bank as bank_store, calibration, sittings, Db};
 
-use super::stats::{csv_response, heads, num, off_runtime, show, Table};
+use super::stats::{csv_response, heads, num, off_runtime, show, Sort, Table};
 use crate::web::charts;
 use crate::web::error::{AppError, AppResult};
 use crate::web::roles::Committee;
@@ -95,31 +95,31 @@ pub struct ItemsQuery {
     pub sort: Option<String>,
     #[serde(default)]
     pub csv: Option<String>,
+    #[serde(default)]
+    pub dir: Option<String>,
+    #[serde(default)]
+    pub cols: Option<String>,
 }
 
-const SORTS: &[(&str, &str)] = &[
-    ("item", "Item"),
-    ("n", "n (exposure)"),
-    ("p", "p"),
-    ("pbis_rest", "pbis_rest"),
-    ("disc_27", "disc_27"),
-    ("flags", "Flags"),
-];
+/// What the flags mean, under the items table.
+const FLAG_HELP: &str = "hard: p below 0.30; easy: p above 0.95; low discrimination: point-biserial (rest score) below 0.15; a distractor (a wrong option) that attracts the abler candidates (its point-biserial above 0), or that fewer than 2% chose.";
 
-fn items_table(a: &ItemAnalysis, exposure: &BTreeMap<String, i64>, sort: &str) -> Table {
-    let mut rows: Vec<&crate::stats::items::ItemStats> = a.items.iter().collect();
-    let key = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
-    match sort {
-        "n" => rows.sort_by_key(|x| std::cmp::Reverse(x.n)),
-        "p" => rows.sort_by(|x, y| key(x.p).total_cmp(&key(y.p))),
-        "pbis_rest" => rows.sort_by(|x, y| key(x.pbis_rest).total_cmp(&key(y.pbis_rest))),
-        "disc_27" => rows.sort_by(|x, y| key(x.disc_27).total_cmp(&key(y.disc_27))),
-        "flags" => rows.sort_by_key(|x| std::cmp::Reverse(x.flags.len())),
-        _ => {}
+/// A flag's code name (the CSV's) as people read it.
+fn flag_text(code: &str) -> String {
+    match code.split_once(':') {
+        Some(("distractor_positive", o)) => format!("{o} attracts the able"),
+        Some(("distractor_rare", o)) => format!("{o} rarely chosen"),
+        _ => code.replace('_', " "),
     }
+}
+
+/// The items table's columns left out unless all are asked for (`?cols=all`).
+const HIDDEN: &[&str] = &["omitted", "pbis", "alpha_if_deleted"];
+
+fn items_table(a: &ItemAnalysis, exposure: &BTreeMap<String, i64>) -> Table {
     Table {
         name: "items",
-        caption: format!("{} items; sorted by {sort}", a.items.len()),
+        caption: format!("{} items", a.items.len()),
         headers: heads(&[
             "item",
             "domain",
@@ -133,8 +133,9 @@ fn items_table(a: &ItemAnalysis, exposure: &BTreeMap<String, i64>, sort: &str) -
             "alpha_if_deleted",
             "flags",
         ]),
-        rows: rows
-            .into_iter()
+        rows: a
+            .items
+            .iter()
             .map(|s| {
                 let id = s.item.split(' ').next().unwrap_or_default().to_string();
                 vec![
@@ -233,14 +234,24 @@ pub async fn items_page(
     let data = sitting_data(&state.db, id).await?;
     let a = off_runtime(move || item_analysis(&data.responses)).await?;
     let exposure = exposure(&state.db).await?;
-    let sort = q
-        .sort
-        .as_deref()
-        .filter(|s| SORTS.iter().any(|(k, _)| k == s))
-        .unwrap_or("item");
-    let items = items_table(&a, &exposure, sort);
-    let domains = domains_table(&a);
+    let order = Sort::parse(q.sort.as_deref(), q.dir.as_deref());
+    let all_columns = q.cols.as_deref() == Some("all");
+    let base = if all_columns {
+        format!("/stats/{id}/items?cols=all&")
+    } else {
+        format!("/stats/{id}/items?")
+    };
+    let mut items = items_table(&a, &exposure);
+    let item_links = items.sorted(order.as_ref(), true, &base);
+    let mut domains = domains_table(&a);
+    let domain_links = domains.sorted(order.as_ref(), false, &base);
     let form = form_table(&a);
+    // The page's own address in its present order, for the CSV and the column links.
+    let sort_query = item_links
+        .current
+        .as_ref()
+        .map(|s| format!("sort={}&dir={}", s.col, if s.desc { "desc" } else { "asc" }))
+        .unwrap_or_default();
     let bps = bank_store::blueprints(&state.db).await?;
     let pass = bps
         .iter()
@@ -266,6 +277,17 @@ pub async fn items_page(
         .filter_map(|s| Some((s.p?, s.pbis_rest?, !s.flags.is_empty(), s.item.clone())))
         .collect();
     let f = &a.form;
+    let item_cell = |code: &str, c: &str| -> Option<maud::Markup> {
+        match code {
+            "item" => Some(
+                html! { a href={ "/stats/" (id) "/items/" (c.split(' ').next().unwrap_or_default()) } { (c) } },
+            ),
+            "flags" if !c.is_empty() => Some(html! {
+                span class="flag-list" { @for flag in c.split(' ') { span class="chip warn" title=(flag) { (flag_text(flag)) } " " } }
+            }),
+            _ => None,
+        }
+    };
     let body = html! {
         p class="hint" { a href={ "/scoring/" (id) } { "Scoring" } " · " a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · " a href={ "/stats/" (id) "/dif" } { "Fairness (DIF)" } " · " a href={ "/stats/" (id) "/rasch" } { "Rasch calibration" } " · " a href={ "/stats/" (id) "/report" } { "Technical report" } }
         h1 { "Item statistics: " (sitting.name) }
@@ -273,7 +295,7 @@ pub async fn items_page(
             p { "No Part One has been submitted in this sitting yet." }
         } @else {
             p class="hint" { "Part One, scored items, over the candidates each item was presented to. Pretest items are not included." }
-            dl class="facts" {
+            dl class="summary" {
                 dt { "Candidates" } dd { (f.candidates) }
                 dt { "Items per form" } dd { (f.items) }
                 dt { "Mean (sd)" } dd { (show(f.mean)) " (" (show(f.sd)) ")" }
@@ -285,31 +307,13 @@ pub async fn items_page(
                 (charts::histogram("scores", "Scores, with the cut score", &f.distribution, Some(cut), "score (items right)"))
                 (charts::scatter("items", "Difficulty against discrimination", &points, (0.0, 1.0), (-0.2, 0.8), ("p (difficulty)", "pbis_rest (discrimination)")))
             }
-            p { "Sort by: "
-                @for (k, name) in SORTS {
-                    @if *k == sort { strong { (name) } " " } @else { a href={ "/stats/" (id) "/items?sort=" (k) } { (name) } " " }
-                }
-            }
-            table {
-                caption { (items.caption) " · " a href={ "/stats/" (id) "/items?csv=items&sort=" (sort) } download { "CSV" } }
-                thead { tr { @for h in &items.headers { th scope="col" { (h) } } } }
-                tbody {
-                    @for r in &items.rows {
-                        tr {
-                            @for (i, c) in r.iter().enumerate() {
-                                @if i == 0 {
-                                    td { a href={ "/stats/" (id) "/items/" (c.split(' ').next().unwrap_or_default()) } { (c) } }
-                                } @else if i == 10 && !c.is_empty() {
-                                    td { strong class="flag" { (c) } }
-                                } @else {
-                                    td { (c) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            (domains.html(&format!("/stats/{id}/items?csv=domains")))
+            p class="hint" { "Select a column's name to sort by it (again for the reverse order). Flags: " (FLAG_HELP) }
+            (items.view(&format!("/stats/{id}/items?csv=items&{sort_query}"))
+                .sortable(item_links)
+                .cells(&item_cell)
+                .hide(if all_columns { &[] } else { HIDDEN }, if all_columns { String::new() } else { format!("/stats/{id}/items?cols=all&{sort_query}#t-items") })
+                .render())
+            (domains.view(&format!("/stats/{id}/items?csv=domains")).sortable(domain_links).render())
             (form.html(&format!("/stats/{id}/items?csv=form")))
             @if let Some(d) = &decision {
                 (d.html(&format!("/stats/{id}/items?csv=decision")))
@@ -433,7 +437,7 @@ pub async fn item_page(
             p { strong { "Rationale: " } (mcq.rationale) }
         }
         @if let Some(s) = here {
-            dl class="facts" {
+            dl class="summary" {
                 dt { "Presented to" } dd { (s.n) " candidates (" (s.omitted) " omitted it)" }
                 dt { "p" } dd { (show(s.p)) }
                 dt { "pbis / pbis_rest" } dd { (show(s.pbis)) " / " (show(s.pbis_rest)) }

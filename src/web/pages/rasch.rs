@@ -11,7 +11,7 @@ use crate::stats::rasch::link::DRIFT_LOGITS;
 use crate::store::calibration::{self, CalibrateError};
 use crate::store::sittings;
 
-use super::stats::{csv_response, heads, num, Table};
+use super::stats::{csv_response, heads, num, Sort, Table};
 use crate::web::error::{AppError, AppResult};
 use crate::web::roles::Committee;
 use crate::web::session::CsrfToken;
@@ -23,7 +23,16 @@ use crate::web::AppState;
 pub struct RaschQuery {
     #[serde(default)]
     pub csv: Option<String>,
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub dir: Option<String>,
+    #[serde(default)]
+    pub cols: Option<String>,
 }
+
+/// The calibration table's columns left out unless all are asked for (`?cols=all`).
+const HIDDEN: &[&str] = &["infit_z", "outfit_z", "correct"];
 
 fn table(rows: &[calibration::ItemRow]) -> Table {
     Table {
@@ -128,12 +137,21 @@ pub async fn rasch_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let rows = calibration::of_sitting(&state.db, id).await?;
-    let t = table(&rows);
+    let mut t = table(&rows);
+    let order = Sort::parse(q.sort.as_deref(), q.dir.as_deref());
+    let all_columns = q.cols.as_deref() == Some("all");
+    let base = if all_columns {
+        format!("/stats/{id}/rasch?cols=all&")
+    } else {
+        format!("/stats/{id}/rasch?")
+    };
+    let links = t.sorted(order.as_ref(), true, &base);
     if q.csv.as_deref().is_some_and(|c| c != "spread") {
         return Ok(csv_response(&format!("rasch-{id}.csv"), t.csv()));
     }
     let spreads = calibration::form_spread(&state.db, id).await?;
-    let spread = spread_table(&spreads);
+    let mut spread = spread_table(&spreads);
+    let spread_links = spread.sorted(order.as_ref(), false, &base);
     if q.csv.as_deref() == Some("spread") {
         return Ok(csv_response(
             &format!("rasch-{id}-spread.csv"),
@@ -158,13 +176,16 @@ pub async fn rasch_page(
                 "Calibrated at " (super::proctor::when(r.computed_at)) " by " (r.computed_by) ". "
                 @if drifting.is_empty() { "No item drifted." } @else { strong { "Drifting: " (drifting.join(", ")) "." } }
             }
-            (t.html(&format!("/stats/{id}/rasch?csv=1")))
+            (t.view(&format!("/stats/{id}/rasch?csv=1"))
+                .hide(if all_columns { &[] } else { HIDDEN }, format!("/stats/{id}/rasch?cols=all#t-rasch"))
+                .sortable(links)
+                .render())
             h2 id="spread" { "The forms' difficulty at the cut" }
             p { "Each candidate's Part One form, by its expected percent correct at the cut's measure θ_cut (the ability whose expected percent on the blueprint's operational pool is the pass percent), over its calibrated scored items. Forms of equal difficulty have equal percents; a fair form is within the blueprint's tolerance of the target." }
             @if spreads.is_empty() {
                 p { "No submitted Part One form could be placed on the scale." }
             } @else {
-                (spread.html(&format!("/stats/{id}/rasch?csv=spread")))
+                (spread.view(&format!("/stats/{id}/rasch?csv=spread")).sortable(spread_links).render())
             }
         } @else {
             p id="calibration-state" { "Not calibrated yet." }

@@ -39,7 +39,7 @@ pub async fn list(
         p role="status" { (pending) " of " (sample.len()) " waiting." }
         @if sample.is_empty() { p { "No final readings yet." } }
         @else {
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Read-behinds" { table {
                 thead { tr {
                     th scope="col" { "Rater" } th scope="col" { "Response" } th scope="col" { "Item" }
                     th scope="col" { "Rater's score" } th scope="col" { "Read behind" }
@@ -59,11 +59,11 @@ pub async fn list(
                         }
                     }
                 }
-            }
+            } }
         }
         @if !counts.is_empty() {
             h2 { "Per rater" }
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Read-behinds per rater" { table {
                 thead { tr { th scope="col" { "Rater" } th scope="col" { "Read behind" } th scope="col" { "Overridden" } } }
                 tbody {
                     @for (rater, c) in &counts {
@@ -73,7 +73,7 @@ pub async fn list(
                         }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(views::page("Read-behinds", Some(&chrome(me, &csrf)), body).into_response())

@@ -38,7 +38,7 @@ fn part_cell(p: &PartLine, absent: bool) -> Markup {
                     @if let Some(eq) = e.equated_percent { " · equated " (format!("{eq:.1}%")) }
                     " · decided by " (e.decided_by)
                 }
-                " · " strong { (if r.passed { "pass" } else { "fail" }) }
+                " · " @if r.passed { span class="chip ok" { "pass" } } @else { span class="chip bad" { "fail" } }
             }
         }
     }
@@ -161,7 +161,15 @@ async fn page(state: &AppState, csrf: &str, id: i64, outcome: Option<Markup>) ->
         }
         (pass_on_form(csrf, id, decided))
         h2 { "Candidates" }
-        table {
+        @if !lines.is_empty() {
+            dl class="summary" id="results-summary" {
+                dt { "Candidates" } dd { (lines.len()) }
+                dt { "Passed the exam" } dd { (lines.iter().filter(|l| l.exam_passed == Some(true)).count()) }
+                dt { "Not passed" } dd { (lines.iter().filter(|l| l.exam_passed == Some(false)).count()) }
+                dt { "Not decided yet" } dd { (lines.iter().filter(|l| l.exam_passed.is_none()).count()) }
+            }
+        }
+        div class={ "table-wrap" @if lines.len() > 12 { " tall" } } role="region" tabindex="0" aria-label="Candidates and their results" { table {
             thead { tr { th scope="col" { "Candidate" } th scope="col" { "Level" } th scope="col" { "Part One" } th scope="col" { "Part Two" } th scope="col" { "Exam" } th scope="col" { "Feedback" } } }
             tbody {
                 @for l in lines {
@@ -170,7 +178,7 @@ async fn page(state: &AppState, csrf: &str, id: i64, outcome: Option<Markup>) ->
                         td { (l.registration.level) }
                         td { (part_cell(&l.parts[0], l.registration.absent_at.is_some())) }
                         td { (part_cell(&l.parts[1], l.registration.absent_at.is_some())) }
-                        td { @match l.exam_passed { Some(true) => "passed", Some(false) => "not passed", None => "" } }
+                        td { @match l.exam_passed { Some(true) => span class="chip ok" { "passed" }, Some(false) => span class="chip bad" { "not passed" }, None => "" } }
                         td {
                             @if let PartLine::Scored(r) = &l.parts[1] {
                                 @for resp in &r.detail.responses {
@@ -181,7 +189,7 @@ async fn page(state: &AppState, csrf: &str, id: i64, outcome: Option<Markup>) ->
                     }
                 }
             }
-        }
+        } }
     })
 }
 

@@ -127,7 +127,7 @@ fn candidates(r: &Report, b: &str) -> Markup {
                     None => { "not released." }
                 }
             }
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Candidates and pass rates" { table {
                 caption { "Candidates and pass rates by part, level and track (results as stored)" }
                 thead {
                     tr {
@@ -147,8 +147,8 @@ fn candidates(r: &Report, b: &str) -> Markup {
                         }
                     }
                 }
-            }
-            table {
+            } }
+            div class="table-wrap" role="region" tabindex="0" aria-label="Cut, mean and SD by part" { table {
                 caption { "Cut, mean and SD by part (percent of the maximum; SD with divisor N − 1)" }
                 thead { tr { th scope="col" { "Part" } th scope="col" { "Candidates" } th scope="col" { "Pass mark" } th scope="col" { "Cut" } th scope="col" { "Mean" } th scope="col" { "SD" } } }
                 tbody {
@@ -163,7 +163,7 @@ fn candidates(r: &Report, b: &str) -> Markup {
                         td { (one(all.parts[1].mean())) "%" } td { (one(all.parts[1].sd())) }
                     }
                 }
-            }
+            } }
             (source(&format!("{b}/scoring/{id}/results"), "Results"))
         },
     )
@@ -179,7 +179,7 @@ fn reliability(r: &Report, b: &str) -> Markup {
             @if f.candidates == 0 {
                 p { "No Part One has been submitted in this sitting yet." }
             } @else {
-                table {
+                div class="table-wrap" role="region" tabindex="0" aria-label="Part One: reliability, measurement error and classification at the cut of " { table {
                     caption { "Part One: reliability, measurement error and classification at the cut of " (r.cut) " of " (f.items) }
                     thead { tr { th scope="col" { "Statistic" } th scope="col" { "Value" } th scope="col" { "Meaning" } } }
                     tbody {
@@ -201,7 +201,7 @@ fn reliability(r: &Report, b: &str) -> Markup {
                             }
                         }
                     }
-                }
+                } }
                 @if r.scale.is_none() {
                     p class="hint" { "Rudner's accuracy and the Rasch CSEM need the sitting's Rasch calibration, which has not been made." }
                 }
@@ -216,7 +216,7 @@ fn equating(r: &Report, b: &str) -> Markup {
     let e = &r.equating;
     let id = r.sitting.id;
     html! {
-        table {
+        div class="table-wrap" role="region" tabindex="0" aria-label="Part One results, raw and equated" { table {
             caption { "Part One results, raw and equated (results as stored)" }
             thead { tr { th scope="col" { "Results" } th scope="col" { "Equated" } th scope="col" { "Decided by the equated percent" } th scope="col" { "Mean shift, equated − raw (points)" } th scope="col" { "SD of the shift" } th scope="col" { "Pass or fail differs raw vs equated" } } }
             tbody {
@@ -225,7 +225,7 @@ fn equating(r: &Report, b: &str) -> Markup {
                     td { (two(e.mean_shift())) } td { (two(e.sd_shift())) } td { (e.differ) }
                 }
             }
-        }
+        } }
         @match &e.decision {
             Some(d) => p { "The committee decided on " (when(d.changed_at)) " (" (d.changed_by) ") that the pass mark applies to the " strong { (d.pass_on) } " percent in this sitting: " (d.reason) " (" a href={ (b) "/keys" } { "decisions and key changes" } ")." },
             None => p { "The committee has not decided otherwise for this sitting: each blueprint's policy above applies. A decision, with its reason, is made on the " a href={ (b) "/scoring/" (id) "/results" } { "results page" } "." },
@@ -245,7 +245,7 @@ fn forms(r: &Report, b: &str) -> Markup {
         CONTENTS[2].1,
         html! {
             p { "Part One forms are drawn as each blueprint says: one per candidate, or one for the whole sitting. A form's difficulty is its expected percent correct at θ_cut, the ability whose expected percent on the blueprint's operational pool is the pass percent; forms of equal difficulty there hold candidates to one standard." }
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="Blueprints' Part One policy" { table {
                 caption { "Blueprints' Part One policy" }
                 thead { tr { th scope="col" { "Blueprint" } th scope="col" { "Forms" } th scope="col" { "Tolerance (points)" } th scope="col" { "Pass mark applies to" } th scope="col" { "Pool calibrated" } } }
                 tbody {
@@ -264,11 +264,11 @@ fn forms(r: &Report, b: &str) -> Markup {
                         }
                     }
                 }
-            }
+            } }
             @if spreads.is_empty() {
                 p { "The sitting is not calibrated, so its forms' difficulty is not known: " a href={ (b) "/stats/" (id) "/rasch" } { "calibrate it" } "." }
             } @else {
-                table {
+                div class="table-wrap" role="region" tabindex="0" aria-label="Forms' expected percent correct at θ_cut" { table {
                     caption { "Forms' expected percent correct at θ_cut, by blueprint" }
                     thead { tr { th scope="col" { "Blueprint" } th scope="col" { "Forms" } th scope="col" { "θ_cut" } th scope="col" { "Target" } th scope="col" { "Mean" } th scope="col" { "SD" } th scope="col" { "Min to max" } th scope="col" { "Within tolerance" } th scope="col" { "θ_cut taken on" } } }
                     tbody {
@@ -287,7 +287,7 @@ fn forms(r: &Report, b: &str) -> Markup {
                             }
                         }
                     }
-                }
+                } }
                 p { "Equating: where a blueprint's pass mark applies to equated scores and its pool is calibrated, each raw score is mapped through its own form's test characteristic curve onto the pool's percent-correct scale and that score decides; otherwise the raw percent correct decides. Each candidate's scores are on the " a href={ (b) "/scoring/" (id) "/results" } { "results page" } "." }
                 (equating(r, b))
             }
@@ -326,7 +326,7 @@ fn item_map(r: &Report, b: &str) -> Markup {
                     p class="hint" { "Calibrated " (when(first.computed_at)) " by " (first.computed_by) "." }
                 }
                 div class="charts" { (charts::item_map("item-map-chart", "Rasch item map: candidates and items", &bands, &cuts)) }
-                table class="item-map-table" {
+                div class="table-wrap" role="region" tabindex="0" aria-label="The item map as a table: candidates and items per band of the logit scale, highest first" { table class="item-map-table" {
                     caption { "The item map as a table: candidates and items per band of the logit scale, highest first" }
                     thead { tr { th scope="col" { "From (logits)" } th scope="col" { "To" } th scope="col" { "Candidates" } th scope="col" { "Items" } } }
                     tbody {
@@ -334,7 +334,7 @@ fn item_map(r: &Report, b: &str) -> Markup {
                             tr { th scope="row" { (format!("{:.1}", band.from)) } td { (format!("{:.1}", band.to)) } td { (band.persons) } td { (band.items) } }
                         }
                     }
-                }
+                } }
             }
             (source(&format!("{b}/stats/{id}/rasch"), "Rasch calibration"))
         },
@@ -360,9 +360,9 @@ fn flags(r: &Report, b: &str) -> Markup {
         html! {
             p { (flagged.len()) " of " (r.analysis.items.len()) " scored items flagged by classical statistics (hard: p < 0.30; easy: p > 0.95; low discrimination: rest point-biserial < 0.15; a distractor chosen by abler candidates or by almost no one)." }
             @if !flagged.is_empty() {
-                table {
+                div class="table-wrap" role="region" tabindex="0" aria-label="Items flagged by classical statistics" { table {
                     caption { "Items flagged by classical statistics" }
-                    thead { tr { th scope="col" { "Item" } th scope="col" { "Presented" } th scope="col" { "p" } th scope="col" { "pbis_rest" } th scope="col" { "Flags" } } }
+                    thead { tr { th scope="col" { "Item" } th scope="col" { "Presented" } th scope="col" title="p" { "Difficulty (p)" } th scope="col" title="pbis_rest" { "Point-biserial (rest score)" } th scope="col" { "Flags" } } }
                     tbody {
                         @for i in &flagged {
                             @let item = i.item.split(' ').next().unwrap_or_default();
@@ -373,12 +373,12 @@ fn flags(r: &Report, b: &str) -> Markup {
                             }
                         }
                     }
-                }
+                } }
             }
             @if !r.calibration.is_empty() {
                 p { (misfit.len()) " item(s) misfit the Rasch model (an infit or outfit mean square outside " (FIT_LOW) " to " (FIT_HIGH) " with |z| ≥ " (FIT_Z) ") or drifted since their earlier calibration." }
                 @if !misfit.is_empty() {
-                    table {
+                    div class="table-wrap" role="region" tabindex="0" aria-label="Items misfitting the Rasch model" { table {
                         caption { "Items misfitting the Rasch model or drifting" }
                         thead { tr { th scope="col" { "Item" } th scope="col" { "Difficulty" } th scope="col" { "Infit (z)" } th scope="col" { "Outfit (z)" } th scope="col" { "Earlier" } th scope="col" { "Drift" } } }
                         tbody {
@@ -390,10 +390,10 @@ fn flags(r: &Report, b: &str) -> Markup {
                                 }
                             }
                         }
-                    }
+                    } }
                 }
             }
-            (source(&format!("{b}/stats/{id}/items?sort=flags"), "Item statistics, flagged items first"))
+            (source(&format!("{b}/stats/{id}/items?sort=flags&dir=desc"), "Item statistics, flagged items first"))
         },
     )
 }
@@ -408,7 +408,7 @@ fn agreement(r: &Report, b: &str) -> Markup {
                 None => { p { "No reading has been submitted in this sitting yet." } }
                 Some((a, raters)) => {
                     @let o = &a.overall;
-                    table {
+                    div class="table-wrap" role="region" tabindex="0" aria-label="Part Two: agreement between first and second readings" { table {
                         caption { "Part Two: agreement between first and second readings" }
                         thead { tr { th scope="col" { "Statistic" } th scope="col" { "Value" } } }
                         tbody {
@@ -421,8 +421,8 @@ fn agreement(r: &Report, b: &str) -> Markup {
                             tr { th scope="row" { "Krippendorff's alpha, ordinal" } td { (show(a.alpha_ordinal)) } }
                             tr { th scope="row" { "Gwet's AC1 (AC2, quadratic weights)" } td { (show(a.gwet_ac1)) " (" (show(a.gwet_ac2_quadratic)) ")" } }
                         }
-                    }
-                    table {
+                    } }
+                    div class="table-wrap" role="region" tabindex="0" aria-label="Raters: readings, severity (own reading minus the other; below 0 harsher) and accuracy on validity responses" { table {
                         caption { "Raters: readings, severity (own reading minus the other; below 0 harsher) and accuracy on validity responses" }
                         thead { tr { th scope="col" { "Rater" } th scope="col" { "Readings" } th scope="col" { "Severity" } th scope="col" { "Exact agreement" } th scope="col" { "Validity accuracy" } } }
                         tbody {
@@ -434,7 +434,7 @@ fn agreement(r: &Report, b: &str) -> Markup {
                                 }
                             }
                         }
-                    }
+                    } }
                 }
             }
             (source(&format!("{b}/stats/{id}/agreement"), "Rater agreement"))
@@ -462,7 +462,7 @@ fn dif(r: &Report, b: &str) -> Markup {
         CONTENTS[6].1,
         html! {
             p { "Mantel-Haenszel DIF of the Part One items between the groups of the optional questions candidates answer with consent, matched on the total score. Class B is moderate and C large DIF (+ favours the focal group)." }
-            table {
+            div class="table-wrap" role="region" tabindex="0" aria-label="DIF by question: items in class B or C" { table {
                 caption { "DIF by question: items in class B or C" }
                 thead { tr { th scope="col" { "Question" } th scope="col" { "Focal (n)" } th scope="col" { "Reference (n)" } th scope="col" { "Class B" } th scope="col" { "Class C" } } }
                 tbody {
@@ -482,7 +482,7 @@ fn dif(r: &Report, b: &str) -> Markup {
                         }
                     }
                 }
-            }
+            } }
             (source(&format!("{b}/stats/{id}/dif"), "Fairness (DIF)"))
         },
     )
@@ -496,7 +496,7 @@ fn keys(r: &Report, b: &str) -> Markup {
             @if r.key_changes.is_empty() {
                 p { "No key of an item on this sitting's forms has been changed." }
             } @else {
-                table {
+                div class="table-wrap" role="region" tabindex="0" aria-label="Key changes of items on this sitting's forms, oldest first, with the committee's reasons" { table {
                     caption { "Key changes of items on this sitting's forms, oldest first, with the committee's reasons" }
                     thead { tr { th scope="col" { "When" } th scope="col" { "Item" } th scope="col" { "Decision" } th scope="col" { "Reason" } th scope="col" { "By" } } }
                     tbody {
@@ -508,7 +508,7 @@ fn keys(r: &Report, b: &str) -> Markup {
                             }
                         }
                     }
-                }
+                } }
             }
             (source(&format!("{b}/keys"), "Key review"))
         },
