@@ -153,18 +153,18 @@ fn timer(a: &Attempt, now: i64, answers: &CurrentAnswers) -> Markup {
                 @if paused { " (clock stopped)" }
             }
             p id="save-status" class="status" role="status" aria-live="polite" { "All answers shown are saved." }
-            div id="tools" class="tools" hidden data-attempt=(a.id) data-part=(a.part) data-seq=(seq)
-                data-size=(prefs.size) data-contrast=(if prefs.high_contrast { "high" } else { "standard" }) {
-                div role="group" aria-label="Text size" class="tool-group" {
-                    span class="tool-label" aria-hidden="true" { "Text size" }
-                    @for size in TEXT_SIZES {
-                        button type="button" class="secondary small" data-size=(size) aria-pressed=(if prefs.size == size { "true" } else { "false" }) {
-                            (size) "%"
-                        }
+        }
+        div id="tools" class="tools" hidden data-attempt=(a.id) data-part=(a.part) data-seq=(seq)
+            data-size=(prefs.size) data-contrast=(if prefs.high_contrast { "high" } else { "standard" }) {
+            div role="group" aria-label="Text size" class="tool-group" {
+                span class="tool-label" aria-hidden="true" { "Text size" }
+                @for size in TEXT_SIZES {
+                    button type="button" class="secondary small" data-size=(size) aria-pressed=(if prefs.size == size { "true" } else { "false" }) {
+                        (size) "%"
                     }
                 }
-                button type="button" id="contrast" class="secondary small" aria-pressed=(if prefs.high_contrast { "true" } else { "false" }) { "High contrast" }
             }
+            button type="button" id="contrast" class="secondary small" aria-pressed=(if prefs.high_contrast { "true" } else { "false" }) { "High contrast" }
         }
         p id="time-warning" class="time-warning" aria-live="polite" {}
         p id="time-warning-urgent" class="time-warning" aria-live="assertive" {}
