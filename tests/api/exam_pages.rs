@@ -181,12 +181,12 @@ async fn every_exam_page_has_the_live_timer_and_none_reloads_itself(engine: Engi
     );
     let struck = page.matches("class=\"option choice struck\"").count();
     assert_eq!(struck, 2, "two options struck out: {page}");
-    // Scoring reads only the form's items: the answers it sees hold no '@pref' or '@strike'.
+    // Scoring reads each scored entry's own item id (`scoring::key::score_part_one`): the
+    // '@' keys are stored beside the answers, and the question itself stays unanswered.
     let answers = attempts::answers(&app.db, a.id).await.unwrap();
-    assert!(
-        answers.get(&item).is_none(),
-        "a strike-out is not an answer"
-    );
+    assert_eq!(answers[&format!("@strike:{item}")], "AC");
+    assert_eq!(answers["@pref:size"], "150");
+    assert!(!answers.contains_key(&item), "a strike-out is not an answer");
 
     // Paused: the paused page, live timer (stopped), no refresh, a way to check again.
     assert!(matches!(

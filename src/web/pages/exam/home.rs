@@ -249,13 +249,13 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
                 }
                 table {
                     caption { "By competency domain" }
-                    thead { tr { th scope="col" { "Domain" } th scope="col" { "Points" } th scope="col" { "Of" } th scope="col" { "Feedback" } } }
+                    thead { tr { th scope="col" { "Domain" } th scope="col" class="n" { "Points" } th scope="col" class="n" { "Of" } th scope="col" { "Feedback" } } }
                     tbody {
                         @for (code, (points, max)) in &part.detail.by_domain {
                             @let pct = if *max > 0.0 { 100.0 * points / max } else { 0.0 };
                             tr {
                                 th scope="row" { (domain(code)) }
-                                td { (points_text(*points)) } td { (points_text(*max)) }
+                                td class="n" { (points_text(*points)) } td class="n" { (points_text(*max)) }
                                 td { (if pct >= 80.0 { "A strength" } else if pct >= 60.0 { "Sound; worth reviewing" } else { "An area to develop" }) }
                             }
                         }
