@@ -186,7 +186,10 @@ async fn every_exam_page_has_the_live_timer_and_none_reloads_itself(engine: Engi
     let answers = attempts::answers(&app.db, a.id).await.unwrap();
     assert_eq!(answers[&format!("@strike:{item}")], "AC");
     assert_eq!(answers["@pref:size"], "150");
-    assert!(!answers.contains_key(&item), "a strike-out is not an answer");
+    assert!(
+        !answers.contains_key(&item),
+        "a strike-out is not an answer"
+    );
 
     // Paused: the paused page, live timer (stopped), no refresh, a way to check again.
     assert!(matches!(
