@@ -493,6 +493,10 @@ async fn every_page(c: Client, driver: String, base: String, db: Db) -> Vec<Stri
         "{message}"
     );
     assert!(!css(&c, "#choose-2").await.is_selected().await.unwrap());
+    assert!(
+        !css(&c, "#not-chosen").await.is_displayed().await.unwrap(),
+        "the vignette shown is chosen now: no notice that it is not"
+    );
     found.extend(look(&c, "/exam/2/vignettes (Part Two, a third choice refused)").await);
     // Side by side on a wide screen: the vignette's column is left of the answers'.
     let side = eval(

@@ -130,6 +130,8 @@
       return;
     }
     if (message) { message.textContent = ""; message.classList.remove("notice", "bad"); }
+    var notChosen = document.getElementById("not-chosen");
+    if (notChosen && box.getAttribute("data-current") === "true") { notChosen.hidden = box.checked; }
     enqueue("@choice", chosen.map(function (b) { return b.value; }).sort().join(","));
   }
 

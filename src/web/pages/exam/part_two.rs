@@ -114,7 +114,7 @@ pub async fn vignettes_page(
                         @let (t, _) = &*titles[i];
                         li class=(if i == current { "current" } else { "" }) {
                             div class="option" {
-                                input type="checkbox" name="choose" id={ "choose-" (i) } value=(pp.vignette_id) checked[chosen.contains(&pp.vignette_id)];
+                                input type="checkbox" name="choose" id={ "choose-" (i) } value=(pp.vignette_id) checked[chosen.contains(&pp.vignette_id)] data-current=[(i == current).then_some("true")];
                                 label for={ "choose-" (i) } { "Answer vignette " (i + 1) ": " (t) }
                             }
                             @if i == current {
@@ -134,7 +134,7 @@ pub async fn vignettes_page(
                 }
                 section class="answers" aria-labelledby="a-title" {
                     h2 id="a-title" { "Your answers to vignette " (current + 1) }
-                    @if !is_chosen { p class="notice" { "This vignette is not among your chosen ones: tick it above if you answer it." } }
+                    p id="not-chosen" class="notice" hidden[is_chosen] { "This vignette is not among your chosen ones: tick it above if you answer it." }
                     @for (id, prompt) in &prompts {
                         @let current_text = answers.get(id).unwrap_or_default();
                         label for={ "r-" (id) } { @for para in prompt.split("\n\n") { span class="stem" { (para) } } }
