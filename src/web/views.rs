@@ -81,6 +81,15 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }
 
+/// A wide table (or anything wide) that scrolls sideways in its own box on a narrow screen
+/// instead of widening the page; the box takes the keyboard focus so it can be scrolled
+/// without a mouse, and is named for screen readers by `label`.
+pub fn scroll_box(label: &str, inner: Markup) -> Markup {
+    html! {
+        div class="table-wrap" tabindex="0" role="region" aria-label=(label) { (inner) }
+    }
+}
+
 /// An error message tied to a field by id, announced by screen readers.
 pub fn field_error(id: &str, error: Option<&String>) -> Markup {
     html! {

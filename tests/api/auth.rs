@@ -288,7 +288,109 @@ async fn too_many_failed_logins_make_only_that_client_wait(engine: Engine) {
     assert_eq!(guesser().login("bea", PASSWORD).await.status(), 303);
 }
 
+/// An error page is inside the visitor's own frame (their navigation and sign-out) and offers a
+/// way back: to the page they came from when the browser says (same origin only), else home.
+async fn error_pages_keep_the_frame_and_a_way_back(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let rater = app.as_role(Role::Rater).await;
+    let from_queue = rater
+        .client
+        .get(rater.url("/no/such/page"))
+        .header("referer", rater.url("/rate"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_queue.status(), 404);
+    let html = from_queue.text().await.unwrap();
+    assert!(html.contains("Page not found"), "{html}");
+    assert!(
+        html.contains(r#"<nav aria-label="Main">"#),
+        "the rater's navigation: {html}"
+    );
+    assert!(html.contains(r#"href="/rate">Scoring queue"#), "{html}");
+    assert!(html.contains("Sign out"), "{html}");
+    assert!(
+        html.contains(r#"href="/rate">Go back to the page you came from"#),
+        "{html}"
+    );
+
+    // Another site's address is never offered; home instead.
+    let elsewhere = rater
+        .client
+        .get(rater.url("/no/such/page"))
+        .header("referer", "http://elsewhere.example/rate")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        elsewhere.contains(r#"href="/">Go to your home page"#),
+        "{elsewhere}"
+    );
+
+    // A refused action (the wrong role) is framed the same way.
+    let refused = rater.get_text("/admin/users").await;
+    assert!(
+        refused.contains("This page is for administrator"),
+        "{refused}"
+    );
+    assert!(refused.contains("Sign out"), "{refused}");
+
+    // Nobody signed in: the plain frame, and the start page.
+    let anonymous = app.browser().get("/no/such/page").await;
+    assert_eq!(
+        anonymous.headers()["referrer-policy"],
+        "same-origin",
+        "the way back needs the same-origin Referer, and no other site gets one"
+    );
+    let anonymous = anonymous.text().await.unwrap();
+    assert!(!anonymous.contains("Sign out"), "{anonymous}");
+    assert!(
+        anonymous.contains(r#"href="/">Go to the start page"#),
+        "{anonymous}"
+    );
+}
+
+/// A new staff account starts with no role chosen, and the form says so if none is.
+async fn a_new_staff_account_has_no_role_until_chosen(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.as_role(Role::Admin).await;
+    let form = admin.get_text("/admin/users").await;
+    assert!(
+        form.contains(r#"<option value="" selected>Choose a role</option>"#),
+        "{form}"
+    );
+    assert!(!form.contains(r#"value="admin" selected"#), "{form}");
+    let res = admin
+        .post_form(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("username", "newperson"),
+                ("display_name", "New Person"),
+                ("role", ""),
+                ("organisation", ""),
+                ("password", "long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Role: choose what this person will do"),
+        "{html}"
+    );
+    assert!(users::user_by_username(&app.db, "newperson")
+        .await
+        .unwrap()
+        .is_none());
+}
+
 on_both_engines!(
+    error_pages_keep_the_frame_and_a_way_back,
+    a_new_staff_account_has_no_role_until_chosen,
     too_many_failed_logins_make_only_that_client_wait,
     health_and_security_headers,
     a_staff_page_refuses_an_anonymous_visitor,

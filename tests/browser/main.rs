@@ -13,6 +13,7 @@
 mod candidate;
 mod candidate_ui;
 mod rater;
+mod staff;
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};

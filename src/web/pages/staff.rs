@@ -94,6 +94,7 @@ fn users_page(
             @if let Some(name) = created {
                 p class="notice" role="status" { "Account " (name) " created." }
             }
+            (views::scroll_box("Staff accounts", html! {
             table {
                 caption class="hint" { (all.len()) " accounts" }
                 thead { tr { th scope="col" { "Username" } th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Organisation" } } }
@@ -103,6 +104,7 @@ fn users_page(
                     }
                 }
             }
+            }))
             h2 { "Add a staff account" }
             form method="post" action="/admin/users" novalidate {
                 (csrf_field(csrf))
@@ -249,6 +251,7 @@ pub async fn bank(
             @if rows.is_empty() {
                 p { "No bank has been imported yet. Run " code { "imh-exam bank import item-bank" } "." }
             } @else {
+                (views::scroll_box("Items in the bank", html! {
                 table {
                     caption { "Newest version of every item, by domain, kind and status" }
                     thead { tr {
@@ -264,6 +267,7 @@ pub async fn bank(
                         }
                     }
                 }
+                }))
             }
         },
     ))
