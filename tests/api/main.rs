@@ -18,6 +18,7 @@ mod demo;
 mod disk_full;
 mod equating;
 mod exam_http;
+mod exam_pages;
 mod integrity;
 mod kill;
 mod rater_quality;

@@ -11,6 +11,7 @@
 //! with its background networking switched off.
 
 mod candidate;
+mod candidate_ui;
 mod committee;
 mod rater;
 mod staff;

@@ -1,13 +1,34 @@
-// The exam page's helper. The page works without it (every page is a form); with it, answers
-// save as they change, edits made offline wait in localStorage until the connection returns,
-// and the timer counts down from what the server says, corrected on every save.
+// The exam pages' helper. Every page works without it (each is a form, or has a "Check again"
+// link); with it, answers save as they change, edits made offline wait in localStorage until the
+// connection returns, the timer counts down from what the server says (corrected on every save
+// and every clock check) and warns at 10, 5 and 1 minute left, the candidate's display tools
+// work, and the waiting and paused pages move on by themselves without reloading.
 (function () {
   "use strict";
+  var csrfInput = document.querySelector("input[name=csrf]");
+  var csrf = csrfInput ? csrfInput.value : "";
+
+  // The waiting page: ask the server now and then whether the proctor has admitted the
+  // candidate, and only then go on. Nothing on the page moves meanwhile, so focus stays put.
+  var waiting = document.getElementById("waiting");
+  if (waiting) {
+    setInterval(function () {
+      fetch("/exam/api/status", { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (b) { if (b.admitted || b.absent) { window.location.href = "/candidate"; } })
+        .catch(function () {});
+    }, 10000);
+    return;
+  }
+
+  // An exam page: the part's form, or (review, paused) the tools' box, which carries the same
+  // attempt, part and sequence base.
   var form = document.querySelector("form[data-attempt]");
-  if (!form) { return; }
-  var attempt = form.getAttribute("data-attempt");
-  var part = Number(form.getAttribute("data-part"));
-  var csrf = form.querySelector("input[name=csrf]").value;
+  var tools = document.getElementById("tools");
+  var ctx = form || tools;
+  if (!ctx) { return; }
+  var attempt = ctx.getAttribute("data-attempt");
+  var part = Number(ctx.getAttribute("data-part"));
   var status = document.getElementById("save-status");
   var timer = document.getElementById("timer");
   var queueKey = "imh-exam-queue-" + attempt;
@@ -18,7 +39,7 @@
 
   // Sequence numbers only grow: the server's base for this page, or past anything sent before.
   function nextSeq() {
-    var base = Number(form.getAttribute("data-seq"));
+    var base = Number(ctx.getAttribute("data-seq"));
     var last = Number(localStorage.getItem(seqKey) || 0);
     var seq = Math.max(base, last + 1);
     localStorage.setItem(seqKey, String(seq));
@@ -84,6 +105,7 @@
   window.addEventListener("offline", offline);
 
   // Part One: a radio choice or a flag saves at once.
+  if (form) {
   form.addEventListener("change", function (ev) {
     var t = ev.target;
     var item = form.getAttribute("data-item");
@@ -97,11 +119,19 @@
     var k = Number(form.getAttribute("data-answer"));
     var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=choose]"));
     var chosen = boxes.filter(function (b) { return b.checked; });
+    var message = document.getElementById("choice-message");
     if (chosen.length > k) {
+      // Never silently: the box is unticked again and the alert says why, and stays.
       box.checked = false;
-      say("You may answer " + k + " vignettes. Untick one before choosing another.");
+      if (message) {
+        message.textContent = "You may answer only " + k + " vignettes, and " + k + " are ticked. Untick one of them first, then tick this one.";
+        message.classList.add("notice", "bad");
+      }
       return;
     }
+    if (message) { message.textContent = ""; message.classList.remove("notice", "bad"); }
+    var notChosen = document.getElementById("not-chosen");
+    if (notChosen && box.getAttribute("data-current") === "true") { notChosen.hidden = box.checked; }
     enqueue("@choice", chosen.map(function (b) { return b.value; }).sort().join(","));
   }
 
@@ -138,32 +168,126 @@
     }, 800);
   });
 
-  // The timer: the server's remaining time, counted down here, corrected on every save.
+  // Part One: striking out an option (a note for the candidate, never scored), saved like the
+  // flag as "@strike:ITEM" with the struck options' stored letters.
+  Array.prototype.forEach.call(form.querySelectorAll("button.strike"), function (b) { b.hidden = false; });
+  form.addEventListener("click", function (ev) {
+    var b = ev.target.closest ? ev.target.closest("button.strike") : null;
+    if (!b) { return; }
+    var option = b.closest(".option");
+    var on = b.getAttribute("aria-pressed") !== "true";
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    option.classList.toggle("struck", on);
+    var label = option.querySelector("label");
+    var note = label.querySelector(".struck-note");
+    if (on && !note) {
+      note = document.createElement("span");
+      note.className = "sr-only struck-note";
+      note.textContent = " (struck out)";
+      label.appendChild(note);
+    } else if (!on && note) { note.parentNode.removeChild(note); }
+    var letters = Array.prototype.map.call(form.querySelectorAll(".option.struck"), function (o) {
+      return o.getAttribute("data-canonical");
+    }).sort().join("");
+    enqueue("@strike:" + form.getAttribute("data-item"), letters);
+  });
+  }
+
+  // The timer: the server's remaining time at render (or at the last save or clock check),
+  // counted down on the browser's monotonic clock, so a wrong or changed system clock changes
+  // nothing. Always h:mm:ss, as the server renders it.
   var deadline = null;
   var paused = false;
+  var pausedLeft = 0;
+  var pausedPage = !!document.querySelector(".no-script-check");
+  var warnedKey = "imh-exam-warned-" + attempt;
+  var thresholds = [1, 5, 10];
+  var warned = Number(sessionStorage.getItem(warnedKey) || 0) || null;
   function setRemaining(ms, isPaused) {
     paused = !!isPaused;
-    deadline = Date.now() + ms;
+    pausedLeft = ms;
+    deadline = performance.now() + ms;
     render();
+  }
+  function hms(ms) {
+    var s = Math.floor(ms / 1000);
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    return h + ":" + String(m).padStart(2, "0") + ":" + String(sec).padStart(2, "0");
+  }
+  // Warnings at 10, 5 and 1 minute left: shown, and told to screen readers through live
+  // regions (polite for 10 and 5, assertive for 1). Each is told once per attempt in this tab;
+  // added time that lifts the clock above a threshold lets it be told again.
+  function warn(left) {
+    var reached = null;
+    for (var i = 0; i < thresholds.length; i++) {
+      if (left <= thresholds[i] * 60000) { reached = thresholds[i]; break; }
+    }
+    timer.parentNode.classList.toggle("warn", reached !== null);
+    timer.parentNode.classList.toggle("urgent", reached === 1);
+    if (reached === null || (warned !== null && reached > warned)) {
+      if (warned !== null) { warned = reached; sessionStorage.setItem(warnedKey, String(reached || "")); }
+      return;
+    }
+    if (warned !== null && reached >= warned) { return; }
+    warned = reached;
+    sessionStorage.setItem(warnedKey, String(reached));
+    var polite = document.getElementById("time-warning");
+    var urgent = document.getElementById("time-warning-urgent");
+    var text = reached === 1 ? "1 minute left" : reached + " minutes left";
+    if (reached === 1 && urgent) {
+      if (polite) { polite.textContent = ""; }
+      urgent.textContent = text + ". Your answers are saved as you go; the exam is submitted when the time is up.";
+    } else if (polite) {
+      polite.textContent = text + ".";
+    }
   }
   function render() {
     if (!timer || deadline === null) { return; }
-    var left = Math.max(0, paused ? deadline - Date.now() : deadline - Date.now());
-    var s = Math.floor(left / 1000);
-    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    timer.textContent = (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(sec).padStart(2, "0");
-    if (left === 0) { window.location.href = "/exam/" + part + "/receipt"; }
+    var left = Math.max(0, paused ? pausedLeft : deadline - performance.now());
+    timer.textContent = hms(left);
+    if (!paused) { warn(left); }
+    if (left === 0 && !paused) { window.location.href = "/exam/" + part + "/receipt"; }
+  }
+  function checkClock() {
+    fetch("/exam/api/clock/" + part, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (b) {
+        if (typeof b.remaining_ms !== "number") { return; }
+        // The paused page goes back to the part once the clock runs again.
+        if (pausedPage && !b.paused) { window.location.href = "/exam/" + part; return; }
+        setRemaining(b.remaining_ms, b.paused);
+      })
+      .catch(function () {});
   }
   if (timer) {
     setRemaining(Number(timer.getAttribute("data-remaining-ms")), timer.getAttribute("data-paused") === "true");
-    setInterval(function () { if (paused) { deadline += 1000; } render(); }, 1000);
-    // Ask the server now and then, so a pause or added time shows without a save.
-    setInterval(function () {
-      fetch("/exam/api/clock/" + part, { credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
-        .then(function (b) { if (typeof b.remaining_ms === "number") { setRemaining(b.remaining_ms, b.paused); } })
-        .catch(function () {});
-    }, 15000);
+    setInterval(render, 1000);
+    // Ask the server now and then, so a pause, a resume or added time shows without a save.
+    setInterval(checkClock, pausedPage ? 5000 : 15000);
+  }
+
+  // The candidate's display tools: text size and high contrast, applied at once (the
+  // stylesheet reads the box's data attributes, so the server renders them too) and saved
+  // with the attempt, so they hold after a reload or on another device.
+  if (tools) {
+    tools.hidden = false;
+    tools.addEventListener("click", function (ev) {
+      var b = ev.target.closest ? ev.target.closest("button") : null;
+      if (!b) { return; }
+      if (b.hasAttribute("data-size")) {
+        var size = b.getAttribute("data-size");
+        tools.setAttribute("data-size", size);
+        Array.prototype.forEach.call(tools.querySelectorAll("button[data-size]"), function (o) {
+          o.setAttribute("aria-pressed", o === b ? "true" : "false");
+        });
+        enqueue("@pref:size", size);
+      } else if (b.id === "contrast") {
+        var on = b.getAttribute("aria-pressed") !== "true";
+        b.setAttribute("aria-pressed", on ? "true" : "false");
+        tools.setAttribute("data-contrast", on ? "high" : "standard");
+        enqueue("@pref:contrast", on ? "high" : "standard");
+      }
+    });
   }
 
   // Leaving the tab, copy and paste are told to the proctor, never blocked.
@@ -176,14 +300,34 @@
       body: JSON.stringify({ kind: kind, detail: detail || "" })
     }).catch(function () {});
   }
-  document.addEventListener("visibilitychange", function () { report(document.hidden ? "focus-lost" : "focus-back"); });
+  // A page being left (a link, a form, a reload) also turns hidden as it unloads: that is not
+  // the candidate leaving the exam. So a loss counts only when the page is not being left and
+  // stays hidden for a moment; "focus-back" is told only after a loss that was told.
+  var leaving = false;
+  var lostTimer = null;
+  var lostTold = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) {
+      if (leaving || lostTimer !== null) { return; }
+      lostTimer = setTimeout(function () {
+        lostTimer = null;
+        if (document.hidden && !leaving) { lostTold = true; report("focus-lost"); }
+      }, 1500);
+    } else {
+      if (lostTimer !== null) { clearTimeout(lostTimer); lostTimer = null; }
+      if (lostTold) { lostTold = false; report("focus-back"); }
+    }
+  });
   document.addEventListener("copy", function () { report("copy"); });
   document.addEventListener("paste", function () { report("paste"); });
 
   // Keys: Alt+Shift with a letter, so no single key can be pressed by mistake (WCAG 2.1.4).
   // N next, P previous, R review, F flag; on Part One, 1-4 with Alt+Shift choose an option.
   document.addEventListener("keydown", function (ev) {
-    if (!ev.altKey || !ev.shiftKey || ev.ctrlKey || ev.metaKey) { return; }
+    if (!form || !ev.altKey || !ev.shiftKey || ev.ctrlKey || ev.metaKey) { return; }
     var key = ev.code;
     var click = function (sel) { var el = form.querySelector(sel); if (el) { ev.preventDefault(); el.click(); } };
     if (key === "KeyN") { click("button[value=next]"); }
@@ -194,6 +338,6 @@
   });
 
   // Before leaving a page through a form, send what is waiting.
-  form.addEventListener("submit", function () { flush(); });
+  if (form) { form.addEventListener("submit", function () { flush(); }); }
   flush();
 })();

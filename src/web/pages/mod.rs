@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/exam/api/save", post(exam::api_save))
         .route("/exam/api/event", post(exam::api_event))
         .route("/exam/api/clock/{part}", get(exam::api_clock))
+        .route("/exam/api/status", get(exam::api_status))
         .route("/sittings", get(proctor::list).post(proctor::create))
         .route("/sittings/{id}", get(proctor::show))
         .route("/sittings/{id}/live", get(proctor::live))

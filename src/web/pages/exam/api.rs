@@ -24,6 +24,7 @@ use crate::web::AppState;
 
 use super::part_one::mcq_answer;
 use super::part_two::{check_choice, check_open_item};
+use super::valid_pref;
 
 /// What the save path needs of an attempt, read from the database once per server process.
 pub struct OpenForm {
@@ -142,7 +143,28 @@ pub async fn api_save(
     } else {
         s.value.clone()
     };
-    let valid = if let Some(flagged) = s.item.strip_prefix("@flag:") {
+    let valid = if let Some(key) = s.item.strip_prefix("@pref:") {
+        // The candidate's display choices: never scored (scoring reads only the form's items).
+        valid_pref(key, &value)
+            .then_some(())
+            .ok_or_else(|| AppError::BadRequest("not a display preference".into()))
+    } else if let Some(item) = s.item.strip_prefix("@strike:") {
+        // Options struck out on a Part One question: canonical letters, each once.
+        let options = form
+            .part_one
+            .iter()
+            .find(|e| e.item_id == item)
+            .map(|e| e.option_order.len());
+        let letters_ok = |n: usize| {
+            let mut seen = BTreeSet::new();
+            value
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() && usize::from(b - b'A') < n && seen.insert(b))
+        };
+        (s.part == 1 && options.is_some_and(letters_ok))
+            .then_some(())
+            .ok_or_else(|| AppError::BadRequest("not a strike-out of this form".into()))
+    } else if let Some(flagged) = s.item.strip_prefix("@flag:") {
         (form.part_one.iter().any(|e| e.item_id == flagged) && matches!(value.as_str(), "0" | "1"))
             .then_some(())
             .ok_or_else(|| AppError::BadRequest("not a flag of this form".into()))
@@ -280,4 +302,17 @@ pub async fn api_clock(
         },
         Err(e) => AppError::from(e).into_response(),
     }
+}
+
+/// What the waiting page's script asks: whether the candidate may go on (admitted), so the
+/// page moves on by itself without reloading every few seconds.
+pub async fn api_status(candidate: Result<Candidate, AppError>) -> Response {
+    let Ok(Candidate { reg, .. }) = candidate else {
+        return api_error(StatusCode::UNAUTHORIZED, "Enter your access code again.");
+    };
+    Json(serde_json::json!({
+        "admitted": reg.admitted_at.is_some(),
+        "absent": reg.absent_at.is_some(),
+    }))
+    .into_response()
 }

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 
-use crate::store::attempts::{self, Attempt, ClockAction, ClockChange};
+use crate::store::attempts::{self, Attempt, ClockAction, ClockChange, CurrentAnswers};
 use crate::store::now_ms;
 use crate::store::sittings::{self, Registration};
 use crate::web::error::{AppError, AppResult};
@@ -14,21 +14,28 @@ use crate::web::roles::{OpenAttempt, PART_IN_PATH};
 use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
-use super::{chrome, part_name};
+use super::{chrome, hms, part_name, timer};
 
-/// Shown instead of the questions while the clock is stopped.
-pub(super) fn paused_page(reg: &Registration, csrf: &str, a: &Attempt) -> Response {
+/// Shown instead of the questions while the clock is stopped. It never reloads itself: the
+/// page's script asks the server's clock now and then and goes back to the part once the clock
+/// runs again; without the script, "Check again" does the same.
+pub(super) fn paused_page(
+    reg: &Registration,
+    csrf: &str,
+    a: &Attempt,
+    answers: &CurrentAnswers,
+) -> Response {
     let now = now_ms();
-    let left = minutes_seconds(a.clock.remaining_ms(now));
+    let left = hms(a.clock.remaining_ms(now));
+    let back = format!("/exam/{}", a.part);
     let body = html! {
+        (timer(a, now, answers))
         @if a.on_break() {
             h1 { "You are on a break" }
             p { "Your clock is stopped with " strong { (left) } " left. Your answers are saved." }
             @if let Some(end) = a.clock.pause_ends_at() {
                 p { "A break lasts at most " (a.break_max_ms / 60_000) " minutes: yours ends by itself at "
                     strong { (when(end)) } " (in " (minutes_seconds((end - now).max(0))) "), and your clock runs again from then." }
-                // Back to the questions when the break ends, script or not.
-                meta http-equiv="refresh" content=((end - now).max(0) / 1000 + 1);
             }
             form method="post" action={ "/exam/" (a.part) "/end-break" } {
                 (csrf_field(csrf))
@@ -36,9 +43,10 @@ pub(super) fn paused_page(reg: &Registration, csrf: &str, a: &Attempt) -> Respon
             }
         } @else {
             h1 { "Your proctor has paused your exam" }
-            p { "Your clock is stopped with " strong { (left) } " left. Your answers are saved. This page reloads itself every 10 seconds; your exam continues when the proctor resumes it." }
-            meta http-equiv="refresh" content="10";
+            p { "Your clock is stopped with " strong { (left) } " left. Your answers are saved. Your exam continues when the proctor resumes it: this page goes back to it by itself, or check yourself." }
         }
+        p class="no-script-check" { a class="button secondary" href=(back) { "Check again" } }
+        script src="/assets/exam.js" defer {}
     };
     views::page("Paused", Some(&chrome(reg, csrf)), body).into_response()
 }

@@ -30,10 +30,10 @@ pub async fn review(
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Response> {
     let part = a.part;
-    if a.clock.is_paused_at(now_ms()) {
-        return Ok(paused_page(&reg, &csrf, &a));
-    }
     let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
+    if a.clock.is_paused_at(now_ms()) {
+        return Ok(paused_page(&reg, &csrf, &a, &answers));
+    }
     let bps = bank_store::blueprints(&state.db).await?;
     let k = bps
         .iter()
@@ -41,7 +41,7 @@ pub async fn review(
         .map_or(0, |b| b.part_two.answer) as usize;
     let now = now_ms();
     let body = html! {
-        (timer(&a, now))
+        (timer(&a, now, &answers))
         h1 { "Review " (part_name(part)) }
         @if part == 1 {
             @let unanswered: Vec<usize> = a.form.part_one.iter().enumerate().filter(|(_, e)| answers.get(&e.item_id).is_none_or(|v| v.is_empty())).map(|(i, _)| i + 1).collect();
@@ -55,7 +55,7 @@ pub async fn review(
             p class=(if chosen.len() == k { "" } else { "notice" }) { "You have chosen " (chosen.len()) " of the " (k) " vignettes to answer." }
             ul {
                 @for (i, p) in a.form.part_two.iter().enumerate() {
-                    li { "Vignette " (i + 1) ": "
+                    li { a href={ "/exam/2/vignettes?v=" (i + 1) } { "Vignette " (i + 1) } ": "
                         @if chosen.contains(&p.vignette_id) { "chosen, " (p.items.iter().map(|(id, _)| answers.get(id).map_or(0, word_count)).sum::<usize>()) " words" }
                         @else { "not chosen (not submitted)" } }
                 }
@@ -71,6 +71,7 @@ pub async fn review(
             }
             button type="submit" { "Submit " (part_name(part)) }
         }
+        script src="/assets/exam.js" defer {}
     };
     Ok(views::page("Review", Some(&chrome(&reg, &csrf)), body).into_response())
 }
@@ -122,7 +123,7 @@ pub async fn receipt_page(
         p { "Your receipt code:" }
         p { code class="code" id="receipt" { (receipt(&a.chain_head)) } }
         p class="hint" { "The code is a fingerprint of every answer you saved, in order. Keep it: it lets the committee show that your answers are exactly as you left them." }
-        p { a href="/candidate" { "Back to your exam page" } }
+        p class="no-print" { a href="/candidate" { "Back to your exam page" } }
     };
     Ok(views::page("Receipt", Some(&chrome(&reg, &csrf)), body).into_response())
 }

@@ -12,13 +12,13 @@ use crate::scoring::results::points_text;
 use crate::store::attempts;
 use crate::store::{bank as bank_store, now_ms};
 use crate::web::error::{AppError, AppResult};
-use crate::web::pages::proctor::{minutes_seconds, when};
+use crate::web::pages::proctor::when;
 use crate::web::roles::Candidate;
 use crate::web::session::CsrfToken;
 use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
-use super::{chrome, part_name};
+use super::{chrome, hms, part_name};
 
 pub async fn home(
     State(state): State<AppState>,
@@ -36,22 +36,51 @@ pub async fn home(
         .collect();
     let report = crate::store::results::report(&state.db, &reg).await?;
     let about = crate::store::analysis::demographics_of(&state.db, reg.id).await?;
+    let part_title = |part: u8| -> String {
+        let name = bp.map(|b| {
+            if part == 1 {
+                b.part_one.name.as_str()
+            } else {
+                b.part_two.name.as_str()
+            }
+        });
+        part_heading(part, name)
+    };
     let body = html! {
         h1 { "Welcome, " (reg.name) }
         @if let Some(r) = &report { (score_report(r)) }
-        p { (sitting.name) ", level " (reg.level) ". The sitting is open from " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) "." }
+        p class="no-print" { (sitting.name) ", level " (reg.level) ". The sitting is open from " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) "." }
         @if reg.absent_at.is_some() {
             p class="notice" role="status" { "You were marked absent from this sitting: your parts count as not taken, not as failed. You may register for a later sitting; ask the exam's administrators." }
         } @else if reg.admitted_at.is_none() {
-            p class="notice" role="status" { "Your proctor will check your identity and admit you. Keep this page open; it reloads itself every 15 seconds, or reload it yourself." }
-            meta http-equiv="refresh" content="15";
+            div id="waiting" class="waiting" data-wait="admission" {
+                p class="notice" role="status" id="waiting-status" { "Your proctor will check your identity and admit you. Keep this page open: it moves on by itself once you are admitted." }
+                p { a class="button secondary" href="/candidate" { "Check again" } }
+            }
+            script src="/assets/exam.js" defer {}
+        } @else if report.is_some() {
+            section class="no-print" aria-labelledby="receipts-title" {
+                h2 id="receipts-title" { "Your receipts" }
+                ul {
+                    @for part in &parts {
+                        @let attempt = all.iter().find(|a| a.part == *part);
+                        li { (part_title(*part)) ": "
+                            @match attempt {
+                                Some(a) if a.submitted_at.is_some() && a.voided_at.is_none() => { "receipt code " code class="code" { (receipt(&a.chain_head)) } }
+                                Some(a) if a.voided_at.is_some() => { "voided by the proctor" }
+                                _ => { "not taken" }
+                            }
+                        }
+                    }
+                }
+            }
         } @else {
             p { "Each part is started, timed and submitted on its own. The time shown on the exam pages is the server's; it stops while your proctor pauses the sitting." }
             @for part in &parts {
                 @let attempt = all.iter().find(|a| a.part == *part);
                 @let minutes = bp.map(|b| if *part == 1 { b.part_one.minutes } else { b.part_two.minutes }).unwrap_or(90);
                 section aria-labelledby={ "part-" (part) } {
-                    h2 id={ "part-" (part) } { (part_name(*part)) @if let Some(b) = bp { ": " (if *part == 1 { &b.part_one.name } else { &b.part_two.name }) } }
+                    h2 id={ "part-" (part) } { (part_title(*part)) }
                     @match attempt {
                         None => {
                             p { (minutes) " minutes"
@@ -66,8 +95,8 @@ pub async fn home(
                             p { "Submitted. Your receipt code: " code class="code" { (receipt(&a.chain_head)) } }
                         }
                         Some(a) => {
-                            p { "In progress: " (minutes_seconds(a.clock.remaining_ms(now))) " left." }
-                            p { a href={ "/exam/" (part) } { "Continue " (part_name(*part)) } }
+                            p { "In progress: " (hms(a.clock.remaining_ms(now))) " left." }
+                            p { a class="button" href={ "/exam/" (part) } { "Continue " (part_name(*part)) } }
                         }
                     }
                 }
@@ -78,10 +107,21 @@ pub async fn home(
     Ok(views::page("Your exam", Some(&chrome(&reg, &csrf)), body).into_response())
 }
 
+/// A part's heading: its blueprint name when that already says which part ("Part One:
+/// multiple choice"), else "Part One: <name>", else "Part One".
+pub(crate) fn part_heading(part: u8, name: Option<&str>) -> String {
+    let short = part_name(part);
+    match name {
+        Some(n) if n.starts_with(short) => n.to_string(),
+        Some(n) if !n.is_empty() => format!("{short}: {n}"),
+        _ => short.to_string(),
+    }
+}
+
 /// The optional questions for fairness research, answered only with consent.
 fn about_you(csrf: &str, given: Option<&BTreeMap<String, String>>) -> Markup {
     html! {
-        section aria-labelledby="about-title" class="about" {
+        section aria-labelledby="about-title" class="about no-print" {
             h2 id="about-title" { "Optional: about you" }
             p { "These questions help the exam committee check that every question is fair to every group of candidates. Answering is optional and changes nothing in your exam. Your answers are kept apart from your exam and are never shown to proctors or raters." }
             @if given.is_some() { p class="notice" role="status" { "Thank you: your answers are recorded. You may change them or withdraw your consent below." } }
@@ -129,8 +169,50 @@ pub async fn save_about(
     Ok(Redirect::to("/candidate#about-title").into_response())
 }
 
-/// The candidate's score report: pass or fail per part, the scores, feedback by domain and the
-/// raters' feedback on each response.
+/// What the report says of the exam as a whole: passed, or not, naming the parts passed (which
+/// stand) and those not passed, so a candidate who passed neither is never told that "the part
+/// you passed stands".
+pub(crate) fn outcome_text(r: &crate::store::results::Report) -> Option<String> {
+    let passed: Vec<&str> = r
+        .parts
+        .iter()
+        .filter(|(_, p)| p.passed)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let failed: Vec<&str> = r
+        .parts
+        .iter()
+        .filter(|(_, p)| !p.passed)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let list = |names: &[&str]| names.join(" and ");
+    match r.exam_passed? {
+        true => Some("You have passed the written exam.".to_string()),
+        false => Some(match (passed.is_empty(), failed.is_empty()) {
+            (false, false) => format!(
+                "You have not passed the written exam this time. You passed {}, and that result stands. You did not pass {}, which you may retake.",
+                list(&passed),
+                list(&failed)
+            ),
+            (true, false) if failed.len() == 1 => format!(
+                "You have not passed the written exam this time: you did not pass {}, which you may retake.",
+                failed[0]
+            ),
+            (true, false) => format!(
+                "You have not passed the written exam this time: you did not pass either part ({}). Both may be retaken.",
+                list(&failed)
+            ),
+            (false, true) => format!(
+                "You have not passed the written exam this time. You passed {}, and that result stands. A part you did not take may be taken at a later sitting.",
+                list(&passed)
+            ),
+            (true, true) => "You have not passed the written exam this time.".to_string(),
+        }),
+    }
+}
+
+/// The candidate's score report: pass or fail per part, the scores against each pass mark,
+/// feedback by domain and the raters' feedback on each response.
 fn score_report(r: &crate::store::results::Report) -> Markup {
     let domain = |code: &str| {
         r.domain_names
@@ -140,18 +222,18 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
     html! {
         section class="report" aria-labelledby="results-title" {
             h2 id="results-title" { "Your results" }
-            @match r.exam_passed {
-                Some(true) => { p class="notice" role="status" { strong { "You have passed the written exam." } } }
-                Some(false) => { p class="notice" role="status" { "You have not passed the written exam this time. A part you did not pass may be retaken; the part you passed stands." } }
-                None => {}
+            @if let Some(text) = outcome_text(r) {
+                p class={ "notice" @if r.exam_passed == Some(true) { " ok" } } role="status" {
+                    @if r.exam_passed == Some(true) { strong { (text) } } @else { (text) }
+                }
             }
             @for name in &r.not_taken {
-                h3 { (name) ": not taken" }
+                h3 { (name) " " span class="chip" { "not taken" } }
                 p { (if r.absent { "You were absent from this sitting: this part is not taken, not failed." } else { "You did not start this part before the sitting closed: it is not taken, not failed." }) }
             }
             @for (i, (name, part)) in r.parts.iter().enumerate() {
-                h3 { (name) ": " (if part.passed { "passed" } else { "not passed" }) }
-                p { (points_text(part.points)) " of " (points_text(part.max)) " points (" (format!("{:.1}", part.percent())) "%)." }
+                h3 { (name) " " @if part.passed { span class="chip ok" { "passed" } } @else { span class="chip bad" { "not passed" } } }
+                p { "Your score: " (points_text(part.points)) " of " (points_text(part.max)) " points (" (format!("{:.1}", part.percent())) "%)." }
                 @if let Some(pp) = r.pass_percents.get(i) {
                     p { "The pass mark is " (points_text(part.max * f64::from(*pp) / 100.0)) " of " (points_text(part.max)) " points (" (pp) "%)." }
                 }
@@ -167,13 +249,13 @@ fn score_report(r: &crate::store::results::Report) -> Markup {
                 }
                 table {
                     caption { "By competency domain" }
-                    thead { tr { th scope="col" { "Domain" } th scope="col" { "Points" } th scope="col" { "Of" } th scope="col" { "Feedback" } } }
+                    thead { tr { th scope="col" { "Domain" } th scope="col" class="n" { "Points" } th scope="col" class="n" { "Of" } th scope="col" { "Feedback" } } }
                     tbody {
                         @for (code, (points, max)) in &part.detail.by_domain {
                             @let pct = if *max > 0.0 { 100.0 * points / max } else { 0.0 };
                             tr {
                                 th scope="row" { (domain(code)) }
-                                td { (points_text(*points)) } td { (points_text(*max)) }
+                                td class="n" { (points_text(*points)) } td class="n" { (points_text(*max)) }
                                 td { (if pct >= 80.0 { "A strength" } else if pct >= 60.0 { "Sound; worth reviewing" } else { "An area to develop" }) }
                             }
                         }

@@ -16,7 +16,9 @@ mod part_one;
 mod part_two;
 
 // The router and the app state name everything as `exam::...`, as before the split.
-pub use api::{api_clock, api_event, api_save, ApiError, ApiEvent, ApiSave, ApiSaved, OpenForm};
+pub use api::{
+    api_clock, api_event, api_save, api_status, ApiError, ApiEvent, ApiSave, ApiSaved, OpenForm,
+};
 pub use breaks::{end_break, take_break};
 pub use finish::{receipt_page, review, submit, Confirm};
 pub use home::{home, save_about};
@@ -31,7 +33,6 @@ use crate::store::attempts::{self, Attempt, CurrentAnswers, SaveError, StartErro
 use crate::store::sittings::Registration;
 use crate::store::{bank as bank_store, now_ms};
 use crate::web::error::{AppError, AppResult};
-use crate::web::pages::proctor::minutes_seconds;
 use crate::web::roles::{Candidate, PartNo};
 use crate::web::views::Chrome;
 use crate::web::AppState;
@@ -95,18 +96,78 @@ fn chrome<'a>(reg: &'a Registration, csrf: &'a str) -> Chrome<'a> {
     }
 }
 
-fn timer(a: &Attempt, now: i64) -> Markup {
+/// Time left as the exam pages show it, always `h:mm:ss` (the page's script counts on in the
+/// same format).
+pub(crate) fn hms(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+}
+
+/// The candidate's display choices for the attempt, saved like the flag as `@pref:` keys
+/// (scoring reads only the form's items, so these never count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Prefs {
+    /// Text size in percent: 100, 125 or 150.
+    pub size: u16,
+    pub high_contrast: bool,
+}
+
+pub(crate) const TEXT_SIZES: [u16; 3] = [100, 125, 150];
+
+impl Prefs {
+    pub(crate) fn of(answers: &CurrentAnswers) -> Prefs {
+        let size = answers
+            .get("@pref:size")
+            .and_then(|v| v.parse().ok())
+            .filter(|s| TEXT_SIZES.contains(s))
+            .unwrap_or(100);
+        Prefs {
+            size,
+            high_contrast: answers.get("@pref:contrast") == Some("high"),
+        }
+    }
+}
+
+/// Whether a `@pref:` save names a known preference with an allowed value.
+pub(crate) fn valid_pref(key: &str, value: &str) -> bool {
+    match key {
+        "size" => TEXT_SIZES.iter().any(|s| s.to_string() == value),
+        "contrast" => matches!(value, "high" | "standard"),
+        _ => false,
+    }
+}
+
+/// The head of every exam page: the live timer (counted down by the page's script from the
+/// server's remaining time at render), its warnings (live regions), the save status, and the
+/// candidate's display tools (shown by the script, which saves them).
+fn timer(a: &Attempt, now: i64, answers: &CurrentAnswers) -> Markup {
     let remaining = a.clock.remaining_ms(now);
     let paused = a.clock.is_paused_at(now);
+    let prefs = Prefs::of(answers);
+    let seq = seq_base(answers);
     html! {
         div class="examhead" {
             p class="timer" {
                 "Time left: "
-                span id="timer" data-remaining-ms=(remaining) data-paused=(paused) role="timer" aria-live="off" { (minutes_seconds(remaining)) }
-                @if paused { " (paused by the proctor)" }
+                span id="timer" data-remaining-ms=(remaining) data-paused=(paused) data-part=(a.part) role="timer" aria-live="off" { (hms(remaining)) }
+                @if paused { " (clock stopped)" }
             }
             p id="save-status" class="status" role="status" aria-live="polite" { "All answers shown are saved." }
         }
+        div id="tools" class="tools" hidden data-attempt=(a.id) data-part=(a.part) data-seq=(seq)
+            data-size=(prefs.size) data-contrast=(if prefs.high_contrast { "high" } else { "standard" }) {
+            div role="group" aria-label="Text size" class="tool-group" {
+                span class="tool-label" aria-hidden="true" { "Text size" }
+                @for size in TEXT_SIZES {
+                    button type="button" class="secondary small" data-size=(size) aria-pressed=(if prefs.size == size { "true" } else { "false" }) {
+                        (size) "%"
+                    }
+                }
+            }
+            button type="button" id="contrast" class="secondary small" aria-pressed=(if prefs.high_contrast { "true" } else { "false" }) { "High contrast" }
+        }
+        p id="time-warning" class="time-warning" aria-live="polite" {}
+        p id="time-warning-urgent" class="time-warning" aria-live="assertive" {}
     }
 }
 

@@ -35,8 +35,9 @@ pub async fn item_page(
     CsrfToken(csrf): CsrfToken,
     Path(pos): Path<usize>,
 ) -> AppResult<Response> {
+    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     if a.clock.is_paused_at(now_ms()) {
-        return Ok(paused_page(&reg, &csrf, &a));
+        return Ok(paused_page(&reg, &csrf, &a, &answers));
     }
     let total = a.form.part_one.len();
     let Some(entry) = pos.checked_sub(1).and_then(|i| a.form.part_one.get(i)) else {
@@ -52,18 +53,21 @@ pub async fn item_page(
         (Some(v), Some(version)) => vignette_text(&state, v, version).await?,
         _ => None,
     };
-    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let chosen = answers
         .get(&entry.item_id)
         .and_then(|c| canonical_to_shown(&a.form, &entry.item_id, c));
     let flagged = answers
         .get(&format!("@flag:{}", entry.item_id))
         .is_some_and(|f| f == "1");
+    let struck = answers
+        .get(&format!("@strike:{}", entry.item_id))
+        .unwrap_or_default()
+        .to_string();
     let seq = seq_base(&answers);
     let breaks = reg.breaks_left();
     let now = now_ms();
     let body = html! {
-        (timer(&a, now))
+        (timer(&a, now, &answers))
         h1 { "Part One, question " (pos) " of " (total) }
         div class=(if vignette.is_some() { "with-vignette" } else { "" }) {
             @if let Some(v) = &vignette {
@@ -76,14 +80,22 @@ pub async fn item_page(
             form method="post" action={ "/exam/1/item/" (pos) } class="item" data-attempt=(a.id) data-part="1" data-item=(entry.item_id) data-seq=(seq) {
                 (csrf_field(&csrf))
                 input type="hidden" name="seq" value=(seq);
-                fieldset {
-                    legend { @for para in mcq.stem.split("\n\n") { span class="stem" { (para) } } }
+                div class="stem" id="stem" {
+                    @for para in mcq.stem.split("\n\n") { p { (para) } }
+                }
+                fieldset aria-describedby="stem" {
+                    legend { "Question " (pos) ": choose one answer" }
                     @for (shown, canonical) in entry.option_order.iter().enumerate() {
                         @let letter = (b'A' + shown as u8) as char;
+                        @let stored = (b'A' + *canonical) as char;
                         @let text = &mcq.options[usize::from(*canonical)].text;
-                        div class="option" {
+                        @let is_struck = struck.contains(stored);
+                        div class=(if is_struck { "option choice struck" } else { "option choice" }) data-canonical=(stored) {
                             input type="radio" name="choice" id={ "opt-" (shown) } value=(shown) checked[chosen == Some(shown)];
-                            label for={ "opt-" (shown) } { span class="letter" { (letter) "." } " " (text) }
+                            label for={ "opt-" (shown) } { span class="letter" { (letter) "." } " " span class="option-text" { (text) } @if is_struck { span class="sr-only struck-note" { " (struck out)" } } }
+                            button type="button" class="strike secondary small" hidden aria-pressed=(if is_struck { "true" } else { "false" }) data-canonical=(stored) {
+                                "Strike out" span class="sr-only" { " option " (letter) }
+                            }
                         }
                     }
                 }
@@ -92,35 +104,48 @@ pub async fn item_page(
                     label for="flag" { "Flag this question to review before submitting" }
                 }
                 div class="actions" {
-                    @if pos > 1 { button type="submit" name="go" value="prev" { "Save and go to the previous question" } }
+                    @if pos > 1 { button type="submit" name="go" value="prev" class="secondary" { "Save and go to the previous question" } }
                     @if pos < total { button type="submit" name="go" value="next" { "Save and go to the next question" } }
-                    button type="submit" name="go" value="review" { "Save and review Part One" }
+                    button type="submit" name="go" value="review" class="secondary" { "Save and review Part One" }
                 }
             }
         }
         (navigator(&a, &answers, pos))
         (break_button(&csrf, 1, breaks))
-        p class="hint" { "Keyboard: Tab moves between answers and buttons; arrow keys move between options. With the page's script: Alt+Shift+1 to 4 choose an option, Alt+Shift+F flags, Alt+Shift+N and Alt+Shift+P go to the next and previous question, Alt+Shift+R to the review." }
+        p class="hint" { "Keyboard: Tab moves between answers and buttons; arrow keys move between options. With the page's script: Alt+Shift+1 to 4 choose an option, Alt+Shift+F flags, Alt+Shift+N and Alt+Shift+P go to the next and previous question, Alt+Shift+R to the review. \"Strike out\" greys out an option you have ruled out; it is only a note for you and is never scored." }
         script src="/assets/exam.js" defer {}
     };
     Ok(views::page(&format!("Question {pos}"), Some(&chrome(&reg, &csrf)), body).into_response())
 }
 
 pub(super) fn navigator(a: &Attempt, answers: &CurrentAnswers, current: usize) -> Markup {
+    let total = a.form.part_one.len();
+    let done = a
+        .form
+        .part_one
+        .iter()
+        .filter(|e| answers.get(&e.item_id).is_some_and(|v| !v.is_empty()))
+        .count();
     html! {
-        nav aria-label="Questions" class="navigator" {
-            h2 { "Questions" }
-            p class="hint" { "Answered questions are marked ✓, flagged ones ⚑." }
+        nav aria-labelledby="nav-title" class="navigator" {
+            h2 id="nav-title" { "Questions" }
+            p class="hint" { (done) " of " (total) " answered. "
+                span class="key" { span class="cell-sample answered" aria-hidden="true" { "✓" } " answered" } " "
+                span class="key" { span class="cell-sample" aria-hidden="true" { "⚑" } " flagged" } }
             ol {
                 @for (i, e) in a.form.part_one.iter().enumerate() {
                     @let answered = answers.get(&e.item_id).is_some_and(|v| !v.is_empty());
                     @let flagged = answers.get(&format!("@flag:{}", e.item_id)).is_some_and(|f| f == "1");
                     li {
                         a href={ "/exam/1/item/" (i + 1) } aria-current=[(i + 1 == current).then_some("page")]
-                            class={ @if answered { "answered" } @if flagged { " flagged" } } {
-                            (i + 1)
-                            @if answered { " ✓" span class="sr-only" { " answered" } }
-                            @if flagged { " ⚑" span class="sr-only" { " flagged" } }
+                            class={ "cell" @if answered { " answered" } @if flagged { " flagged" } } {
+                            span class="num" { (i + 1) }
+                            span class="marks" aria-hidden="true" {
+                                span class="mark-answered" { @if answered { "✓" } }
+                                span class="mark-flag" { @if flagged { "⚑" } }
+                            }
+                            @if answered { span class="sr-only" { " answered" } }
+                            @if flagged { span class="sr-only" { " flagged" } }
                         }
                     }
                 }

@@ -1,11 +1,12 @@
-//! Part Two: every vignette on one page, the candidate's choice of which to answer, and the
+//! Part Two: one vignette at a time beside its answers, with the list of all of them, the candidate's choice of which to answer, and the
 //! checks a response and a choice must pass before anything is saved.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
+use serde::Deserialize;
 
 use crate::bank::ItemBody;
 use crate::exam::form::Form;
@@ -37,6 +38,12 @@ pub(super) fn word_count(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
+/// Which vignette the page shows (`?v=2`, counted from 1).
+#[derive(Debug, Deserialize)]
+pub struct Shown {
+    pub v: Option<usize>,
+}
+
 pub async fn vignettes_page(
     State(state): State<AppState>,
     OpenAttempt {
@@ -46,9 +53,11 @@ pub async fn vignettes_page(
         ..
     }: OpenAttempt<2>,
     CsrfToken(csrf): CsrfToken,
+    Query(shown): Query<Shown>,
 ) -> AppResult<Response> {
+    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     if a.clock.is_paused_at(now_ms()) {
-        return Ok(paused_page(&reg, &csrf, &a));
+        return Ok(paused_page(&reg, &csrf, &a, &answers));
     }
     let bps = bank_store::blueprints(&state.db).await?;
     let k = bps
@@ -56,57 +65,91 @@ pub async fn vignettes_page(
         .find(|b| b.id == reg.blueprint_id)
         .map_or(0, |b| b.part_two.answer);
     let n = a.form.part_two.len();
-    let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let chosen = chosen_set(&answers);
+    // The vignette shown: the one asked for, else the first chosen, else the first.
+    let current = shown
+        .v
+        .filter(|v| (1..=n).contains(v))
+        .map(|v| v - 1)
+        .or_else(|| {
+            a.form
+                .part_two
+                .iter()
+                .position(|p| chosen.contains(&p.vignette_id))
+        })
+        .unwrap_or(0);
     let seq = seq_base(&answers);
     let breaks = reg.breaks_left();
-    let mut sections = Vec::new();
-    for (i, p) in a.form.part_two.iter().enumerate() {
+    let mut titles = Vec::new();
+    for p in &a.form.part_two {
         let vignette = vignette_text(&state, &p.vignette_id, p.version)
             .await?
             .ok_or(AppError::NotFound)?;
-        let (title, text) = (*vignette).clone();
-        let mut prompts = Vec::new();
-        for (id, version) in &p.items {
-            if let Some(body) = item_body(&state, id, *version).await? {
-                if let ItemBody::Open(o) = &*body {
-                    prompts.push((id.clone(), o.prompt.clone()));
-                }
+        titles.push(vignette);
+    }
+    let p = a.form.part_two.get(current).ok_or(AppError::NotFound)?;
+    let (title, text) = &*titles[current];
+    let mut prompts = Vec::new();
+    for (id, version) in &p.items {
+        if let Some(body) = item_body(&state, id, *version).await? {
+            if let ItemBody::Open(o) = &*body {
+                prompts.push((id.clone(), o.prompt.clone()));
             }
         }
-        sections.push((i, p, title, text, prompts));
     }
     let now = now_ms();
+    let is_chosen = chosen.contains(&p.vignette_id);
     let body = html! {
-        (timer(&a, now))
+        (timer(&a, now, &answers))
         h1 { "Part Two: answer " (k) " of these " (n) " vignettes" }
-        p class="notice rule" { strong { "Read all " (n) " vignettes, then choose exactly " (k) " to answer." }
-            " Tick “I will answer this vignette” for each one you choose. You may change your choice until you submit Part Two. Only the vignettes you have chosen are submitted and scored; anything written for the others is set aside." }
         form method="post" action="/exam/2/vignettes" class="part-two" data-attempt=(a.id) data-part="2" data-seq=(seq) data-answer=(k) {
             (csrf_field(&csrf))
             input type="hidden" name="seq" value=(seq);
-            @for (i, p, title, text, prompts) in &sections {
-                section class="vignette" aria-labelledby={ "v-" (i) } {
-                    h2 id={ "v-" (i) } { "Vignette " (i + 1) ": " (title) }
-                    @for para in text.split("\n\n") { p { (para) } }
-                    div class="option choose" {
-                        input type="checkbox" name="choose" id={ "choose-" (i) } value=(p.vignette_id) checked[chosen.contains(&p.vignette_id)];
-                        label for={ "choose-" (i) } { "I will answer this vignette" }
+            input type="hidden" name="shown" value=(current + 1);
+            fieldset class="choice" aria-describedby="choice-rule" {
+                legend { "Choose " (k) " vignettes to answer" }
+                p id="choice-rule" class="hint" { "Read all " (n) " vignettes, then choose exactly " (k) " to answer: tick them here. You may change your choice until you submit Part Two. Only the chosen vignettes are submitted and scored; anything written for the others is set aside." }
+                ol class="vignette-list" {
+                    @for (i, pp) in a.form.part_two.iter().enumerate() {
+                        @let (t, _) = &*titles[i];
+                        li class=(if i == current { "current" } else { "" }) {
+                            div class="option" {
+                                input type="checkbox" name="choose" id={ "choose-" (i) } value=(pp.vignette_id) checked[chosen.contains(&pp.vignette_id)] data-current=[(i == current).then_some("true")];
+                                label for={ "choose-" (i) } { "Answer vignette " (i + 1) ": " (t) }
+                            }
+                            @if i == current {
+                                span class="chip info" { "Shown below" }
+                            } @else {
+                                button type="submit" name="go" value={ "v" (i + 1) } class="secondary small" { "Read vignette " (i + 1) }
+                            }
+                        }
                     }
-                    @for (id, prompt) in prompts {
-                        @let current = answers.get(id).unwrap_or_default();
+                }
+                p id="choice-message" class="choice-message" role="alert" {}
+            }
+            div class="vignette-pair" {
+                section class="vignette" aria-labelledby="v-title" tabindex="0" {
+                    h2 id="v-title" { "Vignette " (current + 1) ": " (title) }
+                    @for para in text.split("\n\n") { p { (para) } }
+                }
+                section class="answers" aria-labelledby="a-title" {
+                    h2 id="a-title" { "Your answers to vignette " (current + 1) }
+                    p id="not-chosen" class="notice" hidden[is_chosen] { "This vignette is not among your chosen ones: tick it above if you answer it." }
+                    @for (id, prompt) in &prompts {
+                        @let current_text = answers.get(id).unwrap_or_default();
                         label for={ "r-" (id) } { @for para in prompt.split("\n\n") { span class="stem" { (para) } } }
                         // maxlength holds a browser without the script to the limit too (it
                         // counts an emoji as two, so it never lets past what the server takes).
-                        textarea id={ "r-" (id) } name={ "r:" (id) } rows="12" maxlength=(a.max_response_chars) data-item=(id) data-max=(a.max_response_chars) aria-describedby={ "wc-" (id) " cc-" (id) } { (current) }
-                        p class="hint" id={ "wc-" (id) } aria-live="off" { (word_count(current)) " words" }
-                        p class="hint" id={ "cc-" (id) } aria-live="polite" { (thousands(limits::response_chars(current))) " of " (thousands(a.max_response_chars)) " characters" }
+                        textarea id={ "r-" (id) } name={ "r:" (id) } rows="12" maxlength=(a.max_response_chars) data-item=(id) data-max=(a.max_response_chars) aria-describedby={ "wc-" (id) " cc-" (id) } { (current_text) }
+                        p class="hint" id={ "wc-" (id) } aria-live="off" { (word_count(current_text)) " words" }
+                        p class="hint" id={ "cc-" (id) } aria-live="polite" { (thousands(limits::response_chars(current_text))) " of " (thousands(a.max_response_chars)) " characters" }
+                    }
+                    div class="actions" {
+                        button type="submit" name="go" value="stay" { "Save" }
+                        @if current + 1 < n { button type="submit" name="go" value={ "v" (current + 2) } class="secondary" { "Save and read vignette " (current + 2) } }
+                        button type="submit" name="go" value="review" class="secondary" { "Save and review Part Two" }
                     }
                 }
-            }
-            div class="actions" {
-                button type="submit" name="go" value="stay" { "Save" }
-                button type="submit" name="go" value="review" { "Save and review Part Two" }
             }
         }
         (break_button(&csrf, 2, breaks))
@@ -166,12 +209,26 @@ pub async fn save_vignettes(
         .iter()
         .find(|(k, _)| k == "go")
         .map(|(_, v)| v.as_str());
-    Ok(Redirect::to(if go == Some("review") {
-        "/exam/2/review"
-    } else {
-        "/exam/2/vignettes"
-    })
-    .into_response())
+    let n = a.form.part_two.len();
+    let to = match go {
+        Some("review") => "/exam/2/review".to_string(),
+        Some(v)
+            if v.strip_prefix('v')
+                .and_then(|v| v.parse::<usize>().ok())
+                .is_some_and(|v| (1..=n).contains(&v)) =>
+        {
+            format!("/exam/2/vignettes?{}", v.replacen('v', "v=", 1))
+        }
+        _ => match pairs
+            .iter()
+            .find(|(k, _)| k == "shown")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+        {
+            Some(v) if (1..=n).contains(&v) => format!("/exam/2/vignettes?v={v}"),
+            _ => "/exam/2/vignettes".to_string(),
+        },
+    };
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// The responses a whole Part Two page sends (`r:ITEM` fields), each checked before any is
