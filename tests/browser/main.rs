@@ -11,6 +11,7 @@
 //! with its background networking switched off.
 
 mod candidate;
+mod proctor;
 mod rater;
 
 use std::net::TcpListener as StdListener;

@@ -16,10 +16,12 @@ mod intervention;
 mod schedule;
 
 pub use admission::{absent, admit, release};
+pub use console::ConsoleQuery;
 pub(super) use console::{console, load_console, parts_label, Outcome};
 pub use console::{live, show};
 pub use intervention::{
-    add_time, incident, pause, pause_all, resume, resume_all, void, AddTime, Incident, Reason,
+    add_time, confirm_void, incident, pause, pause_all, resume, resume_all, void, AddTime,
+    Incident, Reason,
 };
 pub use schedule::{create, list, SittingForm};
 

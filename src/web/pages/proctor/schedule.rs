@@ -56,6 +56,7 @@ fn sittings_page(
             h1 { "Sittings" }
             @if all.is_empty() { p { "No sitting is scheduled yet." } }
             @else {
+                div class="table-wrap" role="region" aria-label="Sittings" tabindex="0" {
                 table {
                     thead { tr { th scope="col" { "Sitting" } th scope="col" { "Place" } th scope="col" { "Opens" } th scope="col" { "Closes" } th scope="col" { "Time zone" } } }
                     tbody {
@@ -69,6 +70,7 @@ fn sittings_page(
                             }
                         }
                     }
+                }
                 }
             }
             h2 { "Schedule a sitting" }
