@@ -9,6 +9,7 @@ pub mod limits;
 pub mod pages;
 pub mod roles;
 pub mod session;
+pub mod time;
 pub mod views;
 
 use std::future::Future;

@@ -64,6 +64,35 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The text of the part named `name` in a `multipart/form-data` body (a form with a file; its
+/// CSRF field comes first, so the file after it is not searched).
+fn multipart_field(body: &[u8], content_type: &str, name: &str) -> Option<String> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))?
+        .trim_matches('"');
+    let delimiter = format!("\r\n--{boundary}");
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    // The body starts with the first delimiter (without its CRLF): make every one alike.
+    let mut rest = body.strip_prefix(&delimiter.as_bytes()[2..])?;
+    let wanted = format!(" name=\"{name}\"");
+    while let Some(part) = rest.strip_prefix(b"\r\n") {
+        let head_end = find(part, b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&part[..head_end]).ok()?;
+        let value = &part[head_end + 4..];
+        let end = find(value, delimiter.as_bytes())?;
+        let named = head.lines().any(|l| {
+            l.to_ascii_lowercase().starts_with("content-disposition:") && l.contains(&wanted)
+        });
+        if named {
+            return String::from_utf8(value[..end].to_vec()).ok();
+        }
+        rest = &value[end + delimiter.len()..];
+    }
+    None
+}
+
 /// The most of a refused body read (and thrown away) so that its sender, a browser or a
 /// script slightly over a limit, reads the answer instead of a reset connection. A larger
 /// declared body is not read at all: the answer goes out at once and the connection closes.
@@ -161,11 +190,14 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
             .map(str::to_string);
         let (parts, body) = req.into_parts();
         let limit = super::body_limit_for(&state.config, parts.uri.path());
-        let is_form = parts
+        let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            .unwrap_or("")
+            .to_string();
+        let is_form = content_type.starts_with("application/x-www-form-urlencoded")
+            || content_type.starts_with("multipart/form-data");
         // Refused from the head alone, before the body is used: a token that can only come
         // from the header and is missing or wrong, or a declared length over the limit.
         let declared = declared_length(&parts.headers);
@@ -188,7 +220,12 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
             return closing(too_large(parts.uri.path(), limit).into_response());
         };
         if header_token.is_none() {
-            match form_field(&bytes, CSRF_FIELD) {
+            let sent = if content_type.starts_with("multipart/form-data") {
+                multipart_field(&bytes, &content_type, CSRF_FIELD)
+            } else {
+                form_field(&bytes, CSRF_FIELD)
+            };
+            match sent {
                 Some(sent) if token_ok(&sent) => {}
                 _ => return AppError::Csrf.into_response(),
             }

@@ -12,6 +12,7 @@ mod caps;
 mod cli;
 mod clock;
 mod connections;
+mod console;
 mod csv_downloads;
 mod delivery;
 mod demo;

@@ -354,7 +354,10 @@ async fn an_absent_candidate_is_not_taken_never_blocks_release_and_may_register_
         .unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(row.contains("class=\"absent\""), "{row}");
-    assert!(row.contains("<td class=\"status\">absent</td>"), "{row}");
+    assert!(
+        row.contains("<td class=\"status\"><span class=\"chip\">absent</span></td>"),
+        "{row}"
+    );
     assert!(!row.contains("/absent\""), "{row}");
 
     // Release is not blocked; the absent parts are "not taken", not failed.

@@ -13,6 +13,7 @@
 mod candidate;
 mod candidate_ui;
 mod committee;
+mod proctor;
 mod rater;
 mod staff;
 

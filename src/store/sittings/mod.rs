@@ -33,6 +33,8 @@ pub struct Sitting {
     pub closes_at: i64,
     pub blueprints: Vec<String>,
     pub created_by: String,
+    /// The IANA name of the time zone its times are shown in, e.g. `America/Detroit`.
+    pub time_zone: String,
 }
 
 impl Sitting {
@@ -41,7 +43,7 @@ impl Sitting {
     }
 }
 
-type SittingRow = (i64, String, String, i64, i64, String, String);
+type SittingRow = (i64, String, String, i64, i64, String, String, String);
 
 fn sitting_from(r: SittingRow) -> Sitting {
     Sitting {
@@ -57,10 +59,12 @@ fn sitting_from(r: SittingRow) -> Sitting {
             .map(str::to_string)
             .collect(),
         created_by: r.6,
+        time_zone: r.7,
     }
 }
 
-const SITTING_COLUMNS: &str = "id, name, place, opens_at, closes_at, blueprints, created_by";
+const SITTING_COLUMNS: &str =
+    "id, name, place, opens_at, closes_at, blueprints, created_by, time_zone";
 
 pub struct NewSitting<'a> {
     pub name: &'a str,
@@ -71,10 +75,21 @@ pub struct NewSitting<'a> {
 }
 
 pub async fn create_sitting(db: &Db, new: &NewSitting<'_>, by: &str) -> Result<i64> {
+    create_sitting_in_zone(db, new, "UTC", by).await
+}
+
+/// Schedules a sitting whose times are shown in `time_zone`, an IANA name the caller has
+/// checked (`web::time::zone`).
+pub async fn create_sitting_in_zone(
+    db: &Db,
+    new: &NewSitting<'_>,
+    time_zone: &str,
+    by: &str,
+) -> Result<i64> {
     let mut tx = db.write().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO sittings (name, place, opens_at, closes_at, blueprints, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO sittings (name, place, opens_at, closes_at, blueprints, created_by, created_at, time_zone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(new.name)
     .bind(new.place)
@@ -83,6 +98,7 @@ pub async fn create_sitting(db: &Db, new: &NewSitting<'_>, by: &str) -> Result<i
     .bind(new.blueprints.join(","))
     .bind(by)
     .bind(now_ms())
+    .bind(time_zone)
     .fetch_one(&mut *tx)
     .await?;
     super::audit::record_tx(

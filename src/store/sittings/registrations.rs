@@ -128,6 +128,7 @@ pub(crate) struct RegSittingRow {
     s_closes_at: i64,
     s_blueprints: String,
     s_created_by: String,
+    s_time_zone: String,
 }
 
 /// The select list of a `RegSittingRow`, from `registrations r` and `sittings si`.
@@ -139,7 +140,8 @@ pub(crate) fn reg_sitting_columns() -> String {
         .join(", ");
     format!(
         "{reg_columns}, si.name AS s_name, si.place AS s_place, si.opens_at AS s_opens_at,
-         si.closes_at AS s_closes_at, si.blueprints AS s_blueprints, si.created_by AS s_created_by"
+         si.closes_at AS s_closes_at, si.blueprints AS s_blueprints, si.created_by AS s_created_by,
+         si.time_zone AS s_time_zone"
     )
 }
 
@@ -152,6 +154,7 @@ pub(crate) fn reg_sitting_from(row: RegSittingRow) -> Result<(Registration, Sitt
         row.s_closes_at,
         row.s_blueprints,
         row.s_created_by,
+        row.s_time_zone,
     ));
     Ok((reg_from(row.reg)?, sitting))
 }

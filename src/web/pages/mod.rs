@@ -72,7 +72,10 @@ pub fn routes() -> Router<AppState> {
         .route("/attempts/{id}/pause", post(proctor::pause))
         .route("/attempts/{id}/resume", post(proctor::resume))
         .route("/attempts/{id}/add-time", post(proctor::add_time))
-        .route("/attempts/{id}/void", post(proctor::void))
+        .route(
+            "/attempts/{id}/void",
+            get(proctor::confirm_void).post(proctor::void),
+        )
         .route("/admin/users", get(staff::users).post(staff::add_user))
         .route("/bank", get(staff::bank))
         .route("/rate", get(rater::queue))

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -25,6 +25,7 @@ use super::proctor::{console, load_console, parts_label, when, Outcome};
 use crate::web::error::{AppError, AppResult};
 use crate::web::roles::Proctor;
 use crate::web::session::CsrfToken;
+use crate::web::time::local;
 use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
@@ -111,9 +112,9 @@ fn batch_page(
         Some(&chrome(me, csrf)),
         html! {
             h1 { "Access codes: batch " (b.id) }
-            p { a href={ "/sittings/" (sitting.id) } { (sitting.name) } ", " (sitting.place) ", " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) "." }
+            p { a href={ "/sittings/" (sitting.id) } { (sitting.name) } ", " (sitting.place) ", " (local(sitting.opens_at, &sitting.time_zone)) " to " (local(sitting.closes_at, &sitting.time_zone)) "." }
             @if let Some(m) = message { p class="notice" role="status" { (m) } }
-            p { (thousands(codes.len())) " candidate(s), registered by " (b.created_by) " on " (when(b.created_at)) ". "
+            p { (thousands(codes.len())) " candidate(s), registered by " (b.created_by) " on " (local(b.created_at, &sitting.time_zone)) ". "
                 "The codes are kept on the server, for " (b.created_by) " and the administrators only, until you mark them handed out or the sitting closes." }
             (batch_links(b.id))
             form method="post" action={ "/batches/" (b.id) "/handed-out" } {
@@ -121,12 +122,14 @@ fn batch_page(
                 p class="hint" id="handed-out-hint" { "When every candidate has their code, delete the codes from the server: after that they cannot be shown again (the server keeps only their hashes)." }
                 button type="submit" aria-describedby="handed-out-hint" { "The codes are handed out: delete them" }
             }
-            table id="new-codes" {
-                caption { "Access codes" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Level" } th scope="col" { "Access code" } } }
-                tbody {
-                    @for c in codes {
-                        tr { td { (c.name) } td { (c.email) } td { (c.level) } td { code class="code" { (c.code) } } }
+            div class="table-wrap" role="region" aria-label="Access codes" tabindex="0" {
+                table id="new-codes" {
+                    caption { "Access codes" }
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Level" } th scope="col" { "Access code" } } }
+                    tbody {
+                        @for c in codes {
+                            tr { td { (c.name) } td { (c.email) } td { (c.level) } td { code class="code" { (c.code) } } }
+                        }
                     }
                 }
             }
@@ -156,12 +159,14 @@ fn refused_page(me: &User, csrf: &str, sitting: &Sitting, errors: &[RowError]) -
 /// The CSV form, with the cap stated where the file is chosen.
 pub(super) fn csv_form(csrf: &str, sitting_id: i64) -> Markup {
     html! {
-        form method="post" action={ "/sittings/" (sitting_id) "/import" } {
+        // Multipart, so the chosen file itself is sent (no script needed); the CSRF field
+        // comes first, where the CSRF check looks for it.
+        form method="post" action={ "/sittings/" (sitting_id) "/import" } enctype="multipart/form-data" {
             (csrf_field(csrf))
-            p class="hint" id="csv-hint" { "Columns: name, email, organisation, level, parts (both, 1 or 2), time_multiplier, extra_breaks. The first row names the columns. At most " (thousands(MAX_ROWS_PER_UPLOAD)) " candidates per file: a larger file is refused whole. Every row is checked first; if any is wrong, nobody is registered. Paste the file's text, or choose the file." }
+            p class="hint" id="csv-hint" { "Columns: name, email, organisation, level, parts (both, 1 or 2), time_multiplier, extra_breaks. The first row names the columns. At most " (thousands(MAX_ROWS_PER_UPLOAD)) " candidates per file: a larger file is refused whole. Every row is checked first; if any is wrong, nobody is registered. Choose the file, or paste its text." }
             label for="csv-file" { "CSV file" }
-            input type="file" id="csv-file" accept=".csv,text/csv" data-fills="csv";
-            label for="csv" { "CSV text" }
+            input type="file" id="csv-file" name="file" accept=".csv,text/csv" aria-describedby="csv-hint";
+            label for="csv" { "Or the CSV text" }
             textarea id="csv" name="csv" rows="6" aria-describedby="csv-hint" {}
             button type="submit" { "Register all" }
         }
@@ -244,6 +249,49 @@ pub struct CsvForm {
     pub csv: String,
 }
 
+/// The CSV a request sends: the chosen file of a `multipart/form-data` form (or, when no file
+/// was chosen, its text box), or the `csv` field of a urlencoded form.
+async fn csv_sent(state: &AppState, req: Request) -> AppResult<String> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(form) = Form::<CsvForm>::from_request(req, state)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+        return Ok(form.csv);
+    }
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("The upload could not be read: {e}"))
+    };
+    let mut parts = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?;
+    let (mut file, mut text) = (String::new(), String::new());
+    while let Some(field) = parts.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("file") => {
+                let bytes = field.bytes().await.map_err(bad)?;
+                file = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    AppError::BadRequest(
+                        "CSV file: the file is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\" and choose it again.".into(),
+                    )
+                })?;
+            }
+            Some("csv") => text = field.text().await.map_err(bad)?,
+            _ => {}
+        }
+    }
+    // A byte-order mark, as spreadsheets write, is not part of the first column's name.
+    let file = file
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(file);
+    Ok(if file.trim().is_empty() { text } else { file })
+}
+
 /// A CSV file of registrations: every row checked (every error named by line and field), then
 /// all registered in one transaction, or none.
 pub async fn import_csv(
@@ -251,12 +299,13 @@ pub async fn import_csv(
     Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
-    Form(form): Form<CsvForm>,
+    req: Request,
 ) -> AppResult<Response> {
     let sitting = sittings::sitting(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let parsed = parse_csv(&form.csv);
+    let csv = csv_sent(&state, req).await?;
+    let parsed = parse_csv(&csv);
     let bps = bank_store::blueprints(&state.db).await?;
     let by_admin = me.role == Role::Admin;
     let result = if parsed.errors.is_empty() {
@@ -372,8 +421,9 @@ pub async fn slips(
                     dt { "Level" } dd { (c.level) ", " (parts_label(Parts { one: c.sits_part_one != 0, two: c.sits_part_two != 0 })) }
                     dt { "Sitting" } dd { (sitting.name) }
                     dt { "Place" } dd { (if remote { "remote: online, watched by a proctor" } else { sitting.place.as_str() }) }
-                    dt { "Opens" } dd { (when(sitting.opens_at)) }
-                    dt { "Closes" } dd { (when(sitting.closes_at)) }
+                    dt { "Opens" } dd { (local(sitting.opens_at, &sitting.time_zone)) }
+                    dt { "Closes" } dd { (local(sitting.closes_at, &sitting.time_zone)) }
+                    @if sitting.time_zone != crate::web::time::DEFAULT_ZONE { dt { "UTC" } dd { (crate::web::time::utc_text(sitting.opens_at)) " to " (crate::web::time::utc_text(sitting.closes_at)) } }
                     dt { "Access code" } dd { span class="slip-code" { (c.code) } }
                 }
                 h3 { "How to enter" }

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
+use serde::Deserialize;
 
 use crate::exam::limits::{thousands, MAX_LISTED_BROWSER_EVENTS};
 use crate::exam::registration::RegistrationFields;
@@ -22,7 +23,9 @@ use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
 
-use super::{minutes_seconds, when};
+use crate::web::time::local;
+
+use super::minutes_seconds;
 
 /// One row of the console.
 pub(in crate::web::pages) struct Row {
@@ -38,13 +41,7 @@ pub(in crate::web::pages) struct Row {
 
 /// How recently the candidate's browser was heard from.
 fn connection(row: &Row, now: i64) -> String {
-    let heard = row
-        .attempts
-        .iter()
-        .filter_map(|a| a.last_save_at)
-        .chain(row.last_seen)
-        .max();
-    match heard {
+    match heard(row) {
         None => "not yet seen".into(),
         Some(t) if now - t < 30_000 => "online".into(),
         Some(t) => format!("not heard from for {}", minutes_seconds(now - t)),
@@ -99,6 +96,228 @@ fn status(row: &Row, now: i64) -> String {
     }
 }
 
+/// Which candidates the console lists: every one, or those in one state or with a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(in crate::web::pages) enum Filter {
+    #[default]
+    All,
+    Waiting,
+    InProgress,
+    Paused,
+    Submitted,
+    Absent,
+    Problems,
+}
+
+impl Filter {
+    const ALL: [Filter; 7] = [
+        Filter::All,
+        Filter::Waiting,
+        Filter::InProgress,
+        Filter::Paused,
+        Filter::Submitted,
+        Filter::Absent,
+        Filter::Problems,
+    ];
+
+    /// The query parameter's value.
+    fn key(self) -> &'static str {
+        match self {
+            Filter::All => "all",
+            Filter::Waiting => "waiting",
+            Filter::InProgress => "in-progress",
+            Filter::Paused => "paused",
+            Filter::Submitted => "submitted",
+            Filter::Absent => "absent",
+            Filter::Problems => "problems",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Filter::All => "All",
+            Filter::Waiting => "Waiting",
+            Filter::InProgress => "In progress",
+            Filter::Paused => "Paused",
+            Filter::Submitted => "Submitted",
+            Filter::Absent => "Absent",
+            Filter::Problems => "Problems",
+        }
+    }
+
+    pub(in crate::web::pages) fn parse(s: &str) -> Filter {
+        Filter::ALL
+            .into_iter()
+            .find(|f| f.key() == s)
+            .unwrap_or_default()
+    }
+
+    fn admits(self, v: &RowView) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Problems => !v.problems.is_empty(),
+            f => v.state == f,
+        }
+    }
+}
+
+/// What one row says, for the page and for the live refresh alike.
+struct RowView {
+    /// The filter this row falls under (never `All` or `Problems`).
+    state: Filter,
+    /// The status chip: its word and its colour class.
+    chip: &'static str,
+    chip_class: &'static str,
+    /// The part and progress in words: "in Part One, 23 of 60 answered".
+    progress: String,
+    time_left: String,
+    seen: String,
+    /// Why the row needs a look, in words; empty when all is well.
+    problems: Vec<String>,
+}
+
+/// A candidate whose part is open is a problem once their browser is silent this long.
+const SILENT_MS: i64 = 60_000;
+
+fn part_name(part: u8) -> &'static str {
+    if part == 1 {
+        "Part One"
+    } else {
+        "Part Two"
+    }
+}
+
+/// How much of `a` is answered: "23 of 60 answered" in Part One (its questions are counted),
+/// "3 answers written" in Part Two (the candidate chooses its vignettes).
+fn answered_words(a: &Attempt, answered: usize) -> String {
+    if a.part == 1 {
+        format!("{answered} of {} answered", a.form.part_one.len())
+    } else if answered == 1 {
+        "1 answer written".into()
+    } else {
+        format!("{answered} answers written")
+    }
+}
+
+fn view(row: &Row, now: i64) -> RowView {
+    let open = row.attempts.iter().find(|a| a.is_open());
+    // The attempt the answered count is of: the open one, else the last.
+    let counted = open.or(row.attempts.last());
+    let answered = |a: &Attempt| {
+        if counted.is_some_and(|c| c.id == a.id) {
+            format!(", {}", answered_words(a, row.answered))
+        } else {
+            String::new()
+        }
+    };
+    let sits = |part: u8| {
+        if part == 1 {
+            row.reg.parts.one
+        } else {
+            row.reg.parts.two
+        }
+    };
+    let mut problems = Vec::new();
+    if row.focus_losses > 0 {
+        problems.push(format!(
+            "the exam page lost focus {} time(s)",
+            row.focus_losses
+        ));
+    }
+    if row.unlisted_events > 0 {
+        problems.push(format!(
+            "{} more browser events than are listed",
+            row.unlisted_events
+        ));
+    }
+    let (state, chip, chip_class, progress) = if let Some(a) = open {
+        let silent = heard(row).is_none_or(|t| now - t > SILENT_MS);
+        if silent {
+            problems.push(format!(
+                "{} is open but the browser is silent",
+                part_name(a.part)
+            ));
+        }
+        let (state, chip, class) = if a.on_break() {
+            (Filter::Paused, "on a break", "warn")
+        } else if a.clock.is_paused() {
+            (Filter::Paused, "paused", "warn")
+        } else {
+            (Filter::InProgress, "in progress", "info")
+        };
+        (
+            state,
+            chip,
+            class,
+            format!("in {}{}", part_name(a.part), answered(a)),
+        )
+    } else if let Some(a) = row.attempts.iter().find(|a| a.voided_at.is_some()) {
+        problems.push(format!(
+            "{} voided: {}",
+            part_name(a.part),
+            a.void_reason.as_deref().unwrap_or("no reason given")
+        ));
+        (
+            Filter::Submitted,
+            "voided",
+            "bad",
+            format!("{} voided", part_name(a.part)),
+        )
+    } else if let Some(last) = row.attempts.iter().rev().find(|a| a.submitted_at.is_some()) {
+        let done: Vec<&str> = row
+            .attempts
+            .iter()
+            .filter(|a| a.submitted_at.is_some())
+            .map(|a| part_name(a.part))
+            .collect();
+        let more = (1..=2u8).any(|p| sits(p) && !row.attempts.iter().any(|a| a.part == p));
+        let progress = format!("submitted {}{}", done.join(" and "), answered(last));
+        if more {
+            (Filter::InProgress, "between parts", "info", progress)
+        } else {
+            (Filter::Submitted, "submitted", "ok", progress)
+        }
+    } else if row.reg.absent_at.is_some() {
+        (Filter::Absent, "absent", "", "did not come".to_string())
+    } else if row.reg.admitted_at.is_some() {
+        (
+            Filter::Waiting,
+            "admitted",
+            "info",
+            "admitted, not started".to_string(),
+        )
+    } else {
+        (
+            Filter::Waiting,
+            "waiting",
+            "",
+            "waiting for admission".to_string(),
+        )
+    };
+    let time_left = match open {
+        Some(a) => minutes_seconds(a.clock.remaining_ms(now)),
+        None => "—".into(),
+    };
+    RowView {
+        state,
+        chip,
+        chip_class,
+        progress,
+        time_left,
+        seen: connection(row, now),
+        problems,
+    }
+}
+
+/// When the candidate's browser was last heard from: a save, the clock, an event.
+fn heard(row: &Row) -> Option<i64> {
+    row.attempts
+        .iter()
+        .filter_map(|a| a.last_save_at)
+        .chain(row.last_seen)
+        .max()
+}
+
 /// What the console shows besides the sitting: the outcome of the last form sent.
 #[derive(Default)]
 pub(in crate::web::pages) struct Outcome {
@@ -109,6 +328,87 @@ pub(in crate::web::pages) struct Outcome {
     pub new_codes: Vec<(String, String, String)>,
     /// The batch they were registered in: its codes' CSV and slips.
     pub new_batch: Option<i64>,
+    /// Which candidates are listed.
+    pub filter: Filter,
+}
+
+/// One candidate's line: who, a status chip, the part and progress, the clock, and the
+/// actions in a menu that opens without script, the void set apart behind its own page.
+fn candidate_row(csrf: &str, row: &Row, v: &RowView, closed: bool) -> Markup {
+    let open = row.attempts.iter().find(|a| a.is_open());
+    let name = &row.reg.name;
+    html! {
+        tr data-registration=(row.reg.id) data-state=(v.state.key())
+            class=[row.reg.absent_at.is_some().then_some("absent")] {
+            th scope="row" { (name) }
+            td class="status" {
+                span class={ "chip" @if !v.chip_class.is_empty() { " " (v.chip_class) } } { (v.chip) }
+                @if !v.problems.is_empty() { " " span class="chip bad problem" { "problem" } }
+            }
+            td class="progress" { (v.progress) }
+            td class="n time-left" { (v.time_left) }
+            td class="connection" { (v.seen) }
+            td class="n focus" { (row.focus_losses) }
+            td class="menu-cell" {
+                details class="menu" {
+                    summary { "Actions" span class="sr-only" { " for " (name) } }
+                    div class="menu-body" {
+                        p class="small" {
+                            (row.reg.email) br;
+                            "Level " (row.reg.level) ", " (parts_label(row.reg.parts))
+                            @if row.reg.multiplier.permille() != 1000 { ", time ×" (row.reg.multiplier) }
+                            @if row.reg.extra_breaks > 0 { ", " (row.reg.extra_breaks) " extra break(s)" }
+                        }
+                        @if !v.problems.is_empty() {
+                            ul class="problems small" { @for p in &v.problems { li { (p) } } }
+                        }
+                        @if row.reg.admitted_at.is_none() && !closed {
+                            form method="post" action={ "/registrations/" (row.reg.id) "/admit" } {
+                                (csrf_field(csrf))
+                                button type="submit" class="small" aria-label={ "Admit " (name) } {
+                                    (if row.reg.absent_at.is_some() { "Admit (came after all)" } else { "Admit" })
+                                }
+                            }
+                        }
+                        @if let Some(a) = open {
+                            form method="post" action={ "/attempts/" (a.id) (if a.clock.is_paused() { "/resume" } else { "/pause" }) } {
+                                (csrf_field(csrf))
+                                button type="submit" class="secondary small" {
+                                    (if a.clock.is_paused() { "Resume " } else { "Pause " }) (part_name(a.part))
+                                    span class="sr-only" { " for " (name) }
+                                }
+                            }
+                            form method="post" action={ "/attempts/" (a.id) "/add-time" } class="add-time" {
+                                (csrf_field(csrf))
+                                label for={ "min-" (a.id) } { "Minutes to add" }
+                                input type="number" id={ "min-" (a.id) } name="minutes" min="-60" max="240" value="5";
+                                button type="submit" class="secondary small" { "Add time" span class="sr-only" { " for " (name) } }
+                            }
+                        }
+                        @if row.reg.active_session.is_some() {
+                            form method="post" action={ "/registrations/" (row.reg.id) "/release" } {
+                                (csrf_field(csrf))
+                                button type="submit" class="secondary small" { "Move to a new browser" span class="sr-only" { ": " (name) } }
+                            }
+                        }
+                        @if row.reg.absent_at.is_none() && row.attempts.is_empty() {
+                            form method="post" action={ "/registrations/" (row.reg.id) "/absent" } {
+                                (csrf_field(csrf))
+                                button type="submit" class="secondary small" aria-label={ "Mark " (name) " absent" } { "Mark absent" }
+                            }
+                        }
+                        @if let Some(a) = open {
+                            div class="danger-zone" {
+                                a class="button danger small" href={ "/attempts/" (a.id) "/void" } {
+                                    "Void " (part_name(a.part)) "…" span class="sr-only" { " for " (name) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The console, with the batches whose codes `me` may still hand out.
@@ -124,102 +424,82 @@ pub(in crate::web::pages) fn console(
     let now = now_ms();
     let (message, reg_form, reg_errors) = (out.message.as_deref(), &out.reg_form, &out.reg_errors);
     let closed = sitting.closes_at <= now;
+    let tz = sitting.time_zone.as_str();
+    let row_views: Vec<RowView> = rows.iter().map(|r| view(r, now)).collect();
+    let count = |f: Filter| row_views.iter().filter(|v| f.admits(v)).count();
+    let shown: Vec<(&Row, &RowView)> = rows
+        .iter()
+        .zip(&row_views)
+        .filter(|(_, v)| out.filter.admits(v))
+        .collect();
+    let base = format!("/sittings/{}", sitting.id);
     views::page(
         &sitting.name,
         Some(&chrome(me, csrf)),
         html! {
+            div class="console" {
             h1 { (sitting.name) }
-            p { (sitting.place) ", " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) ". Blueprints: " (sitting.blueprints.join(", ")) "." }
+            p { (sitting.place) ", " (local(sitting.opens_at, tz)) " to " (local(sitting.closes_at, tz))
+                " (times in " (tz) "). Blueprints: " (sitting.blueprints.join(", ")) "." }
             @if let Some(m) = message { p class="notice" role="status" { (m) } }
             @if !out.new_codes.is_empty() {
-                table id="new-codes" {
-                    caption { "New access codes" }
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Access code" } } }
-                    tbody { @for (n, e, c) in &out.new_codes { tr { td { (n) } td { (e) } td { code class="code" { (c) } } } } }
+                div class="table-wrap" {
+                    table id="new-codes" {
+                        caption { "New access codes" }
+                        thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Access code" } } }
+                        tbody { @for (n, e, c) in &out.new_codes { tr { td { (n) } td { (e) } td { code class="code" { (c) } } } } }
+                    }
                 }
                 @if let Some(b) = out.new_batch { (crate::web::pages::registration::batch_links(b)) }
             }
             @if !batches.is_empty() {
                 h2 { "Access codes to hand out" }
-                p class="hint" { "Codes are kept on the server, for you and the administrators only, until you mark them handed out or the sitting closes." }
+                p class="hint" { "Codes are kept on the server, for whoever registered them and the administrators only, until you mark them handed out or the sitting closes." }
                 ul {
                     @for b in batches {
                         li {
-                            a href={ "/batches/" (b.id) } { "Batch " (b.id) } ": " (b.candidates) " candidate(s), registered by " (b.created_by) " on " (when(b.created_at)) ". "
+                            a href={ "/batches/" (b.id) } { "Batch " (b.id) } ": " (b.candidates) " candidate(s), registered by " (b.created_by) " on " (local(b.created_at, tz)) ". "
                             a href={ "/batches/" (b.id) "/codes.csv" } download { "Codes (CSV)" } " · "
                             a href={ "/batches/" (b.id) "/slips" } { "Slips to print" }
                         }
                     }
                 }
             }
-            h2 { "Candidates" }
-            p class="hint" { "This table updates itself every few seconds." }
+            h2 id="candidates" { "Candidates" }
             @if rows.is_empty() { p { "No candidate is registered yet." } }
             @else {
-                div class="actions" {
-                    form method="post" action={ "/sittings/" (sitting.id) "/pause-all" } { (csrf_field(csrf)) button type="submit" { "Pause everyone" } }
-                    form method="post" action={ "/sittings/" (sitting.id) "/resume-all" } { (csrf_field(csrf)) button type="submit" { "Resume everyone" } }
-                }
-                table id="console" data-live={ "/sittings/" (sitting.id) "/live" } {
-                    thead { tr {
-                        th scope="col" { "Candidate" } th scope="col" { "Level, parts" } th scope="col" { "Status" }
-                        th scope="col" class="n" { "Answered" } th scope="col" { "Last save" } th scope="col" class="n" { "Focus losses" }
-                        th scope="col" { "Connection" }
-                        th scope="col" { "Actions" }
-                    } }
-                    tbody {
-                        @for row in rows {
-                            @let open = row.attempts.iter().find(|a| a.is_open());
-                            tr data-registration=(row.reg.id) class=[row.reg.absent_at.is_some().then_some("absent")] {
-                                th scope="row" { (row.reg.name) br; span class="hint" { (row.reg.email) } }
-                                td { (row.reg.level) ", " (parts_label(row.reg.parts))
-                                    @if row.reg.multiplier.permille() != 1000 { br; "time ×" (row.reg.multiplier) }
-                                    @if row.reg.extra_breaks > 0 { br; (row.reg.extra_breaks) " extra break(s)" } }
-                                td class="status" { (status(row, now)) }
-                                td class="n answered" { (row.answered) }
-                                td class="last-save" { (last_save(row, now)) }
-                                td class="n focus" { (row.focus_losses) }
-                                td class="connection" { (connection(row, now)) }
-                                td {
-                                    @if row.reg.admitted_at.is_none() && !closed {
-                                        form method="post" action={ "/registrations/" (row.reg.id) "/admit" } {
-                                            (csrf_field(csrf))
-                                            button type="submit" aria-label={ "Admit " (row.reg.name) } {
-                                                (if row.reg.absent_at.is_some() { "Admit (came after all)" } else { "Admit" })
-                                            }
-                                        }
-                                    }
-                                    @if row.reg.absent_at.is_none() && row.attempts.is_empty() {
-                                        form method="post" action={ "/registrations/" (row.reg.id) "/absent" } {
-                                            (csrf_field(csrf))
-                                            button type="submit" aria-label={ "Mark " (row.reg.name) " absent" } { "Mark absent" }
-                                        }
-                                    }
-                                    @if let Some(a) = open {
-                                        form method="post" action={ "/attempts/" (a.id) (if a.clock.is_paused() { "/resume" } else { "/pause" }) } {
-                                            (csrf_field(csrf))
-                                            button type="submit" { (if a.clock.is_paused() { "Resume" } else { "Pause" }) }
-                                        }
-                                        form method="post" action={ "/attempts/" (a.id) "/add-time" } {
-                                            (csrf_field(csrf))
-                                            label for={ "min-" (a.id) } { "Minutes to add" }
-                                            input type="number" id={ "min-" (a.id) } name="minutes" min="-60" max="240" value="5";
-                                            button type="submit" { "Add time" }
-                                        }
-                                        form method="post" action={ "/attempts/" (a.id) "/void" } {
-                                            (csrf_field(csrf))
-                                            label for={ "reason-" (a.id) } { "Reason to void" }
-                                            input type="text" id={ "reason-" (a.id) } name="reason" required;
-                                            button type="submit" { "Void attempt" }
-                                        }
-                                    }
-                                    @if row.reg.active_session.is_some() {
-                                        form method="post" action={ "/registrations/" (row.reg.id) "/release" } {
-                                            (csrf_field(csrf))
-                                            button type="submit" { "Move to a new browser" }
-                                        }
-                                    }
+                nav class="filters" aria-label="Show candidates" {
+                    ul {
+                        @for f in Filter::ALL {
+                            li {
+                                a href={ (base) "?show=" (f.key()) "#candidates" }
+                                    aria-current=[(f == out.filter).then_some("page")] {
+                                    (f.label()) " (" (count(f)) ")"
                                 }
+                            }
+                        }
+                    }
+                }
+                div class="actions" {
+                    form method="post" action={ (base) "/pause-all" } { (csrf_field(csrf)) button type="submit" class="secondary small" { "Pause everyone" } }
+                    form method="post" action={ (base) "/resume-all" } { (csrf_field(csrf)) button type="submit" class="secondary small" { "Resume everyone" } }
+                }
+                p class="hint" id="console-hint" {
+                    @if out.filter == Filter::All { (rows.len()) " candidate(s). " }
+                    @else { "Showing " (shown.len()) " of " (rows.len()) " candidates: " (out.filter.label().to_lowercase()) ". " }
+                    "The list updates itself every few seconds; each candidate's actions are under Actions."
+                }
+                @if shown.is_empty() { p { "No candidate is " (out.filter.label().to_lowercase()) " now." } }
+                @else {
+                    div class="table-wrap" role="region" aria-labelledby="candidates" tabindex="0" {
+                        table id="console" data-live={ (base) "/live" } aria-describedby="console-hint" {
+                            thead { tr {
+                                th scope="col" { "Candidate" } th scope="col" { "Status" } th scope="col" { "Part and progress" }
+                                th scope="col" class="n" { "Time left" } th scope="col" { "Last heard from" }
+                                th scope="col" class="n" { "Focus lost" } th scope="col" { span class="sr-only" { "Actions" } }
+                            } }
+                            tbody {
+                                @for (row, v) in &shown { (candidate_row(csrf, row, v, closed)) }
                             }
                         }
                     }
@@ -230,7 +510,7 @@ pub(in crate::web::pages) fn console(
             h2 { "Register from a CSV file" }
             (crate::web::pages::registration::csv_form(csrf, sitting.id))
             h2 { "Incidents and events" }
-            form method="post" action={ "/sittings/" (sitting.id) "/incident" } {
+            form method="post" action={ (base) "/incident" } {
                 (csrf_field(csrf))
                 label for="incident" { "Log an incident" }
                 input type="text" id="incident" name="detail" required;
@@ -244,22 +524,25 @@ pub(in crate::web::pages) fn console(
             }
             @if events.is_empty() { p { "Nothing has happened yet." } }
             @else {
-                table {
-                    thead { tr { th scope="col" { "When" } th scope="col" { "Candidate" } th scope="col" { "What" } th scope="col" { "By" } th scope="col" { "Resolved" } } }
-                    tbody {
-                        @for e in events {
-                            tr {
-                                td { (when(e.at)) }
-                                td { (e.registration_id.and_then(|id| rows.iter().find(|r| r.reg.id == id)).map(|r| r.reg.name.clone()).unwrap_or_default()) }
-                                td { (e.kind) ": " (e.detail) }
-                                td { (e.actor) }
-                                td { @if let Some(t) = e.resolved_at { (when(t)) } @else if e.kind == "second-login" { "open" } }
+                div class="table-wrap tall" role="region" aria-label="Incidents and events" tabindex="0" {
+                    table {
+                        thead { tr { th scope="col" { "When" } th scope="col" { "Candidate" } th scope="col" { "What" } th scope="col" { "By" } th scope="col" { "Resolved" } } }
+                        tbody {
+                            @for e in events {
+                                tr {
+                                    td { (local(e.at, tz)) }
+                                    td { (e.registration_id.and_then(|id| rows.iter().find(|r| r.reg.id == id)).map(|r| r.reg.name.clone()).unwrap_or_default()) }
+                                    td { (e.kind) ": " (e.detail) }
+                                    td { (e.actor) }
+                                    td { @if let Some(t) = e.resolved_at { (local(t, tz)) } @else if e.kind == "second-login" { "open" } }
+                                }
                             }
                         }
                     }
                 }
             }
             script src="/assets/proctor.js" defer {}
+            }
         },
     )
 }
@@ -356,11 +639,18 @@ pub(in crate::web::pages) async fn load_console(
     Ok((sitting, rows, events))
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct ConsoleQuery {
+    #[serde(default)]
+    pub show: String,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     Proctor(ref me): Proctor,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<i64>,
+    Query(q): Query<ConsoleQuery>,
 ) -> AppResult<Markup> {
     let (sitting, rows, events) = load_console(&state, id).await?;
     let batches = crate::web::pages::registration::batches_for(&state, me, id).await?;
@@ -371,7 +661,10 @@ pub async fn show(
         &rows,
         &events,
         &batches,
-        &Outcome::default(),
+        &Outcome {
+            filter: Filter::parse(&q.show),
+            ..Outcome::default()
+        },
     ))
 }
 
@@ -386,9 +679,16 @@ pub async fn live(
     let out: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
+            let v = view(r, now);
             serde_json::json!({
                 "registration": r.reg.id,
                 "status": status(r, now),
+                "state": v.state.key(),
+                "chip": v.chip,
+                "chip_class": v.chip_class,
+                "problem": !v.problems.is_empty(),
+                "progress": v.progress,
+                "time_left": v.time_left,
                 "answered": r.answered,
                 "last_save": last_save(r, now),
                 "focus_losses": r.focus_losses,

@@ -16,14 +16,17 @@ mod intervention;
 mod schedule;
 
 pub use admission::{absent, admit, release};
+pub use console::ConsoleQuery;
 pub(super) use console::{console, load_console, parts_label, Outcome};
 pub use console::{live, show};
 pub use intervention::{
-    add_time, incident, pause, pause_all, resume, resume_all, void, AddTime, Incident, Reason,
+    add_time, confirm_void, incident, pause, pause_all, resume, resume_all, void, AddTime,
+    Incident, Reason,
 };
 pub use schedule::{create, list, SittingForm};
 
-/// `2026-11-23 14:05 UTC`.
+/// `2026-11-23 14:05 UTC`, for times that belong to no sitting; a sitting's own times are
+/// shown in its time zone by `web::time::local`.
 pub fn when(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms / 1000)
         .ok()
@@ -34,14 +37,6 @@ pub fn when(ms: i64) -> String {
             .ok()
         })
         .unwrap_or_default()
-}
-
-/// Parses `2026-11-23T14:05` (a datetime-local field, read as UTC).
-fn parse_when(s: &str) -> Result<i64, String> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    time::PrimitiveDateTime::parse(s.trim(), &fmt)
-        .map(|t| t.assume_utc().unix_timestamp() * 1000)
-        .map_err(|_| format!("\"{s}\" is not a date and time such as 2026-11-23T14:00"))
 }
 
 pub fn minutes_seconds(ms: i64) -> String {

@@ -19,7 +19,7 @@ use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
 
-use super::{parse_when, when};
+use crate::web::time::{self as clock, DEFAULT_ZONE};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SittingForm {
@@ -35,6 +35,10 @@ pub struct SittingForm {
     /// by the handler from the raw body.
     #[serde(default)]
     pub blueprints: String,
+    /// An IANA name such as `America/Detroit`; empty is UTC. The opening and closing times are
+    /// read in it, and every page shows the sitting's times in it.
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 fn sittings_page(
@@ -52,16 +56,21 @@ fn sittings_page(
             h1 { "Sittings" }
             @if all.is_empty() { p { "No sitting is scheduled yet." } }
             @else {
+                div class="table-wrap" role="region" aria-label="Sittings" tabindex="0" {
                 table {
-                    thead { tr { th scope="col" { "Sitting" } th scope="col" { "Place" } th scope="col" { "Opens" } th scope="col" { "Closes" } } }
+                    thead { tr { th scope="col" { "Sitting" } th scope="col" { "Place" } th scope="col" { "Opens" } th scope="col" { "Closes" } th scope="col" { "Time zone" } } }
                     tbody {
                         @for s in all {
                             tr {
                                 td { a href={ "/sittings/" (s.id) } { (s.name) } }
-                                td { (s.place) } td { (when(s.opens_at)) } td { (when(s.closes_at)) }
+                                td { (s.place) }
+                                td { (clock::local(s.opens_at, &s.time_zone)) }
+                                td { (clock::local(s.closes_at, &s.time_zone)) }
+                                td { (s.time_zone) }
                             }
                         }
                     }
+                }
                 }
             }
             h2 { "Schedule a sitting" }
@@ -73,10 +82,16 @@ fn sittings_page(
                 label for="place" { "Place" }
                 p class="hint" id="place-hint" { "An address, or \"remote\" for a virtually proctored sitting." }
                 input type="text" id="place" name="place" value=(form.place) aria-describedby="place-hint";
-                label for="opens_at" { "Opens (UTC)" }
+                label for="time_zone" { "Time zone" }
+                p class="hint" id="time_zone-hint" { "The sitting's times are entered and shown in this zone (each page shows UTC on hover). An IANA name such as America/Detroit, Europe/Madrid or Asia/Kolkata; UTC if left empty." }
+                input type="text" id="time_zone" name="time_zone" value=(form.time_zone) placeholder=(DEFAULT_ZONE) autocomplete="off" spellcheck="false"
+                    aria-describedby={ "time_zone-hint" @if errors.contains_key("time_zone") { " time_zone-error" } }
+                    aria-invalid=[errors.contains_key("time_zone").then_some("true")];
+                (field_error("time_zone-error", errors.get("time_zone")))
+                label for="opens_at" { "Opens (in the sitting's time zone)" }
                 input type="datetime-local" id="opens_at" name="opens_at" value=(form.opens_at) required aria-describedby=[errors.contains_key("opens_at").then_some("opens_at-error")];
                 (field_error("opens_at-error", errors.get("opens_at")))
-                label for="closes_at" { "Closes (UTC)" }
+                label for="closes_at" { "Closes (in the sitting's time zone)" }
                 input type="datetime-local" id="closes_at" name="closes_at" value=(form.closes_at) required aria-describedby=[errors.contains_key("closes_at").then_some("closes_at-error")];
                 (field_error("closes_at-error", errors.get("closes_at")))
                 fieldset {
@@ -145,6 +160,7 @@ pub async fn create(
         opens_at: get("opens_at"),
         closes_at: get("closes_at"),
         blueprints: chosen.join(","),
+        time_zone: get("time_zone"),
     };
     let bps = blueprint_names(&state).await?;
     let mut errors = BTreeMap::new();
@@ -154,10 +170,19 @@ pub async fn create(
             "give the sitting a name, e.g. \"Spring 2027, remote\"".to_string(),
         );
     }
-    let opens = parse_when(&form.opens_at)
+    // Times are read in the zone given; a wrong zone is named, and the times read in UTC
+    // meanwhile so their own errors show too.
+    let zone = match clock::zone(&form.time_zone) {
+        Ok((_, canonical)) => canonical,
+        Err(e) => {
+            errors.insert("time_zone", format!("Time zone: {e}"));
+            DEFAULT_ZONE.to_string()
+        }
+    };
+    let opens = clock::parse_local(&form.opens_at, &zone)
         .map_err(|e| errors.insert("opens_at", e))
         .ok();
-    let closes = parse_when(&form.closes_at)
+    let closes = clock::parse_local(&form.closes_at, &zone)
         .map_err(|e| errors.insert("closes_at", e))
         .ok();
     if let (Some(o), Some(c)) = (opens, closes) {
@@ -184,7 +209,7 @@ pub async fn create(
     } else {
         form.place.trim()
     };
-    let id = sittings::create_sitting(
+    let id = sittings::create_sitting_in_zone(
         &state.db,
         &NewSitting {
             name: form.name.trim(),
@@ -193,6 +218,7 @@ pub async fn create(
             closes_at: closes.expect("checked"),
             blueprints: &chosen,
         },
+        &zone,
         &me.username,
     )
     .await?;
