@@ -657,7 +657,6 @@ return out;
 
 /// Switches the page's CSS media to print (or back to screen) through Chromium's DevTools
 /// protocol, as the print preview would lay it out.
-#[allow(dead_code)] // until a flow prints (slips, the score report)
 async fn print_media(c: &Client, driver: &str, print: bool) {
     let session = c.session_id().await.unwrap().expect("a WebDriver session");
     let url = format!("{driver}/session/{session}/goog/cdp/execute");
@@ -677,7 +676,6 @@ async fn print_media(c: &Client, driver: &str, print: bool) {
 
 /// A screenshot of the page as printed (print media), kept beside the others; returns what
 /// the printed page shows of `selector` (its visible text), so a test can say what prints.
-#[allow(dead_code)] // until a flow prints (slips, the score report)
 async fn print_shot(c: &Client, driver: &str, page: &str, selector: &str) -> String {
     print_media(c, driver, true).await;
     set_width(c, 816).await; // US Letter at 96 dpi
