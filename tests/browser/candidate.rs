@@ -164,33 +164,7 @@ async fn take_the_exam(
 /// A proctor logs in and opens the sitting's console, which shows the candidate; axe checks the
 /// staff pages the proctor works in.
 async fn proctor_console(c: &Client, base: &str, db: &Db, sitting_id: i64) -> Vec<String> {
-    let username = Username::parse("pat").unwrap();
-    add_user(
-        db,
-        NewUser {
-            username: &username,
-            display_name: "Pat Proctor",
-            role: Role::Proctor,
-            organisation: "",
-            password: "a long proctor password",
-            added_by: "test",
-        },
-    )
-    .await
-    .unwrap();
-    go(c, base, "/login").await;
-    css(c, "#username").await.send_keys("pat").await.unwrap();
-    css(c, "#password")
-        .await
-        .send_keys("a long proctor password")
-        .await
-        .unwrap();
-    css(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for_path(c, "/").await;
+    staff_signs_in(c, base, db, "pat", Role::Proctor).await;
     let mut blocking = Vec::new();
     go(c, base, "/sittings").await;
     blocking.extend(look(c, "/sittings (proctor: sittings)").await);

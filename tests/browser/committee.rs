@@ -10,7 +10,7 @@ async fn visit(c: &Client, base: &str, path_and_query: &str) {
     wait_for_path(c, path).await;
 }
 
-/// A committee member and four raters; a sitting of 200 simulated candidates who took both
+/// Four raters; a sitting of 200 simulated candidates who took both
 /// parts, read and resolved, calibrated (the demo's bulk path). Returns the sitting's id.
 async fn finished_sitting(db: &Db) -> i64 {
     let mut raters = Vec::new();
@@ -31,19 +31,6 @@ async fn finished_sitting(db: &Db) -> i64 {
         .unwrap();
         raters.push((id, severity));
     }
-    add_user(
-        db,
-        NewUser {
-            username: &Username::parse("cora").unwrap(),
-            display_name: "Cora Committee",
-            role: Role::Committee,
-            organisation: "",
-            password: "a long committee password",
-            added_by: "test",
-        },
-    )
-    .await
-    .unwrap();
     imh_exam::demo::completed_sitting(db, 200, &raters)
         .await
         .unwrap()
@@ -141,15 +128,7 @@ async fn chart_shots(c: &Client, page: &str) {
 
 async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String> {
     let mut found = Vec::new();
-    go(&c, &base, "/login").await;
-    css(&c, "#username").await.send_keys("cora").await.unwrap();
-    css(&c, "#password")
-        .await
-        .send_keys("a long committee password")
-        .await
-        .unwrap();
-    button(&c, "Sign in").await.click().await.unwrap();
-    wait_for_path(&c, "/").await;
+    staff_signs_in(&c, &base, &db, "cora", Role::Committee).await;
 
     // Item statistics: the charts with their legends, the table sorted by a column's link.
     visit(&c, &base, &format!("/stats/{id}/items")).await;

@@ -562,6 +562,41 @@ async fn keys(c: &Client, text: &str) {
         .unwrap();
 }
 
+// ----- staff ----------------------------------------------------------------------------------
+
+/// Adds a staff account `username` with `role` and a password of `"a long " + username + "
+/// password"`, then signs in as them through the login form and waits for their home page.
+async fn staff_signs_in(c: &Client, base: &str, db: &Db, username: &str, role: Role) {
+    let password = format!("a long {username} password");
+    add_user(
+        db,
+        NewUser {
+            username: &Username::parse(username).unwrap(),
+            display_name: &format!("{} of the staff", username.to_uppercase()),
+            role,
+            organisation: "",
+            password: &password,
+            added_by: "test",
+        },
+    )
+    .await
+    .unwrap();
+    c.delete_all_cookies().await.unwrap();
+    go(c, base, "/login").await;
+    css(c, "#username").await.send_keys(username).await.unwrap();
+    css(c, "#password")
+        .await
+        .send_keys(&password)
+        .await
+        .unwrap();
+    css(c, "main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/").await;
+}
+
 // ----- looking at a page as its users would ------------------------------------------------
 
 /// The widths every page is looked at: a desktop and a phone (an iPhone 12 to 15 is 390 px).

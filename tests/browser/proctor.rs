@@ -92,36 +92,6 @@ async fn two_hundred(db: &Db, sitting: &sittings::Sitting) -> i64 {
     running
 }
 
-async fn sign_in_as_proctor(c: &Client, base: &str, db: &Db) {
-    let username = Username::parse("pat").unwrap();
-    add_user(
-        db,
-        NewUser {
-            username: &username,
-            display_name: "Pat Proctor",
-            role: Role::Proctor,
-            organisation: "",
-            password: "a long proctor password",
-            added_by: "test",
-        },
-    )
-    .await
-    .unwrap();
-    go(c, base, "/login").await;
-    css(c, "#username").await.send_keys("pat").await.unwrap();
-    css(c, "#password")
-        .await
-        .send_keys("a long proctor password")
-        .await
-        .unwrap();
-    css(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for_path(c, "/").await;
-}
-
 async fn rows_shown(c: &Client) -> u64 {
     c.execute(
         "return document.querySelectorAll('#console tbody tr').length",
@@ -167,7 +137,7 @@ async fn the_console(
     running: i64,
 ) -> Vec<String> {
     let mut blocking = Vec::new();
-    sign_in_as_proctor(&c, &base, &db).await;
+    staff_signs_in(&c, &base, &db, "pat", Role::Proctor).await;
     let console = format!("/sittings/{}", sitting.id);
     go(&c, &base, &console).await;
 

@@ -1,5 +1,6 @@
 //! The pages every staff member passes through: signing in, the home page, staff accounts,
-//! the item bank, and an error page (inside the normal frame, with a way back).
+//! the item bank, and an error page (inside the normal frame, with a way back); each role's
+//! home page; and the candidate's way in (the access-code page, and a wrong code).
 
 use super::*;
 
@@ -80,6 +81,56 @@ async fn staff_pages_fit_every_screen_and_pass_axe() {
     import_sample(&app.db).await;
     let client = driver.browser().await;
     let flow = tokio::spawn(staff_pages(
+        client.clone(),
+        app.base.clone(),
+        app.db.clone(),
+    ));
+    finish(flow, client, driver).await;
+}
+
+async fn every_home_and_the_way_in(c: Client, base: String, db: Db) -> Vec<String> {
+    let mut found = Vec::new();
+    // The candidate's way in, and a code that is not one.
+    go(&c, &base, "/enter").await;
+    found.extend(look(&c, "/enter (access code)").await);
+    css(&c, "#code")
+        .await
+        .send_keys("NOT-A-CODE")
+        .await
+        .unwrap();
+    css(&c, "main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let wait = Wait::new("the access code's error");
+    loop {
+        match c.find(Locator::Css("main .error, main .field-error")).await {
+            Ok(_) => break,
+            Err(e) => wait.tick(e).await,
+        }
+    }
+    found.extend(look(&c, "/enter (a wrong code)").await);
+    // Each role's home page, with something to show.
+    open_sitting(&db, "Spring sitting").await;
+    for (username, role, page) in [
+        ("pia", Role::Proctor, "/ (proctor's home)"),
+        ("rob", Role::Rater, "/ (rater's home)"),
+        ("cam", Role::Committee, "/ (committee's home)"),
+    ] {
+        staff_signs_in(&c, &base, &db, username, role).await;
+        found.extend(look(&c, page).await);
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_home_page_and_the_way_in_fit_and_pass_axe() {
+    let driver = start_driver().await;
+    let app = spawn_app().await;
+    import_sample(&app.db).await;
+    let client = driver.browser().await;
+    let flow = tokio::spawn(every_home_and_the_way_in(
         client.clone(),
         app.base.clone(),
         app.db.clone(),

@@ -173,7 +173,7 @@ pub async fn rasch_page(
         }
         @if let Some(r) = rows.first() {
             p role="status" id="calibration-state" {
-                "Calibrated at " (super::proctor::when(r.computed_at)) " by " (r.computed_by) ". "
+                "Calibrated at " (crate::web::time::local(r.computed_at, &sitting.time_zone)) " by " (r.computed_by) ". "
                 @if drifting.is_empty() { "No item drifted." } @else { strong { "Drifting: " (drifting.join(", ")) "." } }
             }
             (t.view(&format!("/stats/{id}/rasch?csv=1"))

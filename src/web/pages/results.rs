@@ -128,7 +128,7 @@ async fn page(state: &AppState, csrf: &str, id: i64, outcome: Option<Markup>) ->
                 "Compute them to see every score as it stands now."
             },
             Some((at, by)) => p role="status" id="results-state" {
-                "Computed at " (super::proctor::when(*at)) " by " (by) "; these are the results as stored."
+                "Computed at " (crate::web::time::local(*at, &sitting.time_zone)) " by " (by) "; these are the results as stored."
                 @if !stored.changes.is_empty() {
                     " " strong {
                         "Out of date: since this computation, " (stored.changes.join(", ")) ". "

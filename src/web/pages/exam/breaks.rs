@@ -9,8 +9,9 @@ use crate::store::attempts::{self, Attempt, ClockAction, ClockChange, CurrentAns
 use crate::store::now_ms;
 use crate::store::sittings::{self, Registration};
 use crate::web::error::{AppError, AppResult};
-use crate::web::pages::proctor::{minutes_seconds, when};
+use crate::web::pages::proctor::minutes_seconds;
 use crate::web::roles::{OpenAttempt, PART_IN_PATH};
+use crate::web::time::local;
 use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
@@ -24,6 +25,7 @@ pub(super) fn paused_page(
     csrf: &str,
     a: &Attempt,
     answers: &CurrentAnswers,
+    zone: &str,
 ) -> Response {
     let now = now_ms();
     let left = hms(a.clock.remaining_ms(now));
@@ -35,7 +37,7 @@ pub(super) fn paused_page(
             p { "Your clock is stopped with " strong { (left) } " left. Your answers are saved." }
             @if let Some(end) = a.clock.pause_ends_at() {
                 p { "A break lasts at most " (a.break_max_ms / 60_000) " minutes: yours ends by itself at "
-                    strong { (when(end)) } " (in " (minutes_seconds((end - now).max(0))) "), and your clock runs again from then." }
+                    strong { (local(end, zone)) } " (in " (minutes_seconds((end - now).max(0))) "), and your clock runs again from then." }
             }
             form method="post" action={ "/exam/" (a.part) "/end-break" } {
                 (csrf_field(csrf))

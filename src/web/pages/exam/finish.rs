@@ -25,6 +25,7 @@ pub async fn review(
         reg,
         attempt: a,
         newest_event,
+        sitting,
         ..
     }: OpenAttempt<PART_IN_PATH>,
     CsrfToken(csrf): CsrfToken,
@@ -32,7 +33,7 @@ pub async fn review(
     let part = a.part;
     let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     if a.clock.is_paused_at(now_ms()) {
-        return Ok(paused_page(&reg, &csrf, &a, &answers));
+        return Ok(paused_page(&reg, &csrf, &a, &answers, &sitting.time_zone));
     }
     let bps = bank_store::blueprints(&state.db).await?;
     let k = bps

@@ -12,9 +12,9 @@ use crate::scoring::results::points_text;
 use crate::store::attempts;
 use crate::store::{bank as bank_store, now_ms};
 use crate::web::error::{AppError, AppResult};
-use crate::web::pages::proctor::when;
 use crate::web::roles::Candidate;
 use crate::web::session::CsrfToken;
+use crate::web::time::local;
 use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
@@ -49,7 +49,7 @@ pub async fn home(
     let body = html! {
         h1 { "Welcome, " (reg.name) }
         @if let Some(r) = &report { (score_report(r)) }
-        p class="no-print" { (sitting.name) ", level " (reg.level) ". The sitting is open from " (when(sitting.opens_at)) " to " (when(sitting.closes_at)) "." }
+        p class="no-print" { (sitting.name) ", level " (reg.level) ". The sitting is open from " (local(sitting.opens_at, &sitting.time_zone)) " to " (local(sitting.closes_at, &sitting.time_zone)) "." }
         @if reg.absent_at.is_some() {
             p class="notice" role="status" { "You were marked absent from this sitting: your parts count as not taken, not as failed. You may register for a later sitting; ask the exam's administrators." }
         } @else if reg.admitted_at.is_none() {

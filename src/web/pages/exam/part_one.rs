@@ -30,6 +30,7 @@ pub async fn item_page(
         reg,
         attempt: a,
         newest_event,
+        sitting,
         ..
     }: OpenAttempt<1>,
     CsrfToken(csrf): CsrfToken,
@@ -37,7 +38,7 @@ pub async fn item_page(
 ) -> AppResult<Response> {
     let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     if a.clock.is_paused_at(now_ms()) {
-        return Ok(paused_page(&reg, &csrf, &a, &answers));
+        return Ok(paused_page(&reg, &csrf, &a, &answers, &sitting.time_zone));
     }
     let total = a.form.part_one.len();
     let Some(entry) = pos.checked_sub(1).and_then(|i| a.form.part_one.get(i)) else {

@@ -50,6 +50,7 @@ pub async fn vignettes_page(
         reg,
         attempt: a,
         newest_event,
+        sitting,
         ..
     }: OpenAttempt<2>,
     CsrfToken(csrf): CsrfToken,
@@ -57,7 +58,7 @@ pub async fn vignettes_page(
 ) -> AppResult<Response> {
     let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     if a.clock.is_paused_at(now_ms()) {
-        return Ok(paused_page(&reg, &csrf, &a, &answers));
+        return Ok(paused_page(&reg, &csrf, &a, &answers, &sitting.time_zone));
     }
     let bps = bank_store::blueprints(&state.db).await?;
     let k = bps

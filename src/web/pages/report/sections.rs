@@ -7,9 +7,9 @@ use crate::bank::PassOn;
 use crate::stats::EtsClass;
 use crate::web::charts;
 
-use super::super::proctor::when;
 use super::super::stats::show;
 use super::{LevelRow, Report};
+use crate::web::time::local;
 
 /// The Rasch mean squares outside which an item is listed as misfitting (Wright & Linacre
 /// 1994's range for multiple-choice items, 0.7 to 1.3), when the standardised value says the
@@ -78,10 +78,10 @@ pub(super) fn render(r: &Report, download: bool, by: &str) -> Markup {
             header class="report-head" {
                 h1 { "Technical report: " (r.sitting.name) }
                 p {
-                    (r.sitting.place) " · opened " (when(r.sitting.opens_at)) ", closed " (when(r.sitting.closes_at))
+                    (r.sitting.place) " · opened " (local(r.sitting.opens_at, &r.sitting.time_zone)) ", closed " (local(r.sitting.closes_at, &r.sitting.time_zone))
                     " · blueprints: " (r.sitting.blueprints.join(", "))
                 }
-                p class="hint" { "Generated " (when(r.generated_at)) " for " (by) ". Figures as stored at that moment; formulas and sources in the project's docs/statistics.md." }
+                p class="hint" { "Generated " (local(r.generated_at, &r.sitting.time_zone)) " for " (by) ". Figures as stored at that moment; formulas and sources in the project's docs/statistics.md." }
                 @if !download {
                     p class="no-print" {
                         a href={ "/stats/" (id) "/report?download=1" } download { "Download as one HTML file" }
@@ -119,11 +119,11 @@ fn candidates(r: &Report, b: &str) -> Markup {
             p {
                 (all.registered) " registered, " (all.absent) " absent. "
                 @match &r.computed {
-                    Some((at, who)) => { "Results computed " (when(*at)) " by " (who) "; " }
+                    Some((at, who)) => { "Results computed " (local(*at, &r.sitting.time_zone)) " by " (who) "; " }
                     None => { "Results not computed yet; " }
                 }
                 @match r.released_at {
-                    Some(at) => { "released " (when(at)) "." }
+                    Some(at) => { "released " (local(at, &r.sitting.time_zone)) "." }
                     None => { "not released." }
                 }
             }
@@ -227,7 +227,7 @@ fn equating(r: &Report, b: &str) -> Markup {
             }
         } }
         @match &e.decision {
-            Some(d) => p { "The committee decided on " (when(d.changed_at)) " (" (d.changed_by) ") that the pass mark applies to the " strong { (d.pass_on) } " percent in this sitting: " (d.reason) " (" a href={ (b) "/keys" } { "decisions and key changes" } ")." },
+            Some(d) => p { "The committee decided on " (local(d.changed_at, &r.sitting.time_zone)) " (" (d.changed_by) ") that the pass mark applies to the " strong { (d.pass_on) } " percent in this sitting: " (d.reason) " (" a href={ (b) "/keys" } { "decisions and key changes" } ")." },
             None => p { "The committee has not decided otherwise for this sitting: each blueprint's policy above applies. A decision, with its reason, is made on the " a href={ (b) "/scoring/" (id) "/results" } { "results page" } "." },
         }
     }
@@ -323,7 +323,7 @@ fn item_map(r: &Report, b: &str) -> Markup {
             } @else {
                 p { "Candidates (their Warm estimates) and items (their difficulties) on one logit scale: an item level with a candidate is answered right half the time. Items well above every candidate, or a cut far from the items, measure poorly there." }
                 @if let Some(first) = r.calibration.first() {
-                    p class="hint" { "Calibrated " (when(first.computed_at)) " by " (first.computed_by) "." }
+                    p class="hint" { "Calibrated " (local(first.computed_at, &r.sitting.time_zone)) " by " (first.computed_by) "." }
                 }
                 div class="charts" { (charts::item_map("item-map-chart", "Rasch item map: candidates and items", &bands, &cuts)) }
                 div class="table-wrap" role="region" tabindex="0" aria-label="The item map as a table: candidates and items per band of the logit scale, highest first" { table class="item-map-table" {
@@ -502,7 +502,7 @@ fn keys(r: &Report, b: &str) -> Markup {
                     tbody {
                         @for k in &r.key_changes {
                             tr {
-                                td { (when(k.changed_at)) }
+                                td { (local(k.changed_at, &r.sitting.time_zone)) }
                                 th scope="row" { a href={ (b) "/stats/" (r.sitting.id) "/items/" (k.item_id) } { (k.item_id) " v" (k.item_version) } }
                                 td { (k.rule) } td { (k.reason) } td { (k.changed_by) }
                             }
