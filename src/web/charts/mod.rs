@@ -8,7 +8,8 @@
 //! family has a file of its own: `scatter` (items' difficulty against discrimination),
 //! `histogram` (scores with the cut), `bars` (rater severity), `dif` (D-DIF over the ETS
 //! bands), `heatmap` (first against second reading), `item_map` (the Wright map and its bands)
-//! and `facets_map` (the many-facet severity map).
+//! and `facets_map` (the many-facet severity map). `boxes` (tests only) finds where a chart's
+//! texts and rectangles are drawn, for the tests that nothing overlaps.
 
 use maud::{html, Markup};
 

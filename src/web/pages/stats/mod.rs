@@ -1,6 +1,6 @@
 //! The committee's statistics pages for a sitting: rater agreement (and, with the item module,
 //! item statistics). Every table is built once as rows of text and rendered both as HTML and as
-//! a CSV download, so the two never disagree; charts are SVG drawn here.
+//! a CSV download, so the two never disagree; charts are SVG drawn by `crate::web::charts`.
 //!
 //! What is where: `table` is the table (sorting, sort links, its HTML and CSV), `cells` the
 //! text of its cells (decimals as people read them), `columns` the human names of the code
