@@ -433,7 +433,16 @@ async fn every_page(c: Client, driver: String, base: String, db: Db) -> Vec<Stri
         .unwrap();
     let wait = Wait::new("the paused page to go back to the question");
     loop {
-        let h1 = css(&c, "h1").await.text().await.unwrap();
+        // Read in one script call: the page moves on by itself, and an element found
+        // before it does would be stale by the time its text is asked for.
+        let h1 = c
+            .execute(
+                "return document.readyState === 'complete' ? (document.querySelector('h1')?.textContent || '') : ''",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let h1 = h1.as_str().unwrap_or_default().to_string();
         if h1.starts_with("Part One, question") {
             break;
         }

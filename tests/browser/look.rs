@@ -8,7 +8,7 @@ const AXE: &str = include_str!("../assets/axe.min.js");
 // ----- axe ---------------------------------------------------------------------------------------
 
 pub(crate) const AXE_RUN: &str = r#"
-pub(crate) const done = arguments[arguments.length - 1];
+const done = arguments[arguments.length - 1];
 axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })
   .then(function (r) {
     done({
@@ -169,7 +169,7 @@ pub(crate) async fn look(c: &Client, page: &str) -> Vec<String> {
 
 /// The elements that stick out to the right of the viewport, for a failure's message.
 pub(crate) const WIDEST: &str = r#"
-pub(crate) const out = [];
+const out = [];
 for (const el of document.querySelectorAll('body *')) {
   const r = el.getBoundingClientRect();
   if (r.right > window.innerWidth + 1) {
