@@ -19,6 +19,18 @@ async fn health_and_security_headers(engine: Engine) {
         .contains("default-src 'self'"));
     assert_eq!(h["cache-control"], "no-store");
     assert_eq!(res.text().await.unwrap(), "ok");
+    // The site's icon, for the page's link and for browsers that ask for /favicon.ico.
+    for path in ["/assets/icon.svg", "/favicon.ico"] {
+        let icon = app.browser().get(path).await;
+        assert_eq!(icon.status(), 200, "{path}");
+        assert_eq!(icon.headers()["content-type"], "image/svg+xml", "{path}");
+        assert!(icon.text().await.unwrap().starts_with("<svg"), "{path}");
+    }
+    let login = app.browser().get_text("/login").await;
+    assert!(
+        login.contains(r#"<link rel="icon" href="/assets/icon.svg" type="image/svg+xml">"#),
+        "{login}"
+    );
 }
 
 async fn a_staff_page_refuses_an_anonymous_visitor(engine: Engine) {
