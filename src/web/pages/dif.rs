@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::stats::dif_poly::{dif_poly, PolyResponse};
 use crate::stats::{dif, Group};
-use crate::store::{analysis, sittings};
+use crate::store::analysis;
 
 use super::item_stats::sitting_data;
 use super::stats::{csv_response, heads, num, off_runtime, Sort, Table};
@@ -43,9 +43,7 @@ pub async fn dif_page(
     Path(id): Path<i64>,
     Query(q): Query<DifQuery>,
 ) -> AppResult<Response> {
-    let sitting = sittings::sitting(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let sitting = super::committee::the_sitting(&state, id).await?;
     let question = crate::demographics::question(q.question.as_deref().unwrap_or("language"))
         .ok_or_else(|| {
             AppError::BadRequest("Question: not one of the optional questions.".into())

@@ -133,9 +133,7 @@ pub async fn rasch_page(
     Path(id): Path<i64>,
     Query(q): Query<RaschQuery>,
 ) -> AppResult<Response> {
-    let sitting = sittings::sitting(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let sitting = super::committee::the_sitting(&state, id).await?;
     let rows = calibration::of_sitting(&state.db, id).await?;
     let mut t = table(&rows);
     let order = Sort::parse(q.sort.as_deref(), q.dir.as_deref());

@@ -224,9 +224,7 @@ pub async fn agreement_page(
     Path(id): Path<i64>,
     Query(q): Query<CsvQuery>,
 ) -> AppResult<Response> {
-    let sitting = sittings::sitting(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let sitting = crate::web::pages::committee::the_sitting(&state, id).await?;
     let data = analysis::sitting_ratings(&state.db, id).await?;
     let scale =
         Scale::new(0, data.max_score.max(1)).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
