@@ -23,6 +23,8 @@
 //! - [`gtheory`]: the p × r × q G study and its D study; [`gwet`]: Gwet's AC1 and AC2.
 //! - [`part_two`]: Part Two's live readings through those: rater measures and flags, bias,
 //!   G studies per vignette pooled into the committee's D table.
+//! - [`standard_setting`]: a modified-Angoff panel's cut and its standard error, panelists'
+//!   consistency, a cut's impact, Hofstee's compromise.
 //! - [`dist`]: erfc, log-gamma, the incomplete beta function, F quantiles.
 //!
 //! An undefined statistic (a zero denominator: no candidates, no variance, one category) is
@@ -44,6 +46,7 @@ pub mod kappa;
 pub mod krippendorff;
 pub mod part_two;
 pub mod rasch;
+pub mod standard_setting;
 pub mod tcc;
 
 use std::fmt;
