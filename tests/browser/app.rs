@@ -131,10 +131,6 @@ pub(crate) async fn staff_signs_in(c: &Client, base: &str, db: &Db, username: &s
         .send_keys(&password)
         .await
         .unwrap();
-    css(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(c).await;
     wait_for_path(c, "/").await;
 }

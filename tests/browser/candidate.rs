@@ -23,11 +23,7 @@ async fn take_the_exam(
         .send_keys(&code.to_lowercase())
         .await
         .unwrap();
-    css(&c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(&c).await;
     wait_for_path(&c, "/candidate").await;
     blocking.extend(look(&c, "/candidate (candidate home)").await);
 
@@ -177,20 +173,12 @@ async fn proctor_console(c: &Client, base: &str, db: &Db, sitting_id: i64) -> Ve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_candidate_takes_the_exam_in_headless_chromium() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
     let (reg_id, code) = admitted_candidate(&app.db).await;
 
-    let client = driver.browser().await;
-    // The flow runs as its own task so that a failure in it still closes the browser.
-    let flow = tokio::spawn(take_the_exam(
-        client.clone(),
-        format!("http://127.0.0.1:{}", driver.port),
-        app.base.clone(),
-        app.db.clone(),
-        reg_id,
-        code,
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, driver| {
+        take_the_exam(c, driver, app.base.clone(), app.db.clone(), reg_id, code)
+    })
+    .await;
 }

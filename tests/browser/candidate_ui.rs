@@ -45,11 +45,7 @@ async fn seated(
 async fn enter(c: &Client, base: &str, code: &str) {
     go(c, base, "/enter").await;
     css(c, "#code").await.send_keys(code).await.unwrap();
-    css(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(c).await;
     wait_for_path(c, "/candidate").await;
 }
 
@@ -214,16 +210,9 @@ async fn tools_by_keyboard(c: Client, base: String, db: Db) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_candidate_sets_text_size_contrast_and_strikes_out_by_keyboard() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(tools_by_keyboard(
-        client.clone(),
-        app.base.clone(),
-        app.db.clone(),
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, _| tools_by_keyboard(c, app.base.clone(), app.db.clone())).await;
 }
 
 // ----- the timer's warnings ---------------------------------------------------------------------
@@ -315,16 +304,9 @@ async fn timer_warnings(c: Client, base: String, db: Db) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timer_warns_through_live_regions_at_10_5_and_1_minutes() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(timer_warnings(
-        client.clone(),
-        app.base.clone(),
-        app.db.clone(),
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, _| timer_warnings(c, app.base.clone(), app.db.clone())).await;
 }
 
 // ----- focus loss ---------------------------------------------------------------------------------
@@ -385,12 +367,9 @@ async fn reloads(c: Client, base: String, db: Db) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_focus_loss_is_counted_across_reloads_and_navigations() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(reloads(client.clone(), app.base.clone(), app.db.clone()));
-    finish(flow, client, driver).await;
+    in_browser(|c, _| reloads(c, app.base.clone(), app.db.clone())).await;
 }
 
 // ----- every candidate page, looked at --------------------------------------------------------
@@ -536,17 +515,9 @@ async fn every_page(c: Client, driver: String, base: String, db: Db) -> Vec<Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_candidate_page_is_looked_at() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(every_page(
-        client.clone(),
-        format!("http://127.0.0.1:{}", driver.port),
-        app.base.clone(),
-        app.db.clone(),
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, driver| every_page(c, driver, app.base.clone(), app.db.clone())).await;
 }
 
 // ----- the score report and its print -------------------------------------------------------
@@ -616,14 +587,5 @@ async fn the_score_report_is_looked_at_and_prints_cleanly() {
         .await
         .unwrap();
     let reg_id = sittings::registrations(&app.db, sitting).await.unwrap()[0].id;
-    let driver = start_driver().await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(score_report(
-        client.clone(),
-        format!("http://127.0.0.1:{}", driver.port),
-        app.base.clone(),
-        app.db.clone(),
-        reg_id,
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, driver| score_report(c, driver, app.base.clone(), app.db.clone(), reg_id)).await;
 }

@@ -265,13 +265,5 @@ async fn the_committee_reads_every_statistics_page() {
     let app = spawn_app().await;
     import_sample(&app.db).await;
     let id = finished_sitting(&app.db).await;
-    let driver = start_driver().await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(committee_flow(
-        client.clone(),
-        app.base.clone(),
-        app.db.clone(),
-        id,
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, _| committee_flow(c, app.base.clone(), app.db.clone(), id)).await;
 }

@@ -165,3 +165,18 @@ pub(crate) async fn finish(
         blocking.join("\n")
     );
 }
+
+/// Runs `flow` in a fresh headless Chromium: it is given the browser and chromedriver's address,
+/// runs as its own task (so a failure in it still closes the browser), and the problems it
+/// collected (axe violations, pages too wide) must be none.
+pub(crate) async fn in_browser<F, Fut>(flow: F)
+where
+    F: FnOnce(Client, String) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>> + Send + 'static,
+{
+    let driver = start_driver().await;
+    let client = driver.browser().await;
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let task = tokio::spawn(flow(client.clone(), url));
+    finish(task, client, driver).await;
+}

@@ -317,19 +317,19 @@ async fn the_console(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proctor_runs_a_sitting_of_two_hundred() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
     let sitting = detroit_sitting(&app.db).await;
     let running = two_hundred(&app.db, &sitting).await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(the_console(
-        client.clone(),
-        format!("http://127.0.0.1:{}", driver.port),
-        app.base.clone(),
-        app.db.clone(),
-        sitting,
-        running,
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, driver| {
+        the_console(
+            c,
+            driver,
+            app.base.clone(),
+            app.db.clone(),
+            sitting,
+            running,
+        )
+    })
+    .await;
 }

@@ -215,18 +215,10 @@ async fn rate_by_keyboard(c: Client, base: String, db: Db, rater: i64) -> Vec<St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rater_scores_two_responses_by_keyboard_alone() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
     let (rater, _) = responses_to_rate(&app.db).await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(rate_by_keyboard(
-        client.clone(),
-        app.base.clone(),
-        app.db.clone(),
-        rater,
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, _| rate_by_keyboard(c, app.base.clone(), app.db.clone(), rater)).await;
 }
 
 /// Where the desk's error is, once shown: inside the form, in view, describing the score group,

@@ -28,11 +28,7 @@ async fn staff_pages(c: Client, base: String, db: Db) -> Vec<String> {
         .send_keys("not it")
         .await
         .unwrap();
-    css(&c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(&c).await;
     wait_for_path(&c, "/login").await;
     found.extend(look(&c, "/login (a wrong password)").await);
     css(&c, "#password")
@@ -40,11 +36,7 @@ async fn staff_pages(c: Client, base: String, db: Db) -> Vec<String> {
         .send_keys("a long admin password")
         .await
         .unwrap();
-    css(&c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(&c).await;
     wait_for_path(&c, "/").await;
     found.extend(look(&c, "/ (administrator's home)").await);
     go(&c, &base, "/admin/users").await;
@@ -76,16 +68,9 @@ async fn staff_pages(c: Client, base: String, db: Db) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_pages_fit_every_screen_and_pass_axe() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(staff_pages(
-        client.clone(),
-        app.base.clone(),
-        app.db.clone(),
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, _| staff_pages(c, app.base.clone(), app.db.clone())).await;
 }
 
 async fn every_home_and_the_way_in(c: Client, base: String, db: Db) -> Vec<String> {
@@ -98,11 +83,7 @@ async fn every_home_and_the_way_in(c: Client, base: String, db: Db) -> Vec<Strin
         .send_keys("NOT-A-CODE")
         .await
         .unwrap();
-    css(&c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(&c).await;
     let wait = Wait::new("the access code's error");
     loop {
         match c.find(Locator::Css("main .error, main .field-error")).await {
@@ -126,14 +107,7 @@ async fn every_home_and_the_way_in(c: Client, base: String, db: Db) -> Vec<Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_home_page_and_the_way_in_fit_and_pass_axe() {
-    let driver = start_driver().await;
     let app = spawn_app().await;
     import_sample(&app.db).await;
-    let client = driver.browser().await;
-    let flow = tokio::spawn(every_home_and_the_way_in(
-        client.clone(),
-        app.base.clone(),
-        app.db.clone(),
-    ));
-    finish(flow, client, driver).await;
+    in_browser(|c, _| every_home_and_the_way_in(c, app.base.clone(), app.db.clone())).await;
 }

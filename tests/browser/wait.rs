@@ -167,3 +167,12 @@ pub(crate) async fn keys(c: &Client, text: &str) {
         .await
         .unwrap();
 }
+
+/// Sends the page's form by its submit button.
+pub(crate) async fn submit(c: &Client) {
+    css(c, "main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+}
