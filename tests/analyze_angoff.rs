@@ -69,7 +69,10 @@ impl Dir {
     fn usage(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert_eq!(out.status.code(), Some(2), "{out:?}");
-        String::from_utf8(out.stderr).unwrap().trim_end().to_string()
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .trim_end()
+            .to_string()
     }
 }
 
@@ -99,17 +102,21 @@ fn the_cut_its_standard_error_and_each_panelist_by_hand_for_the_last_round() {
     let r = dir.json(&["--ratings", "R.csv"]);
     assert_eq!(r["round"], 2);
     assert_eq!(r["rounds"], serde_json::json!([1, 2]));
-    assert_eq!((r["panelists"].clone(), r["items"].clone()), (3.into(), 4.into()));
+    assert_eq!(
+        (r["panelists"].clone(), r["items"].clone()),
+        (3.into(), 4.into())
+    );
     close(&r["max"], 4.0);
     close(&r["cut"], 2.6);
     close(&r["sd"], 0.2);
     close(&r["se"], 0.2 / 3f64.sqrt());
     close(&r["percent"], 65.0);
-    for (row, (name, cut)) in r["by_panelist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip([("ana", 2.6), ("ben", 2.4), ("chi", 2.8)])
+    for (row, (name, cut)) in
+        r["by_panelist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip([("ana", 2.6), ("ben", 2.4), ("chi", 2.8)])
     {
         assert_eq!(row["panelist"], name);
         close(&row["cut"], cut);
@@ -124,11 +131,12 @@ fn the_cut_its_standard_error_and_each_panelist_by_hand_for_the_last_round() {
     close(&item["lowest"], 0.4);
     close(&item["highest"], 0.6);
     assert!(r["theta"].is_null() && r["impact"].is_null() && r["hofstee"].is_null());
-    // Round 1: cuts 2.0, 2.4, 3.2: mean 2.5333333333333333, SD √((.28444 + .01778 + .44444)/2).
+    // Round 1: cuts 2.0, 2.4, 3.2: mean 7.6/3.
     let r1 = dir.json(&["--ratings", "R.csv", "--round", "1"]);
     assert_eq!(r1["round"], 1);
     close(&r1["cut"], 7.6 / 3.0);
-    let sd = ((0.28444444444444444 + 0.017777777777777778 + 0.44444444444444444) / 2f64).sqrt();
+    // Deviations −8/15, −2/15, 10/15: squares 168/225 in all, over 2.
+    let sd = (84.0f64 / 225.0).sqrt();
     close(&r1["sd"], sd);
     assert_eq!(
         dir.usage(&["--ratings", "R.csv", "--round", "3"]),
@@ -259,7 +267,12 @@ fn yes_no_ratings_impact_and_hofstee_by_hand() {
     close(&r["impact"]["adjusted_pass_rate"], 0.5);
     let h = &r["hofstee"];
     assert_eq!(h["panelists"], 2);
-    for (field, want) in [("cut_min", 4.0), ("cut_max", 8.0), ("fail_min", 0.1), ("fail_max", 0.5)] {
+    for (field, want) in [
+        ("cut_min", 4.0),
+        ("cut_max", 8.0),
+        ("fail_min", 0.1),
+        ("fail_max", 0.5),
+    ] {
         close(&h[field], want);
     }
     assert_eq!(h["result"], "cut");
@@ -291,7 +304,10 @@ fn part_two_questions_are_rated_in_points() {
         "panelist,item,rating\nana,q1,2\nana,q2,1.5\nana,q3,3\nben,q1,1\nben,q2,2.5\nben,q3,2\n",
     )
     .write("M.csv", "item,max\nq1,3\nq2,3\nq3,3\n")
-    .write("I.csv", "item,p_value,difficulty\nq1,0.5,0\nq2,0.6,-0.2\nq3,0.7,-0.4\n");
+    .write(
+        "I.csv",
+        "item,p_value,difficulty\nq1,0.5,0\nq2,0.6,-0.2\nq3,0.7,-0.4\n",
+    );
     let r = dir.json(&["--ratings", "R.csv", "--max", "M.csv", "--items", "I.csv"]);
     close(&r["cut"], 6.0);
     close(&r["max"], 9.0);
@@ -409,7 +425,14 @@ fn every_malformed_companion_file_is_named_by_line() {
         "panelist,cut_min,cut_max,fail_min,fail_max\nana,1,3,0.1,30\nben,3,2,0.1,0.3\ncal,1,3,0.4,0.3\nana,1,2,0,0.1\n",
     );
     assert_eq!(
-        dir.errors(&["--ratings", "R.csv", "--scores", "T.csv", "--hofstee", "H.csv"]),
+        dir.errors(&[
+            "--ratings",
+            "R.csv",
+            "--scores",
+            "T.csv",
+            "--hofstee",
+            "H.csv"
+        ]),
         vec![
             "H.csv:2: the fail_max \"30\" is not a share from 0 to 1 (30% is 0.3)",
             "H.csv:3: the cut_min 3 is not below the cut_max 2",
@@ -417,8 +440,11 @@ fn every_malformed_companion_file_is_named_by_line() {
             "H.csv:5: panelist \"ana\" is also on line 2",
         ]
     );
-    dir.write("I.csv", "item,p_value,difficulty\nQ1,0.5,0\nQ2,0.5,0\nQ3,0.5,0\nQ4,0.5,0\n")
-        .write("P.csv", "item,difficulty\nX,abc\n");
+    dir.write(
+        "I.csv",
+        "item,p_value,difficulty\nQ1,0.5,0\nQ2,0.5,0\nQ3,0.5,0\nQ4,0.5,0\n",
+    )
+    .write("P.csv", "item,difficulty\nX,abc\n");
     assert_eq!(
         dir.errors(&["--ratings", "R.csv", "--items", "I.csv", "--pool", "P.csv"]),
         vec!["P.csv:2: the difficulty \"abc\" of item \"X\" is not a number of logits"]

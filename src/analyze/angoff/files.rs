@@ -206,10 +206,9 @@ pub fn item_figures(input: &Input, items: &Index, errors: &mut Errors) -> Option
     let name = &input.name;
     let before = errors.len();
     let mut records = Records::open(input, errors)?;
-    if let Some(problem) = records.header_problem(&[
-        &["item", "p_value"],
-        &["item", "p_value", "difficulty"],
-    ]) {
+    if let Some(problem) =
+        records.header_problem(&[&["item", "p_value"], &["item", "p_value", "difficulty"]])
+    {
         return records.refuse(errors, vec![problem]);
     }
     let calibrated = records.header.len() == 3;
@@ -322,7 +321,11 @@ pub fn hofstee(input: &Input, max: f64, errors: &mut Errors) -> Option<Vec<Hofst
         for (k, slot) in v.iter_mut().enumerate() {
             let (column, text) = (columns[k + 1], &f[k + 1]);
             let (lo, hi, what) = if k < 2 {
-                (0.0, max, format!("a number from 0 to the items' maximum {max}"))
+                (
+                    0.0,
+                    max,
+                    format!("a number from 0 to the items' maximum {max}"),
+                )
             } else {
                 (0.0, 1.0, "a share from 0 to 1 (30% is 0.3)".to_string())
             };

@@ -124,7 +124,9 @@ pub fn run(read_file: ReadFile, o: &Options) -> Result<String, Failure> {
     let mut errors: Errors = Vec::new();
     let max = match o.max {
         None => Some(Default::default()),
-        Some(path) => read(read_file, path, &mut errors).and_then(|i| files::maxima(&i, &mut errors)),
+        Some(path) => {
+            read(read_file, path, &mut errors).and_then(|i| files::maxima(&i, &mut errors))
+        }
     };
     let file = read(read_file, o.ratings, &mut errors)
         .and_then(|i| files::ratings(&i, max.as_ref()?, &mut errors));
@@ -145,13 +147,18 @@ pub fn run(read_file: ReadFile, o: &Options) -> Result<String, Failure> {
     let bounds = o.hofstee.and_then(|path| {
         read(read_file, path, &mut errors).and_then(|i| files::hofstee(&i, total, &mut errors))
     });
-    let pool = o
-        .pool
-        .and_then(|path| read(read_file, path, &mut errors).and_then(|i| files::pool(&i, &mut errors)));
+    let pool = o.pool.and_then(|path| {
+        read(read_file, path, &mut errors).and_then(|i| files::pool(&i, &mut errors))
+    });
     if !errors.is_empty() {
         return Err(Failure::Files(errors));
     }
-    if o.pool.is_some() && figures.as_ref().and_then(|f| f.difficulties.as_ref()).is_none() {
+    if o.pool.is_some()
+        && figures
+            .as_ref()
+            .and_then(|f| f.difficulties.as_ref())
+            .is_none()
+    {
         return Err(match o.items {
             None => Failure::Usage(
                 "--pool needs the rated items' difficulties: give --items with a difficulty column"
@@ -163,7 +170,14 @@ pub fn run(read_file: ReadFile, o: &Options) -> Result<String, Failure> {
             )]),
         });
     }
-    let report = report(&panel, o, figures.as_ref(), scores.as_deref(), bounds.as_deref(), pool.as_deref())?;
+    let report = report(
+        &panel,
+        o,
+        figures.as_ref(),
+        scores.as_deref(),
+        bounds.as_deref(),
+        pool.as_deref(),
+    )?;
     Ok(match o.format {
         Format::Json => report.json(),
         Format::Csv => csv(&report),
@@ -191,7 +205,8 @@ fn report(
     bounds: Option<&[HofsteeBounds]>,
     pool: Option<&[f64]>,
 ) -> Result<Node, Failure> {
-    let whole = |e: String| Failure::Files(vec![FileError::whole(&o.ratings.display().to_string(), e)]);
+    let whole =
+        |e: String| Failure::Files(vec![FileError::whole(&o.ratings.display().to_string(), e)]);
     let cut = ss::angoff(&panel.ratings, &panel.max).map_err(|e| whole(e.to_string()))?;
     let total: f64 = panel.max.iter().sum();
     // The Rasch scale and misplacement are for dichotomous items (Part One) only.
@@ -250,7 +265,9 @@ fn report(
     let hofstee = match (bounds, scores) {
         (Some(b), Some(s)) => hofstee_node(b, s).map_err(|e| {
             Failure::Files(vec![FileError::whole(
-                &o.hofstee.map(|p| p.display().to_string()).unwrap_or_default(),
+                &o.hofstee
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
                 e,
             )])
         })?,
@@ -309,8 +326,14 @@ fn report(
                 ("max".into(), Node::of(&panel.max[i])),
                 ("mean".into(), Node::of(&mean)),
                 ("sd".into(), num(sd)),
-                ("lowest".into(), Node::of(&column.iter().copied().fold(f64::INFINITY, f64::min))),
-                ("highest".into(), Node::of(&column.iter().copied().fold(f64::NEG_INFINITY, f64::max))),
+                (
+                    "lowest".into(),
+                    Node::of(&column.iter().copied().fold(f64::INFINITY, f64::min)),
+                ),
+                (
+                    "highest".into(),
+                    Node::of(&column.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+                ),
                 ("p_value".into(), num(p_values.map(|p| p[i]))),
             ])
         })
@@ -352,7 +375,13 @@ fn csv(report: &Node) -> String {
         out.scalars("panelist", &id, "", p, &["panelist"]);
         for m in p.get("misplaced").list() {
             let item = m.get("item").text();
-            out.row("misplaced", &id, &item, "misplacement", m.get("misplacement"));
+            out.row(
+                "misplaced",
+                &id,
+                &item,
+                "misplacement",
+                m.get("misplacement"),
+            );
         }
     }
     for item in report.get("by_item").list() {

@@ -75,11 +75,16 @@ pub fn misplacement(ratings: &[f64], difficulties: &[f64]) -> Option<Misplacemen
 pub fn difficulties_from_p_values(p_values: &[f64]) -> Vec<f64> {
     p_values
         .iter()
-        .map(|&p| match p {
-            p if p == 0.0 => f64::INFINITY,
-            p if p == 1.0 => f64::NEG_INFINITY,
-            p if p > 0.0 && p < 1.0 => ((1.0 - p) / p).ln(),
-            _ => f64::NAN,
+        .map(|&p| {
+            if p == 0.0 {
+                f64::INFINITY
+            } else if p == 1.0 {
+                f64::NEG_INFINITY
+            } else if p > 0.0 && p < 1.0 {
+                ((1.0 - p) / p).ln()
+            } else {
+                f64::NAN
+            }
         })
         .collect()
 }
@@ -100,7 +105,10 @@ mod tests {
         // in the wrong order, each .25 off.
         let m = misplacement(&[0.25, 0.5], &[0.0, 3f64.ln()]).unwrap();
         assert!(close(m.theta, 0.0), "{m:?}");
-        assert!(close(m.expected[0], 0.5) && close(m.expected[1], 0.25), "{m:?}");
+        assert!(
+            close(m.expected[0], 0.5) && close(m.expected[1], 0.25),
+            "{m:?}"
+        );
         assert!(close(m.items[0], 0.25) && close(m.items[1], 0.25), "{m:?}");
         assert!(close(m.mean, 0.25));
         assert_eq!(m.worst(1), vec![0]);
@@ -110,10 +118,10 @@ mod tests {
         // .020705719086666667.
         let m = misplacement(&[0.9, 0.7, 0.5118556566078874], &[-1.0, 0.0, 1.0]).unwrap();
         assert!(close(m.theta, 1.0), "{m:?}");
-        for (got, want) in m
-            .items
-            .iter()
-            .zip([0.0192029220221177, 0.0310585786300049, 0.0118556566078874])
+        for (got, want) in
+            m.items
+                .iter()
+                .zip([0.0192029220221177, 0.0310585786300049, 0.0118556566078874])
         {
             assert!(close(*got, want), "{m:?}");
         }

@@ -23,7 +23,9 @@ fn no_compromise(result: &Hofstee, curve: &[f64], b: &HofsteeBounds) -> String {
         curve
             .get(c.max(0.0) as usize)
             .copied()
-            .map_or(String::new(), |f| format!(" ({} at a cut of {c})", percent(f)))
+            .map_or(String::new(), |f| {
+                format!(" ({} at a cut of {c})", percent(f))
+            })
     };
     match result {
         Hofstee::CurveBelowLine => format!(
@@ -162,7 +164,12 @@ mod tests {
         assert_eq!(attr(&svg, "hofstee-bounds", "y"), "155.0");
         assert_eq!(attr(&svg, "hofstee-bounds", "height"), "96.8");
         // The line from (4, 50%) to (8, 10%).
-        for (name, want) in [("x1", "251.2"), ("y1", "155.0"), ("x2", "446.4"), ("y2", "251.8")] {
+        for (name, want) in [
+            ("x1", "251.2"),
+            ("y1", "155.0"),
+            ("x2", "446.4"),
+            ("y2", "251.8"),
+        ] {
             assert_eq!(attr(&svg, "hofstee-line", name), want, "{name}");
         }
         // The cut: its label, a mark on the curve at (6, 50%), and the description.
@@ -192,7 +199,9 @@ mod tests {
         let result = compromise(&SCORES, &lenient).unwrap();
         assert_eq!(result, Hofstee::CurveBelowLine);
         let svg = hofstee("h", "Hofstee", &SCORES, 10.0, &lenient, &result).into_string();
-        assert!(!svg.contains(">cut "), "{svg}");
+        // No cut's label, line or mark.
+        assert!(!svg.contains("fail)</text>"), "{svg}");
+        assert!(!svg.contains("stroke-dasharray=\"6 3\"") && !svg.contains("<circle"));
         assert!(
             svg.contains("no compromise within the panel's bounds: the failure rate stays below")
                 && svg.contains("fails fewer (80% at a cut of 8)"),
@@ -207,7 +216,9 @@ mod tests {
         let result = compromise(&SCORES, &harsh).unwrap();
         let svg = hofstee("h", "Hofstee", &SCORES, 10.0, &harsh, &result).into_string();
         assert!(
-            svg.contains("more candidates fail (90% at a cut of 9) than the compromise line allows"),
+            svg.contains(
+                "more candidates fail (90% at a cut of 9) than the compromise line allows"
+            ),
             "{svg}"
         );
         assert!(!svg.contains("<circle"), "{svg}");
