@@ -328,6 +328,26 @@ fn part_two_questions_are_rated_in_points() {
     );
 }
 
+/// Consistency sets each rating over its item's maximum against the p-values (mean scores over
+/// the maximum): ana rates questions of 2, 4 and 1 points 1, 3 and .25, shares .5, .75, .25,
+/// exactly the p-values' order and spacing: r = 1 (her points themselves would not be).
+/// Ben's shares .5, .25, .75 against .5, .75, .25: r = −1.
+#[test]
+fn consistency_compares_ratings_over_their_maximum() {
+    let dir = Dir::new();
+    dir.write(
+        "R.csv",
+        "panelist,item,rating\nana,q1,1\nana,q2,3\nana,q3,0.25\nben,q1,1\nben,q2,1\nben,q3,0.75\n",
+    )
+    .write("M.csv", "item,max\nq1,2\nq2,4\nq3,1\n")
+    .write("I.csv", "item,p_value\nq1,0.5\nq2,0.75\nq3,0.25\n");
+    let r = dir.json(&["--ratings", "R.csv", "--max", "M.csv", "--items", "I.csv"]);
+    close(&r["by_panelist"][0]["consistency"], 1.0);
+    close(&r["by_panelist"][1]["consistency"], -1.0);
+    // The panel's item shares .5, .5, .5: no variance, no correlation.
+    assert!(r["consistency"].is_null());
+}
+
 #[test]
 fn every_malformed_ratings_file_is_named_by_line() {
     let dir = Dir::new();

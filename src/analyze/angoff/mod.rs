@@ -221,6 +221,11 @@ fn report(
         (None, Some(p)) if dichotomous => ("p_value", Some(ss::difficulties_from_p_values(p))),
         _ => ("", None),
     };
+    // Ratings over their items' maxima, to set against p-values (mean scores over the maximum
+    // for Part Two): a question worth 4 points is not "easier" for being rated 3.
+    let shares = |ratings: &[f64]| -> Vec<f64> {
+        ratings.iter().zip(&panel.max).map(|(r, m)| r / m).collect()
+    };
     let adjusted = o.se_adjust.and_then(|k| ss::adjusted_cut(&cut, k, total));
     let mut fields: Vec<(String, Node)> = vec![
         ("round".into(), Node::of(&panel.round)),
@@ -238,7 +243,7 @@ fn report(
         ("adjusted_cut".into(), num(adjusted)),
         (
             "consistency".into(),
-            num(p_values.and_then(|p| ss::consistency(&cut.item_means, p))),
+            num(p_values.and_then(|p| ss::consistency(&shares(&cut.item_means), p))),
         ),
         (
             "misplacement_from".into(),
@@ -301,7 +306,7 @@ fn report(
                 ("cut".into(), Node::of(c)),
                 (
                     "consistency".into(),
-                    num(p_values.and_then(|p| ss::consistency(row, p))),
+                    num(p_values.and_then(|p| ss::consistency(&shares(row), p))),
                 ),
                 ("misplacement".into(), num(m.as_ref().map(|m| m.mean))),
                 ("theta".into(), num(m.as_ref().map(|m| m.theta))),
