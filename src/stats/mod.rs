@@ -23,8 +23,9 @@
 //! - [`gtheory`]: the p × r × q G study and its D study; [`gwet`]: Gwet's AC1 and AC2.
 //! - [`part_two`]: Part Two's live readings through those: rater measures and flags, bias,
 //!   G studies per vignette pooled into the committee's D table.
-//! - [`standard_setting`]: a modified-Angoff panel's cut and its standard error, panelists'
-//!   consistency, a cut's impact, Hofstee's compromise.
+//! - [`standard_setting`]: a modified-Angoff (or Yes/No) panel's cut and its standard error,
+//!   panelists' consistency and misplacement, the cut on the Rasch and equated scales and
+//!   moved by k SEs, a cut's impact, Hofstee's compromise and its failure curve.
 //! - [`dist`]: erfc, log-gamma, the incomplete beta function, F quantiles.
 //!
 //! An undefined statistic (a zero denominator: no candidates, no variance, one category) is
