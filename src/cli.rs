@@ -169,6 +169,15 @@ pub enum BankCommand {
         #[arg(default_value = "item-bank")]
         dir: PathBuf,
     },
+    /// Warn of test-wise cues and other item-writing slips: path:line: rule: message, then a
+    /// table per rule. Warnings never fail the command.
+    Lint {
+        #[arg(default_value = "item-bank")]
+        dir: PathBuf,
+        /// text (the warnings and a table) or json.
+        #[arg(long, value_enum, default_value = "text")]
+        format: LintFormat,
+    },
     /// Check the bank, then load it into the database, keeping every version.
     Import {
         #[arg(default_value = "item-bank")]
@@ -228,6 +237,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve_forever(db, &serve).await?;
         }
         Command::Bank(BankCommand::Check { dir }) => return Ok(bank_check(&dir)),
+        Command::Bank(BankCommand::Lint { dir, format }) => return Ok(bank_lint(&dir, format)),
         Command::Analyze(command) => return Ok(crate::analyze::run(&command)),
         Command::Audit(AuditCommand::Verify { db }) => {
             let db = Db::connect(&db.database_url)
@@ -353,21 +363,72 @@ async fn purge_sessions_hourly(db: Db) {
 }
 
 /// Prints every error, or the bank's summary table. Exit 1 on any error.
+/// How `bank lint` prints what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+}
+
+/// Reads and checks the bank in `dir`, keeping its files for the lint's line numbers.
+fn load_bank(dir: &Path) -> Result<(bank::Bank, bank::BankFiles), Vec<bank::Diagnostic>> {
+    let files = bank::read_dir(dir).map_err(|e| {
+        vec![bank::Diagnostic::new(
+            &dir.display().to_string(),
+            1,
+            e.to_string(),
+        )]
+    })?;
+    let b = bank::from_files(&files)?;
+    Ok((b, files))
+}
+
+fn print_errors(diags: &[bank::Diagnostic], what: &str) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = writeln!(err, "{d}");
+    }
+    let _ = writeln!(err, "{what}: {} error(s)", diags.len());
+    ExitCode::FAILURE
+}
+
+/// `bank lint`: the bank must load (errors as `bank check` prints them); its warnings never
+/// fail the command.
+pub fn bank_lint(dir: &Path, format: LintFormat) -> ExitCode {
+    match load_bank(dir) {
+        Ok((b, files)) => {
+            let report = bank::lint::lint(&b, &files);
+            match format {
+                LintFormat::Text => print!("{}", report.render()),
+                LintFormat::Json => println!(
+                    "{}",
+                    serde_json::json!({
+                        "warnings": report.warnings,
+                        "counts": report.counts().into_iter().map(|(r, n)| (r.code(), n)).collect::<std::collections::BTreeMap<_, _>>(),
+                        "guesser": {
+                            "items": report.guesser.items,
+                            "found": report.guesser.found,
+                            "percent": report.guesser.percent(),
+                            "chance_percent": report.guesser.chance_percent,
+                        },
+                    })
+                ),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(diags) => print_errors(&diags, "bank lint"),
+    }
+}
+
 pub fn bank_check(dir: &Path) -> ExitCode {
-    match bank::load(dir) {
-        Ok(b) => {
+    match load_bank(dir) {
+        Ok((b, files)) => {
             print!("{}", bank::summary::render(&b));
+            println!("\n{}", bank::lint::lint(&b, &files).summary_line());
             println!("\nbank check: no errors");
             ExitCode::SUCCESS
         }
-        Err(diags) => {
-            let mut err = std::io::stderr().lock();
-            for d in &diags {
-                let _ = writeln!(err, "{d}");
-            }
-            let _ = writeln!(err, "bank check: {} error(s)", diags.len());
-            ExitCode::FAILURE
-        }
+        Err(diags) => print_errors(&diags, "bank check"),
     }
 }
 

@@ -520,3 +520,76 @@ fn the_sample_part_two_is_analytic_with_anchors_of_every_length() {
         .fold((f64::MAX, 0f64), |(l, h), m| (l.min(*m), h.max(*m)));
     assert!(high - low < 25.0, "mean anchor lengths by score: {means:?}");
 }
+
+/// `bank lint` on the sample bank: warnings as `path:line: rule: message`, the table, and the
+/// same figures as JSON; warnings never fail the command, and `bank check` prints the summary.
+#[test]
+fn bank_lint_prints_warnings_a_table_and_json_and_never_fails_on_warnings() {
+    let run = |args: &[&str]| {
+        let out = bin().args(args).current_dir(repo()).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run(&["bank", "lint", "item-bank"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["bank", "lint", "item-bank", "--format", "json"])).unwrap();
+    let warnings = json["warnings"].as_array().unwrap();
+    // Every warning of the JSON is a line of the text, in the documented shape.
+    for w in warnings {
+        let line = format!(
+            "{}:{}: {}: {}",
+            w["path"].as_str().unwrap(),
+            w["line"],
+            w["rule"].as_str().unwrap(),
+            w["message"].as_str().unwrap()
+        );
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} not in the text output"
+        );
+    }
+    let total: u64 = json["counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, warnings.len());
+    let guesser = &json["guesser"];
+    assert!(guesser["items"].as_u64().unwrap() > 100, "{guesser}");
+    assert!((guesser["chance_percent"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+    let summary = text.lines().last().unwrap();
+    assert!(summary.starts_with("bank lint: "), "{summary}");
+    assert!(summary.contains(&format!(
+        "the option-only guesser finds {} of {} keys",
+        guesser["found"], guesser["items"]
+    )));
+    // The table names every rule.
+    for rule in [
+        "option-cue",
+        "length-cue",
+        "cue-word",
+        "key-balance",
+        "all-none",
+        "both",
+        "negative-stem",
+        "near-duplicate",
+        "name-reuse",
+        "name-details",
+        "anchor-length",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(rule)),
+            "no row for {rule}"
+        );
+    }
+    let check = run(&["bank", "check", "item-bank"]);
+    assert!(
+        check.contains(summary),
+        "bank check prints the lint's summary:\n{check}"
+    );
+}

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod doc;
 pub mod hash;
+pub mod lint;
 pub mod model;
 pub mod parse;
 pub mod policy;

@@ -498,6 +498,9 @@ pub struct BankMeta {
     pub sample: bool,
     #[serde(default)]
     pub notice: String,
+    /// `[lint]`: the thresholds of `bank lint`.
+    #[serde(default)]
+    pub lint: super::lint::Thresholds,
 }
 
 /// A whole, checked item bank.

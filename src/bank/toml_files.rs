@@ -66,12 +66,26 @@ pub fn bank_meta(path: &str, text: &str) -> Result<BankMeta, Vec<Diagnostic>> {
         sample: bool,
         #[serde(default)]
         notice: String,
+        #[serde(default)]
+        lint: super::lint::Thresholds,
     }
     let raw: Raw = toml::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
+    let line = text
+        .lines()
+        .position(|l| l.trim() == "[lint]")
+        .map_or(1, |i| i + 1);
+    let problems = raw.lint.problems();
+    if !problems.is_empty() {
+        return Err(problems
+            .into_iter()
+            .map(|p| Diagnostic::new(path, line, p))
+            .collect());
+    }
     Ok(BankMeta {
         name: raw.name,
         sample: raw.sample,
         notice: raw.notice,
+        lint: raw.lint,
     })
 }
 
