@@ -72,6 +72,12 @@ pub enum Action {
     ReadBehind,
     /// a candidate's Part Two total lay near the cut: their responses get one more reading.
     NearCut,
+    /// the committee adopted a blueprint part's pass mark (a standard-setting study's cut), and
+    /// the stored results of its sittings not yet released were re-decided.
+    PassMarkAdopt,
+    /// the committee decided what an adopted pass mark does to a released sitting: re-decide
+    /// its results, or leave them as released.
+    PassMarkSitting,
 }
 
 impl Action {
@@ -111,6 +117,8 @@ impl Action {
             Action::RaterQualification => "rater-qualification",
             Action::ReadBehind => "read-behind",
             Action::NearCut => "near-cut",
+            Action::PassMarkAdopt => "pass-mark-adopt",
+            Action::PassMarkSitting => "pass-mark-sitting",
         }
     }
 }

@@ -106,6 +106,7 @@ pub const CSS: &str = concat!(
     include_str!("assets/css/desk.css"),
     include_str!("assets/css/console.css"),
     include_str!("assets/css/committee.css"),
+    include_str!("assets/css/studies.css"),
     include_str!("assets/css/print.css"),
 );
 /// The site's icon: the brand's initials on its accent colour.

@@ -16,6 +16,7 @@ pub mod report;
 pub mod results;
 pub mod staff;
 pub mod stats;
+pub mod studies;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -109,4 +110,5 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/{id}/rasch", get(rasch::rasch_page))
         .route("/stats/{id}/calibrate", post(rasch::calibrate))
         .route("/stats/{id}/report", get(report::report_page))
+        .merge(studies::routes())
 }
