@@ -16,6 +16,7 @@ pub mod forms;
 pub mod ratings;
 pub mod results;
 pub mod sittings;
+pub mod studies;
 pub mod users;
 pub mod write;
 

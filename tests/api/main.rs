@@ -28,3 +28,4 @@ mod registration;
 mod report;
 mod results;
 mod scoring;
+mod studies_panel;
