@@ -1,30 +1,12 @@
--- no-transaction
 -- Standard-setting studies (issue 14): a panel of subject-matter experts rates a blueprint's
 -- items (modified Angoff or yes/no) over rounds, and gives Hofstee bounds, so the committee
 -- can set a pass mark. Ratings, Hofstee bounds and item views are append-only: a panelist's
 -- current rating in a round is their newest row.
 --
 -- The new staff role `panelist` needs the users table's CHECK widened, which SQLite can only do
--- by rebuilding the table. Other tables refer to users (id), so foreign keys are off for the
--- rebuild (they cannot be switched inside a transaction, hence `no-transaction` above and the
--- explicit BEGIN/COMMIT), then checked and switched back on.
-PRAGMA foreign_keys = OFF;
-BEGIN IMMEDIATE;
-
-CREATE TABLE users_new (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    username TEXT NOT NULL UNIQUE,
-    display_name TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('admin', 'proctor', 'rater', 'committee', 'panelist')),
-    organisation TEXT NOT NULL DEFAULT '',
-    password_hash TEXT NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-);
-INSERT INTO users_new (id, username, display_name, role, organisation, password_hash, disabled, created_at)
-    SELECT id, username, display_name, role, organisation, password_hash, disabled, created_at FROM users;
-DROP TABLE users;
-ALTER TABLE users_new RENAME TO users;
+-- by rebuilding the table, with foreign keys off (other tables refer to users (id)). Foreign keys
+-- cannot be switched off inside a transaction, and sqlx runs every SQLite migration in one, so
+-- the rebuild is done right after the migrations by `store::studies::admit_panelists`.
 
 CREATE TABLE studies (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -104,5 +86,3 @@ CREATE TABLE study_views (
 );
 CREATE INDEX study_views_study ON study_views (study_id, panelist);
 
-COMMIT;
-PRAGMA foreign_keys = ON;

@@ -268,7 +268,9 @@ impl Db {
             Backend::Sqlite => {
                 sqlx::migrate!("migrations/sqlite")
                     .run(&self.writer)
-                    .await?
+                    .await?;
+                // Outside a migration: SQLite's table rebuild needs foreign keys off.
+                studies::admit_panelists(&self.writer).await?;
             }
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")

@@ -462,7 +462,7 @@ async fn an_administrator_creates_panelist_accounts(engine: Engine) {
             ("display_name", "Dr Expert"),
             ("role", "panelist"),
             ("organisation", "Clinic"),
-            ("password", "a long enough password"),
+            ("password", crate::helpers::PASSWORD),
             ("csrf", &token),
         ])
         .send()
@@ -492,3 +492,86 @@ on_both_engines!(
     the_hofstee_form_names_each_field_in_error,
     an_administrator_creates_panelist_accounts,
 );
+
+/// A SQLite database made before issue 14 keeps its accounts and everything that refers to
+/// them when the users table is rebuilt to admit panelists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_sqlite_database_keeps_its_accounts_when_panelists_are_admitted() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("old.db").display());
+    {
+        let all = sqlx::migrate!("migrations/sqlite");
+        let before: Vec<_> = all
+            .migrations
+            .iter()
+            .filter(|m| m.version < 21)
+            .cloned()
+            .collect();
+        let old = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(before),
+            ignore_missing: false,
+            locking: true,
+            no_tx: false,
+        };
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        old.run(&mut conn).await.unwrap();
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
+             VALUES (7, 'old-chair', 'Old Chair', 'committee', 'x', 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+             VALUES ('h', 7, 1, 9999999999999)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let refused = sqlx::query(
+            "INSERT INTO users (username, display_name, role, password_hash, created_at)
+             VALUES ('early', 'Early', 'panelist', 'x', 1)",
+        )
+        .execute(&mut conn)
+        .await;
+        assert!(refused.is_err(), "the old table refuses the role");
+        conn.close().await.unwrap();
+    }
+    let db = Db::connect(&url).await.unwrap();
+    let old = imh_exam::store::users::user_by_username(&db, "old-chair")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((old.id, old.role), (7, Role::Committee));
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM sessions WHERE user_id = 7").await,
+        1
+    );
+    let sessions: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'sessions'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(sessions.contains("REFERENCES users (id)"), "{sessions}");
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
+    crate::helpers::add_staff(&db, "new-expert", Role::Panelist, "X").await;
+    // Foreign keys are on again: a session of nobody is refused.
+    let mut tx = db.write().await.unwrap();
+    let orphan = sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ('o', 999, 1, 2)",
+    )
+    .execute(&mut *tx)
+    .await;
+    assert!(orphan.is_err(), "foreign keys are enforced after the rebuild");
+    drop(tx);
+    // Opening it again changes nothing.
+    db.close().await;
+    let db = Db::connect(&url).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM users").await, 2);
+}

@@ -15,6 +15,7 @@ mod items;
 mod observed;
 mod ratings;
 pub mod scale;
+mod schema;
 
 pub use items::{items, vignette, StudyItem};
 pub use observed::{observed, CandidateScore, ItemObserved, Observed};
@@ -24,6 +25,7 @@ pub use ratings::{
     RatingRow, RoundMatrix, View,
 };
 pub use scale::{HofsteePercent, Scale, Spread};
+pub(crate) use schema::admit_panelists;
 
 use super::audit::{self, Action};
 use super::{now_ms, Db, Result, StoreError};
