@@ -483,6 +483,69 @@ async fn an_administrator_creates_panelist_accounts(engine: Engine) {
     assert!(home.contains("href=\"/panel\""), "{home}");
 }
 
+async fn user_add_makes_a_panelist_from_the_command_line(engine: Engine) {
+    use std::io::Write;
+    let t = crate::helpers::test_db(engine).await;
+    let mut child = crate::helpers::server::imh_exam()
+        .args([
+            "user",
+            "add",
+            "--username",
+            "Expert.Two",
+            "--name",
+            "Dr Two",
+            "--role",
+            "panelist",
+            "--password-stdin",
+        ])
+        .env("DATABASE_URL", &t.url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a strong passphrase\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(said, "created expert.two (panelist)\n");
+    let u = imh_exam::store::users::authenticate(&t.db, "expert.two", "a strong passphrase")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.role, Role::Panelist);
+    // An unknown role is refused, naming the ones there are.
+    let out = crate::helpers::server::imh_exam()
+        .args([
+            "user",
+            "add",
+            "--username",
+            "x-y-z",
+            "--name",
+            "X",
+            "--role",
+            "expert",
+        ])
+        .env("DATABASE_URL", &t.url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("committee or panelist"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 on_both_engines!(
     a_panelist_sees_only_their_own_studies,
     ratings_are_blind_while_a_round_is_open,
@@ -491,6 +554,7 @@ on_both_engines!(
     every_item_view_is_logged_and_never_stored,
     the_hofstee_form_names_each_field_in_error,
     an_administrator_creates_panelist_accounts,
+    user_add_makes_a_panelist_from_the_command_line,
 );
 
 /// A SQLite database made before issue 14 keeps its accounts and everything that refers to
