@@ -54,6 +54,9 @@ pub fn page(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                                     @if user.role == Role::Rater {
                                         li { a href="/rate" { "Scoring queue" } }
                                     }
+                                    @if matches!(user.role, Role::Panelist | Role::Committee) {
+                                        li { a href="/panel" { "My panels" } }
+                                    }
                                 }
                             }
                         }
@@ -107,6 +110,7 @@ pub const CSS: &str = concat!(
     include_str!("assets/css/console.css"),
     include_str!("assets/css/committee.css"),
     include_str!("assets/css/studies.css"),
+    include_str!("assets/css/panel.css"),
     include_str!("assets/css/print.css"),
 );
 /// The site's icon: the brand's initials on its accent colour.

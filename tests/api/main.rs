@@ -29,3 +29,4 @@ mod report;
 mod results;
 mod scoring;
 mod studies_committee;
+mod studies_panel;
