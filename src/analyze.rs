@@ -5,6 +5,7 @@
 //! Output is JSON (the statistics' own field names) or CSV in long form: one row per number,
 //! `table,id,sub,statistic,value`, so every table of the report fits one well-formed file.
 
+mod angoff;
 mod answers;
 mod facets;
 mod files;
@@ -105,6 +106,43 @@ pub enum AnalyzeCommand {
         /// flagged `pretest`, for callers to count in no score.
         #[arg(long, value_delimiter = ',')]
         pretest: Vec<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A standard-setting panel's modified-Angoff or Yes/No Angoff ratings: the cut with its
+    /// spread and standard error (and on the percent, Rasch and equated scales), each
+    /// panelist's cut, consistency and misplacement, the impact on the candidates' scores and
+    /// Hofstee's compromise.
+    Angoff {
+        /// CSV: header `panelist,item,rating` or `panelist,item,rating,round`; a rating from 0
+        /// to the item's maximum (a probability, 0/1 for Yes/No, points for Part Two).
+        #[arg(long)]
+        ratings: PathBuf,
+        /// CSV: header `item,max`: a Part Two question's top score (items not listed: 1).
+        #[arg(long)]
+        max: Option<PathBuf>,
+        /// CSV: header `item,p_value` or `item,p_value,difficulty`: each rated item's observed
+        /// p-value (or mean score over its maximum) and Rasch difficulty in logits.
+        #[arg(long)]
+        items: Option<PathBuf>,
+        /// CSV: header `candidate,score`: the candidates' total scores on the rated items, for
+        /// the impact of the cut and Hofstee's compromise.
+        #[arg(long)]
+        scores: Option<PathBuf>,
+        /// CSV: header `panelist,cut_min,cut_max,fail_min,fail_max`: each Hofstee panelist's
+        /// acceptable raw cuts and failure rates (shares from 0 to 1). Needs --scores.
+        #[arg(long)]
+        hofstee: Option<PathBuf>,
+        /// CSV: header `item,difficulty`: the operational pool, for the cut on the equated
+        /// scale (expected percent on the pool). Needs --items with difficulties.
+        #[arg(long)]
+        pool: Option<PathBuf>,
+        /// The round to analyse; the last one in the file by default.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        round: Option<u32>,
+        /// Also the cut moved by this many standard errors (negative lowers it).
+        #[arg(long, value_name = "K", allow_negative_numbers = true)]
+        se_adjust: Option<f64>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -213,6 +251,30 @@ pub fn report_with(command: &AnalyzeCommand, read: ReadFile) -> Result<String, F
             pretest,
             format,
         } => rasch(read, responses, key, anchor.as_deref(), pretest, *format),
+        AnalyzeCommand::Angoff {
+            ratings,
+            max,
+            items,
+            scores,
+            hofstee,
+            pool,
+            round,
+            se_adjust,
+            format,
+        } => angoff::run(
+            read,
+            &angoff::Options {
+                ratings,
+                max: max.as_deref(),
+                items: items.as_deref(),
+                scores: scores.as_deref(),
+                hofstee: hofstee.as_deref(),
+                pool: pool.as_deref(),
+                round: *round,
+                se_adjust: *se_adjust,
+                format: *format,
+            },
+        ),
     }
 }
 

@@ -465,6 +465,27 @@ fn analyze_files() -> Vec<(&'static str, String)> {
             "G.csv",
             "candidate,group\nc1,F\nc2,REF\nc3,F\nc4,REF\nc5,F\nc6,REF\nc7,F\nc8,OTHER\n".into(),
         ),
+        (
+            "AR.csv",
+            "panelist,item,rating,round\nana,Q1,0.6,1\nana,Q2,0.4,1\nana,Q3,1,1\nben,Q1,0.5,1\n\
+             ben,Q2,0.7,1\nben,Q3,0.8,1\nana,Q1,0.65,2\nana,Q2,0.5,2\nana,Q3,0.9,2\n\
+             ben,Q1,0.55,2\nben,Q2,0.6,2\nben,Q3,0.85,2\n"
+                .into(),
+        ),
+        (
+            "AI.csv",
+            "item,p_value,difficulty\nQ1,0.7,-0.5\nQ2,0.45,0.3\nQ3,0.9,-1.8\n".into(),
+        ),
+        (
+            "AS.csv",
+            "candidate,score\nc1,0\nc2,1\nc3,2\nc4,2\nc5,3\nc6,1\n".into(),
+        ),
+        (
+            "AH.csv",
+            "panelist,cut_min,cut_max,fail_min,fail_max\nana,1,2.5,0.1,0.5\nben,1.5,3,0,0.4\n"
+                .into(),
+        ),
+        ("AP.csv", "item,difficulty\nP1,-1\nP2,0\nP3,1.2\n".into()),
     ]
 }
 
@@ -509,6 +530,20 @@ fn command(which: u32, format: Format) -> (AnalyzeCommand, &'static [&'static st
             },
             &["R.csv", "K.csv", "A.csv"],
         ),
+        5 => (
+            AnalyzeCommand::Angoff {
+                ratings: p("AR.csv"),
+                max: None,
+                items: Some(p("AI.csv")),
+                scores: Some(p("AS.csv")),
+                hofstee: Some(p("AH.csv")),
+                pool: Some(p("AP.csv")),
+                round: None,
+                se_adjust: Some(-1.0),
+                format,
+            },
+            &["AR.csv", "AI.csv", "AS.csv", "AH.csv", "AP.csv"],
+        ),
         _ => (
             AnalyzeCommand::Dif {
                 responses: p("R.csv"),
@@ -537,7 +572,7 @@ fn analyze_survives_mutated_csv_files() {
         } else {
             Format::Json
         };
-        let (cmd, inputs) = command(rng.gen_range(0..5), format);
+        let (cmd, inputs) = command(rng.gen_range(0..6), format);
         let mut files: HashMap<String, Vec<u8>> = HashMap::new();
         let mut sizes = HashMap::new();
         let mut done = Vec::new();

@@ -7,7 +7,8 @@
 //! description, the sizes and colours, ticks, axes, the legend, label placement); each chart
 //! family has a file of its own: `scatter` (items' difficulty against discrimination),
 //! `histogram` (scores with the cut), `bars` (rater severity), `dif` (D-DIF over the ETS
-//! bands), `heatmap` (first against second reading), `item_map` (the Wright map and its bands)
+//! bands), `heatmap` (first against second reading), `hofstee` (a standard-setting panel's
+//! compromise), `item_map` (the Wright map and its bands)
 //! and `facets_map` (the many-facet severity map). `boxes` (tests only) finds where a chart's
 //! texts and rectangles are drawn, for the tests that nothing overlaps.
 
@@ -20,6 +21,7 @@ mod dif;
 mod facets_map;
 mod heatmap;
 mod histogram;
+mod hofstee;
 mod item_map;
 mod scatter;
 
@@ -28,6 +30,7 @@ pub use dif::{dif, ets_band, DifPoint};
 pub use facets_map::facets_map;
 pub use heatmap::heatmap;
 pub use histogram::histogram;
+pub use hofstee::hofstee;
 pub use item_map::{item_map, map_bands, MapBand};
 pub use scatter::scatter;
 

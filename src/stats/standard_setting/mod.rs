@@ -1,14 +1,27 @@
-//! Standard setting, pure: a modified-Angoff panel's cut with its standard error across
-//! panelists, each panelist's consistency with the items' observed difficulty, the impact of a
-//! cut on a sitting's scores, and Hofstee's compromise between the panel's acceptable cuts and
-//! failure rates and the sitting's score distribution.
+//! Standard setting, pure: a modified-Angoff (or Yes/No Angoff) panel's cut with its standard
+//! error across panelists, each panelist's consistency with the items' observed difficulty and
+//! their intra-judge misplacement (van der Linden, 1982), the cut on the Rasch and equated
+//! scales and adjusted by a number of standard errors, the impact of a cut on a sitting's
+//! scores, and Hofstee's compromise between the panel's acceptable cuts and failure rates and
+//! the sitting's score distribution.
 //!
-//! Conventions (see `docs/statistics.md`): a panelist's cut is the sum of their ratings (the
-//! expected score of a minimally competent candidate: probabilities for Part One items, expected
-//! points for Part Two questions); the panel's cut is the mean of the panelists' cuts (the same
-//! as the sum of the items' mean ratings), its standard error the panelists' cuts' sample
-//! standard deviation over √J (Hambleton & Pitoniak, 2006). A candidate passes at a cut `c`
-//! when their score is at least `c`; the failure rate at `c` is the share scoring below it.
+//! Conventions (see `docs/statistics.md`, "Standard setting"): a panelist's cut is the sum of
+//! their ratings (the expected score of a minimally competent candidate: probabilities for
+//! Part One items, 0 or 1 in the Yes/No variant, expected points for Part Two questions); the
+//! panel's cut is the mean of the panelists' cuts (the same as the sum of the items' mean
+//! ratings), its standard error the panelists' cuts' sample standard deviation over √J
+//! (Hambleton & Pitoniak, 2006). A candidate passes at a cut `c` when their score is at least
+//! `c`; the failure rate at `c` is the share scoring below it.
+//!
+//! Files: this one (the panel's cut, consistency, impact), `hofstee`, `misplacement`, `scales`.
+
+mod hofstee;
+mod misplacement;
+mod scales;
+
+pub use hofstee::{failure_curve, hofstee, Hofstee, HofsteeBounds, HofsteeError};
+pub use misplacement::{difficulties_from_p_values, misplacement, Misplacement};
+pub use scales::{adjusted_cut, cut_on_scales, CutScales};
 
 use super::{finite, pearson};
 
@@ -142,99 +155,6 @@ pub fn pass_rate(scores: &[f64], cut: f64) -> Option<f64> {
     finite(passed as f64 / scores.len() as f64)
 }
 
-/// One panelist's (or the panel's mean) Hofstee bounds: the lowest and highest acceptable
-/// cut, and the lowest and highest acceptable failure rate (shares from 0 to 1).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HofsteeBounds {
-    pub cut_min: f64,
-    pub cut_max: f64,
-    pub fail_min: f64,
-    pub fail_max: f64,
-}
-
-impl HofsteeBounds {
-    /// The panel's bounds: the mean of each bound over the panelists; `None` without panelists.
-    pub fn mean(panel: &[HofsteeBounds]) -> Option<HofsteeBounds> {
-        if panel.is_empty() {
-            return None;
-        }
-        let n = panel.len() as f64;
-        let m = |f: fn(&HofsteeBounds) -> f64| panel.iter().map(f).sum::<f64>() / n;
-        Some(HofsteeBounds {
-            cut_min: m(|b| b.cut_min),
-            cut_max: m(|b| b.cut_max),
-            fail_min: m(|b| b.fail_min),
-            fail_max: m(|b| b.fail_max),
-        })
-    }
-
-    /// The compromise line's failure rate at cut `c`: from `fail_max` at `cut_min` down to
-    /// `fail_min` at `cut_max`.
-    pub fn line(&self, c: f64) -> f64 {
-        self.fail_max
-            - (self.fail_max - self.fail_min) * (c - self.cut_min) / (self.cut_max - self.cut_min)
-    }
-}
-
-/// Hofstee's compromise on whole-number scores.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Hofstee {
-    /// The lowest whole score in the acceptable range at which the observed failure rate
-    /// reaches the compromise line, with the failure rate there.
-    Cut { cut: f64, fail_rate: f64 },
-    /// The observed failure rate stays under the line over the whole range: even the highest
-    /// acceptable cut fails fewer than the panel would accept (the panel should revisit).
-    CurveBelowLine,
-    /// Already at the lowest acceptable cut more fail than the line allows.
-    CurveAboveLine,
-}
-
-/// Why the bounds are unusable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HofsteeError {
-    NoScores,
-    /// The cut range is empty or reversed, or a failure rate is outside 0..=1 or reversed.
-    BadBounds,
-}
-
-/// Hofstee's compromise cut for the sitting's `scores` under the panel's `bounds`: scanning the
-/// whole scores from ⌈cut_min⌉ to ⌊cut_max⌋, the first where the failure rate P(X < c) is at
-/// least the line's (Hofstee, 1983; the curve rises and the line falls, so they cross once).
-pub fn hofstee(scores: &[f64], bounds: &HofsteeBounds) -> Result<Hofstee, HofsteeError> {
-    if scores.is_empty() {
-        return Err(HofsteeError::NoScores);
-    }
-    let b = bounds;
-    let ok = b.cut_min.is_finite()
-        && b.cut_max.is_finite()
-        && b.cut_min < b.cut_max
-        && (0.0..=1.0).contains(&b.fail_min)
-        && (0.0..=1.0).contains(&b.fail_max)
-        && b.fail_min <= b.fail_max;
-    if !ok {
-        return Err(HofsteeError::BadBounds);
-    }
-    let n = scores.len() as f64;
-    let fail = |c: f64| scores.iter().filter(|&&s| s < c).count() as f64 / n;
-    let (lo, hi) = (b.cut_min.ceil() as i64, b.cut_max.floor() as i64);
-    for c in lo..=hi {
-        let c = c as f64;
-        let f = fail(c);
-        if c == lo as f64 && f > b.line(c) {
-            // More fail at the lowest acceptable cut than the line allows: the two meet below
-            // the range.
-            return Ok(Hofstee::CurveAboveLine);
-        }
-        if f >= b.line(c) {
-            return Ok(Hofstee::Cut {
-                cut: c,
-                fail_rate: f,
-            });
-        }
-    }
-    Ok(Hofstee::CurveBelowLine)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +202,22 @@ mod tests {
     }
 
     #[test]
+    fn yes_no_angoff_is_the_same_sums_of_zeros_and_ones() {
+        // Yes/No Angoff: would a minimally competent candidate answer it? Cuts 3, 2, 4: the
+        // panel's cut 3, SD 1, SE 1/√3; an item everyone said yes to has mean 1.
+        let ratings = vec![
+            vec![1.0, 1.0, 0.0, 1.0, 0.0],
+            vec![1.0, 0.0, 0.0, 1.0, 0.0],
+            vec![1.0, 1.0, 1.0, 1.0, 0.0],
+        ];
+        let a = angoff(&ratings, &[1.0; 5]).unwrap();
+        assert!(close(a.cut, 3.0) && close(a.sd.unwrap(), 1.0), "{a:?}");
+        assert!(close(a.se.unwrap(), 1.0 / 3f64.sqrt()), "{a:?}");
+        assert!(close(a.item_means[0], 1.0) && close(a.item_means[4], 0.0));
+        assert!(close(a.item_means[1], 2.0 / 3.0));
+    }
+
+    #[test]
     fn bad_panels_are_named() {
         assert_eq!(angoff(&[], &[]), Err(AngoffError::NoPanelists));
         assert_eq!(angoff(&[vec![]], &[]), Err(AngoffError::NoItems));
@@ -324,65 +260,6 @@ mod tests {
         assert!(close(pass_rate(&scores, 5.5).unwrap(), 0.5));
         assert!(close(pass_rate(&scores, 0.0).unwrap(), 1.0));
         assert_eq!(pass_rate(&[], 1.0), None);
-    }
-
-    #[test]
-    fn hofstee_by_hand() {
-        // Scores 2,3,4,5,5,6,6,7,8,9; cuts 4 to 8, failure rates 10% to 50%: the line is
-        // 0.5 - 0.1(c - 4). At 4: fail 0.2 < 0.5; at 5: 0.3 < 0.4; at 6: 0.5 >= 0.3. Cut 6.
-        let scores = [2.0, 3.0, 4.0, 5.0, 5.0, 6.0, 6.0, 7.0, 8.0, 9.0];
-        let b = HofsteeBounds {
-            cut_min: 4.0,
-            cut_max: 8.0,
-            fail_min: 0.1,
-            fail_max: 0.5,
-        };
-        assert!(close(b.line(6.0), 0.3));
-        assert_eq!(
-            hofstee(&scores, &b),
-            Ok(Hofstee::Cut {
-                cut: 6.0,
-                fail_rate: 0.5
-            })
-        );
-        // The panel's mean bounds from two panelists.
-        let panel = [
-            HofsteeBounds {
-                cut_min: 3.0,
-                cut_max: 7.0,
-                fail_min: 0.0,
-                fail_max: 0.4,
-            },
-            HofsteeBounds {
-                cut_min: 5.0,
-                cut_max: 9.0,
-                fail_min: 0.2,
-                fail_max: 0.6,
-            },
-        ];
-        assert_eq!(HofsteeBounds::mean(&panel), Some(b));
-        // Failure rates so low the curve never reaches the line.
-        let lenient = HofsteeBounds {
-            fail_min: 0.9,
-            fail_max: 1.0,
-            ..b
-        };
-        assert_eq!(hofstee(&scores, &lenient), Ok(Hofstee::CurveBelowLine));
-        // So high a cut range that more fail already than the line allows.
-        let harsh = HofsteeBounds {
-            cut_min: 9.0,
-            cut_max: 10.0,
-            fail_min: 0.0,
-            fail_max: 0.1,
-        };
-        assert_eq!(hofstee(&scores, &harsh), Ok(Hofstee::CurveAboveLine));
-        assert_eq!(hofstee(&[], &b), Err(HofsteeError::NoScores));
-        let reversed = HofsteeBounds {
-            cut_min: 8.0,
-            cut_max: 4.0,
-            ..b
-        };
-        assert_eq!(hofstee(&scores, &reversed), Err(HofsteeError::BadBounds));
     }
 
     /// Recovery: panelists whose ratings are an item's true probability plus noise recover the
