@@ -49,6 +49,7 @@ pub fn page(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                                     }
                                     @if matches!(user.role, Role::Admin | Role::Committee) {
                                         li { a href="/scoring" { "Scoring" } }
+                                        li { a href="/studies" { "Studies" } }
                                         li { a href="/bank" { "Item bank" } }
                                     }
                                     @if user.role == Role::Rater {

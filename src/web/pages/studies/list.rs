@@ -50,7 +50,12 @@ fn described(errors: &Errors, field: &'static str) -> Option<String> {
     errors.contains_key(field).then(|| format!("{field}-error"))
 }
 
-async fn page(state: &AppState, csrf: &str, f: &NewStudyForm, errors: &Errors) -> AppResult<Markup> {
+async fn page(
+    state: &AppState,
+    csrf: &str,
+    f: &NewStudyForm,
+    errors: &Errors,
+) -> AppResult<Markup> {
     let all = studies::list(&state.db).await?;
     let bps = bank_store::blueprints(&state.db).await?;
     let sittings = sittings::list_sittings(&state.db).await?;
@@ -174,7 +179,10 @@ fn parse(f: &NewStudyForm) -> Result<(u8, Method, Option<i64>, Source, u32), Err
         other => {
             errors.insert(
                 "part",
-                format!("Part: \"{}\" is neither 1 nor 2.", crate::auth::loggable(other)),
+                format!(
+                    "Part: \"{}\" is neither 1 nor 2.",
+                    crate::auth::loggable(other)
+                ),
             );
             None
         }
@@ -196,7 +204,10 @@ fn parse(f: &NewStudyForm) -> Result<(u8, Method, Option<i64>, Source, u32), Err
             Err(_) => {
                 errors.insert(
                     "sitting",
-                    format!("Sitting: \"{}\" is not a sitting.", crate::auth::loggable(s)),
+                    format!(
+                        "Sitting: \"{}\" is not a sitting.",
+                        crate::auth::loggable(s)
+                    ),
                 );
                 None
             }

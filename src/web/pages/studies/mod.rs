@@ -7,20 +7,39 @@
 //! every route; panelists have their own pages (`pages::panel`).
 
 pub mod adoption;
+pub mod facilitate;
 pub mod figures;
+pub mod list;
+pub mod results;
 
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::store::studies::{self, Study};
+use crate::web::error::{AppError, AppResult};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/studies", get(list::list).post(list::create))
+        .route("/studies/{id}", get(facilitate::show))
+        .route("/studies/{id}/mcc", post(facilitate::mcc))
+        .route("/studies/{id}/panel", post(facilitate::panel))
+        .route("/studies/{id}/round", post(facilitate::round))
+        .route("/studies/{id}/results", get(results::show))
+        .route("/studies/{id}/adopt", post(results::adopt))
         .route("/pass-marks/{change}", get(adoption::show))
         .route(
             "/pass-marks/{change}/sittings/{sitting}",
             post(adoption::decide),
         )
+}
+
+/// The study, or 404.
+pub(super) async fn the_study(state: &AppState, id: i64) -> AppResult<Study> {
+    studies::study(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// "Part One" or "Part Two".

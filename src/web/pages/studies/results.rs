@@ -30,7 +30,7 @@ use crate::web::views::{self, csrf_field, field_error, scroll_box, staff_chrome 
 use crate::web::AppState;
 
 use super::figures::parse_k;
-use super::{num, part_name, share_text, the_study};
+use super::{num, part_name, the_study};
 
 /// The Rasch difficulties the cut's other scales need: the study's items' (in position order)
 /// and the blueprint's operational pool's, each only when every one is calibrated; Part Two is
@@ -77,12 +77,7 @@ fn percent_of(x: f64, max: f64) -> Option<f64> {
     (max > 0.0).then(|| 100.0 * x / max)
 }
 
-fn round_section(
-    study: &Study,
-    r: &Round,
-    observed: &Observed,
-    cal: &Calibrated,
-) -> Markup {
+fn round_section(study: &Study, r: &Round, observed: &Observed, cal: &Calibrated) -> Markup {
     let m = &r.matrix;
     let max = m.total_max();
     let (names, rows) = m.complete();
@@ -154,7 +149,9 @@ async fn hofstee_section(
         }
     }
     if given.is_empty() {
-        return Ok(html! { h2 id="hofstee" { "Hofstee" } p { "No panelist has given Hofstee bounds in a closed round." } });
+        return Ok(
+            html! { h2 id="hofstee" { "Hofstee" } p { "No panelist has given Hofstee bounds in a closed round." } },
+        );
     }
     let bounds: Vec<HofsteeBounds> = given.iter().map(|(_, h)| h.bounds()).collect();
     let mean = HofsteeBounds::mean(&bounds).expect("bounds were given");
@@ -185,7 +182,7 @@ async fn hofstee_section(
         }
         @if let Ok(r) = &result {
             div class="charts" {
-                (charts::hofstee::hofstee("hofstee-chart", "Hofstee: failure rate by cut (percent of the maximum)", &percents, 100.0, &mean, r))
+                (charts::hofstee("hofstee-chart", "Hofstee: failure rate by cut (percent of the maximum)", &percents, 100.0, &mean, r))
             }
         }
     })
@@ -243,7 +240,8 @@ async fn page(
             .or_else(|| (k == 0.0).then_some(c.cut))
             .map(|a| (a, *max))
     });
-    let recommended = adjusted.and_then(|(a, max)| percent_of(a, max).and_then(PassMark::at_or_below));
+    let recommended =
+        adjusted.and_then(|(a, max)| percent_of(a, max).and_then(PassMark::at_or_below));
     let bp = bank_store::blueprints(db)
         .await?
         .into_iter()
@@ -323,7 +321,12 @@ pub async fn show(
 ) -> AppResult<Response> {
     let study = the_study(&state, id).await?;
     let body = page(&state, &csrf, &study, &q.k, None, &Errors::new()).await?;
-    Ok(views::page(&format!("Results: {}", study.name), Some(&chrome(me, &csrf)), body).into_response())
+    Ok(views::page(
+        &format!("Results: {}", study.name),
+        Some(&chrome(me, &csrf)),
+        body,
+    )
+    .into_response())
 }
 
 /// Adopts the pass mark for the study's blueprint part; errors named by field re-render the page
@@ -388,9 +391,7 @@ pub async fn adopt(
                         .await?;
                     }
                 }
-                return Ok(
-                    Redirect::to(&format!("/pass-marks/{}", done.change_id)).into_response(),
-                );
+                return Ok(Redirect::to(&format!("/pass-marks/{}", done.change_id)).into_response());
             }
             Err(e) => {
                 let field = match e {
@@ -404,7 +405,11 @@ pub async fn adopt(
     let body = page(&state, &csrf, &study, "", Some(&f), &errors).await?;
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
-        views::page(&format!("Results: {}", study.name), Some(&chrome(me, &csrf)), body),
+        views::page(
+            &format!("Results: {}", study.name),
+            Some(&chrome(me, &csrf)),
+            body,
+        ),
     )
         .into_response())
 }
