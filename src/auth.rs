@@ -19,10 +19,19 @@ pub enum Role {
     Proctor,
     Rater,
     Committee,
+    /// A subject-matter expert invited onto a standard-setting panel: sees only the studies
+    /// whose panel they sit on.
+    Panelist,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Proctor, Role::Rater, Role::Committee];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Proctor,
+        Role::Rater,
+        Role::Committee,
+        Role::Panelist,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -30,6 +39,7 @@ impl Role {
             Role::Proctor => "proctor",
             Role::Rater => "rater",
             Role::Committee => "committee",
+            Role::Panelist => "panelist",
         }
     }
 
@@ -39,6 +49,7 @@ impl Role {
             Role::Proctor => "Proctor",
             Role::Rater => "Rater",
             Role::Committee => "Exam committee",
+            Role::Panelist => "Panelist",
         }
     }
 }
@@ -56,7 +67,9 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.code() == s.trim())
             .ok_or_else(|| {
-                format!("unknown role \"{s}\"; expected admin, proctor, rater or committee")
+                format!(
+                    "unknown role \"{s}\"; expected admin, proctor, rater, committee or panelist"
+                )
             })
     }
 }
@@ -249,6 +262,8 @@ mod tests {
         assert!(Username::parse(&"a".repeat(2_000_000)).is_err());
         assert!(Username::parse("adé").is_err());
         assert_eq!("rater".parse::<Role>().unwrap(), Role::Rater);
+        assert_eq!("panelist".parse::<Role>().unwrap(), Role::Panelist);
+        assert_eq!(Role::Panelist.title(), "Panelist");
         assert!("root".parse::<Role>().is_err());
     }
 

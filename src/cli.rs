@@ -196,7 +196,7 @@ pub enum UserCommand {
         /// The person's full name.
         #[arg(long)]
         name: String,
-        /// admin, proctor, rater or committee
+        /// admin, proctor, rater, committee or panelist
         #[arg(long)]
         role: Role,
         #[arg(long, default_value = "")]
@@ -574,6 +574,13 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str, &str)] = &[
         "Demo Association",
         "demo-committee-2026",
     ),
+    (
+        "panel1",
+        "Paula Panelist",
+        Role::Panelist,
+        "Demo Association",
+        "demo-panel1-2026",
+    ),
 ];
 
 /// Imports the sample bank and makes the demo accounts (reusing what exists), then prints how
@@ -622,6 +629,7 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::
     }
     eprintln!("demo: preparing a completed sitting of {DEMO_CANDIDATES} simulated candidates (first run only)…");
     let completed = crate::demo::completed_sitting(db, DEMO_CANDIDATES, &raters).await?;
+    let study = crate::demo::study::completed_study(db, completed, "demo-panel1-2026").await?;
     let codes = demo_sitting(db).await?;
     println!();
     println!("imh-exam demo on http://{}", serve.bind);
@@ -639,6 +647,10 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::
     println!(
         "A completed sitting of {DEMO_CANDIDATES} simulated candidates, rated and released: sign in as committee, then http://{}/scoring/{completed}",
         serve.bind
+    );
+    println!(
+        "A completed two-round Angoff study of the Level III blueprint on that sitting: as committee, http://{}/studies/{study}; as panel1, http://{}/panel/{study}",
+        serve.bind, serve.bind
     );
     println!("Stop with ctrl-c.");
     Ok(true)

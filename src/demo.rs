@@ -7,6 +7,8 @@
 //! answers favour one distractor, as real ones do. Raters differ in severity. All of it is drawn
 //! from a fixed seed, so every demo database holds the same sitting.
 
+pub mod study;
+
 use std::collections::{BTreeMap, HashMap};
 
 use rand::{Rng, SeedableRng};

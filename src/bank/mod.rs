@@ -9,6 +9,7 @@ pub mod hash;
 pub mod lint;
 pub mod model;
 pub mod parse;
+pub mod pass_mark;
 pub mod policy;
 pub mod summary;
 pub mod toml_files;
@@ -16,6 +17,7 @@ pub mod toml_files;
 use std::path::Path;
 
 pub use model::*;
+pub use pass_mark::PassMark;
 pub use policy::{FormTolerance, FormsPolicy, NearCutMargin, PassOn};
 
 /// One file of the bank: the path to show in errors and its text.

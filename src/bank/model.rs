@@ -369,7 +369,7 @@ pub struct DrawRule {
 pub struct PartOne {
     pub name: String,
     pub minutes: u32,
-    pub pass_percent: u32,
+    pub pass_percent: super::PassMark,
     pub pretest_items: u32,
     pub draw: Vec<DrawRule>,
     /// One form per candidate, or one for the whole sitting.
@@ -399,7 +399,7 @@ pub struct PresentRule {
 pub struct PartTwo {
     pub name: String,
     pub minutes: u32,
-    pub pass_percent: u32,
+    pub pass_percent: super::PassMark,
     /// How many of the presented vignettes the candidate answers.
     pub answer: u32,
     pub present: Vec<PresentRule>,

@@ -533,7 +533,7 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
         part_one: PartOne {
             name: raw.part_one.name,
             minutes: raw.part_one.minutes.into_inner(),
-            pass_percent: raw.part_one.pass_percent.into_inner(),
+            pass_percent: super::PassMark::whole(raw.part_one.pass_percent.into_inner()),
             pretest_items: raw.part_one.pretest_items,
             draw,
             forms,
@@ -543,7 +543,7 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
         part_two: PartTwo {
             name: raw.part_two.name,
             minutes: raw.part_two.minutes.into_inner(),
-            pass_percent: raw.part_two.pass_percent.into_inner(),
+            pass_percent: super::PassMark::whole(raw.part_two.pass_percent.into_inner()),
             answer,
             present,
             rating,

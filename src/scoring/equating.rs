@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::bank::PassOn;
+use crate::bank::{PassMark, PassOn};
 use crate::stats::tcc;
 
 /// An equated percent this close below the pass mark still passes: the inversion is exact to
@@ -56,12 +56,12 @@ pub fn equate(raw: u32, form: &[f64], pool: &[f64]) -> Option<(f64, f64)> {
 
 /// Scores `raw` of `max` scored items against `pass_percent`. `calibration` is the form's
 /// scored items' difficulties and the pool's, when the pool is calibrated. The raw decision is
-/// made in integers (raw × 100 ≥ max × pass_percent), as `results::PartResult` does.
+/// made in integers (`PassMark::reached_raw`), as `results::PartResult` does.
 pub fn score_part_one(
     raw: u32,
     max: u32,
     calibration: Option<(&[f64], &[f64])>,
-    pass_percent: u32,
+    pass_percent: PassMark,
     pass_on: PassOn,
 ) -> PartOneScore {
     let raw = raw.min(max);
@@ -89,18 +89,15 @@ pub fn decide(
     raw: u32,
     max: u32,
     equated_percent: Option<f64>,
-    pass_percent: u32,
+    pass_percent: PassMark,
     pass_on: PassOn,
 ) -> (PassOn, bool) {
     match (pass_on, equated_percent) {
         (PassOn::Equated, Some(percent)) => (
             PassOn::Equated,
-            max > 0 && percent + EQUATED_SLACK >= f64::from(pass_percent),
+            max > 0 && percent + EQUATED_SLACK >= pass_percent.percent(),
         ),
-        _ => (
-            PassOn::Raw,
-            max > 0 && u64::from(raw.min(max)) * 100 >= u64::from(max) * u64::from(pass_percent),
-        ),
+        _ => (PassOn::Raw, pass_percent.reached_raw(raw, max)),
     }
 }
 
@@ -123,9 +120,21 @@ mod tests {
             assert!((eq - percent).abs() < 1e-9, "{raw}: {eq} vs {percent}");
         }
         // Passing exactly at the mark, as raw does: 48 of 60 is 80%, 47 is not.
-        let s = score_part_one(48, 60, Some((&pool, &pool)), 80, PassOn::Equated);
+        let s = score_part_one(
+            48,
+            60,
+            Some((&pool, &pool)),
+            PassMark::whole(80),
+            PassOn::Equated,
+        );
         assert_eq!((s.decided_by, s.passed), (PassOn::Equated, true));
-        let s = score_part_one(47, 60, Some((&pool, &pool)), 80, PassOn::Equated);
+        let s = score_part_one(
+            47,
+            60,
+            Some((&pool, &pool)),
+            PassMark::whole(80),
+            PassOn::Equated,
+        );
         assert_eq!((s.decided_by, s.passed), (PassOn::Equated, false));
     }
 
@@ -142,10 +151,22 @@ mod tests {
             assert!(h > r && e < r, "{raw}: easy {e} raw {r} hard {h}");
         }
         // 47 of 60 fails on raw, passes equated on the harder form.
-        let s = score_part_one(47, 60, Some((&hard, &pool)), 80, PassOn::Equated);
+        let s = score_part_one(
+            47,
+            60,
+            Some((&hard, &pool)),
+            PassMark::whole(80),
+            PassOn::Equated,
+        );
         assert!(s.passed && s.equated_percent.unwrap() > 80.0, "{s:?}");
         assert!((s.raw_percent.unwrap() - 78.333_333_333_333_33).abs() < 1e-12);
-        let s = score_part_one(47, 60, Some((&hard, &pool)), 80, PassOn::Raw);
+        let s = score_part_one(
+            47,
+            60,
+            Some((&hard, &pool)),
+            PassMark::whole(80),
+            PassOn::Raw,
+        );
         assert_eq!((s.decided_by, s.passed), (PassOn::Raw, false));
         assert!(s.equated_percent.is_some(), "both are shown");
     }
@@ -171,19 +192,19 @@ mod tests {
     fn a_stored_result_is_re_decided_by_the_policy() {
         // 47 of 60 (78.3% raw) equated to 81%: passes on equated, fails on raw.
         assert_eq!(
-            decide(47, 60, Some(81.0), 80, PassOn::Equated),
+            decide(47, 60, Some(81.0), PassMark::whole(80), PassOn::Equated),
             (PassOn::Equated, true)
         );
         assert_eq!(
-            decide(47, 60, Some(81.0), 80, PassOn::Raw),
+            decide(47, 60, Some(81.0), PassMark::whole(80), PassOn::Raw),
             (PassOn::Raw, false)
         );
         // No equated percent (uncalibrated): raw decides whatever the policy.
         assert_eq!(
-            decide(48, 60, None, 80, PassOn::Equated),
+            decide(48, 60, None, PassMark::whole(80), PassOn::Equated),
             (PassOn::Raw, true)
         );
-        assert!(!decide(0, 0, Some(90.0), 80, PassOn::Equated).1);
+        assert!(!decide(0, 0, Some(90.0), PassMark::whole(80), PassOn::Equated).1);
     }
 
     #[test]
@@ -208,14 +229,20 @@ mod tests {
 
     #[test]
     fn uncalibrated_or_empty_falls_back_to_raw() {
-        let s = score_part_one(50, 60, None, 80, PassOn::Equated);
+        let s = score_part_one(50, 60, None, PassMark::whole(80), PassOn::Equated);
         assert_eq!((s.decided_by, s.passed), (PassOn::Raw, true));
         assert_eq!((s.theta, s.equated_percent), (None, None));
-        let s = score_part_one(0, 0, None, 80, PassOn::Raw);
+        let s = score_part_one(0, 0, None, PassMark::whole(80), PassOn::Raw);
         assert_eq!((s.raw_percent, s.passed), (None, false));
         // Difficulties that do not match the form's length are not this form's: raw decides.
         let pool = spread(10, 0.0);
-        let s = score_part_one(9, 10, Some((&pool[..9], &pool)), 80, PassOn::Equated);
+        let s = score_part_one(
+            9,
+            10,
+            Some((&pool[..9], &pool)),
+            PassMark::whole(80),
+            PassOn::Equated,
+        );
         assert_eq!(s.decided_by, PassOn::Raw);
     }
 }

@@ -3,25 +3,24 @@
 use serde::{Deserialize, Serialize};
 
 use super::key::Tally;
+use crate::bank::PassMark;
 
 /// The outcome of one part of one registration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartResult {
     pub part: u8,
     pub tally: Tally,
-    pub pass_percent: u32,
+    pub pass_percent: PassMark,
     pub passed: bool,
 }
 
 impl PartResult {
     /// Passed when the percentage of possible points reaches the pass mark. Compared in
-    /// integers (points × 100 against max × pass mark, both exact multiples of ⅙: a response
+    /// integers (`PassMark::reached`: points and max are exact multiples of ⅙, as a response
     /// scores a whole reading, the mean of two, or near the cut the mean of three), so 48 of 60
     /// at 80% passes and 47.5 does not, with no rounding on the way.
-    pub fn new(part: u8, tally: Tally, pass_percent: u32) -> Self {
-        let sixths = |x: f64| (x * 6.0).round() as i64;
-        let passed = tally.max > 0.0
-            && sixths(tally.points) * 100 >= sixths(tally.max) * i64::from(pass_percent);
+    pub fn new(part: u8, tally: Tally, pass_percent: PassMark) -> Self {
+        let passed = pass_percent.reached(tally.points, tally.max);
         PartResult {
             part,
             tally,
@@ -60,26 +59,31 @@ mod tests {
 
     #[test]
     fn the_pass_mark_is_met_exactly_or_not() {
-        assert!(PartResult::new(1, tally(48.0, 60.0), 80).passed);
-        assert!(!PartResult::new(1, tally(47.0, 60.0), 80).passed);
-        assert!(PartResult::new(2, tally(4.5, 6.0), 75).passed);
-        assert!(!PartResult::new(2, tally(4.0, 6.0), 75).passed);
-        assert!(!PartResult::new(2, tally(0.0, 0.0), 80).passed);
+        assert!(PartResult::new(1, tally(48.0, 60.0), PassMark::whole(80)).passed);
+        assert!(!PartResult::new(1, tally(47.0, 60.0), PassMark::whole(80)).passed);
+        assert!(PartResult::new(2, tally(4.5, 6.0), PassMark::whole(75)).passed);
+        assert!(!PartResult::new(2, tally(4.0, 6.0), PassMark::whole(75)).passed);
+        assert!(!PartResult::new(2, tally(0.0, 0.0), PassMark::whole(80)).passed);
         // Thirds from a closer look near the cut: 14.4 of 18 is 80%; sums of thirds in floating
         // point (14⅓ + ⅓ is not 14⅔ exactly) land on the right side.
         let thirds = [8.0 / 3.0, 7.0 / 3.0, 3.0, 3.0, 2.5, 1.0];
         let total: f64 = thirds.iter().sum();
         assert!((total - 14.5).abs() < 1e-9);
-        assert!(PartResult::new(2, tally(total, 18.0), 80).passed);
+        assert!(PartResult::new(2, tally(total, 18.0), PassMark::whole(80)).passed);
         let below: f64 = [8.0 / 3.0, 7.0 / 3.0, 3.0, 3.0, 7.0 / 3.0, 1.0]
             .iter()
             .sum();
         assert!(
-            !PartResult::new(2, tally(below, 18.0), 80).passed,
+            !PartResult::new(2, tally(below, 18.0), PassMark::whole(80)).passed,
             "14⅓ of 18"
         );
         assert!(
-            PartResult::new(2, tally(2.0 / 3.0 + 2.0 / 3.0 + 2.0 / 3.0, 2.5), 80).passed,
+            PartResult::new(
+                2,
+                tally(2.0 / 3.0 + 2.0 / 3.0 + 2.0 / 3.0, 2.5),
+                PassMark::whole(80)
+            )
+            .passed,
             "2 of 2.5"
         );
     }

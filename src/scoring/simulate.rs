@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::equating::score_part_one;
-use crate::bank::{Blueprint, ItemKind, PassOn};
+use crate::bank::{Blueprint, ItemKind, PassMark, PassOn};
 use crate::exam::fair::{
     self, assemble_fair, derived_seed, Difficulties, FairError, Spread, Target,
 };
@@ -99,7 +99,12 @@ struct Scored {
     equated_cut: usize,
 }
 
-fn scored(form: &Form, d: &Difficulties, pool_bs: &[f64], pass_percent: u32) -> Option<Scored> {
+fn scored(
+    form: &Form,
+    d: &Difficulties,
+    pool_bs: &[f64],
+    pass_percent: PassMark,
+) -> Option<Scored> {
     let bs = fair::form_difficulties(form, d)?;
     let n = bs.len() as u32;
     // Passing is monotone in the raw score under both rules: bisect for the first pass

@@ -72,6 +72,26 @@ pub enum Action {
     ReadBehind,
     /// a candidate's Part Two total lay near the cut: their responses get one more reading.
     NearCut,
+    /// the committee adopted a blueprint part's pass mark (a standard-setting study's cut), and
+    /// the stored results of its sittings not yet released were re-decided.
+    PassMarkAdopt,
+    /// the committee decided what an adopted pass mark does to a released sitting: re-decide
+    /// its results, or leave them as released.
+    PassMarkSitting,
+    /// a standard-setting study was created.
+    StudyCreate,
+    /// a member was put on a study's panel.
+    StudyPanelAdd,
+    /// a member was taken off a study's panel.
+    StudyPanelRemove,
+    /// the description of a study's minimally competent candidate was edited.
+    StudyMcc,
+    /// a study's rating round was opened.
+    StudyRoundOpen,
+    /// a study's rating round was closed.
+    StudyRoundClose,
+    /// a study was finished.
+    StudyFinish,
 }
 
 impl Action {
@@ -111,6 +131,15 @@ impl Action {
             Action::RaterQualification => "rater-qualification",
             Action::ReadBehind => "read-behind",
             Action::NearCut => "near-cut",
+            Action::PassMarkAdopt => "pass-mark-adopt",
+            Action::PassMarkSitting => "pass-mark-sitting",
+            Action::StudyCreate => "study.create",
+            Action::StudyPanelAdd => "study.panel_add",
+            Action::StudyPanelRemove => "study.panel_remove",
+            Action::StudyMcc => "study.mcc",
+            Action::StudyRoundOpen => "study.round_open",
+            Action::StudyRoundClose => "study.round_close",
+            Action::StudyFinish => "study.finish",
         }
     }
 }

@@ -487,7 +487,8 @@ pub async fn latest_notice(db: &Db) -> Result<Option<String>> {
         .filter(|n| !n.is_empty()))
 }
 
-/// The newest imported text of every blueprint, parsed.
+/// The newest imported text of every blueprint, parsed, with the pass marks the committee has
+/// adopted since (`results::pass_mark`).
 pub async fn blueprints(db: &Db) -> Result<Vec<crate::bank::Blueprint>> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT name, body, imported_at FROM bank_documents WHERE doc_kind = 'blueprint' ORDER BY name, imported_at DESC",
@@ -507,6 +508,7 @@ pub async fn blueprints(db: &Db) -> Result<Vec<crate::bank::Blueprint>> {
             }
         }
     }
+    super::results::pass_mark::apply_adopted(db, &mut out).await?;
     Ok(out)
 }
 

@@ -16,6 +16,7 @@ pub mod forms;
 pub mod ratings;
 pub mod results;
 pub mod sittings;
+pub mod studies;
 pub mod users;
 pub mod write;
 
@@ -267,7 +268,9 @@ impl Db {
             Backend::Sqlite => {
                 sqlx::migrate!("migrations/sqlite")
                     .run(&self.writer)
-                    .await?
+                    .await?;
+                // Outside a migration: SQLite's table rebuild needs foreign keys off.
+                studies::admit_panelists(&self.writer).await?;
             }
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")

@@ -7,7 +7,7 @@
 //! gets the 403 page naming the roles that may. A candidate's exam pages go one step further
 //! with [`OpenAttempt`]: the part must be started, not submitted, not voided and in time.
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequestParts, Path, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -15,6 +15,7 @@ use crate::auth::Role;
 use crate::store::attempts::{self, Attempt};
 use crate::store::now_ms;
 use crate::store::sittings::{self, Registration, Sitting};
+use crate::store::studies::{self, Study};
 use crate::store::users::{Principal, User};
 
 use super::error::AppError;
@@ -81,6 +82,43 @@ staff_extractor!(
     Rater,
     &[Role::Rater]
 );
+staff_extractor!(
+    /// A member of a standard-setting panel: an invited panelist, or a committee member who
+    /// sits on a panel. Which studies they may see is checked per study ([`OnPanel`]).
+    PanelMember,
+    &[Role::Panelist, Role::Committee]
+);
+
+/// A panel member and the study the route's `{id}` names, when they sit on its panel. The
+/// panel is checked in the query that reads the study, so a study they are not on is a 404,
+/// the same as one that does not exist: nothing of it (not even that it exists) is shown.
+#[derive(Debug, Clone)]
+pub struct OnPanel {
+    pub user: User,
+    pub study: Study,
+}
+
+impl FromRequestParts<AppState> for OnPanel {
+    type Rejection = AppError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let PanelMember(user) = PanelMember::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let id = params
+            .iter()
+            .find(|(k, _)| *k == "id")
+            .and_then(|(_, v)| v.parse::<i64>().ok())
+            .ok_or(AppError::NotFound)?;
+        let study = studies::panel_study(&state.db, id, &user.username)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(OnPanel { user, study })
+    }
+}
 
 /// The candidate behind this browser, if this browser holds their registration. Every page
 /// the candidate opens counts as being heard from, script or not (written down at most every
@@ -287,8 +325,25 @@ mod tests {
             let u = require(visitor(Some(role)), Committee::ROLES).unwrap();
             assert_eq!((u.id, u.role), (7, role));
         }
-        for role in [Role::Proctor, Role::Rater] {
+        for role in [Role::Proctor, Role::Rater, Role::Panelist] {
             assert!(require(visitor(Some(role)), Committee::ROLES).is_err());
+        }
+    }
+
+    #[test]
+    fn a_panelist_is_refused_every_other_staff_set() {
+        for roles in [Admin::ROLES, Proctor::ROLES, Committee::ROLES, Rater::ROLES] {
+            assert!(require(visitor(Some(Role::Panelist)), roles).is_err());
+        }
+        for role in [Role::Panelist, Role::Committee] {
+            assert!(require(visitor(Some(role)), PanelMember::ROLES).is_ok());
+        }
+        for role in [Role::Admin, Role::Proctor, Role::Rater] {
+            let err = require(visitor(Some(role)), PanelMember::ROLES).unwrap_err();
+            assert!(
+                matches!(&err, AppError::Forbidden(who) if who == "panelist or exam committee"),
+                "{err:?}"
+            );
         }
     }
 
@@ -307,6 +362,7 @@ mod tests {
         assert_eq!(Proctor::ROLES, &[Role::Admin, Role::Proctor]);
         assert_eq!(Committee::ROLES, &[Role::Committee, Role::Admin]);
         assert_eq!(Rater::ROLES, &[Role::Rater]);
+        assert_eq!(PanelMember::ROLES, &[Role::Panelist, Role::Committee]);
     }
 
     #[test]

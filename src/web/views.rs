@@ -49,10 +49,14 @@ pub fn page(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                                     }
                                     @if matches!(user.role, Role::Admin | Role::Committee) {
                                         li { a href="/scoring" { "Scoring" } }
+                                        li { a href="/studies" { "Studies" } }
                                         li { a href="/bank" { "Item bank" } }
                                     }
                                     @if user.role == Role::Rater {
                                         li { a href="/rate" { "Scoring queue" } }
+                                    }
+                                    @if matches!(user.role, Role::Panelist | Role::Committee) {
+                                        li { a href="/panel" { "My panels" } }
                                     }
                                 }
                             }
@@ -106,6 +110,8 @@ pub const CSS: &str = concat!(
     include_str!("assets/css/desk.css"),
     include_str!("assets/css/console.css"),
     include_str!("assets/css/committee.css"),
+    include_str!("assets/css/studies.css"),
+    include_str!("assets/css/panel.css"),
     include_str!("assets/css/print.css"),
 );
 /// The site's icon: the brand's initials on its accent colour.

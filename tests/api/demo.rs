@@ -2,7 +2,7 @@
 //! every response rated and settled, results released, and the committee's pages showing them.
 
 use imh_exam::auth::Role;
-use imh_exam::store::{ratings, results, sittings};
+use imh_exam::store::{ratings, results, sittings, studies};
 
 use crate::helpers::exam::import_sample;
 use crate::helpers::{count, demo_raters, spawn_app_on, test_db, Engine};
@@ -85,9 +85,53 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     .into_iter()
     .collect();
 
+    // The demo's standard-setting study on this sitting: two rounds of five panelists, closed
+    // and finished, with a panel cut below the average candidate's percent (the panel rates a
+    // minimally competent candidate) and Hofstee bounds from each.
+    let study_id = imh_exam::demo::study::completed_study(db, id, "a long test password")
+        .await
+        .unwrap();
+    assert_eq!(
+        imh_exam::demo::study::completed_study(db, id, "a long test password")
+            .await
+            .unwrap(),
+        study_id,
+        "a restarted demo reuses the study"
+    );
+    let study = studies::study(db, study_id).await.unwrap().unwrap();
+    assert_eq!((study.round, study.round_open), (2, false));
+    assert!(study.finished_at.is_some());
+    let observed = studies::observed(db, &study).await.unwrap();
+    let average = observed.percents().iter().sum::<f64>() / observed.candidates.len() as f64;
+    let mut cuts = Vec::new();
+    for round in [1, 2] {
+        let m = studies::round_ratings(db, &study, round).await.unwrap();
+        assert_eq!(m.complete().0.len(), 5, "every panelist rated every item");
+        let cut = m.angoff().unwrap();
+        cuts.push((100.0 * cut.cut / m.total_max(), cut.sd.unwrap()));
+    }
+    println!("demo study: (cut %, SD of panelists' cuts) by round {cuts:?}; candidates' mean {average:.1}%");
+    assert!(
+        cuts.iter().all(|(c, _)| (40.0..average).contains(c)),
+        "{cuts:?} vs {average}"
+    );
+    assert!(
+        cuts[1].1 < cuts[0].1,
+        "round 2 pulls the panel together: {cuts:?}"
+    );
+    assert_eq!(studies::hofstee_of(db, study_id, 2).await.unwrap().len(), 5);
+
     // The committee's pages show it.
     let app = spawn_app_on(t).await;
     let committee = app.as_role(Role::Committee).await;
+    // The panel's page of the demo study shows round 2's feedback with real numbers.
+    let panelist = app.signed_in("panel1").await;
+    let page = panelist.get_text(&format!("/panel/{study_id}")).await;
+    assert!(
+        page.contains("Round 2 feedback") && page.contains("Round 2 panel cut: "),
+        "{page}"
+    );
+    assert!(page.contains("candidates would pass."), "{page}");
     let page = committee.get_text(&format!("/scoring/{id}")).await;
     assert!(page.contains("Settled"), "{page}");
     let res = committee.get(&format!("/scoring/{id}/results")).await;

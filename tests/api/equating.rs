@@ -276,7 +276,13 @@ async fn part_one(db: &Db, sitting: i64) -> Vec<(i64, f64, f64, bool, results::E
 /// Every result decided by `pass_on` as `scoring::equating::decide` decides.
 fn decided_by(rows: &[(i64, f64, f64, bool, results::Equating)], pass_on: PassOn) {
     for (reg, points, max, passed, e) in rows {
-        let want = decide(*points as u32, *max as u32, e.equated_percent, 80, pass_on);
+        let want = decide(
+            *points as u32,
+            *max as u32,
+            e.equated_percent,
+            imh_exam::bank::PassMark::whole(80),
+            pass_on,
+        );
         assert_eq!((e.decided_by, *passed), want, "registration {reg}: {e:?}");
     }
 }
@@ -298,7 +304,14 @@ async fn the_committee_decides_which_score_decides_and_it_is_audited(engine: Eng
     let flips = before
         .iter()
         .filter(|(_, p, m, passed, e)| {
-            decide(*p as u32, *m as u32, e.equated_percent, 80, PassOn::Equated).1 != *passed
+            decide(
+                *p as u32,
+                *m as u32,
+                e.equated_percent,
+                imh_exam::bank::PassMark::whole(80),
+                PassOn::Equated,
+            )
+            .1 != *passed
         })
         .count();
     println!("decided by equated instead of raw: {flips} of 200 change between pass and fail");

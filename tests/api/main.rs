@@ -28,3 +28,5 @@ mod registration;
 mod report;
 mod results;
 mod scoring;
+mod studies_committee;
+mod studies_panel;

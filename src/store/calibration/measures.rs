@@ -62,7 +62,7 @@ impl CutReference {
 pub struct BlueprintSpread {
     pub blueprint: String,
     pub name: String,
-    pub pass_percent: u32,
+    pub pass_percent: crate::bank::PassMark,
     pub pass_on: PassOn,
     pub reference: CutReference,
     /// θ_cut, the target percent at it and the blueprint's tolerance.

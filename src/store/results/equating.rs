@@ -190,7 +190,7 @@ pub async fn change_pass_on(
     by: &str,
 ) -> Result<Vec<Redecided>> {
     let bps = blueprints(db).await?;
-    let pass_percent: HashMap<i64, u32> = registrations(db, sitting_id)
+    let pass_percent: HashMap<i64, crate::bank::PassMark> = registrations(db, sitting_id)
         .await?
         .into_iter()
         .filter_map(|r| {

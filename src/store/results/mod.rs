@@ -17,6 +17,7 @@ use super::{audit, now_ms, ratings, Db, Result, StoreError};
 mod activity;
 mod equating;
 mod load;
+pub mod pass_mark;
 mod sitting;
 pub use activity::Activity;
 pub use equating::{
@@ -214,7 +215,7 @@ pub struct Report {
     /// Per response: the vignette's title, the score, and the raters' feedback.
     pub feedback: Vec<(String, f64, f64, Vec<String>)>,
     /// Each part's pass mark in percent, as `parts` (from the blueprint).
-    pub pass_percents: Vec<u32>,
+    pub pass_percents: Vec<crate::bank::PassMark>,
 }
 
 /// The candidate's score report, or None until the sitting's results are released.
@@ -290,7 +291,7 @@ pub async fn report(db: &Db, reg: &Registration) -> Result<Option<Report>> {
                 ratings::feedback_for(db, resp.response_id).await?,
             ));
         }
-        pass_percents.push(bp.as_ref().map_or(0, |b| {
+        pass_percents.push(bp.as_ref().map_or(crate::bank::PassMark::whole(0), |b| {
             if part == 1 {
                 b.part_one.pass_percent
             } else {

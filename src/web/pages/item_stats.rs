@@ -256,9 +256,10 @@ pub async fn items_page(
     let pass = bps
         .iter()
         .find(|b| sitting.blueprints.contains(&b.id))
-        .map_or(80, |b| b.part_one.pass_percent);
-    let form_items = a.form.items as f64;
-    let cut = (form_items * f64::from(pass) / 100.0).ceil();
+        .map_or(crate::bank::PassMark::whole(80), |b| {
+            b.part_one.pass_percent
+        });
+    let cut = f64::from(pass.raw_cut(u32::try_from(a.form.items).unwrap_or(u32::MAX)));
     let scale = calibration::sitting_scale(&state.db, id).await?;
     let calibrated = scale.is_some();
     let decision = super::decision::figures(&a, cut as u32, scale.as_ref())

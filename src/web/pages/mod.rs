@@ -6,6 +6,7 @@ pub mod dif;
 pub mod exam;
 pub mod item_stats;
 pub mod login;
+pub mod panel;
 pub mod proctor;
 pub mod rasch;
 pub mod rater;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod results;
 pub mod staff;
 pub mod stats;
+pub mod studies;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -109,4 +111,15 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/{id}/rasch", get(rasch::rasch_page))
         .route("/stats/{id}/calibrate", post(rasch::calibrate))
         .route("/stats/{id}/report", get(report::report_page))
+        .merge(studies::routes())
+        .route("/panel", get(panel::home))
+        .route("/panel/{id}", get(panel::study_page))
+        .route(
+            "/panel/{id}/items/{position}",
+            get(panel::item_page).post(panel::rate),
+        )
+        .route(
+            "/panel/{id}/hofstee",
+            get(panel::hofstee_page).post(panel::hofstee_save),
+        )
 }

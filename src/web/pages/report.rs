@@ -138,7 +138,7 @@ impl EquatingSummary {
 async fn equating_summary(
     db: &Db,
     sitting_id: i64,
-    pass_percent: u32,
+    pass_percent: crate::bank::PassMark,
 ) -> AppResult<EquatingSummary> {
     let rows: Vec<(f64, f64, Option<f64>, Option<String>)> = sqlx::query_as(
         "SELECT r.points, r.max_points, r.equated_percent, r.decided_by
@@ -186,7 +186,7 @@ struct Report {
     released_at: Option<i64>,
     blueprints: Vec<Blueprint>,
     analysis: ItemAnalysis,
-    pass_percent: u32,
+    pass_percent: crate::bank::PassMark,
     cut: u32,
     decision: Option<Figures>,
     scale: Option<SittingScale>,
@@ -321,7 +321,11 @@ async fn gather(db: &Db, sitting: Sitting, base: String) -> AppResult<Report> {
         .into_iter()
         .filter(|b| sitting.blueprints.contains(&b.id))
         .collect();
-    let pass_percent = blueprints.first().map_or(80, |b| b.part_one.pass_percent);
+    let pass_percent = blueprints
+        .first()
+        .map_or(crate::bank::PassMark::whole(80), |b| {
+            b.part_one.pass_percent
+        });
     let table = analysis::part_one_forms(db, id).await?;
     let on_forms: BTreeSet<String> = table.items.iter().map(|(i, _)| i.clone()).collect();
     let data = sitting_data(db, id).await?;
@@ -338,7 +342,7 @@ async fn gather(db: &Db, sitting: Sitting, base: String) -> AppResult<Report> {
     // DIF over the same Part One table.
     let (analysis, decision, scale, agreement, dif) = off_runtime(move || {
         let a = item_analysis(&data.responses);
-        let cut = (a.form.items as f64 * f64::from(pass_percent) / 100.0).ceil() as u32;
+        let cut = pass_percent.raw_cut(u32::try_from(a.form.items).unwrap_or(u32::MAX));
         let decision = decision::figures(&a, cut, scale.as_ref());
         let agreement = Scale::new(0, ratings.max_score.max(1))
             .ok()
@@ -367,7 +371,7 @@ async fn gather(db: &Db, sitting: Sitting, base: String) -> AppResult<Report> {
         (a, decision, scale, agreement, dif)
     })
     .await?;
-    let cut = (analysis.form.items as f64 * f64::from(pass_percent) / 100.0).ceil() as u32;
+    let cut = pass_percent.raw_cut(u32::try_from(analysis.form.items).unwrap_or(u32::MAX));
     Ok(Report {
         sitting,
         base,

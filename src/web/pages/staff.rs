@@ -21,11 +21,20 @@ use crate::web::views::staff_chrome as chrome;
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
 
-pub async fn home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Response> {
+pub async fn home(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
     let user = match &visitor.principal {
         None => return Ok(Redirect::to("/login").into_response()),
         Some(Principal::Candidate { .. }) => return Ok(Redirect::to("/candidate").into_response()),
         Some(Principal::Staff(u)) => u,
+    };
+    // A panelist's home is their studies, and nothing else.
+    let studies = match user.role {
+        Role::Panelist => Some(super::panel::my_studies(&state.db, user).await?),
+        _ => None,
     };
     let body = html! {
         h1 { "Welcome, " (user.display_name) }
@@ -34,7 +43,7 @@ pub async fn home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Res
             Role::Admin => {
                 h2 { "Administration" }
                 ul {
-                    li { a href="/admin/users" { "Staff accounts" } ": add proctors, raters and committee members." }
+                    li { a href="/admin/users" { "Staff accounts" } ": add proctors, raters, committee members and panelists." }
                     li { a href="/bank" { "Item bank" } ": what is imported, by domain, kind and status." }
                     li { a href="/scoring" { "Scoring and results" } }
                 }
@@ -55,7 +64,12 @@ pub async fn home(visitor: Visitor, CsrfToken(csrf): CsrfToken) -> AppResult<Res
                     li { a href="/scoring" { "Scoring and results" } ": assign raters, calibration, results and their release." }
                     li { a href="/keys" { "Key review" } ": change a key, accept two, or drop an item, and rescore." }
                     li { a href="/bank" { "Item bank" } ": items by domain, kind and status." }
+                    li { a href="/panel" { "My panels" } ": standard-setting studies whose panel you sit on." }
                 }
+            }
+            Role::Panelist => {
+                h2 { "Standard-setting studies" }
+                @if let Some(list) = &studies { (list) }
             }
         }
     };
@@ -174,7 +188,7 @@ pub async fn add_user(
     let role = if form.role.trim().is_empty() {
         errors.insert(
             "role",
-            "Role: choose what this person will do (administrator, proctor, rater or committee member).".into(),
+            "Role: choose what this person will do (administrator, proctor, rater, committee member or panelist).".into(),
         );
         None
     } else {
