@@ -21,7 +21,7 @@ mod schema;
 pub use changes::{
     add_panelist, close_round, finish, open_round, remove_panelist, set_mcc, ChangeError,
 };
-pub use items::{items, vignette, StudyItem};
+pub use items::{item_count, items, vignette, StudyItem};
 pub use observed::{observed, CandidateScore, ItemObserved, Observed};
 pub use ratings::{
     hofstee_of, hofstee_save, log_view, my_hofstee, my_ratings, progress, rate, rating_history,
