@@ -115,7 +115,10 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         cuts.iter().all(|(c, _)| (40.0..average).contains(c)),
         "{cuts:?} vs {average}"
     );
-    assert!(cuts[1].1 < cuts[0].1, "round 2 pulls the panel together: {cuts:?}");
+    assert!(
+        cuts[1].1 < cuts[0].1,
+        "round 2 pulls the panel together: {cuts:?}"
+    );
     assert_eq!(studies::hofstee_of(db, study_id, 2).await.unwrap().len(), 5);
 
     // The committee's pages show it.
@@ -124,7 +127,10 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     // The panel's page of the demo study shows round 2's feedback with real numbers.
     let panelist = app.signed_in("panel1").await;
     let page = panelist.get_text(&format!("/panel/{study_id}")).await;
-    assert!(page.contains("Round 2 feedback") && page.contains("Round 2 panel cut: "), "{page}");
+    assert!(
+        page.contains("Round 2 feedback") && page.contains("Round 2 panel cut: "),
+        "{page}"
+    );
     assert!(page.contains("candidates would pass."), "{page}");
     let page = committee.get_text(&format!("/scoring/{id}")).await;
     assert!(page.contains("Settled"), "{page}");

@@ -568,7 +568,10 @@ async fn an_older_sqlite_database_keeps_its_accounts_when_panelists_are_admitted
     )
     .execute(&mut *tx)
     .await;
-    assert!(orphan.is_err(), "foreign keys are enforced after the rebuild");
+    assert!(
+        orphan.is_err(),
+        "foreign keys are enforced after the rebuild"
+    );
     drop(tx);
     // Opening it again changes nothing.
     db.close().await;

@@ -18,6 +18,7 @@ mod wait;
 mod candidate;
 mod candidate_ui;
 mod committee;
+mod panel;
 mod proctor;
 mod rater;
 mod staff;

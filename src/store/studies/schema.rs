@@ -33,11 +33,10 @@ const REBUILD: [&str; 4] = [
 /// Rebuilds the users table so its role CHECK admits `panelist`, unless it does already.
 pub(crate) async fn admit_panelists(writer: &sqlx::AnyPool) -> Result<()> {
     let mut conn = writer.acquire().await?;
-    let sql: String = sqlx::query_scalar(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let sql: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'")
+            .fetch_one(&mut *conn)
+            .await?;
     if sql.contains("'panelist'") {
         return Ok(());
     }
