@@ -1,27 +1,20 @@
-//! A panelist rates items by keyboard alone (issue 14): the checked radio (or the first) has
-//! the focus when an item opens, arrow keys move the choice, Enter saves it and opens the next
-//! item. The panel's pages pass axe and fit a phone.
-
-use imh_exam::store::studies::{self, Method, NewStudy, Source};
+//! A standard-setting panelist rates by keyboard alone (issue 14), and every study page, the
+//! panel's and the committee's, is looked at.
 
 use super::*;
 
-/// The id of `document.activeElement`, or "" when it has none.
-async fn focused(c: &Client) -> String {
-    c.execute("return document.activeElement?.id || ''", vec![])
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
+use imh_exam::store::studies::{self, Method, NewStudy, Source};
 
-async fn rate_by_keyboard(c: Client, base: String, db: Db) -> Vec<String> {
-    let mut blocking = Vec::new();
+/// How many items the panelist rates in the flow.
+const RATED: u32 = 20;
+
+/// A two-round Part One Angoff study of the Level III pool, with its minimally competent
+/// candidate written and round 1 not yet open.
+async fn a_study(db: &Db) -> i64 {
     let id = studies::create(
-        &db,
+        db,
         &NewStudy {
-            name: "Spring standard",
+            name: "Level III cut, keyboard panel",
             blueprint_id: "level-iii",
             part: 1,
             method: Method::Angoff,
@@ -34,86 +27,152 @@ async fn rate_by_keyboard(c: Client, base: String, db: Db) -> Vec<String> {
     .await
     .unwrap();
     studies::set_mcc(
-        &db,
+        db,
         id,
-        "Knows the core; passes on an ordinary day.",
+        "A specialist in their first year of independent practice: knows the core of \
+         relationship-based work, asks before advising, and keeps the baby in mind.",
         "chair",
     )
     .await
     .unwrap();
+    id
+}
+
+/// The value the flow gives item `k`: from the first choice (0) `k % 7 + 1` steps of 0.05 up,
+/// so every item's rating is different from its neighbour's.
+fn steps_for(k: u32) -> u32 {
+    k % 7 + 1
+}
+
+/// What the page's focus is on, when the page is loaded: the element's name and value.
+const FOCUSED: &str = r#"
+if (document.readyState !== 'complete') return null;
+const el = document.activeElement;
+return el && el.name ? { name: el.name, value: el.value, checked: !!el.checked } : null;
+"#;
+
+async fn focused(c: &Client) -> Value {
+    let wait = Wait::new("the focus on the rating");
+    loop {
+        let got = c.execute(FOCUSED, vec![]).await.unwrap_or(Value::Null);
+        if got["name"] == "rating" {
+            return got;
+        }
+        wait.tick(&got).await;
+    }
+}
+
+/// The panelist signs in, finds the study, and rates items 1..=RATED with arrow keys and Enter
+/// only; then, after the facilitator closes round 1 and opens round 2, sees the panel's feedback
+/// on an item and gives the Hofstee bounds. Every page is looked at.
+async fn rate_by_keyboard(c: Client, base: String, db: Db, id: i64) -> Vec<String> {
+    let mut problems = Vec::new();
     staff_signs_in(&c, &base, &db, "pia", Role::Panelist).await;
-    blocking.extend(look(&c, "/ (panelist: home)").await);
     studies::add_panelist(&db, id, "pia", "chair")
         .await
         .unwrap();
     studies::open_round(&db, id, "chair").await.unwrap();
+    problems.extend(look(&c, "/ (panelist: home)").await);
+    go(&c, &base, "/panel").await;
+    problems.extend(look(&c, "/panel (panelist: studies)").await);
     go(&c, &base, &format!("/panel/{id}")).await;
-    blocking.extend(look(&c, "/panel/{id} (panelist: the study)").await);
+    problems.extend(look(&c, "/panel/{id} (panelist: a study, round 1 open)").await);
+    // From the study's page to the first item by keyboard.
     tab_to(
         &c,
-        "el.tagName === 'A' && el.textContent.includes('Rate item 1')",
+        &format!("el.tagName === 'A' && el.getAttribute('href') === '/panel/{id}/items/1'"),
         "the first item's link",
     )
     .await;
     keys(&c, &Key::Enter).await;
-    wait_for_path(&c, &format!("/panel/{id}/items/1")).await;
-    blocking.extend(look(&c, "/panel/{id}/items/1 (panelist: an item)").await);
-    // Nothing rated yet: the first choice has the focus.
-    assert_eq!(focused(&c).await, "rating-0.00");
-    for _ in 0..7 {
-        keys(&c, &Key::Right).await;
+    for k in 1..=RATED {
+        wait_for_path(&c, &format!("/panel/{id}/items/{k}")).await;
+        // The rating has focus as the page opens: no Tab is needed.
+        let f = focused(&c).await;
+        assert_eq!(f["name"], "rating", "item {k}: focus on the rating: {f}");
+        if k == 1 {
+            problems.extend(look(&c, "/panel/{id}/items/{k} (panelist: an item)").await);
+            // `look` may move the focus (screenshots, resizing): put it back by keyboard.
+            go(&c, &base, &format!("/panel/{id}/items/1")).await;
+            focused(&c).await;
+        }
+        for _ in 0..steps_for(k) {
+            keys(&c, &Key::Right).await;
+        }
+        keys(&c, &Key::Enter).await;
     }
-    assert_eq!(
-        focused(&c).await,
-        "rating-0.35",
-        "arrow keys move the choice"
-    );
-    keys(&c, &Key::Enter).await;
-    wait_for_path(&c, &format!("/panel/{id}/items/2")).await;
-    assert_eq!(
-        focused(&c).await,
-        "rating-0.00",
-        "the next item opens at its choices"
-    );
-    for _ in 0..3 {
-        keys(&c, &Key::Right).await;
+    // After the 20th item the next one opens; what was stored is what the keys chose.
+    wait_for_path(&c, &format!("/panel/{id}/items/{}", RATED + 1)).await;
+    let mine = studies::my_ratings(&db, id, 1, "pia").await.unwrap();
+    assert_eq!(mine.len(), RATED as usize, "{mine:?}");
+    for k in 1..=RATED {
+        let got = mine.get(&k).unwrap_or_else(|| panic!("item {k} rated"));
+        let want = f64::from(steps_for(k)) * 0.05;
+        assert!(
+            (got.value - want).abs() < 1e-9 && !got.carried,
+            "item {k}: stored {got:?}, keys chose {want}"
+        );
     }
-    keys(&c, &Key::Enter).await;
-    wait_for_path(&c, &format!("/panel/{id}/items/3")).await;
     // Back to item 2: its saved choice is checked and has the focus.
     go(&c, &base, &format!("/panel/{id}/items/2")).await;
+    let f = focused(&c).await;
     assert_eq!(
-        focused(&c).await,
-        "rating-0.15",
-        "the checked choice has the focus"
+        (f["value"].as_str(), f["checked"].as_bool()),
+        (Some(format!("{:.2}", f64::from(steps_for(2)) * 0.05).as_str()), Some(true)),
+        "the checked choice has the focus: {f}"
     );
-    let mine = studies::my_ratings(&db, id, 1, "pia").await.unwrap();
-    assert_eq!((mine[&1].value, mine[&2].value), (0.35, 0.15));
-    // After the round closes, the item shows the panel's spread and the page still passes.
+    // Round 1 closes; round 2 opens with the panel's round-1 spread on each item.
     studies::close_round(&db, id, "chair").await.unwrap();
-    go(&c, &base, &format!("/panel/{id}/items/1")).await;
-    css(&c, "section.feedback").await;
-    blocking.extend(look(&c, "/panel/{id}/items/1 (panelist: round 1 feedback)").await);
-    // The last round: the Hofstee form, and its errors.
+    go(&c, &base, &format!("/panel/{id}")).await;
+    problems.extend(look(&c, "/panel/{id} (panelist: round 1 closed)").await);
     studies::open_round(&db, id, "chair").await.unwrap();
+    go(&c, &base, &format!("/panel/{id}/items/1")).await;
+    focused(&c).await;
+    problems.extend(look(&c, "/panel/{id}/items/1 (panelist: round 2, feedback)").await);
     go(&c, &base, &format!("/panel/{id}/hofstee")).await;
-    blocking.extend(look(&c, "/panel/{id}/hofstee (panelist: Hofstee bounds)").await);
-    css(&c, "#cut_min").await.send_keys("abc").await.unwrap();
+    problems.extend(look(&c, "/panel/{id}/hofstee (panelist: Hofstee)").await);
+    // A missing field is named; then the four bounds by keyboard.
     submit(&c).await;
     wait_for_path(&c, &format!("/panel/{id}/hofstee")).await;
     css(&c, "#cut_min-error").await;
-    assert_eq!(
-        focused(&c).await,
-        "cut_min",
-        "the first field in error has the focus"
-    );
-    blocking.extend(look(&c, "/panel/{id}/hofstee (panelist: Hofstee errors)").await);
-    blocking
+    let first = c
+        .execute("return document.activeElement?.id || ''", vec![])
+        .await
+        .unwrap();
+    assert_eq!(first, "cut_min", "the first field in error has the focus");
+    problems.extend(look(&c, "/panel/{id}/hofstee (panelist: Hofstee, errors)").await);
+    for (field, value) in [
+        ("cut_min", "65"),
+        ("cut_max", "80"),
+        ("fail_min", "10"),
+        ("fail_max", "35"),
+    ] {
+        tab_to(&c, &format!("el.name === '{field}'"), field).await;
+        c.execute("document.activeElement.value = ''; return null;", vec![])
+            .await
+            .unwrap();
+        keys(&c, value).await;
+    }
+    keys(&c, &Key::Enter).await;
+    let wait = Wait::new("the Hofstee bounds stored");
+    loop {
+        let mine = studies::my_hofstee(&db, id, 2, "pia").await.unwrap();
+        if let Some(h) = mine {
+            assert_eq!(
+                (h.cut_min, h.cut_max, h.fail_min, h.fail_max),
+                (65.0, 80.0, 10.0, 35.0)
+            );
+            break;
+        }
+        wait.tick("no bounds yet").await;
+    }
+    problems
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panelist_rates_items_by_keyboard_alone() {
+async fn a_panelist_rates_twenty_items_by_keyboard_alone() {
     let app = spawn_app().await;
     import_sample(&app.db).await;
-    in_browser(|c, _| rate_by_keyboard(c, app.base.clone(), app.db.clone())).await;
+    let id = a_study(&app.db).await;
+    in_browser(|c, _| rate_by_keyboard(c, app.base.clone(), app.db.clone(), id)).await;
 }
