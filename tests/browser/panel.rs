@@ -118,7 +118,10 @@ async fn rate_by_keyboard(c: Client, base: String, db: Db, id: i64) -> Vec<Strin
     let f = focused(&c).await;
     assert_eq!(
         (f["value"].as_str(), f["checked"].as_bool()),
-        (Some(format!("{:.2}", f64::from(steps_for(2)) * 0.05).as_str()), Some(true)),
+        (
+            Some(format!("{:.2}", f64::from(steps_for(2)) * 0.05).as_str()),
+            Some(true)
+        ),
         "the checked choice has the focus: {f}"
     );
     // Round 1 closes; round 2 opens with the panel's round-1 spread on each item.
@@ -166,7 +169,93 @@ async fn rate_by_keyboard(c: Client, base: String, db: Db, id: i64) -> Vec<Strin
         }
         wait.tick("no bounds yet").await;
     }
+    problems.extend(committee_looks(&c, &base, &db, id).await);
     problems
+}
+
+/// Two more panelists rate every item in both rounds (the first panelist's missing ratings are
+/// filled in too), the rounds close, and the committee looks at the study's pages and adopts
+/// its cut with a reason.
+async fn committee_looks(c: &Client, base: &str, db: &Db, id: i64) -> Vec<String> {
+    let mut problems = Vec::new();
+    let n = studies::items(db, id).await.unwrap().len() as u32;
+    for (i, who) in ["quinn", "rafa"].iter().enumerate() {
+        add_user(
+            db,
+            NewUser {
+                username: &Username::parse(who).unwrap(),
+                display_name: who,
+                role: Role::Panelist,
+                organisation: "",
+                password: &format!("a long {who} password"),
+                added_by: "test",
+            },
+        )
+        .await
+        .unwrap();
+        studies::add_panelist(db, id, who, "chair").await.unwrap();
+        for k in 1..=n {
+            let v = f64::from((k + i as u32 * 3) % 13 + 6) * 0.05;
+            studies::rate(db, id, who, k, v).await.unwrap();
+        }
+    }
+    for k in RATED + 1..=n {
+        studies::rate(db, id, "pia", k, 0.6).await.unwrap();
+    }
+    studies::close_round(db, id, "chair").await.unwrap();
+    staff_signs_in(c, base, db, "chair", Role::Committee).await;
+    for (path, name) in [
+        ("/studies".to_string(), "/studies (committee: studies)"),
+        (
+            format!("/studies/{id}"),
+            "/studies/{id} (committee: facilitation, round 2 closed)",
+        ),
+        (
+            format!("/studies/{id}/results"),
+            "/studies/{id}/results (committee: results)",
+        ),
+    ] {
+        go(c, base, &path).await;
+        problems.extend(look(c, name).await);
+    }
+    // Adopting without a reason names the field; with one, the adoption's page opens.
+    submit_form(c, "form[action$='/adopt']").await;
+    css(c, "#reason-error").await;
+    problems.extend(
+        look(
+            c,
+            "/studies/{id}/results (committee: adopt, missing reason)",
+        )
+        .await,
+    );
+    css(c, "#reason")
+        .await
+        .send_keys("The panel's two-round Angoff cut, adopted at the March meeting.")
+        .await
+        .unwrap();
+    submit_form(c, "form[action$='/adopt']").await;
+    let wait = Wait::new("the adopted pass mark's page");
+    loop {
+        let url = c.current_url().await.unwrap();
+        if url.path().starts_with("/pass-marks/") {
+            break;
+        }
+        wait.tick(url).await;
+    }
+    problems.extend(look(c, "/pass-marks/{change} (committee: an adopted pass mark)").await);
+    problems
+}
+
+/// Submits the form that `selector` finds, by its own submit button.
+async fn submit_form(c: &Client, selector: &str) {
+    css(
+        c,
+        &format!("{selector} button[type=submit], {selector} button:not([type])"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
