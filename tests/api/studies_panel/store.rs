@@ -299,7 +299,72 @@ async fn an_older_sqlite_database_keeps_its_accounts_when_panelists_are_admitted
     assert_eq!(count(&db, "SELECT COUNT(*) FROM users").await, 2);
 }
 
+async fn a_study_of_one_candidates_form_rates_its_scored_items_in_order(engine: Engine) {
+    let t = crate::helpers::test_db(engine).await;
+    let db = &t.db;
+    let open = crate::helpers::exam::OpenSitting::new(db).await;
+    let seat = open.start_part_one(db, "form@example.org").await;
+    let new = NewStudy {
+        name: "One form",
+        blueprint_id: "level-iii",
+        part: 1,
+        method: Method::Angoff,
+        sitting_id: Some(open.sitting.id),
+        source: Source::Form(seat.reg.id),
+        rounds_planned: 2,
+    };
+    let id = studies::create(db, &new, "chair").await.unwrap();
+    let items = studies::items(db, id).await.unwrap();
+    let scored: Vec<(String, u32)> = seat
+        .attempt
+        .form
+        .part_one
+        .iter()
+        .filter(|e| e.scored)
+        .map(|e| (e.item_id.clone(), e.version))
+        .collect();
+    assert!(!scored.is_empty());
+    assert_eq!(
+        items
+            .iter()
+            .map(|i| (i.item_id.clone(), i.version))
+            .collect::<Vec<_>>(),
+        scored,
+        "the form's scored items, pretest items left out, in the order shown"
+    );
+    let s = studies::study(db, id).await.unwrap().unwrap();
+    assert_eq!(s.source, Source::Form(seat.reg.id));
+    // Another blueprint's form, or a registration with no form, is refused by the items field.
+    let e = studies::create(
+        db,
+        &NewStudy {
+            blueprint_id: "level-iv-clinical",
+            ..new.clone()
+        },
+        "chair",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.field(), "source", "{e}");
+    let e = studies::create(
+        db,
+        &NewStudy {
+            source: Source::Form(999_999),
+            ..new.clone()
+        },
+        "chair",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("registration 999999 has no Part One form"),
+        "{e}"
+    );
+}
+
 on_both_engines!(
     studies_are_created_with_their_items_and_scales,
     user_add_makes_a_panelist_from_the_command_line,
+    a_study_of_one_candidates_form_rates_its_scored_items_in_order,
 );
