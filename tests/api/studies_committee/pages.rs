@@ -192,7 +192,8 @@ async fn the_committee_runs_a_study_reads_its_cut_and_adopts_it(engine: Engine) 
     let se_percent = 100.0 * cut.se.unwrap() / items as f64;
     let stored: Vec<(f64, f64)> = sqlx::query_as(
         "SELECT r.points, r.max_points FROM results r JOIN registrations g ON g.id = r.registration_id
-         WHERE g.sitting_id = $1 AND g.blueprint_id = 'level-iii' AND r.part = 1",
+         WHERE g.sitting_id = $1 AND g.blueprint_id = 'level-iii' AND r.part = 1
+         ORDER BY r.registration_id",
     )
     .bind(sitting)
     .fetch_all(&db.pool)
@@ -335,7 +336,8 @@ async fn the_committee_runs_a_study_reads_its_cut_and_adopts_it(engine: Engine) 
     let before: Vec<(i64, f64, f64, i64)> = sqlx::query_as(
         "SELECT r.registration_id, r.points, r.max_points, r.passed FROM results r
          JOIN registrations g ON g.id = r.registration_id
-         WHERE g.sitting_id = $1 AND g.blueprint_id = 'level-iii' AND r.part = 1",
+         WHERE g.sitting_id = $1 AND g.blueprint_id = 'level-iii' AND r.part = 1
+         ORDER BY r.registration_id",
     )
     .bind(sitting)
     .fetch_all(&db.pool)
@@ -376,7 +378,8 @@ async fn the_committee_runs_a_study_reads_its_cut_and_adopts_it(engine: Engine) 
     assert_eq!(res.status(), 303);
     let after: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT r.registration_id, r.passed FROM results r JOIN registrations g ON g.id = r.registration_id
-         WHERE g.sitting_id = $1 AND g.blueprint_id = 'level-iii' AND r.part = 1",
+         WHERE g.sitting_id = $1 AND g.blueprint_id = 'level-iii' AND r.part = 1
+         ORDER BY r.registration_id",
     )
     .bind(sitting)
     .fetch_all(&db.pool)
@@ -391,6 +394,35 @@ async fn the_committee_runs_a_study_reads_its_cut_and_adopts_it(engine: Engine) 
         html.contains(&format!("{} changed between pass and fail", flips.len())),
         "{html}"
     );
+    // Back to 80%, leaving every released sitting as released: recorded at once, nothing moves.
+    let res = committee
+        .post_form(
+            &results_page,
+            &format!("{page}/adopt"),
+            &[
+                ("pass_mark", "80"),
+                ("reason", "Back to the published mark."),
+                ("release_policy", "keep"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let kept_page = res.headers()["location"].to_str().unwrap().to_string();
+    let html = committee.get_text(&kept_page).await;
+    assert!(
+        between(&html, &format!("id=\"decided-{sitting}\""), "</p>").contains("Left as released"),
+        "{html}"
+    );
+    let now: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT r.registration_id, r.passed FROM results r JOIN registrations g ON g.id = r.registration_id
+         WHERE g.sitting_id = $1 AND g.blueprint_id = 'level-iii' AND r.part = 1
+         ORDER BY r.registration_id",
+    )
+    .bind(sitting)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(now, after);
     // The studies list links the study.
     let html = committee.get_text("/studies").await;
     assert!(html.contains("Spring Angoff"), "{html}");
