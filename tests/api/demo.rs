@@ -103,6 +103,34 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     assert!(study.finished_at.is_some());
     let observed = studies::observed(db, &study).await.unwrap();
     let average = observed.percents().iter().sum::<f64>() / observed.candidates.len() as f64;
+    // The sitting's data as the study reads it: each Level III candidate's Part One score is
+    // their stored result's, and every item's p-value rests on the forms that carried it.
+    let stored: std::collections::HashMap<i64, (f64, f64)> = lines
+        .iter()
+        .filter(|l| l.registration.blueprint_id == "level-iii")
+        .filter_map(|l| match &l.parts[0] {
+            results::PartLine::Scored(r) => Some((r.registration_id, (r.points, r.max))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(observed.candidates.len(), stored.len());
+    for c in &observed.candidates {
+        assert_eq!((c.raw, c.max), stored[&c.registration_id], "{c:?}");
+    }
+    let study_items = studies::items(db, study_id).await.unwrap();
+    let mut met = 0;
+    for (item, o) in study_items.iter().zip(&observed.items) {
+        assert!(o.n as i64 <= forms_carrying.get(&item.item_id).copied().unwrap_or(0));
+        if let Some(p) = o.value {
+            assert!((0.0..=1.0).contains(&p) && o.n > 0, "{o:?}");
+            met += 1;
+        }
+    }
+    assert!(
+        met > study_items.len() / 2,
+        "{met} of {} items met",
+        study_items.len()
+    );
     let mut cuts = Vec::new();
     for round in [1, 2] {
         let m = studies::round_ratings(db, &study, round).await.unwrap();

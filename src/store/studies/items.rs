@@ -62,6 +62,16 @@ pub async fn items(db: &Db, study_id: i64) -> Result<Vec<StudyItem>> {
         .collect()
 }
 
+/// How many items the study rates.
+pub async fn item_count(db: &Db, study_id: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM study_items WHERE study_id = $1")
+            .bind(study_id)
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
 /// The newest text of a vignette: (title, text).
 pub async fn vignette(db: &Db, vignette_id: &str) -> Result<Option<(String, String)>> {
     Ok(sqlx::query_as(

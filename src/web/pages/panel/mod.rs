@@ -49,7 +49,7 @@ pub async fn my_studies(db: &Db, me: &User) -> AppResult<Markup> {
     let mine = studies::for_panelist(db, &me.username).await?;
     let mut rows = Vec::with_capacity(mine.len());
     for s in &mine {
-        let n = studies::items(db, s.id).await?.len();
+        let n = studies::item_count(db, s.id).await?;
         let rated = match s.open_round() {
             Some(r) => Some(
                 studies::my_ratings(db, s.id, r, &me.username)

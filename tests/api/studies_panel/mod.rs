@@ -13,6 +13,8 @@ use crate::helpers::exam::import_sample;
 use crate::helpers::{count, csrf_of, spawn_app, Browser, Engine, TestApp};
 use crate::on_both_engines;
 
+mod store;
+
 /// A Part One Angoff study of the Level III pool with `rounds` rounds and `panel` on it.
 async fn study(db: &Db, name: &str, rounds: u32, panel: &[&str]) -> i64 {
     let id = studies::create(
@@ -483,69 +485,6 @@ async fn an_administrator_creates_panelist_accounts(engine: Engine) {
     assert!(home.contains("href=\"/panel\""), "{home}");
 }
 
-async fn user_add_makes_a_panelist_from_the_command_line(engine: Engine) {
-    use std::io::Write;
-    let t = crate::helpers::test_db(engine).await;
-    let mut child = crate::helpers::server::imh_exam()
-        .args([
-            "user",
-            "add",
-            "--username",
-            "Expert.Two",
-            "--name",
-            "Dr Two",
-            "--role",
-            "panelist",
-            "--password-stdin",
-        ])
-        .env("DATABASE_URL", &t.url)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a strong passphrase\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(said, "created expert.two (panelist)\n");
-    let u = imh_exam::store::users::authenticate(&t.db, "expert.two", "a strong passphrase")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(u.role, Role::Panelist);
-    // An unknown role is refused, naming the ones there are.
-    let out = crate::helpers::server::imh_exam()
-        .args([
-            "user",
-            "add",
-            "--username",
-            "x-y-z",
-            "--name",
-            "X",
-            "--role",
-            "expert",
-        ])
-        .env("DATABASE_URL", &t.url)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("committee or panelist"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 on_both_engines!(
     a_panelist_sees_only_their_own_studies,
     ratings_are_blind_while_a_round_is_open,
@@ -554,91 +493,4 @@ on_both_engines!(
     every_item_view_is_logged_and_never_stored,
     the_hofstee_form_names_each_field_in_error,
     an_administrator_creates_panelist_accounts,
-    user_add_makes_a_panelist_from_the_command_line,
 );
-
-/// A SQLite database made before issue 14 keeps its accounts and everything that refers to
-/// them when the users table is rebuilt to admit panelists.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_older_sqlite_database_keeps_its_accounts_when_panelists_are_admitted() {
-    use sqlx::Connection;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}?mode=rwc", dir.path().join("old.db").display());
-    {
-        let all = sqlx::migrate!("migrations/sqlite");
-        let before: Vec<_> = all
-            .migrations
-            .iter()
-            .filter(|m| m.version < 21)
-            .cloned()
-            .collect();
-        let old = sqlx::migrate::Migrator {
-            migrations: std::borrow::Cow::Owned(before),
-            ignore_missing: false,
-            locking: true,
-            no_tx: false,
-        };
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        old.run(&mut conn).await.unwrap();
-        sqlx::query(
-            "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
-             VALUES (7, 'old-chair', 'Old Chair', 'committee', 'x', 1)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
-             VALUES ('h', 7, 1, 9999999999999)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        let refused = sqlx::query(
-            "INSERT INTO users (username, display_name, role, password_hash, created_at)
-             VALUES ('early', 'Early', 'panelist', 'x', 1)",
-        )
-        .execute(&mut conn)
-        .await;
-        assert!(refused.is_err(), "the old table refuses the role");
-        conn.close().await.unwrap();
-    }
-    let db = Db::connect(&url).await.unwrap();
-    let old = imh_exam::store::users::user_by_username(&db, "old-chair")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((old.id, old.role), (7, Role::Committee));
-    assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM sessions WHERE user_id = 7").await,
-        1
-    );
-    let sessions: String =
-        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'sessions'")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-    assert!(sessions.contains("REFERENCES users (id)"), "{sessions}");
-    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
-    assert!(broken.is_empty(), "{broken:?}");
-    crate::helpers::add_staff(&db, "new-expert", Role::Panelist, "X").await;
-    // Foreign keys are on again: a session of nobody is refused.
-    let mut tx = db.write().await.unwrap();
-    let orphan = sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ('o', 999, 1, 2)",
-    )
-    .execute(&mut *tx)
-    .await;
-    assert!(
-        orphan.is_err(),
-        "foreign keys are enforced after the rebuild"
-    );
-    drop(tx);
-    // Opening it again changes nothing.
-    db.close().await;
-    let db = Db::connect(&url).await.unwrap();
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM users").await, 2);
-}
