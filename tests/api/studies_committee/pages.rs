@@ -242,9 +242,28 @@ async fn the_committee_runs_a_study_reads_its_cut_and_adopts_it(engine: Engine) 
         .map(|i| by_version.get(&(i.item_id.clone(), i.version)).copied())
         .collect();
     let theta = cell(&html, "id=\"cut-1\"", "cut-theta");
-    match bs.and_then(|bs| tcc::theta_for_score(cut.cut, &bs)) {
+    let t = bs.and_then(|bs| tcc::theta_for_score(cut.cut, &bs));
+    match t {
         Some(t) => assert_eq!(theta, format!("{t:.3}")),
         None => assert!(theta.contains("not all calibrated"), "{theta}"),
+    }
+    // The equated percent: the expected percent on the blueprint's operational pool at θ.
+    let pool = imh_exam::store::bank::pool(db).await.unwrap();
+    let bp = blueprints(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.id == "level-iii")
+        .unwrap();
+    let d = imh_exam::store::forms::pool_difficulties(&pool, &by_version);
+    let pool_bs = imh_exam::exam::fair::pool_difficulties(&bp, &pool, &d).ok();
+    let equated = cell(&html, "id=\"cut-1\"", "cut-equated");
+    match t
+        .zip(pool_bs)
+        .and_then(|(t, p)| tcc::expected_percent(t, &p))
+    {
+        Some(e) => assert_eq!(equated, format!("{e:.2}%")),
+        None => assert!(equated.starts_with('–'), "{equated}"),
     }
     // k SE: named when bad, applied when good.
     let html = committee.get_text(&format!("{results_page}?k=abc")).await;
