@@ -211,7 +211,59 @@ async fn enemy_items_are_stored_and_kept_apart_on_every_form(engine: Engine) {
     assert!(pool.are_enemies("DSS-0020", "TF-0015"));
 }
 
+/// The committee's bank page shows what `bank lint` found in the bank as imported: the same
+/// summary line and counts per rule as the command prints, and every warning.
+async fn the_bank_page_shows_the_lint_of_the_import(engine: Engine) {
+    let app = crate::helpers::spawn_app(engine).await;
+    let tmp = sample_copy();
+    let dir = tmp.path().join("bank");
+    // One warning on top of whatever the sample bank has: an "all of the above" option.
+    edit(&dir.join("items/COM-0001.md"), "version: ", "version: 9");
+    let text = std::fs::read_to_string(dir.join("items/COM-0001.md")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("C. "))
+        .unwrap()
+        .to_string();
+    edit(
+        &dir.join("items/COM-0001.md"),
+        &line,
+        "C. All of the above.",
+    );
+    imh_exam::store::bank::import_dir(&app.db, &dir, "test")
+        .await
+        .unwrap();
+    let files = bank::read_dir(&dir).unwrap();
+    let report = bank::lint::lint(&bank::from_files(&files).unwrap(), &files);
+    let committee = app.as_role(imh_exam::auth::Role::Committee).await;
+    let html = committee.get_text("/bank").await;
+    assert!(html.contains("Item-writing lint"), "{html}");
+    let escaped = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+    };
+    assert!(html.contains(&escaped(&report.summary_line())), "{html}");
+    let all_none = report
+        .warnings
+        .iter()
+        .find(|w| w.rule == bank::lint::Rule::AllNone)
+        .expect("the edit trips all-none");
+    assert!(html.contains(&escaped(&all_none.to_string())), "{html}");
+    for (rule, n) in report.counts() {
+        assert!(
+            html.contains(&format!(
+                "<code>{}</code></th><td>{}</td><td class=\"n\">{n}</td>",
+                rule.code(),
+                escaped(rule.about())
+            )),
+            "{rule}: {n} in {html}"
+        );
+    }
+}
+
 on_both_engines!(
+    the_bank_page_shows_the_lint_of_the_import,
     enemy_items_are_stored_and_kept_apart_on_every_form,
     importing_twice_changes_nothing,
     changed_text_without_a_new_version_is_refused,

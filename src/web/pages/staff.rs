@@ -251,6 +251,7 @@ pub async fn bank(
 ) -> AppResult<Markup> {
     let counts = bank_store::current_counts(&state.db).await?;
     let notice = bank_store::latest_notice(&state.db).await?;
+    let lint = bank_store::latest_lint(&state.db).await?;
     let statuses = ["operational", "pretest", "draft", "retired"];
     let mut rows: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
     for (domain, kind, status, n) in counts {
@@ -283,6 +284,38 @@ pub async fn bank(
                 }
                 }))
             }
+            @if let Some(l) = &lint { (lint_summary(l)) }
         },
     ))
+}
+
+/// What `bank lint` found in the newest import: the summary, warnings per rule, and each
+/// warning (in a disclosure: a revised bank has none).
+fn lint_summary(l: &bank_store::StoredLint) -> Markup {
+    html! {
+        section aria-labelledby="lint-title" {
+            h2 id="lint-title" { "Item-writing lint" }
+            p { (l.summary) }
+            p class="hint" { "From the import of " code { (l.source) } " by " (l.imported_by) ". Rules, why they matter and how to fix them: docs/item-writing.md; run " code { "imh-exam bank lint" } " on the bank's files." }
+            (views::scroll_box("Lint warnings per rule", html! {
+                table {
+                    caption { "Warnings per rule" }
+                    thead { tr { th scope="col" { "Rule" } th scope="col" { "Looks for" } th scope="col" class="n" { "Warnings" } } }
+                    tbody {
+                        @for (rule, about, n) in &l.counts {
+                            tr { th scope="row" { code { (rule) } } td { (about) } td class="n" { (n) } }
+                        }
+                    }
+                }
+            }))
+            @if !l.warnings.is_empty() {
+                details {
+                    summary { "Every warning (" (l.warnings.len()) ")" }
+                    ul class="lint-warnings" {
+                        @for w in &l.warnings { li { code { (w) } } }
+                    }
+                }
+            }
+        }
+    }
 }
