@@ -171,15 +171,20 @@ fn health(_: &Candidate, _: usize) -> String {
 /// does long before its pages are read: planner statistics, and on PostgreSQL a vacuum (else
 /// autovacuum and ANALYZE of the ~160,000 new events run during the first phases and their CPU
 /// is counted as the pages') and a checkpoint; on SQLite the WAL checkpointed into the file.
-async fn settle(db: &imh_exam::store::Db, url: &str) {
+async fn settle(url: &str) {
+    use sqlx::Connection;
     let statements: &[&str] = if url.starts_with("postgres") {
         &["VACUUM (ANALYZE)", "CHECKPOINT"]
     } else {
         &["ANALYZE", "PRAGMA wal_checkpoint(TRUNCATE)"]
     };
+    // A connection of its own: the store's reader pool is read-only, and VACUUM may not run
+    // inside the writer's transactions.
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
     for sql in statements {
-        sqlx::query(sql).execute(&db.pool).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
+    conn.close().await.unwrap();
 }
 
 /// Gives each candidate's chain `saves` saves (sequence numbers after `from`), all candidates
@@ -238,7 +243,7 @@ async fn main() {
         fill(&server.base, &long_group, 0, long).await;
         (short, long_group)
     };
-    settle(&prepared.db, &url).await;
+    settle(&url).await;
     println!(
         "pages: {} database, {per_group} candidates per group, one browser each, closed loop, {seconds} s per phase",
         url.split(':').next().unwrap_or("?")

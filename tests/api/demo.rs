@@ -160,6 +160,49 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         "{page}"
     );
     assert!(page.contains("candidates would pass."), "{page}");
+    // The committee's facilitation page: the last round's impact on the demo sitting's
+    // candidates, and the results page: the cut, the Hofstee compromise and its chart, all from
+    // this run.
+    let page = committee.get_text(&format!("/studies/{study_id}")).await;
+    assert!(
+        page.contains("id=\"impact-2\"")
+            && page.contains("Round 2: who would pass at the panel")
+            && page.contains(&format!("cut, of {} candidates", observed.candidates.len())),
+        "round 2's impact: {page}"
+    );
+    let page = committee
+        .get_text(&format!("/studies/{study_id}/results"))
+        .await;
+    let round_two = format!("{:.2}%", cuts[1].0);
+    assert!(
+        page.contains(&round_two),
+        "round 2's cut {round_two}: {page}"
+    );
+    assert!(page.contains("id=\"hofstee-bounds\""), "{page}");
+    let compromise = page
+        .split("id=\"hofstee-result\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_default();
+    println!("demo study's Hofstee: {compromise}");
+    assert!(
+        compromise.contains("Compromise cut: ") || compromise.contains("No compromise"),
+        "{page}"
+    );
+    // The chart, its description naming the panel's bounds and (with a compromise) the cut.
+    let desc = page
+        .split("<desc id=\"hofstee-chart-desc\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</desc>").next())
+        .unwrap_or_else(|| panic!("the Hofstee chart: {page}"));
+    println!("demo study's Hofstee chart: {desc}");
+    if let Some(cut) = compromise
+        .split("<strong>")
+        .nth(1)
+        .and_then(|c| c.split('%').next())
+    {
+        assert!(desc.contains(cut), "the chart marks the cut {cut}: {desc}");
+    }
     let page = committee.get_text(&format!("/scoring/{id}")).await;
     assert!(page.contains("Settled"), "{page}");
     let res = committee.get(&format!("/scoring/{id}/results")).await;
@@ -376,11 +419,15 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         .collect();
     assert!(ps.windows(2).all(|w| w[0] <= w[1]), "sorted by p");
     // An item's page: its text, key, distractor table and history across sittings.
+    // The first column is the item's label: its id, with " vN" after a first version.
     let item = csv
         .lines()
         .nth(1)
         .unwrap()
         .split(',')
+        .next()
+        .unwrap()
+        .split(' ')
         .next()
         .unwrap()
         .to_string();
