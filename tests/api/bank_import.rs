@@ -99,7 +99,7 @@ async fn changed_text_without_a_new_version_is_refused(engine: Engine) {
             lines,
             vec![
                 format!("{}: vignette CL01 version 1 changed since it was imported; give it a new version number", dir.join("vignettes/CL01.md").display()),
-                format!("{}: item TF-0001 version 1 changed since it was imported; give it a new version number", file.display()),
+                format!("{}: item TF-0001 version 2 changed since it was imported; give it a new version number", file.display()),
             ]
         ),
         other => panic!("expected a refusal, got {other:?}"),
@@ -116,10 +116,11 @@ async fn an_older_version_stays_readable(engine: Engine) {
     let tmp = sample_copy();
     let dir = tmp.path().join("bank");
     import_dir(&t.db, &dir).await.unwrap();
-    let v1 = item_version(&t.db, "TF-0002", 1).await.unwrap().unwrap();
+    // TF-0002 is at version 2 in the sample bank (its options were revised for issue 15).
+    let v2 = item_version(&t.db, "TF-0002", 2).await.unwrap().unwrap();
 
     let file = dir.join("items/TF-0002.md");
-    edit(&file, "version: 1", "version: 2");
+    edit(&file, "version: 2", "version: 3");
     edit(&file, "## Stem\n", "## Stem\nA revised opening sentence.\n");
     let report = import_dir(&t.db, &dir).await.unwrap();
     assert_eq!(report.new_item_versions, 1, "{report:?}");
@@ -128,11 +129,11 @@ async fn an_older_version_stays_readable(engine: Engine) {
     let versions = item_versions(&t.db, "TF-0002").await.unwrap();
     assert_eq!(
         versions.iter().map(|v| v.version).collect::<Vec<_>>(),
-        vec![1, 2]
+        vec![2, 3]
     );
-    let old = item_version(&t.db, "TF-0002", 1).await.unwrap().unwrap();
-    assert_eq!(old, v1, "version 1 is unchanged");
-    let new = item_version(&t.db, "TF-0002", 2).await.unwrap().unwrap();
+    let old = item_version(&t.db, "TF-0002", 2).await.unwrap().unwrap();
+    assert_eq!(old, v2, "version 2 is unchanged");
+    let new = item_version(&t.db, "TF-0002", 3).await.unwrap().unwrap();
     assert!(stem(&new.body).starts_with("A revised opening sentence."));
     assert!(!stem(&old.body).starts_with("A revised opening sentence."));
     assert_ne!(old.content_hash, new.content_hash);
@@ -152,10 +153,10 @@ async fn retiring_is_a_status_change_not_a_new_version(engine: Engine) {
     let report = import_dir(&t.db, &dir).await.unwrap();
     assert_eq!(
         report.changes,
-        vec!["item TF-0010 v1: status operational -> retired"]
+        vec!["item TF-0010 v2: status operational -> retired"]
     );
     assert_eq!(report.new_item_versions, 0);
-    let stored = item_version(&t.db, "TF-0010", 1).await.unwrap().unwrap();
+    let stored = item_version(&t.db, "TF-0010", 2).await.unwrap().unwrap();
     assert_eq!(stored.status, Status::Retired);
     let logged: Vec<(String, String)> =
         sqlx::query_as("SELECT object_id, change FROM bank_changes")

@@ -58,7 +58,7 @@ async fn bank_import_from_the_command_line(engine: Engine) {
     assert_eq!(
         text(&refused.stderr),
         format!(
-            "{}: item COM-0001 version 1 changed since it was imported; give it a new version number\nbank import: refused; nothing was imported\n",
+            "{}: item COM-0001 version 2 changed since it was imported; give it a new version number\nbank import: refused; nothing was imported\n",
             file.display()
         )
     );

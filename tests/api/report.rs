@@ -216,21 +216,16 @@ async fn the_report_has_every_section_with_real_numbers(engine: Engine) {
     let items = committee
         .get_text(&format!("/stats/{id}/items?csv=items"))
         .await;
-    let item = items
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
+    // The first column is the item's label: its id, and " vN" after a first version.
+    let label = items.lines().nth(1).unwrap().split(',').next().unwrap();
+    let (item, version) = label.split_once(" v").unwrap_or((label, "1"));
     let res = committee
         .post_form(
             "/keys",
             "/keys",
             &[
-                ("item", item.as_str()),
-                ("version", "1"),
+                ("item", item),
+                ("version", version),
                 ("rule", "A|B"),
                 (
                     "reason",
