@@ -137,7 +137,7 @@ async fn rate_by_keyboard(c: Client, base: String, db: Db, id: i64) -> Vec<Strin
     // A missing field is named; then the four bounds by keyboard.
     submit(&c).await;
     wait_for_path(&c, &format!("/panel/{id}/hofstee")).await;
-    css(&c, "#cut_min-error").await;
+    appears(&c, "#cut_min-error").await;
     let first = c
         .execute("return document.activeElement?.id || ''", vec![])
         .await
@@ -220,7 +220,7 @@ async fn committee_looks(c: &Client, base: &str, db: &Db, id: i64) -> Vec<String
     }
     // Adopting without a reason names the field; with one, the adoption's page opens.
     submit_form(c, "form[action$='/adopt']").await;
-    css(c, "#reason-error").await;
+    appears(c, "#reason-error").await;
     problems.extend(
         look(
             c,
@@ -244,6 +244,30 @@ async fn committee_looks(c: &Client, base: &str, db: &Db, id: i64) -> Vec<String
     }
     problems.extend(look(c, "/pass-marks/{change} (committee: an adopted pass mark)").await);
     problems
+}
+
+/// Waits until the page that is loading (a form's answer) holds `selector`: right after a
+/// submit the old page, or a page still loading, may be there.
+async fn appears(c: &Client, selector: &str) {
+    let wait = Wait::new(selector);
+    loop {
+        let found = c
+            .execute(
+                "return document.readyState === 'complete' && !!document.querySelector(arguments[0])",
+                vec![json!(selector)],
+            )
+            .await
+            .unwrap_or(Value::Null);
+        if found == true {
+            return;
+        }
+        let url = c
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        wait.tick(url).await;
+    }
 }
 
 /// Submits the form that `selector` finds, by its own submit button.
