@@ -501,12 +501,26 @@ async fn every_page(c: Client, driver: String, base: String, db: Db) -> Vec<Stri
     );
     button(&c, "Read vignette 2").await.click().await.unwrap();
     wait_for_path(&c, "/exam/2/vignettes").await;
-    assert!(css(&c, "#v-title")
-        .await
-        .text()
-        .await
-        .unwrap()
-        .starts_with("Vignette 2: "));
+    // The path does not change: read the title in one script call until the new page holds it
+    // (an element found on the old page goes stale as the new one loads).
+    let wait = Wait::new("vignette 2's page");
+    loop {
+        let title = c
+            .execute(
+                "return document.readyState === 'complete' \
+                 ? (document.querySelector('#v-title')?.textContent || '') : ''",
+                vec![],
+            )
+            .await
+            .unwrap_or(Value::Null);
+        if title
+            .as_str()
+            .is_some_and(|t| t.starts_with("Vignette 2: "))
+        {
+            break;
+        }
+        wait.tick(title).await;
+    }
     go(&c, &base, "/exam/2/review").await;
     found.extend(look(&c, "/exam/2/review (Part Two review)").await);
     let _ = (driver, sitting);
