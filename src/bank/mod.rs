@@ -11,6 +11,8 @@ pub mod model;
 pub mod parse;
 pub mod pass_mark;
 pub mod policy;
+pub mod qti;
+pub mod render;
 pub mod summary;
 pub mod toml_files;
 

@@ -17,7 +17,7 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-fn syntax_error(path: &str, text: &str, e: &toml::de::Error) -> Diagnostic {
+pub(crate) fn syntax_error(path: &str, text: &str, e: &toml::de::Error) -> Diagnostic {
     let start = e.span().map(|s| s.start);
     let line = start.map_or(1, |s| line_of(text, s));
     // TOML allows no control character but tab and line ends. The parser's message for one is

@@ -1,6 +1,7 @@
 //! The command line: `serve`, `demo`, `bank check|import`, `user add`, `audit verify`, `analyze`.
 
 mod bank_commands;
+mod qti_commands;
 pub use bank_commands::{bank_check, bank_import, bank_lint, LintFormat};
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -185,6 +186,20 @@ pub enum BankCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Read a QTI 3.0 or 2.1 content package (zip) into bank files: all or nothing, every
+    /// refusal as package-path:line: what and why, never over a different file.
+    ImportQti {
+        package: PathBuf,
+        /// The bank folder to write items/ and vignettes/ into (its taxonomy.toml is used).
+        #[arg(long, default_value = "item-bank")]
+        into: PathBuf,
+        /// The mapping file: the package's classifications to our domains and areas, and
+        /// defaults (docs/qti.md).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+    },
+    /// Write the checked bank as a QTI 3.0 content package (zip); OUT is never overwritten.
+    ExportQti { dir: PathBuf, out: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +253,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bank(BankCommand::Check { dir }) => return Ok(bank_check(&dir)),
         Command::Bank(BankCommand::Lint { dir, format }) => return Ok(bank_lint(&dir, format)),
+        Command::Bank(BankCommand::ImportQti {
+            package,
+            into,
+            mapping,
+        }) => {
+            return Ok(qti_commands::bank_import_qti(
+                &package,
+                &into,
+                mapping.as_deref(),
+            ))
+        }
+        Command::Bank(BankCommand::ExportQti { dir, out }) => {
+            return Ok(qti_commands::bank_export_qti(&dir, &out))
+        }
         Command::Analyze(command) => return Ok(crate::analyze::run(&command)),
         Command::Audit(AuditCommand::Verify { db }) => {
             let db = Db::connect(&db.database_url)
