@@ -50,7 +50,10 @@ pub fn item(i: &Item) -> String {
         ItemBody::Open(o) => {
             out.push_str(&format!("\n## Prompt\n{}\n\n## Rubric\n", o.prompt));
             for p in &o.rubric {
-                out.push_str(&format!("\n### {}\nDescriptor: {}\n", p.score, p.descriptor));
+                out.push_str(&format!(
+                    "\n### {}\nDescriptor: {}\n",
+                    p.score, p.descriptor
+                ));
                 for a in &p.anchors {
                     out.push_str(&format!("Anchor: {a}\n"));
                 }
@@ -139,6 +142,9 @@ mod tests {
         };
         m.stem = "Which?\n## Key".to_string();
         let errors = reparse_item("items/TF-0001.md", &item(&i), &i).unwrap_err();
-        assert!(errors[0].to_string().starts_with("items/TF-0001.md:"), "{errors:?}");
+        assert!(
+            errors[0].to_string().starts_with("items/TF-0001.md:"),
+            "{errors:?}"
+        );
     }
 }

@@ -28,8 +28,7 @@ fn one(path: &Path, message: impl Into<String>) -> Vec<Diagnostic> {
 /// A zip archive's files by path. Folders are left out; paths never reach the file system.
 fn read_package(path: &Path) -> Result<qti::PackageFiles, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let mut archive =
-        zip::ZipArchive::new(file).map_err(|e| format!("not a zip archive: {e}"))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("not a zip archive: {e}"))?;
     let mut files = qti::PackageFiles::new();
     let mut total = 0u64;
     for i in 0..archive.len() {
@@ -39,7 +38,11 @@ fn read_package(path: &Path) -> Result<qti::PackageFiles, String> {
         if entry.is_dir() {
             continue;
         }
-        let name = entry.name().trim_start_matches("./").to_string();
+        let name = entry
+            .name()
+            .map_err(|e| format!("entry {i} has no usable name: {e}"))?
+            .trim_start_matches("./")
+            .to_string();
         if entry.size() > MAX_ENTRY_BYTES {
             return Err(format!(
                 "{name} unpacks to {} bytes, more than {MAX_ENTRY_BYTES} (a QTI file of text is far smaller)",
@@ -112,11 +115,7 @@ pub fn bank_import_qti(package: &Path, into: &Path, mapping: Option<&Path>) -> E
             )
         }
     };
-    let all: Vec<&bank::SourceFile> = imported
-        .vignettes
-        .iter()
-        .chain(&imported.items)
-        .collect();
+    let all: Vec<&bank::SourceFile> = imported.vignettes.iter().chain(&imported.items).collect();
     let mut conflicts = Vec::new();
     let mut new = Vec::new();
     for f in &all {
@@ -175,7 +174,10 @@ pub fn bank_export_qti(dir: &Path, out: &Path) -> ExitCode {
         Err(diags) => {
             return fail(
                 &diags,
-                &format!("bank export-qti: the bank has {} error(s); nothing was written", diags.len()),
+                &format!(
+                    "bank export-qti: the bank has {} error(s); nothing was written",
+                    diags.len()
+                ),
             )
         }
     };

@@ -4,7 +4,7 @@
 
 use super::html::{inline, paragraphs};
 use super::xml::{unrepresentable, Writer};
-use super::{manifest, MATCH_CORRECT, QTI3_NS, QTI3_SCHEMA, XSI_NS};
+use super::{manifest, MATCH_CORRECT, QTI3_NS, XSI_NS};
 use crate::bank::model::{Bank, Diagnostic, Item, ItemBody, Mcq, Open, Vignette};
 
 /// The package's files, by path, in the order they are best zipped (manifest first).
@@ -100,7 +100,10 @@ fn body_paragraphs(w: &mut Writer, text: &str) {
 fn stimulus(v: &Vignette) -> String {
     let identifier = qti_identifier(&v.id);
     let mut w = Writer::new();
-    w.open("qti-assessment-stimulus", &root_attrs(&identifier, &v.title));
+    w.open(
+        "qti-assessment-stimulus",
+        &root_attrs(&identifier, &v.title),
+    );
     w.open("qti-stimulus-body", &[]);
     body_paragraphs(&mut w, &v.text);
     w.close("qti-stimulus-body");
@@ -210,7 +213,11 @@ fn mcq_body(w: &mut Writer, m: &Mcq) {
     w.close("qti-choice-interaction");
     w.open(
         "qti-rubric-block",
-        &[("view", "scorer tutor"), ("use", "scoring"), ("class", "rationale")],
+        &[
+            ("view", "scorer tutor"),
+            ("use", "scoring"),
+            ("class", "rationale"),
+        ],
     );
     w.open("qti-content-body", &[]);
     body_paragraphs(w, &m.rationale);
@@ -249,6 +256,7 @@ fn open_body(w: &mut Writer, o: &Open) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bank::qti::QTI3_SCHEMA;
 
     #[test]
     fn the_schema_location_names_the_namespace_and_the_schema() {

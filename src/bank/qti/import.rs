@@ -10,8 +10,8 @@ use super::manifest::{self, Lom, Resource, ResourceKind};
 use super::node::{child, name, XmlFile};
 use super::{html, Mapping, PackageFiles, CATALOG, LEVELS_SOURCE, TAXONOMY_SOURCE};
 use crate::bank::model::{
-    Diagnostic, FieldLines, Item, ItemBody, Level, Mcq, McqOption, Open, Source, Status,
-    Taxonomy, Vignette, VignetteKind,
+    Diagnostic, FieldLines, Item, ItemBody, Level, Mcq, McqOption, Open, Source, Status, Taxonomy,
+    Vignette, VignetteKind,
 };
 use crate::bank::parse::check_id;
 use crate::bank::{render, source_file, SourceFile};
@@ -35,7 +35,9 @@ pub fn import(
     let manifest_file = XmlFile::parse(MANIFEST, &manifest_text).map_err(|d| vec![d])?;
     let resources = manifest::read(&manifest_file).map_err(|d| vec![d])?;
     if !resources.iter().any(|r| r.kind == ResourceKind::Item) {
-        let old = resources.iter().find(|r| r.type_.starts_with("imsqti_xmlv1"));
+        let old = resources
+            .iter()
+            .find(|r| r.type_.starts_with("imsqti_xmlv1"));
         let why = match old {
             Some(r) => format!(
                 "resource \"{}\" is QTI 1.x ({}): export the items as QTI 2.1 or 3.0",
@@ -62,7 +64,10 @@ pub fn import(
             vignettes: Vec::new(),
         },
     };
-    for r in resources.iter().filter(|r| r.kind == ResourceKind::Stimulus) {
+    for r in resources
+        .iter()
+        .filter(|r| r.kind == ResourceKind::Stimulus)
+    {
         if let Some(h) = &r.href {
             run.vignette(&resolve("", h));
         }
@@ -82,9 +87,9 @@ pub fn import(
 }
 
 fn text_of(files: &PackageFiles, path: &str) -> Result<String, Diagnostic> {
-    let bytes = files.get(path).ok_or_else(|| {
-        Diagnostic::new(path, 1, "missing: the package has no such file")
-    })?;
+    let bytes = files
+        .get(path)
+        .ok_or_else(|| Diagnostic::new(path, 1, "missing: the package has no such file"))?;
     source_file(path, bytes.clone()).map(|f| f.text)
 }
 
@@ -197,7 +202,9 @@ impl Run<'_> {
                 .resource_types
                 .first()
                 .map(|(_, v)| format!("map its learningResourceType \"{v}\" under [kinds]"))
-                .unwrap_or_else(|| "add vignette_kind = \"clinical\" (or another kind) under [defaults]".into());
+                .unwrap_or_else(|| {
+                    "add vignette_kind = \"clinical\" (or another kind) under [defaults]".into()
+                });
             format!(
                 "the stimulus's vignette kind is not known: {named} in {}",
                 self.mapping.file_hint()
@@ -221,27 +228,31 @@ impl Run<'_> {
             }
             return Err((
                 t.line,
-                format!("{} \"{}\" is not a domain and area of taxonomy.toml", TAXONOMY_SOURCE, ids.join("/")),
+                format!(
+                    "{} \"{}\" is not a domain and area of taxonomy.toml",
+                    TAXONOMY_SOURCE,
+                    ids.join("/")
+                ),
             ));
         }
-        let candidates: Vec<(usize, String)> = lom
+        let candidates: Vec<(usize, &str, String)> = lom
             .taxon_paths
             .iter()
             .filter(|t| t.source != LEVELS_SOURCE)
-            .map(|t| (t.line, t.key()))
-            .chain(lom.keywords.iter().map(|k| (0, k.clone())))
+            .map(|t| (t.line, "classification", t.key()))
+            .chain(lom.keywords.iter().map(|k| (0, "keyword", k.clone())))
             .collect();
         let mapped: BTreeSet<&(String, String)> = candidates
             .iter()
-            .filter_map(|(_, k)| self.mapping.areas.get(k))
+            .filter_map(|(_, _, k)| self.mapping.areas.get(k))
             .collect();
         match mapped.into_iter().collect::<Vec<_>>().as_slice() {
             [one] => Ok((*one).clone()),
             [] => match candidates.first() {
-                Some((line, key)) => Err((
+                Some((line, what, key)) => Err((
                     *line,
                     format!(
-                        "classification \"{key}\" is not mapped to a domain and area: add \"{key}\" = \"DOMAIN/area\" under [areas] in {}",
+                        "{what} \"{key}\" is not mapped to a domain and area: add \"{key}\" = \"DOMAIN/area\" under [areas] in {}",
                         self.mapping.file_hint()
                     ),
                 )),
@@ -295,13 +306,21 @@ impl Run<'_> {
         let file = XmlFile::parse(path, &text)?;
         let root = file.doc.root_element();
         let lom = self.lom(path);
-        let meta = |m: String| Diagnostic::new(MANIFEST, self.meta_line(path), format!("stimulus {path}: {m}"));
+        let meta = |m: String| {
+            Diagnostic::new(
+                MANIFEST,
+                self.meta_line(path),
+                format!("stimulus {path}: {m}"),
+            )
+        };
         let (identifier, title, body) = if name(root) == "qti-assessment-stimulus" {
             let body = child(root, "qti-stimulus-body")
                 .ok_or_else(|| file.error(root, "the stimulus has no qti-stimulus-body"))?;
             (
                 root.attribute("identifier").unwrap_or_default().to_string(),
-                root.attribute("title").map(str::to_string).or(lom.title.clone()),
+                root.attribute("title")
+                    .map(str::to_string)
+                    .or(lom.title.clone()),
                 body,
             )
         } else {
@@ -310,7 +329,13 @@ impl Run<'_> {
                 .by_path
                 .get(path)
                 .map(|r| r.identifier.clone())
-                .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).trim_end_matches(".xml").to_string());
+                .unwrap_or_else(|| {
+                    path.rsplit('/')
+                        .next()
+                        .unwrap_or(path)
+                        .trim_end_matches(".xml")
+                        .to_string()
+                });
             (identifier, lom.title.clone(), root)
         };
         let stimulus_text = html::text(&file, body, &|_| false)?;
@@ -320,7 +345,12 @@ impl Run<'_> {
         let title = title
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| meta("it has no title: give it one (title, or the manifest's lom general/title)".into()))?;
+            .ok_or_else(|| {
+                meta(
+                    "it has no title: give it one (title, or the manifest's lom general/title)"
+                        .into(),
+                )
+            })?;
         let id = self.bank_id(&lom, &identifier).map_err(meta)?;
         let v = Vignette {
             version: Self::version(&lom),
@@ -369,11 +399,12 @@ impl Run<'_> {
         }
     }
 
-    /// The item at `path`, `Ok(None)` when its stimulus was refused (that says why).
+    /// The item at `path`; `Ok(None)` when only its stimulus was refused (that says why).
     fn read_item(&mut self, path: &str) -> Result<Option<(Item, String)>, Diagnostic> {
         let text = text_of(self.files, path)?;
         let file = XmlFile::parse(path, &text)?;
         let read = item_xml::read(&file)?;
+        let mut stimulus_refused = false;
         let vignette = match &read.stimulus {
             Some((href, line)) => {
                 let target = resolve(folder(path), href);
@@ -381,13 +412,14 @@ impl Run<'_> {
                     return Err(Diagnostic::new(
                         path,
                         *line,
-                        format!("the stimulus \"{href}\" it refers to is not in the package ({target})"),
+                        format!(
+                            "the stimulus \"{href}\" it refers to is not in the package ({target})"
+                        ),
                     ));
                 }
-                match self.vignette(&target) {
-                    Some(id) => Some(id),
-                    None => return Ok(None),
-                }
+                // A refused stimulus says why itself; the item's own problems are still named.
+                stimulus_refused = self.vignette(&target).is_none();
+                self.vignettes.get(&target).cloned().flatten()
             }
             None => None,
         };
@@ -441,6 +473,9 @@ impl Run<'_> {
             fields: FieldLines::default(),
             id,
         };
+        if stimulus_refused {
+            return Ok(None);
+        }
         let rendered = render::item(&item);
         render::reparse_item(&item.source.path, &rendered, &item)
             .map_err(|e| unwritable(path, &e))?;

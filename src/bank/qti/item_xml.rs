@@ -69,9 +69,12 @@ pub fn read(file: &XmlFile) -> Result<ItemXml, Diagnostic> {
             ),
         ));
     }
-    let stimulus = refs
-        .first()
-        .map(|r| (r.attribute("href").unwrap_or_default().to_string(), file.line(*r)));
+    let stimulus = refs.first().map(|r| {
+        (
+            r.attribute("href").unwrap_or_default().to_string(),
+            file.line(*r),
+        )
+    });
     let interactions: Vec<Node> = body
         .descendants()
         .skip(1)
@@ -139,9 +142,15 @@ fn choice(
             format!("a multiple-response choice interaction ({what}): a bank choice item has exactly one key"),
         )
     };
+    // Named as the file spells it: max-choices (3.0) or maxChoices (2.1).
+    let max_name = if interaction.attribute("maxChoices").is_some() {
+        "maxChoices"
+    } else {
+        "max-choices"
+    };
     let max = attr(interaction, "max-choices").unwrap_or("1");
     if max.trim() != "1" {
-        return Err(multiple(format!("max-choices=\"{max}\"")));
+        return Err(multiple(format!("{max_name}=\"{max}\"")));
     }
     let declaration = response_declaration(root, interaction).ok_or_else(|| {
         file.error(
@@ -234,7 +243,10 @@ fn open(
     prompt: String,
 ) -> Result<Content, Diagnostic> {
     if prompt.is_empty() {
-        return Err(file.error(body, "the item has no prompt (no text with its interaction)"));
+        return Err(file.error(
+            body,
+            "the item has no prompt (no text with its interaction)",
+        ));
     }
     let scorer = descendants(body, "qti-rubric-block").find(|b| {
         !has_class(*b, "rationale")
@@ -270,8 +282,16 @@ fn open(
     }
     for (expected, p) in (0..).zip(&rubric) {
         if p.score != expected {
-            let what = if p.score < expected { "given twice" } else { "missing" };
-            let n = if p.score < expected { p.score } else { expected };
+            let what = if p.score < expected {
+                "given twice"
+            } else {
+                "missing"
+            };
+            let n = if p.score < expected {
+                p.score
+            } else {
+                expected
+            };
             return Err(file.error(
                 block,
                 format!("the rubric's score point {n} is {what}: a bank rubric has each of 0..{max_score} once"),
@@ -297,9 +317,9 @@ fn open(
 }
 
 fn score_point(file: &XmlFile, point: Node) -> Result<ScorePoint, Diagnostic> {
-    let heading = point
-        .descendants()
-        .find(|n| n.is_element() && matches!(name(*n).as_ref(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"));
+    let heading = point.descendants().find(|n| {
+        n.is_element() && matches!(name(*n).as_ref(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+    });
     let head = heading.map(plain).unwrap_or_default();
     let score = head
         .strip_prefix("Score")

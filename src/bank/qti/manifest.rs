@@ -278,8 +278,13 @@ fn read_lom(file: &XmlFile, lom: Node) -> Lom {
     }
     for r in kids(lom, "relation") {
         let kind = kid(r, "kind").map(vocab);
-        if kind.as_ref().is_some_and(|(s, v)| s == CATALOG && v == ENEMY) {
-            if let Some(id) = kid(r, "resource").and_then(|res| kids(res, "identifier").find_map(our_id)) {
+        if kind
+            .as_ref()
+            .is_some_and(|(s, v)| s == CATALOG && v == ENEMY)
+        {
+            if let Some(id) =
+                kid(r, "resource").and_then(|res| kids(res, "identifier").find_map(our_id))
+            {
                 out.enemies.push(id);
             }
         }

@@ -53,3 +53,6 @@ pub const MATCH_CORRECT: &str =
 
 /// A package's files, by their path inside it (`/`-separated, no leading `/`).
 pub type PackageFiles = BTreeMap<String, Vec<u8>>;
+
+#[cfg(test)]
+mod tests;

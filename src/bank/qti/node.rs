@@ -165,7 +165,8 @@ pub fn attr<'a>(node: Node<'a, '_>, kebab_name: &str) -> Option<&'a str> {
 
 /// Child elements whose 3.0 name is `n`.
 pub fn children<'a, 'i>(node: Node<'a, 'i>, n: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {
-    node.children().filter(move |c| c.is_element() && name(*c) == n)
+    node.children()
+        .filter(move |c| c.is_element() && name(*c) == n)
 }
 
 pub fn child<'a, 'i>(node: Node<'a, 'i>, n: &'static str) -> Option<Node<'a, 'i>> {
@@ -223,9 +224,12 @@ mod tests {
 
     #[test]
     fn bad_xml_is_named_at_its_line() {
-        let e = XmlFile::parse("items/a.xml", "<a>\n<b>\n</a>").err().unwrap();
+        let e = XmlFile::parse("items/a.xml", "<a>\n<b>\n</a>")
+            .err()
+            .unwrap();
         assert!(
-            e.to_string().starts_with("items/a.xml:3: not well-formed XML: "),
+            e.to_string()
+                .starts_with("items/a.xml:3: not well-formed XML: "),
             "{e}"
         );
     }
