@@ -31,6 +31,8 @@ pub fn import(
     mapping: &Mapping,
     taxonomy: &Taxonomy,
 ) -> Result<Imported, Vec<Diagnostic>> {
+    let rebased = rebase(files);
+    let files = rebased.as_ref().unwrap_or(files);
     let manifest_text = text_of(files, MANIFEST).map_err(|d| vec![d])?;
     let manifest_file = XmlFile::parse(MANIFEST, &manifest_text).map_err(|d| vec![d])?;
     let resources = manifest::read(&manifest_file).map_err(|d| vec![d])?;
@@ -84,6 +86,31 @@ pub fn import(
         run.diags.dedup();
         Err(run.diags)
     }
+}
+
+/// A package zipped with its folder (`pkg/imsmanifest.xml`) seen from inside that folder;
+/// `None` when the manifest is at the root already (or there is no one folder to enter).
+fn rebase(files: &PackageFiles) -> Option<PackageFiles> {
+    if files.contains_key(MANIFEST) {
+        return None;
+    }
+    let nested: Vec<&String> = files
+        .keys()
+        .filter(|k| k.ends_with(&format!("/{MANIFEST}")))
+        .collect();
+    let [one] = nested.as_slice() else {
+        return None;
+    };
+    let prefix = &one[..one.len() - MANIFEST.len()];
+    Some(
+        files
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix(prefix)
+                    .map(|rest| (rest.to_string(), v.clone()))
+            })
+            .collect(),
+    )
 }
 
 fn text_of(files: &PackageFiles, path: &str) -> Result<String, Diagnostic> {
@@ -496,6 +523,22 @@ fn unwritable(path: &str, errors: &[Diagnostic]) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_package_zipped_with_its_folder_is_read_from_inside_it() {
+        let files: PackageFiles = [
+            ("pkg/imsmanifest.xml".to_string(), b"m".to_vec()),
+            ("pkg/items/a.xml".to_string(), b"a".to_vec()),
+        ]
+        .into_iter()
+        .collect();
+        let inside = rebase(&files).unwrap();
+        assert_eq!(
+            inside.keys().collect::<Vec<_>>(),
+            vec!["imsmanifest.xml", "items/a.xml"]
+        );
+        assert_eq!(rebase(&inside), None);
+    }
 
     #[test]
     fn hrefs_resolve_inside_the_package() {
