@@ -15,7 +15,10 @@ fn repo() -> PathBuf {
 /// The binary in `dir`, with none of the settings' variables from the test's own environment.
 fn bin(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_imh-exam"));
-    command.current_dir(dir).env("RUST_LOG", "off").env_remove("IMH_CONFIG");
+    command
+        .current_dir(dir)
+        .env("RUST_LOG", "off")
+        .env_remove("IMH_CONFIG");
     for s in SETTINGS {
         if let Some(env) = s.env {
             command.env_remove(env);
@@ -88,7 +91,10 @@ fn the_example_file_is_accepted_and_every_value_is_traced_to_its_line() {
     );
     // Commented out in the example: the default, which depends on the machine or engine.
     assert!(line_of(&stdout, "credential_checks").ends_with("  # default"));
-    assert_eq!(line_of(&stdout, "reader_pool"), "reader_pool = 8  # default");
+    assert_eq!(
+        line_of(&stdout, "reader_pool"),
+        "reader_pool = 8  # default"
+    );
     for s in SETTINGS {
         line_of(&stdout, s.key);
     }
@@ -163,7 +169,11 @@ fn bad_values_are_all_named_not_just_the_first() {
 
 #[test]
 fn broken_toml_and_a_missing_file_are_named() {
-    let (out, _dir) = check("[server]\nbind = \"127.0.0.1:1\n", &["--config", "site.toml"], &[]);
+    let (out, _dir) = check(
+        "[server]\nbind = \"127.0.0.1:1\n",
+        &["--config", "site.toml"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.starts_with("site.toml:2:"), "{stderr}");
@@ -197,7 +207,10 @@ fn a_flag_beats_its_variable_beats_the_file_beats_the_default() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("# file: site.toml\n"), "{stdout}");
     // Flag over variable over file.
-    assert_eq!(line_of(&stdout, "bind"), "bind = \"127.0.0.1:9000\"  # flag --bind");
+    assert_eq!(
+        line_of(&stdout, "bind"),
+        "bind = \"127.0.0.1:9000\"  # flag --bind"
+    );
     // Flag over file.
     assert_eq!(
         line_of(&stdout, "client_per_minute"),
@@ -219,8 +232,14 @@ fn a_flag_beats_its_variable_beats_the_file_beats_the_default() {
         "idle_timeout = 90  # file site.toml:3"
     );
     // The default, on the file's engine.
-    assert_eq!(line_of(&stdout, "header_timeout"), "header_timeout = 10  # default");
-    assert_eq!(line_of(&stdout, "reader_pool"), "reader_pool = 12  # default");
+    assert_eq!(
+        line_of(&stdout, "header_timeout"),
+        "header_timeout = 10  # default"
+    );
+    assert_eq!(
+        line_of(&stdout, "reader_pool"),
+        "reader_pool = 12  # default"
+    );
     // The password never shown.
     assert_eq!(
         line_of(&stdout, "url"),
@@ -241,9 +260,14 @@ fn a_file_in_the_current_folder_is_read_only_when_named() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("# no configuration file"), "{stdout}");
-    assert_eq!(line_of(&stdout, "bind"), "bind = \"127.0.0.1:8080\"  # default");
+    assert_eq!(
+        line_of(&stdout, "bind"),
+        "bind = \"127.0.0.1:8080\"  # default"
+    );
     assert!(
-        stdout.contains("# ./imh-exam.toml exists but is not read: name it with --config imh-exam.toml\n"),
+        stdout.contains(
+            "# ./imh-exam.toml exists but is not read: name it with --config imh-exam.toml\n"
+        ),
         "{stdout}"
     );
     let named = bin(dir.path())
@@ -259,7 +283,11 @@ fn a_file_in_the_current_folder_is_read_only_when_named() {
 #[test]
 fn serve_refuses_a_bad_file_before_opening_anything() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("site.toml"), "[limits]\nclient_burst = -1\n").unwrap();
+    std::fs::write(
+        dir.path().join("site.toml"),
+        "[limits]\nclient_burst = -1\n",
+    )
+    .unwrap();
     let out = bin(dir.path())
         .args(["serve", "--config", "site.toml", "--bind", "127.0.0.1:0"])
         .output()

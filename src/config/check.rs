@@ -39,7 +39,9 @@ pub fn render(effective: &Effective) -> String {
     );
     match &effective.file {
         Some(name) => out.push_str(&format!("# file: {}\n", crate::escape::controls(name))),
-        None => out.push_str("# no configuration file (give one with --config PATH or IMH_CONFIG)\n"),
+        None => {
+            out.push_str("# no configuration file (give one with --config PATH or IMH_CONFIG)\n")
+        }
     }
     for section in SECTIONS {
         out.push_str(&format!("\n[{section}]\n"));
@@ -84,7 +86,10 @@ mod tests {
     #[test]
     fn the_report_is_toml_with_every_setting_and_its_origin() {
         let e = resolve(
-            Some(("site.toml", "[database]\nurl = \"postgres://imh:hunter2@db/imh\"\n")),
+            Some((
+                "site.toml",
+                "[database]\nurl = \"postgres://imh:hunter2@db/imh\"\n",
+            )),
             &[],
         )
         .unwrap();
@@ -95,14 +100,22 @@ mod tests {
             "{report}"
         );
         assert!(!report.contains("hunter2"), "{report}");
-        assert!(report.contains("\nreader_pool = 12  # default\n"), "{report}");
+        assert!(
+            report.contains("\nreader_pool = 12  # default\n"),
+            "{report}"
+        );
         assert!(
             report.contains("\nbind = \"127.0.0.1:8080\"  # default\n"),
             "{report}"
         );
         // Every setting once, and the whole report reads as TOML.
         for s in SETTINGS {
-            assert_eq!(report.matches(&format!("\n{} = ", s.key)).count(), 1, "{}", s.key);
+            assert_eq!(
+                report.matches(&format!("\n{} = ", s.key)).count(),
+                1,
+                "{}",
+                s.key
+            );
         }
         let doc: toml_edit::DocumentMut = report.parse().expect("the report is TOML");
         assert_eq!(doc["saves"]["batch_size"].as_integer(), Some(128));

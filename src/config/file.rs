@@ -127,7 +127,10 @@ fn read_sections(
             };
             let setting = &SETTINGS[i];
             let Some(value) = item.as_value() else {
-                out.at(span, format!("{} must be a value, not a table", setting.name()));
+                out.at(
+                    span,
+                    format!("{} must be a value, not a table", setting.name()),
+                );
                 continue;
             };
             match (setting.from_toml)(value, config) {
@@ -166,9 +169,18 @@ mod tests {
         assert_eq!(config.db.url, "postgres://imh:pw@db/imh");
         assert_eq!(config.db.readers(), 20);
         assert_eq!(config.db.save_batch, 64);
-        assert_eq!(sources[find("server", "bind").unwrap()], Source::File { line: 3 });
-        assert_eq!(sources[find("saves", "batch_size").unwrap()], Source::File { line: 11 });
-        assert_eq!(sources[find("server", "idle_timeout").unwrap()], Source::Default);
+        assert_eq!(
+            sources[find("server", "bind").unwrap()],
+            Source::File { line: 3 }
+        );
+        assert_eq!(
+            sources[find("saves", "batch_size").unwrap()],
+            Source::File { line: 11 }
+        );
+        assert_eq!(
+            sources[find("server", "idle_timeout").unwrap()],
+            Source::Default
+        );
     }
 
     #[test]

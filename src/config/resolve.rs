@@ -10,7 +10,9 @@ use super::{file, Config};
 pub enum Source {
     Default,
     /// The configuration file, at this line.
-    File { line: usize },
+    File {
+        line: usize,
+    },
     /// This environment variable.
     Env(&'static str),
     /// This flag (its long name, without `--`).
@@ -98,12 +100,18 @@ mod tests {
         }
     }
 
-    const FILE: &str = "[server]\nbind = \"127.0.0.1:7000\"\nidle_timeout = 90\n\n[limits]\nclient_burst = 5\n";
+    const FILE: &str =
+        "[server]\nbind = \"127.0.0.1:7000\"\nidle_timeout = 90\n\n[limits]\nclient_burst = 5\n";
 
     #[test]
     fn a_flag_beats_its_variable_which_beats_the_file_which_beats_the_default() {
         let flag = given("server", "bind", "127.0.0.1:9000", Source::Flag("bind"));
-        let env = given("limits", "client_burst", "7", Source::Env("IMH_CLIENT_BURST"));
+        let env = given(
+            "limits",
+            "client_burst",
+            "7",
+            Source::Env("IMH_CLIENT_BURST"),
+        );
         let e = resolve(Some(("site.toml", FILE)), &[flag, env]).unwrap();
         let bind = find("server", "bind").unwrap();
         let idle = find("server", "idle_timeout").unwrap();
@@ -125,14 +133,27 @@ mod tests {
 
     #[test]
     fn without_a_file_flags_still_apply_and_every_error_is_named() {
-        let e = resolve(None, &[given("limits", "client_burst", "3", Source::Flag("client-burst"))])
-            .unwrap();
+        let e = resolve(
+            None,
+            &[given(
+                "limits",
+                "client_burst",
+                "3",
+                Source::Flag("client-burst"),
+            )],
+        )
+        .unwrap();
         assert_eq!(e.config.client_burst, 3);
         assert_eq!(e.file, None);
         let errors = resolve(
             Some(("site.toml", "[server]\nbind = 80\n")),
             &[
-                given("server", "idle_timeout", "0", Source::Env("IMH_IDLE_TIMEOUT")),
+                given(
+                    "server",
+                    "idle_timeout",
+                    "0",
+                    Source::Env("IMH_IDLE_TIMEOUT"),
+                ),
                 given("limits", "client_burst", "x", Source::Flag("client-burst")),
             ],
         )

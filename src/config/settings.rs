@@ -34,11 +34,13 @@ impl Setting {
 }
 
 /// `setting!("server", "bind", SocketAddr, bind, "help", flag "bind", env "IMH_BIND")`, with
-/// optionally `check f` (a further rule, `fn(&T) -> Result<(), String>`) and `show f` (how the
-/// value is written, `fn(&Config) -> String`).
+/// optionally `name "URL"` (the flag's value in `--help`, if not the type's), `check f` (a
+/// further rule, `fn(&T) -> Result<(), String>`) and `show f` (how the value is written,
+/// `fn(&Config) -> String`).
 macro_rules! setting {
     ($section:literal, $key:literal, $ty:ty, $($field:ident).+, $help:literal
-     $(, flag $flag:literal)? $(, env $env:literal)? $(, check $check:expr)? $(, show $show:expr)?) => {
+     $(, flag $flag:literal)? $(, env $env:literal)? $(, name $name:literal)?
+     $(, check $check:expr)? $(, show $show:expr)?) => {
         Setting {
             section: $section,
             key: $key,
@@ -46,7 +48,7 @@ macro_rules! setting {
             env: setting!(@opt $($env)?),
             help: $help,
             arity: <$ty as Value>::ARITY,
-            value_name: <$ty as Value>::VALUE_NAME,
+            value_name: setting!(@name $ty, $($name)?),
             from_toml: |v, c| {
                 let x = <$ty as Value>::from_toml(v)?;
                 $( ($check)(&x)?; )?
@@ -62,6 +64,8 @@ macro_rules! setting {
             show: setting!(@show $($field).+, $($show)?),
         }
     };
+    (@name $ty:ty,) => { <$ty as Value>::VALUE_NAME };
+    (@name $ty:ty, $name:literal) => { $name };
     (@opt) => { None };
     (@opt $x:literal) => { Some($x) };
     (@show $($field:ident).+,) => { |c| Value::to_toml(&c.$($field).+) };
@@ -115,8 +119,8 @@ pub static SETTINGS: &[Setting] = &[
     // [database]
     setting!("database", "url", String, db.url,
         "sqlite:FILE (created if missing) or postgres://user@host/db",
-        flag "database-url", env "DATABASE_URL",
-        check database_url,
+        flag "database-url", env "DATABASE_URL", name "URL",
+        check |u: &String| database_url(u),
         show |c| super::value::toml_string(&super::mask_url(&c.db.url))),
     setting!("database", "reader_pool", Option<u32>, db.reader_pool,
         "Read-only connections (default: 8 on SQLite, 12 on PostgreSQL).",

@@ -125,9 +125,13 @@ impl Value for String {
 /// A whole number of at least 1 that fits `T`.
 fn count<T: TryFrom<u64>>(n: Option<u64>, found: impl FnOnce() -> String) -> Result<T, String> {
     match n {
-        Some(n) if n >= 1 => T::try_from(n)
-            .map_err(|_| format!("{n} is too large for this setting")),
-        _ => Err(format!("expected a whole number of at least 1, found {}", found())),
+        Some(n) if n >= 1 => {
+            T::try_from(n).map_err(|_| format!("{n} is too large for this setting"))
+        }
+        _ => Err(format!(
+            "expected a whole number of at least 1, found {}",
+            found()
+        )),
     }
 }
 
@@ -159,7 +163,9 @@ pub const MAX_SECONDS: u64 = 24 * 60 * 60;
 impl Value for Duration {
     const VALUE_NAME: &'static str = "SECS";
     fn from_toml(v: &Toml) -> Result<Self, String> {
-        seconds(v.as_integer().and_then(|n| u64::try_from(n).ok()), || found(v))
+        seconds(v.as_integer().and_then(|n| u64::try_from(n).ok()), || {
+            found(v)
+        })
     }
     fn from_texts(texts: &[String]) -> Result<Self, String> {
         let s = one(texts);
@@ -247,7 +253,7 @@ impl ListItem for ipnet::IpNet {
 }
 
 /// A database URL the store can open: `sqlite:` or `postgres:` (`postgresql:`).
-pub fn database_url(url: &String) -> Result<(), String> {
+pub fn database_url(url: &str) -> Result<(), String> {
     if ["sqlite:", "postgres:", "postgresql:"]
         .iter()
         .any(|scheme| url.starts_with(scheme))
@@ -283,7 +289,10 @@ mod tests {
 
     #[test]
     fn durations_are_whole_seconds_from_one_to_a_day() {
-        assert_eq!(Duration::from_toml(&toml("10")), Ok(Duration::from_secs(10)));
+        assert_eq!(
+            Duration::from_toml(&toml("10")),
+            Ok(Duration::from_secs(10))
+        );
         assert_eq!(
             Duration::from_toml(&toml("\"10s\"")),
             Err("expected whole seconds from 1 to 86400, found \"10s\"".into())
@@ -315,7 +324,10 @@ mod tests {
         );
         assert_eq!(usize::from_texts(&texts(&["2_048"])), Ok(2048));
         assert!(usize::from_texts(&texts(&["many"])).is_err());
-        assert_eq!(at_most(4097usize, 4096), Err("expected at most 4096".into()));
+        assert_eq!(
+            at_most(4097usize, 4096),
+            Err("expected at most 4096".into())
+        );
         assert_eq!(at_most(4096usize, 4096), Ok(()));
     }
 
@@ -343,13 +355,15 @@ mod tests {
 
     #[test]
     fn lists_name_the_bad_item() {
-        let nets = Vec::<ipnet::IpNet>::from_toml(&toml("[\"10.0.0.0/8\", \"192.0.2.1\"]"))
-            .unwrap();
+        let nets =
+            Vec::<ipnet::IpNet>::from_toml(&toml("[\"10.0.0.0/8\", \"192.0.2.1\"]")).unwrap();
         assert_eq!(nets.to_toml(), "[\"10.0.0.0/8\", \"192.0.2.1/32\"]");
         assert_eq!(
             Vec::<ipnet::IpNet>::from_toml(&toml("[\"10.0.0.0/8\", \"proxy\"]")),
-            Err("item 2: \"proxy\" is neither an address (10.0.0.1) nor a network (10.0.0.0/8)"
-                .into())
+            Err(
+                "item 2: \"proxy\" is neither an address (10.0.0.1) nor a network (10.0.0.0/8)"
+                    .into()
+            )
         );
         assert_eq!(
             Vec::<ipnet::IpNet>::from_toml(&toml("[10]")),
@@ -366,10 +380,10 @@ mod tests {
 
     #[test]
     fn database_urls_name_an_engine_and_hide_a_password() {
-        assert_eq!(database_url(&"sqlite:x.db".into()), Ok(()));
-        assert_eq!(database_url(&"postgresql://u@h/d".into()), Ok(()));
+        assert_eq!(database_url("sqlite:x.db"), Ok(()));
+        assert_eq!(database_url("postgresql://u@h/d"), Ok(()));
         assert_eq!(
-            database_url(&"mysql://u:secret@h/d".into()),
+            database_url("mysql://u:secret@h/d"),
             Err(
                 "expected sqlite:FILE or postgres://user@host/db, found \"mysql://u:****@h/d\""
                     .into()

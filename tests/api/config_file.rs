@@ -47,8 +47,15 @@ async fn a_data_command_takes_its_database_from_the_file(engine: Engine) {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(users::user_by_username(&t.db, "ada").await.unwrap().is_some());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(users::user_by_username(&t.db, "ada")
+        .await
+        .unwrap()
+        .is_some());
     assert!(
         !dir.path().join("imh-exam.db").exists(),
         "not the default database"

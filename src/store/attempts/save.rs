@@ -524,7 +524,11 @@ mod tests {
             tx.try_send(i).unwrap();
         }
         assert_eq!(take_waiting(0, &mut rx, 4), [0, 1, 2, 3]);
-        assert_eq!(take_waiting(10, &mut rx, 1), [10], "a batch of one takes nothing more");
+        assert_eq!(
+            take_waiting(10, &mut rx, 1),
+            [10],
+            "a batch of one takes nothing more"
+        );
         assert_eq!(take_waiting(11, &mut rx, 128), [11, 4, 5, 6, 7, 8, 9]);
     }
 
