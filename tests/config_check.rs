@@ -302,3 +302,29 @@ fn serve_refuses_a_bad_file_before_opening_anything() {
         "no database was created"
     );
 }
+
+#[test]
+fn demo_keeps_its_own_database_whatever_the_file_or_environment_say() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("site.toml"),
+        "[database]\nurl = \"sqlite:from-file.db\"\n",
+    )
+    .unwrap();
+    // No bank here: the demo stops after opening its database, before serving.
+    let out = bin(dir.path())
+        .args(["demo", "--config", "site.toml", "--bank", "no-bank"])
+        .args(["--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", "sqlite:from-env.db")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the item bank folder no-bank was not found"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(dir.path().join("imh-exam-demo.db").exists());
+    assert!(!dir.path().join("from-file.db").exists());
+    assert!(!dir.path().join("from-env.db").exists());
+}
