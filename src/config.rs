@@ -1,4 +1,15 @@
-//! Settings for the server, from the command line or the environment.
+//! Settings for the server: defaults here, then a configuration file (`file`), then the
+//! environment and the command line, in that order of precedence (`resolve`). Every setting is
+//! one line of the table in `settings`; `check` writes the effective settings back out.
+
+mod check;
+mod file;
+mod resolve;
+pub mod settings;
+pub mod value;
+
+pub use check::{mask_url, render};
+pub use resolve::{resolve, Effective, Given, Source};
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -35,6 +46,10 @@ pub struct Config {
     /// upload registers (10,000) takes about 1 MiB; a larger file is still read whole, so every
     /// row's errors can be reported before it is refused.
     pub upload_limit: usize,
+    /// A request not answered within this time is answered 503.
+    pub request_timeout: Duration,
+    /// The database and how it is used.
+    pub db: DbConfig,
 }
 
 /// Password checks at once: argon2 is CPU-bound and memory-hungry, so more at once only
@@ -64,6 +79,67 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS),
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
             upload_limit: 16 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            db: DbConfig::default(),
         }
+    }
+}
+
+/// Which database, and the pools, waits and batches the store works with.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// `sqlite:FILE` (created if missing) or `postgres://user@host/db`.
+    pub url: String,
+    /// Read-only connections; `None`: 8 on SQLite (readers work side by side in WAL), 12 on
+    /// PostgreSQL.
+    pub reader_pool: Option<u32>,
+    /// Writing connections on PostgreSQL (row locks serialise writes to one attempt only).
+    /// SQLite always has one: it has one writer at a time, and connections racing for it are
+    /// put to sleep by its busy handler, which wrecks latency under load.
+    pub writer_pool: u32,
+    /// How long a request waits for a pooled connection (readers, PostgreSQL's writers).
+    pub acquire_timeout: Duration,
+    /// How long a write waits for SQLite's one writing connection: its queue may be long under
+    /// load, and a request gives up at `request_timeout` anyway.
+    pub writer_timeout: Duration,
+    /// How long SQLite waits for a lock held by another process before failing.
+    pub busy_timeout: Duration,
+    /// Past this size SQLite's write-ahead log is checkpointed in full and truncated by the
+    /// writer (`Db::bound_wal`): under sustained saves the passive checkpoint never reaches its
+    /// end, and the log grew by tens of MiB a second.
+    pub wal_limit: u64,
+    /// The most saves one transaction takes: a bound on how long the first of them waits.
+    pub save_batch: usize,
+    /// Writer tasks draining the saves on PostgreSQL, each with its own queue (an attempt
+    /// always goes to the same one). SQLite has one.
+    pub save_writers: usize,
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_DATABASE_URL.to_string(),
+            reader_pool: None,
+            writer_pool: 12,
+            acquire_timeout: Duration::from_secs(10),
+            writer_timeout: Duration::from_secs(30),
+            busy_timeout: Duration::from_secs(10),
+            wal_limit: 32 * 1024 * 1024,
+            save_batch: 128,
+            save_writers: 4,
+        }
+    }
+}
+
+impl DbConfig {
+    /// Whether the URL names PostgreSQL (otherwise SQLite, or a URL the store refuses).
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres:") || self.url.starts_with("postgresql:")
+    }
+
+    /// The reader pool's size: as set, or the engine's default.
+    pub fn readers(&self) -> u32 {
+        self.reader_pool
+            .unwrap_or(if self.is_postgres() { 12 } else { 8 })
     }
 }

@@ -1,22 +1,22 @@
-//! The command line: `serve`, `demo`, `bank check|import`, `user add`, `audit verify`, `analyze`.
+//! The command line: `serve`, `demo`, `bank check|import`, `user add`, `audit verify`, `analyze`,
+//! `config check`.
 
 mod bank_commands;
 mod qti_commands;
+pub mod settings;
 pub use bank_commands::{bank_check, bank_import, bank_lint, LintFormat};
+use settings::{AllSettings, DbSettings, ServerSettings};
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::auth::{self, Role, Username};
-use crate::config::{
-    Config, DEFAULT_BIND, DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_PER_MINUTE, DEFAULT_DATABASE_URL,
-    DEFAULT_HEADER_TIMEOUT_SECS, DEFAULT_IDLE_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS,
-};
+use crate::config::Config;
 use crate::store::users::{self, AddUserError, NewUser};
 use crate::store::Db;
 use crate::web::{self, AppState};
@@ -28,103 +28,19 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
-pub struct DbArgs {
-    /// sqlite:FILE (created if missing) or postgres://user@host/db
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    pub database_url: String,
-}
-
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "IMH_BIND", default_value = DEFAULT_BIND)]
-    pub bind: SocketAddr,
-    /// Mark cookies Secure (set this when users reach the server over HTTPS).
-    #[arg(long, env = "IMH_SECURE_COOKIES")]
-    pub secure_cookies: bool,
-    #[command(flatten)]
-    pub limits: LimitArgs,
-}
-
-/// What one client or connection may cost the server.
-#[derive(Debug, Args)]
-pub struct LimitArgs {
-    /// Password checks run at once (argon2, about 19 MiB each); more wait briefly or get 503.
-    #[arg(long, env = "IMH_CREDENTIAL_CHECKS", value_name = "N",
-          value_parser = clap::value_parser!(u16).range(1..), default_value_t = default_checks())]
-    pub credential_checks: u16,
-    /// Requests one client may send at once to POST /login, /enter and /exam/api/event (each).
-    #[arg(long, env = "IMH_CLIENT_BURST", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..), default_value_t = DEFAULT_CLIENT_BURST)]
-    pub client_burst: u32,
-    /// ...and per minute after the burst.
-    #[arg(long, env = "IMH_CLIENT_PER_MINUTE", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..), default_value_t = DEFAULT_CLIENT_PER_MINUTE)]
-    pub client_per_minute: u32,
-    /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For is believed;
-    /// repeat the flag or separate with commas. Without one, the client is the socket's peer.
-    #[arg(long = "trusted-proxy", env = "IMH_TRUSTED_PROXIES", value_name = "NET",
-          value_delimiter = ',', value_parser = parse_net)]
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Seconds a client has to send a request's head (from its first byte, or from connecting).
-    #[arg(long, env = "IMH_HEADER_TIMEOUT", value_name = "SECS",
-          value_parser = clap::value_parser!(u64).range(1..), default_value_t = DEFAULT_HEADER_TIMEOUT_SECS)]
-    pub header_timeout: u64,
-    /// Seconds a kept-alive connection may sit idle before it is closed.
-    #[arg(long, env = "IMH_IDLE_TIMEOUT", value_name = "SECS",
-          value_parser = clap::value_parser!(u64).range(1..), default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
-    pub idle_timeout: u64,
-    /// Connections open at once; more are answered 503 and closed.
-    #[arg(long, env = "IMH_MAX_CONNECTIONS", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..), default_value_t = DEFAULT_MAX_CONNECTIONS)]
-    pub max_connections: u32,
-}
-
-fn default_checks() -> u16 {
-    u16::try_from(crate::config::default_credential_checks()).unwrap_or(u16::MAX)
-}
-
-/// `10.0.0.0/8`, or one address as a network of one.
-fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
-    let s = s.trim();
-    s.parse::<ipnet::IpNet>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| format!("\"{s}\" is neither an address (10.0.0.1) nor a network (10.0.0.0/8)"))
-}
-
-impl ServeArgs {
-    pub fn config(&self) -> Config {
-        let l = &self.limits;
-        Config {
-            bind: self.bind,
-            secure_cookies: self.secure_cookies,
-            credential_checks: usize::from(l.credential_checks),
-            client_burst: l.client_burst,
-            client_per_minute: l.client_per_minute,
-            trusted_proxies: l.trusted_proxies.clone(),
-            header_timeout: std::time::Duration::from_secs(l.header_timeout),
-            idle_timeout: std::time::Duration::from_secs(l.idle_timeout),
-            max_connections: l.max_connections as usize,
-            ..Config::default()
-        }
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the exam server.
     Serve {
         #[command(flatten)]
-        serve: ServeArgs,
-        #[command(flatten)]
-        db: DbArgs,
+        settings: AllSettings,
     },
     /// Run a demo: a SQLite database with the sample bank and an account for every role.
     Demo {
         #[command(flatten)]
-        serve: ServeArgs,
-        /// The demo's database (created or reused).
+        settings: ServerSettings,
+        /// The demo's database (created or reused). The configuration file's [database] url
+        /// and DATABASE_URL are not used, so a demo never fills a real database.
         #[arg(long, default_value = "sqlite:imh-exam-demo.db")]
         database_url: String,
         /// The item bank to import.
@@ -143,6 +59,9 @@ pub enum Command {
     /// Item statistics, rater agreement and DIF from plain CSV files.
     #[command(subcommand)]
     Analyze(crate::analyze::AnalyzeCommand),
+    /// The settings: from the configuration file, the environment and the flags.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Write a consistent copy of the SQLite database while the server runs (PostgreSQL:
     /// use pg_dump). Restore: stop the server, put the copy in place of the database file
     /// (removing its -wal and -shm files), start the server.
@@ -150,7 +69,17 @@ pub enum Command {
         /// The new file to write (never overwritten).
         file: PathBuf,
         #[command(flatten)]
-        db: DbArgs,
+        db: DbSettings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting's effective value and where it came from (default, file, env or
+    /// flag); on a bad file, print every error as file:line:col: message and exit 1.
+    Check {
+        #[command(flatten)]
+        settings: AllSettings,
     },
 }
 
@@ -159,7 +88,7 @@ pub enum AuditCommand {
     /// Recompute every attempt's response hash chain and name any break.
     Verify {
         #[command(flatten)]
-        db: DbArgs,
+        db: DbSettings,
     },
 }
 
@@ -184,7 +113,7 @@ pub enum BankCommand {
         #[arg(default_value = "item-bank")]
         dir: PathBuf,
         #[command(flatten)]
-        db: DbArgs,
+        db: DbSettings,
     },
     /// Read a QTI 3.0 or 2.1 content package (zip) into bank files: all or nothing, every
     /// refusal as package-path:line: what and why, never over a different file.
@@ -220,7 +149,7 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
         #[command(flatten)]
-        db: DbArgs,
+        db: DbSettings,
     },
 }
 
@@ -232,24 +161,28 @@ pub fn init_tracing() {
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { serve, db } => {
-            let db = Db::connect(&db.database_url)
-                .await
-                .with_context(|| format!("opening the database {}", db.database_url))?;
-            serve_forever(db, &serve).await?;
+        Command::Serve { settings } => {
+            let config = settings.config()?;
+            warn_of_an_unread_file(&settings);
+            let db = open(&config).await?;
+            serve_forever(db, config).await?;
         }
         Command::Demo {
-            serve,
+            settings,
             database_url,
             bank,
         } => {
-            let db = Db::connect(&database_url)
-                .await
-                .with_context(|| format!("opening the database {database_url}"))?;
-            if !demo_setup(&db, &bank, &serve).await? {
+            let mut config = settings.config()?;
+            warn_of_an_unread_file(&settings);
+            config.db.url = database_url;
+            let db = open(&config).await?;
+            if !demo_setup(&db, &bank, config.bind).await? {
                 return Ok(ExitCode::FAILURE);
             }
-            serve_forever(db, &serve).await?;
+            serve_forever(db, config).await?;
+        }
+        Command::Config(ConfigCommand::Check { settings }) => {
+            return Ok(settings::config_check(&settings))
         }
         Command::Bank(BankCommand::Check { dir }) => return Ok(bank_check(&dir)),
         Command::Bank(BankCommand::Lint { dir, format }) => return Ok(bank_lint(&dir, format)),
@@ -269,9 +202,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Analyze(command) => return Ok(crate::analyze::run(&command)),
         Command::Audit(AuditCommand::Verify { db }) => {
-            let db = Db::connect(&db.database_url)
-                .await
-                .with_context(|| format!("opening the database {}", db.database_url))?;
+            let db = open(&db.config()?).await?;
             let (checked, breaks) = crate::store::attempts::verify_chains(&db).await?;
             for (attempt, why) in &breaks {
                 eprintln!("attempt {attempt}: {why}");
@@ -287,9 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
         Command::Backup { file, db } => {
-            let db = Db::connect(&db.database_url)
-                .await
-                .with_context(|| format!("opening the database {}", db.database_url))?;
+            let db = open(&db.config()?).await?;
             if let Err(e) = db.backup_to(&file).await {
                 eprintln!("{e}");
                 return Ok(ExitCode::FAILURE);
@@ -304,9 +233,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("backup: wrote {}", file.display());
         }
         Command::Bank(BankCommand::Import { dir, db }) => {
-            let db = Db::connect(&db.database_url)
-                .await
-                .with_context(|| format!("opening the database {}", db.database_url))?;
+            let db = open(&db.config()?).await?;
             return bank_import(&db, &dir, "imh-exam bank import").await;
         }
         Command::User(UserCommand::Add {
@@ -335,9 +262,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("password: {e}");
                 return Ok(ExitCode::from(2));
             }
-            let db = Db::connect(&db.database_url)
-                .await
-                .with_context(|| format!("opening the database {}", db.database_url))?;
+            let db = open(&db.config()?).await?;
             let new = NewUser {
                 username: &username,
                 display_name: &name,
@@ -364,8 +289,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve_forever(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
-    let config = args.config();
+/// Opens the database the settings name, with their pools and batches.
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    Db::open(&config.db).await.with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::config::mask_url(&config.db.url)
+        )
+    })
+}
+
+/// `./imh-exam.toml` is read only when named: say so, in case it was meant to be.
+fn warn_of_an_unread_file<const S: u8>(settings: &settings::SettingArgs<S>) {
+    if settings.config.is_none() && Path::new(settings::IMPLICIT_FILE).exists() {
+        tracing::warn!(
+            "./{} exists but is not read: name it with --config or IMH_CONFIG",
+            settings::IMPLICIT_FILE
+        );
+    }
+}
+
+async fn serve_forever(db: Db, config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
@@ -510,7 +454,7 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, &str, &str)] = &[
 
 /// Imports the sample bank and makes the demo accounts (reusing what exists), then prints how
 /// to sign in. Returns false if the bank could not be imported.
-pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::Result<bool> {
+pub async fn demo_setup(db: &Db, bank_dir: &Path, bind: SocketAddr) -> anyhow::Result<bool> {
     if !bank_dir.is_dir() {
         anyhow::bail!(
             "the item bank folder {} was not found; run the demo from the repository's top folder or pass --bank DIR",
@@ -557,25 +501,25 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, serve: &ServeArgs) -> anyhow::
     let study = crate::demo::study::completed_study(db, completed, "demo-panel1-2026").await?;
     let codes = demo_sitting(db).await?;
     println!();
-    println!("imh-exam demo on http://{}", serve.bind);
-    println!("Staff sign-in at http://{}/login", serve.bind);
+    println!("imh-exam demo on http://{}", bind);
+    println!("Staff sign-in at http://{}/login", bind);
     for (username, _, role, _, password) in DEMO_ACCOUNTS {
         println!("  {:<10} {:<12} password {password}", role.code(), username);
     }
     println!(
         "Candidates enter at http://{}/enter; the proctor admits them in the sitting's console first:",
-        serve.bind
+        bind
     );
     for (name, level, code) in &codes {
         println!("  {name:<28} {level:<20} access code {code}");
     }
     println!(
         "A completed sitting of {DEMO_CANDIDATES} simulated candidates, rated and released: sign in as committee, then http://{}/scoring/{completed}",
-        serve.bind
+        bind
     );
     println!(
         "A completed two-round Angoff study of the Level III blueprint on that sitting: as committee, http://{}/studies/{study}; as panel1, http://{}/panel/{study}",
-        serve.bind, serve.bind
+        bind, bind
     );
     println!("Stop with ctrl-c.");
     Ok(true)

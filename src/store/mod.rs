@@ -28,6 +28,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
+use crate::config::DbConfig;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -80,12 +82,9 @@ pub struct Db {
     pub(crate) part_one: analysis::PartOneCache,
     /// SQLite's write-ahead log file, watched so it stays bounded (see `bound_wal`).
     wal: Option<std::path::PathBuf>,
+    /// The pools, waits and batches it was opened with.
+    pub settings: std::sync::Arc<DbConfig>,
 }
-
-/// Past this size the write-ahead log is checkpointed in full and truncated by the writer
-/// (`bound_wal`): under sustained saves the passive checkpoint never reaches its end, and the
-/// log grew by tens of MiB a second.
-pub const WAL_TRUNCATE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// How long a pooled PostgreSQL connection may lie idle before it is pinged on its next use:
 /// under load connections never lie this long, so no page pays for a ping; after a quiet spell
@@ -121,24 +120,50 @@ fn with_create(url: &str) -> String {
     }
 }
 
+/// A pool's size and how long a request waits for one of its connections.
+#[derive(Debug, Clone, Copy)]
+struct PoolShape {
+    size: u32,
+    wait: Duration,
+    access: Access,
+}
+
 impl Db {
-    /// Connects, creating a SQLite file if needed, and applies the migrations.
+    /// Connects with the default settings, creating a SQLite file if needed, and applies the
+    /// migrations.
     pub async fn connect(url: &str) -> Result<Db> {
+        Self::open(&DbConfig {
+            url: url.to_string(),
+            ..DbConfig::default()
+        })
+        .await
+    }
+
+    /// Connects as `settings` say (the URL, the pools' sizes and waits), creating a SQLite
+    /// file if needed, and applies the migrations.
+    pub async fn open(settings: &DbConfig) -> Result<Db> {
         sqlx::any::install_default_drivers();
-        let backend = backend_of(url)?;
+        let backend = backend_of(&settings.url)?;
         let url = match backend {
-            Backend::Sqlite => with_create(url),
-            Backend::Postgres => url.to_string(),
+            Backend::Sqlite => with_create(&settings.url),
+            Backend::Postgres => settings.url.clone(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
         // The writer first: it creates the file, switches it to WAL and applies migrations.
         let writer = match backend {
-            // SQLite has one writer at a time (see `writer`).
-            Backend::Sqlite => Self::pool(backend, options.clone(), 1, Access::ReadWrite).await?,
-            Backend::Postgres => {
-                Self::pool(backend, options.clone(), 12, Access::ReadWrite).await?
-            }
+            // SQLite has one writer at a time (see `writer`); a write may wait long for it.
+            Backend::Sqlite => PoolShape {
+                size: 1,
+                wait: settings.writer_timeout,
+                access: Access::ReadWrite,
+            },
+            Backend::Postgres => PoolShape {
+                size: settings.writer_pool,
+                wait: settings.acquire_timeout,
+                access: Access::ReadWrite,
+            },
         };
+        let writer = Self::pool(backend, options.clone(), writer, settings.busy_timeout).await?;
         if backend == Backend::Sqlite {
             // Small pages for a new database (an existing one keeps its own): a batch of saves
             // from hundreds of candidates rewrites a page or three per save (each attempt's
@@ -164,17 +189,13 @@ impl Db {
         // Readers can only read: the engine refuses any write sent to them, so a write that
         // skips the writer (and, on SQLite, races it) fails in every test instead of working
         // by luck.
-        let pool = Self::pool(
-            backend,
-            options,
-            match backend {
-                // Readers work side by side in WAL.
-                Backend::Sqlite => 8,
-                Backend::Postgres => 12,
-            },
-            Access::ReadOnly,
-        )
-        .await?;
+        let readers = PoolShape {
+            // Readers work side by side in WAL.
+            size: settings.readers(),
+            wait: settings.acquire_timeout,
+            access: Access::ReadOnly,
+        };
+        let pool = Self::pool(backend, options, readers, settings.busy_timeout).await?;
         let wal = match backend {
             Backend::Sqlite => sqlx::sqlite::SqliteConnectOptions::from_str(&url)
                 .ok()
@@ -195,6 +216,7 @@ impl Db {
             part_one: analysis::PartOneCache::default(),
             forms: attempts::FormCache::default(),
             wal,
+            settings: std::sync::Arc::new(settings.clone()),
         };
         db.migrate().await?;
         db.sync_clock().await?;
@@ -204,13 +226,14 @@ impl Db {
     async fn pool(
         backend: Backend,
         options: AnyConnectOptions,
-        size: u32,
-        access: Access,
+        shape: PoolShape,
+        busy: Duration,
     ) -> Result<AnyPool> {
+        let access = shape.access;
+        let busy_ms = busy.as_millis();
         Ok(AnyPoolOptions::new()
-            .max_connections(size)
-            // The one writer's queue may be long under load; a request gives up at 30 s anyway.
-            .acquire_timeout(Duration::from_secs(if size == 1 { 30 } else { 10 }))
+            .max_connections(shape.size)
+            .acquire_timeout(shape.wait)
             // A SQLite connection is a file handle and cannot go stale, so it is not pinged
             // before every use: the ping was a round trip to its worker thread, as dear as the
             // query itself (half of a question page's database time). A PostgreSQL connection
@@ -230,7 +253,7 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA busy_timeout = 10000")
+                        sqlx::query(&format!("PRAGMA busy_timeout = {busy_ms}"))
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA foreign_keys = ON")
@@ -292,7 +315,7 @@ impl Db {
         Ok(())
     }
 
-    /// Keeps SQLite's write-ahead log under `WAL_TRUNCATE_BYTES`: past it, the writer
+    /// Keeps SQLite's write-ahead log under `settings.wal_limit`: past it, the writer
     /// checkpoints the whole log and truncates it, between two batches of saves (readers
     /// finish their read first; the passive checkpoints have copied most of it already).
     /// Returns whether it truncated. Nothing to do on PostgreSQL.
@@ -301,7 +324,7 @@ impl Db {
             return Ok(false);
         };
         let size = std::fs::metadata(wal).map_or(0, |m| m.len());
-        if size <= WAL_TRUNCATE_BYTES {
+        if size <= self.settings.wal_limit {
             return Ok(false);
         }
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -110,6 +110,7 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let (body_limit, upload_limit) = (state.config.body_limit, state.config.upload_limit);
+    let request_timeout = state.config.request_timeout;
     let security_headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -166,7 +167,7 @@ pub fn router(state: AppState) -> Router {
     .layer(CompressionLayer::new())
     .layer(TimeoutLayer::with_status_code(
         StatusCode::SERVICE_UNAVAILABLE,
-        Duration::from_secs(30),
+        request_timeout,
     ))
     .layer(TraceLayer::new_for_http())
 }

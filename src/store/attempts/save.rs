@@ -83,7 +83,7 @@ pub async fn save(
             // SQLite has one writer; PostgreSQL takes several side by side.
             let writers = match db.backend {
                 crate::store::Backend::Sqlite => 1,
-                crate::store::Backend::Postgres => 4,
+                crate::store::Backend::Postgres => db.settings.save_writers.max(1),
             };
             (0..writers)
                 .map(|_| {
@@ -116,9 +116,6 @@ pub struct SaveRequest {
     reply: tokio::sync::oneshot::Sender<Result<Saved, SaveError>>,
 }
 
-/// The most saves one transaction takes; a bound on how long the first of them waits.
-const MAX_BATCH: usize = 128;
-
 /// The writer: drains the queue into batches, one transaction each.
 async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
     let mut wal_checked = std::time::Instant::now();
@@ -132,13 +129,9 @@ async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
                 tracing::warn!(error = %e, "truncating the write-ahead log");
             }
         }
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
+        // The most saves one transaction takes (`[saves] batch_size`): a bound on how long
+        // the first of them waits.
+        let mut batch = take_waiting(first, &mut rx, db.settings.save_batch);
         // Stable: each attempt's saves keep their order, and PostgreSQL's row locks are taken
         // in one order by every writer, so two processes' batches cannot deadlock.
         batch.sort_by_key(|r| r.attempt_id);
@@ -163,6 +156,18 @@ async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
             }
         }
     }
+}
+
+/// `first` and whatever else is waiting in `rx` at this moment, up to `max` in all.
+fn take_waiting<T>(first: T, rx: &mut tokio::sync::mpsc::Receiver<T>, max: usize) -> Vec<T> {
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(r) => batch.push(r),
+            Err(_) => break,
+        }
+    }
+    batch
 }
 
 /// `$from, $from+1, …` for `n` values.
@@ -511,6 +516,21 @@ fn append(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_takes_what_waits_up_to_the_batch_size() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        for i in 1..=9 {
+            tx.try_send(i).unwrap();
+        }
+        assert_eq!(take_waiting(0, &mut rx, 4), [0, 1, 2, 3]);
+        assert_eq!(
+            take_waiting(10, &mut rx, 1),
+            [10],
+            "a batch of one takes nothing more"
+        );
+        assert_eq!(take_waiting(11, &mut rx, 128), [11, 4, 5, 6, 7, 8, 9]);
+    }
 
     #[test]
     fn a_batch_is_cut_into_few_power_of_two_chunks_in_order() {
