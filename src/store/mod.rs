@@ -80,6 +80,9 @@ pub struct Db {
     pub(crate) part_one: analysis::PartOneCache,
     /// SQLite's write-ahead log file, watched so it stays bounded (see `bound_wal`).
     wal: Option<std::path::PathBuf>,
+    /// Where the save path records its batches and answers, once a server with a metrics
+    /// address says so (see `record_into`); shared by every clone.
+    metrics: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::metrics::Metrics>>>,
 }
 
 /// Past this size the write-ahead log is checkpointed in full and truncated by the writer
@@ -195,6 +198,7 @@ impl Db {
             part_one: analysis::PartOneCache::default(),
             forms: attempts::FormCache::default(),
             wal,
+            metrics: std::sync::Arc::default(),
         };
         db.migrate().await?;
         db.sync_clock().await?;
@@ -308,6 +312,33 @@ impl Db {
             .execute(&self.writer)
             .await?;
         Ok(true)
+    }
+
+    /// From now on the save path records into `metrics` (this database and every clone of
+    /// it; the first server to ask wins). Without it, nothing is recorded.
+    pub fn record_into(&self, metrics: std::sync::Arc<crate::metrics::Metrics>) {
+        let _ = self.metrics.set(metrics);
+    }
+
+    /// The metrics the save path records into, if any.
+    pub(crate) fn metrics(&self) -> Option<&crate::metrics::Metrics> {
+        self.metrics.get().map(|m| &**m)
+    }
+
+    /// Connections open and idle in the readers' and the writer's pools, now.
+    pub fn pool_use(&self) -> Vec<(crate::metrics::Pool, u32, usize)> {
+        vec![
+            (
+                crate::metrics::Pool::Reader,
+                self.pool.size(),
+                self.pool.num_idle(),
+            ),
+            (
+                crate::metrics::Pool::Writer,
+                self.writer.size(),
+                self.writer.num_idle(),
+            ),
+        ]
     }
 
     pub async fn close(&self) {
