@@ -13,8 +13,9 @@ use tokio::net::TcpListener;
 
 use crate::auth::{self, Role, Username};
 use crate::config::{
-    Config, DEFAULT_BIND, DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_PER_MINUTE, DEFAULT_DATABASE_URL,
-    DEFAULT_HEADER_TIMEOUT_SECS, DEFAULT_IDLE_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS,
+    Config, LogFormat, DEFAULT_BIND, DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_PER_MINUTE,
+    DEFAULT_DATABASE_URL, DEFAULT_HEADER_TIMEOUT_SECS, DEFAULT_IDLE_TIMEOUT_SECS,
+    DEFAULT_MAX_CONNECTIONS,
 };
 use crate::store::users::{self, AddUserError, NewUser};
 use crate::store::Db;
@@ -44,6 +45,18 @@ pub struct ServeArgs {
     pub secure_cookies: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Address for the metrics listener (GET /metrics, OpenMetrics or Prometheus text). Keep it
+    /// private: not the public address. Without it, no metrics are kept.
+    #[arg(long, env = "IMH_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// How log lines are written: text, or json (one object a line).
+    #[arg(
+        long,
+        env = "IMH_LOG_FORMAT",
+        value_name = "text|json",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
 }
 
 /// What one client or connection may cost the server.
@@ -105,6 +118,8 @@ impl ServeArgs {
             header_timeout: std::time::Duration::from_secs(l.header_timeout),
             idle_timeout: std::time::Duration::from_secs(l.idle_timeout),
             max_connections: l.max_connections as usize,
+            metrics_bind: self.metrics_bind,
+            log_format: self.log_format,
             ..Config::default()
         }
     }
@@ -209,10 +224,32 @@ pub enum UserCommand {
     },
 }
 
-pub fn init_tracing() {
+impl Cli {
+    /// How the command's log lines are written (`--log-format` of serve and demo; text for
+    /// the others).
+    pub fn log_format(&self) -> LogFormat {
+        match &self.command {
+            Command::Serve { serve, .. } | Command::Demo { serve, .. } => serve.log_format,
+            _ => LogFormat::Text,
+        }
+    }
+}
+
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "imh_exam=info,tower_http=info,warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        // A line per event: its fields at the top level, the request's span (its id, route,
+        // attempt or sitting) under "span".
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -337,14 +374,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn serve_forever(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
     let config = args.config();
+    if config.metrics_bind == Some(config.bind) && config.bind.port() != 0 {
+        anyhow::bail!(
+            "--metrics-bind {}: the metrics need an address of their own, not the public --bind",
+            config.bind
+        );
+    }
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
+    let metrics_listener = match config.metrics_bind {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("--metrics-bind: listening on {addr}"))?,
+        ),
+        None => None,
+    };
     tracing::info!("imh-exam listening on http://{}", listener.local_addr()?);
     let state = AppState::new(db.clone(), config);
+    let metrics = match metrics_listener {
+        Some(l) => {
+            tracing::info!("metrics on http://{}/metrics", l.local_addr()?);
+            let server = web::metrics::serve(state.clone(), l, std::future::pending());
+            Some(tokio::spawn(server))
+        }
+        None => None,
+    };
     let purger = tokio::spawn(purge_sessions_hourly(db.clone()));
     web::serve(state, listener, web::shutdown_signal()).await?;
     purger.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     db.close().await;
     Ok(())
 }
