@@ -21,6 +21,12 @@
 //! back to back), then `/healthz` alone, and reports saves/s, p50/p99, bytes written per save
 //! and the WAL's peak size.
 //!
+//! `LOAD_METRICS=1` starts the server with a metrics address (`--metrics-bind`) and scrapes it
+//! at the end: compare a run's saves/s, p50 and p99 with a run without it (`LOAD_METRICS=0`,
+//! the default of a full run; the short run under `cargo test` has it on), to see what the
+//! counters cost the save path; the scrape's saves acknowledged, batches and commit times are
+//! printed beside the harness's own count.
+//!
 //! The server runs as its own process (the release binary under `cargo bench`), so the harness
 //! and the server each have their own file descriptors; they share the machine's cores. Every
 //! save is a real one: a transaction appending to the attempt's hash chain, acknowledged only
@@ -32,7 +38,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::sitting::{Candidate, Prepared};
-use common::{csrf_of, Server};
+use common::{csrf_of, free_port, Server};
 
 use imh_exam::store::attempts;
 
@@ -69,7 +75,13 @@ async fn main() {
     let prepared = Prepared::new(&url).await;
     let binary = std::env::var("LOAD_SERVER_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_imh-exam").to_string());
-    let server = Server::start(&binary, &url).await;
+    // On in the test run, so CI shows the scrape works; off by default in a full run.
+    let metrics = (setting("LOAD_METRICS", u64::from(!full)) == 1)
+        .then(|| format!("127.0.0.1:{}", free_port()));
+    let server = match &metrics {
+        Some(addr) => Server::start_with(&binary, &url, &["--metrics-bind", addr]).await,
+        None => Server::start(&binary, &url).await,
+    };
     let base = server.base.clone();
     eprintln!("load: setting up {candidates} candidates…");
     let people = prepared.candidates(&base, candidates).await;
@@ -218,6 +230,9 @@ async fn main() {
     }
     println!("load: /healthz on the same server: {health_rate:.0} requests/s");
     println!("load: the server's peak resident memory (VmHWM): {peak_rss_mib:.0} MiB");
+    if let Some(addr) = &metrics {
+        report_metrics(addr, acked).await;
+    }
     if let Some(counts) = hostile_counts {
         let total: u64 = counts.values().sum();
         println!("load: hostile requests answered: {total} ({counts:?} by status)");
@@ -235,6 +250,30 @@ async fn main() {
             .map(|path| std::path::PathBuf::from(format!("{path}-wal")));
         saturate(&base, people, 1, server.pid(), wal).await;
     }
+}
+
+/// What the server's metrics say of the run, beside what the harness counted.
+async fn report_metrics(addr: &str, acked_here: usize) {
+    use imh_exam::metrics::sample;
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("scraping the metrics")
+        .text()
+        .await
+        .unwrap();
+    let at = |name: &str| sample(&text, name, &[]).unwrap_or(f64::NAN);
+    let acked = at("imh_saves_acknowledged_total");
+    let batches = at("imh_save_batch_size_count");
+    println!(
+        "load: metrics: {acked:.0} saves acknowledged (the harness saw {acked_here}), {batches:.0} batches of {:.1} saves on average, commit {:.2} ms and batch {:.2} ms on average, queue now {:.0}",
+        at("imh_save_batch_size_sum") / batches,
+        at("imh_save_commit_duration_seconds_sum") / batches * 1000.0,
+        at("imh_save_batch_duration_seconds_sum") / batches * 1000.0,
+        at("imh_save_queue_depth"),
+    );
+    // Every save the harness saw acknowledged was counted (the server may count a few more:
+    // saves answered after the harness stopped listening).
+    assert!(acked >= acked_here as f64, "{acked} < {acked_here}");
 }
 
 /// Closed loop at saturation: 64, then 256, then all candidates (at most 500) each send saves

@@ -50,6 +50,30 @@ pub struct Config {
     pub request_timeout: Duration,
     /// The database and how it is used.
     pub db: DbConfig,
+    /// Where the metrics listener answers `GET /metrics` (never on `bind`). None: no listener,
+    /// and no metrics are kept.
+    pub metrics_bind: Option<SocketAddr>,
+    /// How log lines are written to standard error.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written: for a person, or one JSON object a line for a log collector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("\"{s}\" is not a log format: text or json")),
+        }
+    }
 }
 
 /// Password checks at once: argon2 is CPU-bound and memory-hungry, so more at once only
@@ -81,6 +105,8 @@ impl Default for Config {
             upload_limit: 16 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             db: DbConfig::default(),
+            metrics_bind: None,
+            log_format: LogFormat::Text,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod demographics;
 pub mod escape;
 pub mod exam;
+pub mod metrics;
 pub mod scoring;
 pub mod stats;
 pub mod store;

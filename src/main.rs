@@ -6,8 +6,8 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    imh_exam::cli::init_tracing();
     let cli = imh_exam::cli::Cli::parse();
+    imh_exam::cli::init_tracing(cli.log_format());
     match imh_exam::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {

@@ -19,6 +19,11 @@ pub struct Server {
 impl Server {
     /// Starts it and waits until `/healthz` answers 200.
     pub async fn start(binary: &str, url: &str) -> Server {
+        Server::start_with(binary, url, &[]).await
+    }
+
+    /// The same, with more arguments for `serve`.
+    pub async fn start_with(binary: &str, url: &str, args: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -27,6 +32,7 @@ impl Server {
         let server = Server {
             child: Command::new(binary)
                 .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+                .args(args)
                 .env("DATABASE_URL", url)
                 .env("RUST_LOG", "warn")
                 .spawn()
@@ -59,6 +65,15 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A free port on loopback, for a listener the server opens itself.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The CSRF token a page's form carries.

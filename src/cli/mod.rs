@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::auth::{self, Role, Username};
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::store::users::{self, AddUserError, NewUser};
 use crate::store::Db;
 use crate::web::{self, AppState};
@@ -153,10 +153,38 @@ pub enum UserCommand {
     },
 }
 
-pub fn init_tracing() {
+impl Cli {
+    /// How the command's log lines are written (`[log] format` of serve and demo; text for
+    /// the others).
+    pub fn log_format(&self) -> LogFormat {
+        match &self.command {
+            // Read before the command runs (its errors are reported then): text if unreadable.
+            Command::Serve { settings } => settings
+                .config()
+                .map_or(LogFormat::Text, |config| config.log_format),
+            Command::Demo { settings, .. } => settings
+                .config()
+                .map_or(LogFormat::Text, |config| config.log_format),
+            _ => LogFormat::Text,
+        }
+    }
+}
+
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "imh_exam=info,tower_http=info,warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        // A line per event: its fields at the top level, the request's span (its id, route,
+        // attempt or sitting) under "span".
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -310,14 +338,39 @@ fn warn_of_an_unread_file<const S: u8>(settings: &settings::SettingArgs<S>) {
 }
 
 async fn serve_forever(db: Db, config: Config) -> anyhow::Result<()> {
+    if config.metrics_bind == Some(config.bind) && config.bind.port() != 0 {
+        anyhow::bail!(
+            "[metrics] bind {}: the metrics need an address of their own, not the public [server] bind",
+            config.bind
+        );
+    }
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
+    let metrics_listener = match config.metrics_bind {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("--metrics-bind: listening on {addr}"))?,
+        ),
+        None => None,
+    };
     tracing::info!("imh-exam listening on http://{}", listener.local_addr()?);
     let state = AppState::new(db.clone(), config);
+    let metrics = match metrics_listener {
+        Some(l) => {
+            tracing::info!("metrics on http://{}/metrics", l.local_addr()?);
+            let server = web::metrics::serve(state.clone(), l, std::future::pending());
+            Some(tokio::spawn(server))
+        }
+        None => None,
+    };
     let purger = tokio::spawn(purge_sessions_hourly(db.clone()));
     web::serve(state, listener, web::shutdown_signal()).await?;
     purger.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     db.close().await;
     Ok(())
 }

@@ -73,7 +73,7 @@ macro_rules! setting {
 }
 
 /// The sections, in the order `config check` prints them.
-pub const SECTIONS: &[&str] = &["server", "limits", "database", "saves"];
+pub const SECTIONS: &[&str] = &["server", "limits", "database", "saves", "metrics", "log"];
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -142,6 +142,14 @@ pub static SETTINGS: &[Setting] = &[
     setting!("saves", "writers", usize, db.save_writers,
         "Writer tasks committing saves side by side on PostgreSQL (SQLite has one).",
         check |n: &usize| at_most(*n, 64)),
+    // [metrics]
+    setting!("metrics", "bind", Option<SocketAddr>, metrics_bind,
+        "Address for the metrics listener (GET /metrics, OpenMetrics or Prometheus text). Keep it private: not the public address. Empty or absent: no listener, and no metrics are kept.",
+        flag "metrics-bind", env "IMH_METRICS_BIND"),
+    // [log]
+    setting!("log", "format", crate::config::LogFormat, log_format,
+        "How log lines are written: text, or json (one object a line).",
+        flag "log-format", env "IMH_LOG_FORMAT"),
 ];
 
 /// The setting at `[section] key`, by its index in `SETTINGS`.

@@ -107,6 +107,45 @@ impl Value for SocketAddr {
     }
 }
 
+/// An address that may be left out (`[metrics] bind`): `""` in the file, as `config check`
+/// prints it, is none.
+impl Value for Option<SocketAddr> {
+    const VALUE_NAME: &'static str = "ADDR";
+    fn from_toml(v: &Toml) -> Result<Self, String> {
+        match v.as_str() {
+            Some(s) if s.trim().is_empty() => Ok(None),
+            _ => SocketAddr::from_toml(v).map(Some),
+        }
+    }
+    fn from_texts(texts: &[String]) -> Result<Self, String> {
+        if one(texts).trim().is_empty() {
+            return Ok(None);
+        }
+        SocketAddr::from_texts(texts).map(Some)
+    }
+    fn to_toml(&self) -> String {
+        self.map_or_else(|| toml_string(""), |a| toml_string(&a.to_string()))
+    }
+}
+
+impl Value for crate::config::LogFormat {
+    const VALUE_NAME: &'static str = "text|json";
+    fn from_toml(v: &Toml) -> Result<Self, String> {
+        v.as_str()
+            .ok_or_else(|| format!("expected \"text\" or \"json\", found {}", found(v)))
+            .and_then(str::parse)
+    }
+    fn from_texts(texts: &[String]) -> Result<Self, String> {
+        one(texts).parse()
+    }
+    fn to_toml(&self) -> String {
+        toml_string(match self {
+            crate::config::LogFormat::Text => "text",
+            crate::config::LogFormat::Json => "json",
+        })
+    }
+}
+
 impl Value for String {
     const VALUE_NAME: &'static str = "TEXT";
     fn from_toml(v: &Toml) -> Result<Self, String> {

@@ -84,6 +84,9 @@ pub struct Db {
     wal: Option<std::path::PathBuf>,
     /// The pools, waits and batches it was opened with.
     pub settings: std::sync::Arc<DbConfig>,
+    /// Where the save path records its batches and answers, once a server with a metrics
+    /// address says so (see `record_into`); shared by every clone.
+    metrics: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::metrics::Metrics>>>,
 }
 
 /// How long a pooled PostgreSQL connection may lie idle before it is pinged on its next use:
@@ -217,6 +220,7 @@ impl Db {
             forms: attempts::FormCache::default(),
             wal,
             settings: std::sync::Arc::new(settings.clone()),
+            metrics: std::sync::Arc::default(),
         };
         db.migrate().await?;
         db.sync_clock().await?;
@@ -331,6 +335,33 @@ impl Db {
             .execute(&self.writer)
             .await?;
         Ok(true)
+    }
+
+    /// From now on the save path records into `metrics` (this database and every clone of
+    /// it; the first server to ask wins). Without it, nothing is recorded.
+    pub fn record_into(&self, metrics: std::sync::Arc<crate::metrics::Metrics>) {
+        let _ = self.metrics.set(metrics);
+    }
+
+    /// The metrics the save path records into, if any.
+    pub(crate) fn metrics(&self) -> Option<&crate::metrics::Metrics> {
+        self.metrics.get().map(|m| &**m)
+    }
+
+    /// Connections open and idle in the readers' and the writer's pools, now.
+    pub fn pool_use(&self) -> Vec<(crate::metrics::Pool, u32, usize)> {
+        vec![
+            (
+                crate::metrics::Pool::Reader,
+                self.pool.size(),
+                self.pool.num_idle(),
+            ),
+            (
+                crate::metrics::Pool::Writer,
+                self.writer.size(),
+                self.writer.num_idle(),
+            ),
+        ]
     }
 
     pub async fn close(&self) {

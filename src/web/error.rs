@@ -76,6 +76,7 @@ fn render(title: &str, message: &str, chrome: Option<&Chrome>, back: &Back) -> M
             h1 { (title) }
             p class="notice bad" role="alert" { (message) }
             p { a class="button secondary" href=(back.href) { (back.label) } }
+            (views::request_id_note())
         },
     )
 }

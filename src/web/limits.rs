@@ -232,6 +232,15 @@ pub enum Door {
 }
 
 impl Door {
+    /// The door's name in the metrics.
+    pub fn metric(self) -> crate::metrics::Door {
+        match self {
+            Door::Login => crate::metrics::Door::Login,
+            Door::Enter => crate::metrics::Door::Enter,
+            Door::Event => crate::metrics::Door::Event,
+        }
+    }
+
     fn of(method: &Method, path: &str) -> Option<Door> {
         if method != Method::POST {
             return None;
@@ -359,6 +368,7 @@ pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -
         Err(wait) => {
             // Debug, not warn: a flood must not become a flood of log lines.
             tracing::debug!(client = %client.0, ?door, "rate limited");
+            state.count(|m| m.throttled(door.metric(), crate::metrics::Throttle::Rate));
             // The answer waits too (at most a second): a script that loops as fast as it is
             // answered is slowed to the rate it was told, for the price of a timer.
             tokio::time::sleep(wait.min(TARPIT_MAX)).await;
@@ -373,7 +383,8 @@ fn too_many(door: Door, wait: Duration) -> Response {
         Door::Event => (
             StatusCode::TOO_MANY_REQUESTS,
             Json(serde_json::json!({
-                "error": format!("Too many requests from this connection. Wait {words}.")
+                "error": format!("Too many requests from this connection. Wait {words}."),
+                "request_id": super::observe::current().map(|id| id.to_string()),
             })),
         )
             .into_response(),
@@ -392,6 +403,7 @@ fn too_many(door: Door, wait: Duration) -> Response {
                         (words) " and try again." }
                     p { "If many people share your connection (an exam centre), tell your proctor or administrator." }
                     p { a href=(back) { "Back to the form" } }
+                    (views::request_id_note())
                 },
             );
             (StatusCode::TOO_MANY_REQUESTS, body).into_response()

@@ -6,6 +6,8 @@ pub mod client;
 pub mod conn;
 pub mod error;
 pub mod limits;
+pub mod metrics;
+pub mod observe;
 pub mod pages;
 pub mod roles;
 pub mod session;
@@ -25,7 +27,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::store::Db;
@@ -63,6 +64,8 @@ pub struct Shared {
     /// Registrations whose page views were recorded (`last_seen_at`) within `SEEN_EVERY`: a
     /// page view writes through the saves' writer at most that often per candidate.
     pub seen: moka::sync::Cache<i64, ()>,
+    /// What this server counts for its metrics listener; `None` without a metrics address.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// How often a candidate's page views are written down as "last seen": well inside the 30 s
@@ -88,7 +91,13 @@ pub struct CachedSession {
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
+        let metrics = config.metrics_bind.map(|_| {
+            let metrics = Arc::new(crate::metrics::Metrics::new());
+            db.record_into(metrics.clone());
+            metrics
+        });
         AppState(Arc::new(Shared {
+            metrics,
             db,
             limits: Arc::new(limits::Limits::new(&config)),
             config: Arc::new(config),
@@ -108,9 +117,19 @@ impl AppState {
     }
 }
 
+impl Shared {
+    /// Records into the metrics, when this server keeps them: `state.count(|m| m.…)`.
+    pub fn count(&self, record: impl FnOnce(&crate::metrics::Metrics)) {
+        if let Some(m) = &self.metrics {
+            record(m);
+        }
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let (body_limit, upload_limit) = (state.config.body_limit, state.config.upload_limit);
     let request_timeout = state.config.request_timeout;
+    let observed = state.clone();
     let security_headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -169,7 +188,8 @@ pub fn router(state: AppState) -> Router {
         StatusCode::SERVICE_UNAVAILABLE,
         request_timeout,
     ))
-    .layer(TraceLayer::new_for_http())
+    // Outermost: every answer, refusals and timeouts too, has its id, span, log line and count.
+    .layer(middleware::from_fn_with_state(observed, observe::observe))
 }
 
 /// Routes that take a file (a CSV of registrations) and so a larger body than other forms.

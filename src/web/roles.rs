@@ -166,6 +166,7 @@ async fn admit(
             next: "/enter".into(),
         });
     };
+    super::observe::record_sitting(sitting.id);
     if reg.active_session.is_none() || reg.active_session != *session {
         return Err(AppError::BadRequest(
             "Your exam has been moved to another browser by your proctor. Ask your proctor if this is unexpected.".into(),
@@ -266,6 +267,9 @@ impl<const PART: u8> FromRequestParts<AppState> for OpenAttempt<PART> {
             Some((a, n)) => (Some(a), n),
             None => (None, None),
         };
+        if let Some(a) = &attempt {
+            super::observe::record_attempt(a.id);
+        }
         match open_or_elsewhere(attempt, part, now_ms()) {
             Ok(attempt) => Ok(OpenAttempt {
                 reg,

@@ -103,6 +103,19 @@ pub fn field_error(id: &str, error: Option<&String>) -> Markup {
     }
 }
 
+/// Under an error: the request's id, for the person to quote when they report it (the same id
+/// is in the `x-request-id` header and in the server's log line for the request).
+pub fn request_id_note() -> Markup {
+    html! {
+        @if let Some(id) = super::observe::current() {
+            p class="hint request-id" {
+                "If you report this, quote the request id "
+                code { (id.as_str()) } "."
+            }
+        }
+    }
+}
+
 /// The stylesheet: the design system, then each audience's rules, then printing.
 pub const CSS: &str = concat!(
     include_str!("assets/css/base.css"),

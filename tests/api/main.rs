@@ -23,6 +23,7 @@ mod exam_http;
 mod exam_pages;
 mod integrity;
 mod kill;
+mod observability;
 mod rater_quality;
 mod rating_http;
 mod registration;

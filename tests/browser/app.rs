@@ -21,7 +21,7 @@ impl Drop for App {
 }
 
 pub(crate) async fn spawn_app() -> App {
-    imh_exam::cli::init_tracing();
+    imh_exam::cli::init_tracing(imh_exam::config::LogFormat::Text);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("test.db").display());
     let db = Db::connect(&url).await.expect("open SQLite");

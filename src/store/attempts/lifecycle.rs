@@ -6,6 +6,25 @@ use crate::store::{Db, Result};
 
 use super::locked;
 
+/// How many attempts each sitting has open (started, neither submitted nor voided; paused
+/// ones too): (sitting, open), for the metrics. Sittings with none are left out.
+pub async fn open_per_sitting(db: &Db) -> Result<Vec<(i64, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        sitting_id: i64,
+        open: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.sitting_id, COUNT(*) AS open
+         FROM attempts a JOIN registrations r ON r.id = a.registration_id
+         WHERE a.submitted_at IS NULL AND a.voided_at IS NULL
+         GROUP BY r.sitting_id ORDER BY r.sitting_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.sitting_id, r.open)).collect())
+}
+
 /// Submits an attempt; returns its chain head (the receipt), or `None` if it was submitted or
 /// voided already.
 pub async fn submit(db: &Db, attempt_id: i64, by: &str, now: i64) -> Result<Option<String>> {

@@ -26,11 +26,11 @@ mod verify;
 
 pub use current::{current_answers, AnswerCache, CurrentAnswers, ANSWER_CACHE_BYTES};
 pub use lifecycle::{
-    breaks_left, change_clock, end_overlong_breaks, proctor_clock, proctor_clock_all, submit,
-    submit_expired, void, ClockAction, ClockChange, Voided,
+    breaks_left, change_clock, end_overlong_breaks, open_per_sitting, proctor_clock,
+    proctor_clock_all, submit, submit_expired, void, ClockAction, ClockChange, Voided,
 };
 
-pub use save::{save, SaveError, SaveRequest, Saved, MAX_SEQ};
+pub use save::{queue_depth, save, SaveError, SaveRequest, Saved, MAX_SEQ};
 pub use start::{start_part, StartError};
 pub use verify::verify_chains;
 

@@ -4,6 +4,7 @@
 use crate::exam::chain::{self, Save};
 use crate::exam::clock::{Clock, Multiplier};
 use crate::exam::limits::MAX_SAVES_PER_ATTEMPT;
+use crate::metrics::SaveRefusal;
 use crate::store::{Db, Result, StoreError, WriteTx};
 
 use super::break_limit;
@@ -43,6 +44,22 @@ pub enum SaveError {
     TooManySaves,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl SaveError {
+    /// The reason a metrics scrape shows for this refusal.
+    pub fn refusal(&self) -> SaveRefusal {
+        match self {
+            SaveError::Deadline => SaveRefusal::Deadline,
+            SaveError::Submitted => SaveRefusal::Submitted,
+            SaveError::Voided => SaveRefusal::Voided,
+            SaveError::Paused => SaveRefusal::Paused,
+            SaveError::NotFound => SaveRefusal::NotFound,
+            SaveError::BadSeq => SaveRefusal::BadSeq,
+            SaveError::TooManySaves => SaveRefusal::TooManySaves,
+            SaveError::Store(_) => SaveRefusal::Store,
+        }
+    }
 }
 
 impl From<sqlx::Error> for SaveError {
@@ -137,6 +154,7 @@ async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
         batch.sort_by_key(|r| r.attempt_id);
         match save_batch(&db, &batch).await {
             Ok(results) => {
+                count_answers(&db, &results);
                 for (request, result) in batch.into_iter().zip(results) {
                     let _ = request.reply.send(result);
                 }
@@ -151,6 +169,7 @@ async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
                         Ok(mut results) => results.pop().unwrap_or(Err(SaveError::NotFound)),
                         Err(e) => Err(SaveError::Store(e)),
                     };
+                    count_answers(&db, std::slice::from_ref(&result));
                     let _ = request.reply.send(result);
                 }
             }
@@ -168,6 +187,25 @@ fn take_waiting<T>(first: T, rx: &mut tokio::sync::mpsc::Receiver<T>, max: usize
         }
     }
     batch
+}
+
+/// Saves acknowledged and refused, for the metrics (when the server keeps them): one add for
+/// the batch's acknowledgements.
+fn count_answers(db: &Db, results: &[Result<Saved, SaveError>]) {
+    let Some(m) = db.metrics() else {
+        return;
+    };
+    m.saves_acknowledged(results.iter().filter(|r| r.is_ok()).count() as u64);
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        m.save_refused(e.refusal());
+    }
+}
+
+/// Saves waiting in the writers' queues now (not those in the batch being written).
+pub fn queue_depth(db: &Db) -> usize {
+    db.saves.get().map_or(0, |queues| {
+        queues.iter().map(|q| q.max_capacity() - q.capacity()).sum()
+    })
 }
 
 /// `$from, $from+1, …` for `n` values.
@@ -259,6 +297,7 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
     let ids = padded(ids);
     let id_list = placeholders(1, ids.len());
 
+    let began = std::time::Instant::now();
     let mut tx = db.write().await?;
     if db.backend == crate::store::Backend::Postgres {
         // Row locks before reading, in id order (as every writer takes them, so two processes'
@@ -391,7 +430,11 @@ async fn save_batch(db: &Db, batch: &[SaveRequest]) -> Result<Vec<Result<Saved, 
         receipts.sort_unstable_by_key(|r| r.0);
         store_receipts(&mut tx, &receipts).await?;
     }
+    let committing = std::time::Instant::now();
     tx.commit().await?;
+    if let Some(m) = db.metrics() {
+        m.save_batch(batch.len(), began.elapsed(), committing.elapsed());
+    }
     db.answers.committed(
         &rows
             .iter()

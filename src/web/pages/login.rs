@@ -11,6 +11,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::{self, Username};
+use crate::metrics::{Door, Throttle};
 use crate::store::sittings::{self, Entry};
 use crate::store::users;
 
@@ -130,6 +131,7 @@ pub async fn login(
     // guessing gains nothing. Other clients, the account's owner among them, are not held up.
     if let Some(until) = users::login_backoff(&state.db, &client_id, &username, now).await? {
         tracing::warn!(%client, "sign-in refused: too many failures from this client");
+        state.count(|m| m.throttled(Door::Login, Throttle::Failures));
         let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
         let msg = format!(
             "Too many failed sign-ins from your connection. Wait {} and try again, or ask an administrator.",
@@ -142,6 +144,7 @@ pub async fn login(
     }
     let Some(admission) = state.limits.credentials.admit() else {
         tracing::warn!(%client, "sign-in refused: password checks are all busy");
+        state.count(|m| m.throttled(Door::Login, Throttle::Busy));
         return Ok(limits::with_retry_after(
             refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -161,6 +164,7 @@ pub async fn login(
             None => tracing::info!(%client, "failed staff sign-in: no such account"),
         }
         users::record_login_failure(&state.db, &client_id, &username, now).await?;
+        state.count(|m| m.sign_in_failed(Door::Login));
         return Ok(refuse(
             StatusCode::UNAUTHORIZED,
             typed,
@@ -244,10 +248,13 @@ pub async fn enter(
             Ok((jar, Redirect::to("/candidate")).into_response())
         }
         Entry::Continue => Ok(Redirect::to("/candidate").into_response()),
-        Entry::Unknown => refuse(
-            StatusCode::UNAUTHORIZED,
-            "That access code is not valid. Check it against the one your proctor gave you.",
-        ),
+        Entry::Unknown => {
+            state.count(|m| m.sign_in_failed(Door::Enter));
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                "That access code is not valid. Check it against the one your proctor gave you.",
+            )
+        }
         Entry::InUse => refuse(
             StatusCode::CONFLICT,
             "Your exam is already open in another browser, so this browser was not let in. Your proctor has been told and can move your exam to this browser.",

@@ -1,7 +1,7 @@
 //! The `imh-exam` binary run as its own process, for tests that kill it, stop it or run its
 //! commands: what an in-process `TestApp` cannot show.
 
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 /// The `imh-exam` binary with its log silenced; add the arguments and the database.
@@ -23,9 +23,14 @@ impl Server {
     }
 
     /// The same, with extra environment variables for the server process.
+    pub async fn start_with(url: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_writing(url, env, Stdio::inherit()).await
+    }
+
+    /// The same, its standard output (the log) sent to `out`.
     // The guard's Drop waits for the process; the lint cannot see through it.
     #[allow(clippy::zombie_processes)]
-    pub async fn start_with(url: &str, env: &[(&str, &str)]) -> Server {
+    pub async fn start_writing(url: &str, env: &[(&str, &str)], out: Stdio) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -35,6 +40,7 @@ impl Server {
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", url)
             .envs(env.iter().copied())
+            .stdout(out)
             .spawn()
             .unwrap();
         let server = Server {

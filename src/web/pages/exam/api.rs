@@ -55,10 +55,18 @@ pub struct ApiSaved {
 #[derive(Debug, Serialize)]
 pub struct ApiError {
     pub error: String,
+    /// The request's id (as in its `x-request-id` header), for the candidate to quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 fn api_error(status: StatusCode, msg: impl Into<String>) -> Response {
-    (status, Json(ApiError { error: msg.into() })).into_response()
+    let request_id = crate::web::observe::current().map(|id| id.to_string());
+    let body = ApiError {
+        error: msg.into(),
+        request_id,
+    };
+    (status, Json(body)).into_response()
 }
 
 pub async fn api_save(
@@ -130,6 +138,7 @@ pub async fn api_save(
             Err(e) => return AppError::from(e).into_response(),
         },
     };
+    crate::web::observe::record_attempt(attempt);
     let open = match cached_form(&state, attempt).await {
         Ok(f) => f,
         Err(e) => return e.into_response(),
