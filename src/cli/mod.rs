@@ -340,7 +340,7 @@ fn warn_of_an_unread_file<const S: u8>(settings: &settings::SettingArgs<S>) {
 async fn serve_forever(db: Db, config: Config) -> anyhow::Result<()> {
     if config.metrics_bind == Some(config.bind) && config.bind.port() != 0 {
         anyhow::bail!(
-            "[metrics] bind {}: the metrics need an address of their own, not the public [server] bind",
+            "--metrics-bind {}: the metrics need an address of their own, not the public --bind ([metrics] bind and [server] bind in the file)",
             config.bind
         );
     }
