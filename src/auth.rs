@@ -179,7 +179,7 @@ pub fn sha256_hex(s: &str) -> String {
 }
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or copied.
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+pub(crate) const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// A candidate's access code, `XXXX-XXXX-XXXX` (60 bits of randomness).
 pub fn new_access_code() -> String {

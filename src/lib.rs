@@ -17,4 +17,5 @@ pub mod metrics;
 pub mod scoring;
 pub mod stats;
 pub mod store;
+pub mod two_factor;
 pub mod web;
