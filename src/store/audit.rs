@@ -92,6 +92,14 @@ pub enum Action {
     StudyRoundClose,
     /// a study was finished.
     StudyFinish,
+    /// a staff member turned on two-factor sign-in (their first code accepted).
+    TwoFactorEnrol,
+    /// a staff member signed in with one of their recovery codes.
+    TwoFactorRecoveryUsed,
+    /// a staff member made new recovery codes (the old ones no longer work).
+    TwoFactorRecoveryCodes,
+    /// an administrator removed a staff member's two-factor sign-in (whom, and why).
+    TwoFactorReset,
 }
 
 impl Action {
@@ -140,6 +148,10 @@ impl Action {
             Action::StudyRoundOpen => "study.round_open",
             Action::StudyRoundClose => "study.round_close",
             Action::StudyFinish => "study.finish",
+            Action::TwoFactorEnrol => "two-factor.enrol",
+            Action::TwoFactorRecoveryUsed => "two-factor.recovery_used",
+            Action::TwoFactorRecoveryCodes => "two-factor.recovery_codes",
+            Action::TwoFactorReset => "two-factor.reset",
         }
     }
 }

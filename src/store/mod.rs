@@ -17,6 +17,7 @@ pub mod ratings;
 pub mod results;
 pub mod sittings;
 pub mod studies;
+pub mod two_factor;
 pub mod users;
 pub mod write;
 

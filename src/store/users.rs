@@ -111,6 +111,15 @@ pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<User>> {
     row.map(user_from_row).transpose()
 }
 
+pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<User>> {
+    let row: Option<UserRow> =
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    row.map(user_from_row).transpose()
+}
+
 pub async fn list_users(db: &Db) -> Result<Vec<User>> {
     let rows: Vec<UserRow> = sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS} FROM users ORDER BY role, username"
