@@ -55,6 +55,17 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// How log lines are written to standard error.
     pub log_format: LogFormat,
+    /// Roles whose members must pass a second step (a TOTP code) to sign in; everyone else may
+    /// turn it on for themselves. Empty: optional for everyone.
+    pub two_factor_roles: Vec<crate::auth::Role>,
+    /// The key two-factor secrets are sealed with (see `two_factor::seal`), read from a file
+    /// outside the database. `None`: nobody can turn two-factor sign-in on. The default is a
+    /// new random key, good for this process's life only (tests); `serve` and `demo` read theirs
+    /// from `two_factor_key_file`.
+    pub two_factor_key: Option<crate::two_factor::SealKey>,
+    /// The file that key is kept in (`[auth] two_factor_key_file`); `None`: beside a SQLite
+    /// database file, none for PostgreSQL.
+    pub two_factor_key_file: Option<std::path::PathBuf>,
 }
 
 /// How log lines are written: for a person, or one JSON object a line for a log collector.
@@ -107,6 +118,9 @@ impl Default for Config {
             db: DbConfig::default(),
             metrics_bind: None,
             log_format: LogFormat::Text,
+            two_factor_roles: Vec::new(),
+            two_factor_key: Some(crate::two_factor::SealKey::generate()),
+            two_factor_key_file: None,
         }
     }
 }

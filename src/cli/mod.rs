@@ -4,6 +4,7 @@
 mod bank_commands;
 mod qti_commands;
 pub mod settings;
+pub mod two_factor;
 pub use bank_commands::{bank_check, bank_import, bank_lint, LintFormat};
 use settings::{AllSettings, DbSettings, ServerSettings};
 use std::io::BufRead;
@@ -151,6 +152,17 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbSettings,
     },
+    /// Remove a staff member's two-factor sign-in (a lost phone), for when no administrator
+    /// can do it on the staff page. Recorded in the audit log with the reason.
+    ResetTwoFactor {
+        #[arg(long)]
+        username: String,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        db: DbSettings,
+    },
 }
 
 impl Cli {
@@ -264,6 +276,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = open(&db.config()?).await?;
             return bank_import(&db, &dir, "imh-exam bank import").await;
         }
+        Command::User(UserCommand::ResetTwoFactor {
+            username,
+            reason,
+            db,
+        }) => {
+            let db = open(&db.config()?).await?;
+            return two_factor::reset(&db, &username, &reason).await;
+        }
         Command::User(UserCommand::Add {
             username,
             name,
@@ -337,13 +357,18 @@ fn warn_of_an_unread_file<const S: u8>(settings: &settings::SettingArgs<S>) {
     }
 }
 
-async fn serve_forever(db: Db, config: Config) -> anyhow::Result<()> {
+async fn serve_forever(db: Db, mut config: Config) -> anyhow::Result<()> {
     if config.metrics_bind == Some(config.bind) && config.bind.port() != 0 {
         anyhow::bail!(
             "--metrics-bind {}: the metrics need an address of their own, not the public --bind ([metrics] bind and [server] bind in the file)",
             config.bind
         );
     }
+    config.two_factor_key = two_factor::server_key(
+        config.two_factor_key_file.as_deref(),
+        &config.db.url,
+        &config.two_factor_roles,
+    )?;
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
@@ -573,6 +598,10 @@ pub async fn demo_setup(db: &Db, bank_dir: &Path, bind: SocketAddr) -> anyhow::R
     println!(
         "A completed two-round Angoff study of the Level III blueprint on that sitting: as committee, http://{}/studies/{study}; as panel1, http://{}/panel/{study}",
         bind, bind
+    );
+    println!(
+        "Two-factor sign-in: optional, each person at http://{}/account/two-factor; --require-two-factor admin,committee makes it required",
+        bind
     );
     println!("Stop with ctrl-c.");
     Ok(true)

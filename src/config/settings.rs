@@ -73,7 +73,9 @@ macro_rules! setting {
 }
 
 /// The sections, in the order `config check` prints them.
-pub const SECTIONS: &[&str] = &["server", "limits", "database", "saves", "metrics", "log"];
+pub const SECTIONS: &[&str] = &[
+    "server", "limits", "database", "saves", "metrics", "log", "auth",
+];
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -150,6 +152,13 @@ pub static SETTINGS: &[Setting] = &[
     setting!("log", "format", crate::config::LogFormat, log_format,
         "How log lines are written: text, or json (one object a line).",
         flag "log-format", env "IMH_LOG_FORMAT"),
+    // [auth]
+    setting!("auth", "two_factor_roles", Vec<crate::auth::Role>, two_factor_roles,
+        "Roles that must sign in with a second step, a code from an app (e.g. admin,committee); others may turn it on for themselves.",
+        flag "require-two-factor", env "IMH_REQUIRE_TWO_FACTOR", name "ROLES"),
+    setting!("auth", "two_factor_key_file", Option<std::path::PathBuf>, two_factor_key_file,
+        "The file of the key two-factor secrets are sealed with (made on first start; every server of one database needs the same). Empty: beside a SQLite database file; PostgreSQL needs it named.",
+        flag "two-factor-key-file", env "IMH_TWO_FACTOR_KEY_FILE"),
 ];
 
 /// The setting at `[section] key`, by its index in `SETTINGS`.

@@ -291,6 +291,36 @@ impl ListItem for ipnet::IpNet {
     }
 }
 
+/// A role named in a list (`[auth] two_factor_roles`): `admin`, `committee`...
+impl ListItem for crate::auth::Role {
+    const VALUE_NAME: &'static str = "ROLE";
+    fn parse(s: &str) -> Result<Self, String> {
+        s.parse()
+    }
+    fn show(&self) -> String {
+        self.code().to_string()
+    }
+}
+
+/// A file that may be left out (`[auth] two_factor_key_file`): `""` is none.
+impl Value for Option<std::path::PathBuf> {
+    const VALUE_NAME: &'static str = "FILE";
+    fn from_toml(v: &Toml) -> Result<Self, String> {
+        match v.as_str() {
+            Some(s) if s.trim().is_empty() => Ok(None),
+            Some(s) => Ok(Some(s.into())),
+            None => Err(format!("expected a file name in quotes, found {}", found(v))),
+        }
+    }
+    fn from_texts(texts: &[String]) -> Result<Self, String> {
+        let s = one(texts);
+        Ok((!s.trim().is_empty()).then(|| s.into()))
+    }
+    fn to_toml(&self) -> String {
+        toml_string(&self.as_ref().map_or(String::new(), |p| p.display().to_string()))
+    }
+}
+
 /// A database URL the store can open: `sqlite:` or `postgres:` (`postgresql:`).
 pub fn database_url(url: &str) -> Result<(), String> {
     if ["sqlite:", "postgres:", "postgresql:"]

@@ -1,6 +1,6 @@
 //! What one visitor may cost the server: a bounded number of password checks at once, and a
-//! per-client request rate on the anonymous doors (`POST /login`, `POST /enter`) and the
-//! candidates' event beacon.
+//! per-client request rate on the anonymous doors (`POST /login` and its second step,
+//! `POST /enter`) and the candidates' event beacon.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -246,7 +246,7 @@ impl Door {
             return None;
         }
         match path {
-            "/login" => Some(Door::Login),
+            "/login" | "/login/two-factor" | "/login/two-factor/recovery" => Some(Door::Login),
             "/enter" => Some(Door::Enter),
             "/exam/api/event" => Some(Door::Event),
             _ => None,

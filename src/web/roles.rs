@@ -89,6 +89,12 @@ staff_extractor!(
     &[Role::Panelist, Role::Committee]
 );
 
+staff_extractor!(
+    /// Any staff member, whatever their role: their own account's pages.
+    Staff,
+    &Role::ALL
+);
+
 /// A panel member and the study the route's `{id}` names, when they sit on its panel. The
 /// panel is checked in the query that reads the study, so a study they are not on is a 404,
 /// the same as one that does not exist: nothing of it (not even that it exists) is shown.

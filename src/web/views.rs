@@ -125,6 +125,7 @@ pub const CSS: &str = concat!(
     include_str!("assets/css/committee.css"),
     include_str!("assets/css/studies.css"),
     include_str!("assets/css/panel.css"),
+    include_str!("assets/css/account.css"),
     include_str!("assets/css/print.css"),
 );
 /// The site's icon: the brand's initials on its accent colour.

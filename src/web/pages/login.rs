@@ -18,6 +18,7 @@ use crate::store::users;
 use crate::web::client::Client;
 use crate::web::error::AppResult;
 use crate::web::limits;
+use crate::web::pages::two_factor;
 use crate::web::session::{cookie, removal, CsrfToken, Visitor, CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::views::{self, csrf_field, field_error};
 use crate::web::AppState;
@@ -171,16 +172,33 @@ pub async fn login(
             "The username or password is not right. Check both and try again.".to_string(),
         ));
     };
-    users::clear_login_failures(&state.db, &client_id, &username).await?;
-    let token = users::open_staff_session(&state.db, &user).await?;
-    let secure = state.config.secure_cookies;
-    // A new CSRF token with the new session, so a token seen before login is worth nothing.
-    let jar = jar.add(cookie(SESSION_COOKIE, token, secure)).add(cookie(
-        CSRF_COOKIE,
-        auth::random_token(),
-        secure,
-    ));
+    // The password is right. A second step first when the account has one or its role needs
+    // one: failures are forgotten only once it is passed, or a password alone would buy
+    // endless guesses at the code.
+    if two_factor::second_step_needed(&state, &user).await? {
+        return two_factor::begin(&state, jar, &user, &next).await;
+    }
+    let jar = open_session(&state, jar, &client_id, &user).await?;
     Ok((jar, Redirect::to(&next)).into_response())
+}
+
+/// Signs `user` in: this client's failures at the account are forgotten, a session opens, and
+/// the browser gets its cookie and a new CSRF token (so a token seen before sign-in is worth
+/// nothing); a pending sign-in's cookie goes.
+pub async fn open_session(
+    state: &AppState,
+    jar: CookieJar,
+    client_id: &str,
+    user: &users::User,
+) -> AppResult<CookieJar> {
+    let username = Username::parse(&user.username).map_err(anyhow::Error::msg)?;
+    users::clear_login_failures(&state.db, client_id, &username).await?;
+    let token = users::open_staff_session(&state.db, user).await?;
+    let secure = state.config.secure_cookies;
+    Ok(jar
+        .add(cookie(SESSION_COOKIE, token, secure))
+        .add(cookie(CSRF_COOKIE, auth::random_token(), secure))
+        .add(removal(two_factor::PENDING_COOKIE)))
 }
 
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<Response> {
@@ -188,7 +206,11 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<
         users::close_session(&state.db, c.value()).await?;
         state.sessions.invalidate_all();
     }
-    let jar = jar.add(removal(SESSION_COOKIE)).add(removal(CSRF_COOKIE));
+    two_factor::forget(&state, &jar).await?;
+    let jar = jar
+        .add(removal(SESSION_COOKIE))
+        .add(removal(CSRF_COOKIE))
+        .add(removal(two_factor::PENDING_COOKIE));
     Ok((jar, Redirect::to("/login")).into_response())
 }
 

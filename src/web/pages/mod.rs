@@ -18,6 +18,7 @@ pub mod results;
 pub mod staff;
 pub mod stats;
 pub mod studies;
+pub mod two_factor;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -112,6 +113,7 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/{id}/calibrate", post(rasch::calibrate))
         .route("/stats/{id}/report", get(report::report_page))
         .merge(studies::routes())
+        .merge(two_factor::routes())
         .route("/panel", get(panel::home))
         .route("/panel/{id}", get(panel::study_page))
         .route(

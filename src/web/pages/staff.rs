@@ -1,7 +1,7 @@
 //! Staff pages: the role-aware home page, staff accounts (admin) and the bank overview
 //! (committee and admin).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::auth::{self, Role, Username};
 use crate::store::bank as bank_store;
+use crate::store::two_factor as two_factor_store;
 use crate::store::users::{self, AddUserError, NewUser, Principal, User};
 
 use crate::web::error::AppResult;
@@ -72,6 +73,8 @@ pub async fn home(
                 @if let Some(list) = &studies { (list) }
             }
         }
+        h2 { "Your account" }
+        p { a href="/account/two-factor" { "Two-factor sign-in" } ": a code from your phone after your password." }
     };
     Ok(views::page("Home", Some(&chrome(user, &csrf)), body).into_response())
 }
@@ -95,7 +98,7 @@ type Errors = BTreeMap<&'static str, String>;
 fn users_page(
     me: &User,
     csrf: &str,
-    all: &[User],
+    (all, two_factor): (&[User], &BTreeSet<i64>),
     form: &UserForm,
     errors: &Errors,
     created: Option<&str>,
@@ -111,10 +114,20 @@ fn users_page(
             (views::scroll_box("Staff accounts", html! {
             table {
                 caption class="hint" { (all.len()) " accounts" }
-                thead { tr { th scope="col" { "Username" } th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Organisation" } } }
+                thead { tr { th scope="col" { "Username" } th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Organisation" } th scope="col" { "Two-factor sign-in" } } }
                 tbody {
                     @for u in all {
-                        tr { td { (u.username) } td { (u.display_name) } td { (u.role.title()) } td { (u.organisation) } }
+                        tr {
+                            td { (u.username) } td { (u.display_name) } td { (u.role.title()) } td { (u.organisation) }
+                            td {
+                                @if two_factor.contains(&u.id) {
+                                    "On"
+                                    @if u.id != me.id {
+                                        " · " a href=(format!("/admin/users/{}/two-factor", u.id)) aria-label=(format!("Reset the two-factor sign-in of {}", u.username)) { "Reset" }
+                                    }
+                                } @else { "Off" }
+                            }
+                        }
                     }
                 }
             }
@@ -162,10 +175,11 @@ pub async fn users(
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Markup> {
     let all = users::list_users(&state.db).await?;
+    let two_factor = two_factor_store::enabled_users(&state.db).await?;
     Ok(users_page(
         me,
         &csrf,
-        &all,
+        (&all, &two_factor),
         &UserForm::default(),
         &Errors::new(),
         None,
@@ -216,10 +230,11 @@ pub async fn add_user(
         {
             Ok(_) => {
                 let all = users::list_users(&state.db).await?;
+                let two_factor = two_factor_store::enabled_users(&state.db).await?;
                 let page = users_page(
                     me,
                     &csrf,
-                    &all,
+                    (&all, &two_factor),
                     &UserForm::default(),
                     &errors,
                     Some(username.as_str()),
@@ -233,13 +248,14 @@ pub async fn add_user(
         }
     }
     let all = users::list_users(&state.db).await?;
+    let two_factor = two_factor_store::enabled_users(&state.db).await?;
     let form = UserForm {
         password: String::new(),
         ..form
     };
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
-        users_page(me, &csrf, &all, &form, &errors, None),
+        users_page(me, &csrf, (&all, &two_factor), &form, &errors, None),
     )
         .into_response())
 }
