@@ -183,6 +183,11 @@ pub async fn spawn_app_with(test_db: TestDb, config: Config) -> TestApp {
 pub const PASSWORD: &str = "a long test password";
 
 impl TestApp {
+    /// The URL of the server's database, for the binary run as a process on the same data.
+    pub fn db_url(&self) -> &str {
+        &self._test_db.url
+    }
+
     /// A new browser: its own cookies, not following redirects so tests can see them.
     pub fn browser(&self) -> Browser {
         self.browser_from("127.0.0.1")

@@ -32,3 +32,4 @@ mod results;
 mod scoring;
 mod studies_committee;
 mod studies_panel;
+mod two_factor;

@@ -21,6 +21,11 @@ impl Drop for App {
 }
 
 pub(crate) async fn spawn_app() -> App {
+    spawn_app_with(Config::default()).await
+}
+
+/// The same, with its own settings (its `bind` is replaced by a random port).
+pub(crate) async fn spawn_app_with(config: Config) -> App {
     imh_exam::cli::init_tracing(imh_exam::config::LogFormat::Text);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("test.db").display());
@@ -31,7 +36,7 @@ pub(crate) async fn spawn_app() -> App {
         db.clone(),
         Config {
             bind: addr,
-            ..Config::default()
+            ..config
         },
     );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

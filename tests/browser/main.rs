@@ -22,6 +22,7 @@ mod panel;
 mod proctor;
 mod rater;
 mod staff;
+mod two_factor;
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
