@@ -7,6 +7,7 @@
 //! answers favour one distractor, as real ones do. Raters differ in severity. All of it is drawn
 //! from a fixed seed, so every demo database holds the same sitting.
 
+pub mod comments;
 pub mod study;
 
 use std::collections::{BTreeMap, HashMap};
@@ -416,6 +417,7 @@ fn take_exam(
     let one = forms.draw(bp, email, 1, rng.gen())?;
     let mut saves = Vec::new();
     let mut seq = 0;
+    let mut flaw_comment = None;
     for e in &one.part_one {
         let Some(m) = mcqs.get(&(e.item_id.clone(), e.version)) else {
             continue;
@@ -427,7 +429,7 @@ fn take_exam(
         }
         let shift = if m.domain == harder_domain { 2.5 } else { 0.0 };
         let p = 1.0 / (1.0 + (-1.7 * (ability - difficulty(&e.item_id) - shift)).exp());
-        let answer = if rng.gen_bool(p.clamp(0.0, 1.0)) {
+        let mut answer = if rng.gen_bool(p.clamp(0.0, 1.0)) {
             m.key
         } else {
             let wrong: Vec<char> = m.letters.iter().copied().filter(|l| *l != m.key).collect();
@@ -438,9 +440,23 @@ fn take_exam(
                 wrong[rng.gen_range(0..wrong.len())]
             }
         };
+        if e.item_id == comments::FLAWED_ITEM {
+            answer = comments::flawed_answer(email, ability, answer, m.key);
+            flaw_comment = comments::comment_on_flaw(email, answer, m.key);
+        }
         saves.push(Save {
             item_id: e.item_id.clone(),
             answer: answer.to_string(),
+            seq,
+            at_ms: t0 + seq as i64 * 60_000,
+        });
+    }
+    // A comment on the flawed item, saved as the exam saves one, after the answers.
+    if let Some(text) = flaw_comment {
+        seq += 1;
+        saves.push(Save {
+            item_id: crate::exam::comment::key(comments::FLAWED_ITEM),
+            answer: text.to_string(),
             seq,
             at_ms: t0 + seq as i64 * 60_000,
         });

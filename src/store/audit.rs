@@ -100,6 +100,8 @@ pub enum Action {
     TwoFactorRecoveryCodes,
     /// an administrator removed a staff member's two-factor sign-in (whom, and why).
     TwoFactorReset,
+    /// the committee downloaded a sitting's candidate comments.
+    CommentsExport,
 }
 
 impl Action {
@@ -152,6 +154,7 @@ impl Action {
             Action::TwoFactorRecoveryUsed => "two-factor.recovery_used",
             Action::TwoFactorRecoveryCodes => "two-factor.recovery_codes",
             Action::TwoFactorReset => "two-factor.reset",
+            Action::CommentsExport => "comments.export",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod batches;
 pub mod bulk;
 pub mod calibration;
 pub mod clock;
+pub mod comments;
 pub mod forms;
 pub mod ratings;
 pub mod results;

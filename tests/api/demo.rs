@@ -348,6 +348,31 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         assert_eq!(exposure, forms, "{line}");
         assert!(exposure >= n, "{line}");
     }
+    // The demo's flawed item: its key discriminates poorly and option A draws the able, and
+    // candidates say why in comments, which the key review lists beside those figures.
+    let flawed = imh_exam::demo::comments::FLAWED_ITEM;
+    let row: Vec<&str> = csv
+        .lines()
+        .find(|l| l.split([' ', ',']).next() == Some(flawed))
+        .unwrap()
+        .split(',')
+        .collect();
+    let pbis_rest: f64 = row[7].parse().unwrap();
+    assert!(pbis_rest < 0.15, "{row:?}");
+    assert!(row[10].contains("distractor_positive:A"), "{row:?}");
+    let said = imh_exam::store::comments::of_sitting(&app.db, id)
+        .await
+        .unwrap();
+    let on_flawed: Vec<_> = said.iter().filter(|c| c.target == flawed).collect();
+    assert!(on_flawed.len() >= 5, "{said:?}");
+    assert!(on_flawed.iter().any(|c| c.chose.as_deref() == Some("A")));
+    let review = committee.get_text(&format!("/keys?sitting={id}")).await;
+    assert!(
+        review.contains(&format!("Question {flawed} ({})", on_flawed.len())),
+        "{review}"
+    );
+    assert!(review.contains("A attracts the able") && review.contains("Chose A"));
+    assert!(review.contains("Esperanza has just turned pale") || review.contains("at this point"));
     let form = committee
         .get_text(&format!("/stats/{id}/items?csv=form"))
         .await;

@@ -11,6 +11,7 @@ mod calibration;
 mod caps;
 mod cli;
 mod clock;
+mod comments;
 mod config_file;
 mod connections;
 mod console;

@@ -112,6 +112,14 @@ async fn a_rater_sees_no_candidate_identifier_nor_another_reading(engine: Engine
         .await;
     assert_eq!(res.status(), 303);
     let mut secrets = forbidden.clone();
+    // The candidates' comments (on a question and a vignette each): never a rater's to see.
+    let comments: Vec<String> =
+        sqlx::query_scalar("SELECT answer FROM response_events WHERE item_id LIKE '@comment:%'")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(comments.len(), 6, "{comments:?}");
+    secrets.extend(comments);
     secrets.push("OTHER-NOTE-7731".into());
     secrets.push("OTHER-FEEDBACK-7731".into());
 
@@ -341,6 +349,12 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
             COMMITTEE,
         ),
         ("GET", "/keys".into(), COMMITTEE),
+        (
+            "GET",
+            format!("/keys?sitting={sid}&item=TF-0001"),
+            COMMITTEE,
+        ),
+        ("GET", format!("/scoring/{sid}/comments.csv"), COMMITTEE),
         ("GET", format!("/stats/{sid}/agreement"), COMMITTEE),
         ("GET", format!("/stats/{sid}/items"), COMMITTEE),
         ("GET", format!("/stats/{sid}/items/TF-0001"), COMMITTEE),

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use imh_exam::auth::Role;
 use imh_exam::bank::{ItemBody, Level};
+use imh_exam::exam::comment;
 use imh_exam::exam::form::Parts;
 use imh_exam::scoring::key::KeyRule;
 use imh_exam::scoring::rules::Resolution;
@@ -95,6 +96,12 @@ pub async fn sat_sitting_by(db: &Db, people: [(&str, &str, &str); 3]) -> Fixture
                 .await
                 .unwrap();
         }
+        // Each candidate comments on their first question and first vignette: the committee
+        // may read the comments, raters never (the leak test looks for them).
+        let on = comment::key(&a.form.part_one[0].item_id);
+        attempts::save(db, a.id, &on, &leak_comment(email, 1), seq + 1, now + 1000)
+            .await
+            .unwrap();
         attempts::submit(db, a.id, "candidate", now + 2000)
             .await
             .unwrap()
@@ -103,14 +110,12 @@ pub async fn sat_sitting_by(db: &Db, people: [(&str, &str, &str); 3]) -> Fixture
             .await
             .unwrap()
             .unwrap();
-        take_part_two(
+        take_part_two_commenting(
             db,
-            sitting,
-            &reg,
-            bp,
-            pool,
+            (sitting, &reg, bp, pool),
             now + 3000,
             "My answer: I would begin with the relationship.",
+            Some(&leak_comment(email, 2)),
         )
         .await;
         regs.push(reg);
@@ -135,6 +140,27 @@ pub async fn take_part_two(
     now: i64,
     text: &str,
 ) {
+    take_part_two_commenting(db, (sitting, reg, bp, pool), now, text, None).await;
+}
+
+/// A candidate's comment in `sat_sitting`, on Part `part`: words no rater may ever see.
+pub fn leak_comment(email: &str, part: u8) -> String {
+    format!("LEAK-COMMENT part {part} by {email}: the key seems wrong")
+}
+
+/// `take_part_two`, with a comment on the first vignette if one is given.
+pub async fn take_part_two_commenting(
+    db: &Db,
+    (sitting, reg, bp, pool): (
+        &Sitting,
+        &Registration,
+        &imh_exam::bank::Blueprint,
+        &imh_exam::exam::form::Pool,
+    ),
+    now: i64,
+    text: &str,
+    comment_text: Option<&str>,
+) {
     let b = attempts::start_part(db, sitting, reg, bp, pool, 2, now)
         .await
         .unwrap();
@@ -154,6 +180,12 @@ pub async fn take_part_two(
                 .await
                 .unwrap();
         }
+    }
+    if let Some(c) = comment_text {
+        let on = comment::key(&b.form.part_two[0].vignette_id);
+        attempts::save(db, b.id, &on, c, seq + 1, now + 2000)
+            .await
+            .unwrap();
     }
     attempts::submit(db, b.id, "candidate", now + 3000)
         .await
@@ -529,6 +561,7 @@ async fn results_are_released_only_when_complete_and_rescored_after_a_key_change
         entry.version,
         &KeyRule::Dropped,
         "two defensible answers",
+        &[],
         "committee",
     )
     .await
@@ -556,6 +589,7 @@ async fn results_are_released_only_when_complete_and_rescored_after_a_key_change
         entry.version,
         &KeyRule::Accept(BTreeSet::from([m.key, wrong])),
         "second key accepted",
+        &[],
         "committee",
     )
     .await

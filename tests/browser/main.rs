@@ -16,6 +16,7 @@ mod look;
 mod wait;
 
 mod candidate;
+mod candidate_comments;
 mod candidate_ui;
 mod committee;
 mod panel;

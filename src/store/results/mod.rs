@@ -418,6 +418,7 @@ pub async fn change_key(
     version: u32,
     rule: &KeyRule,
     reason: &str,
+    cited: &[(i64, i64)],
     by: &str,
 ) -> Result<Vec<Rescored>> {
     let affected: Vec<(i64, i64)> = sqlx::query_as(
@@ -488,9 +489,9 @@ pub async fn change_key(
         })
         .collect();
     let mut tx = db.write().await?;
-    sqlx::query(
+    let change_id: i64 = sqlx::query_scalar(
         "INSERT INTO key_changes (item_id, item_version, rule, reason, changed_by, changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(item_id)
     .bind(i64::from(version))
@@ -498,8 +499,33 @@ pub async fn change_key(
     .bind(reason.trim())
     .bind(by)
     .bind(now_ms())
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    // The candidates' comments the decision cites, each by its event in the response log.
+    for (attempt_id, n) in cited {
+        sqlx::query(
+            "INSERT INTO key_change_citations (key_change_id, attempt_id, n) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(change_id)
+        .bind(*attempt_id)
+        .bind(*n)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let citing = if cited.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; citing {} candidate comment(s): {}",
+            cited.len(),
+            cited
+                .iter()
+                .map(|(a, n)| crate::exam::comment::cite_id(*a, *n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     for r in &rescored {
         sitting::store_one(&mut tx, r).await?;
     }
@@ -508,7 +534,7 @@ pub async fn change_key(
         by,
         super::audit::Action::KeyChange,
         &format!(
-            "{item_id} v{version}: key {}; reason: {}; {} rescored{}{}",
+            "{item_id} v{version}: key {}; reason: {}{citing}; {} rescored{}{}",
             rule.describe(),
             reason.trim(),
             out.len(),

@@ -1,20 +1,17 @@
 //! The exam committee's scoring pages: assigning raters, reassigning when one drops out,
-//! validity responses and calibration, the raters' feedback, and key review with rescoring
-//! (beside it, the decisions on which Part One score decides). The results are in `results`.
+//! validity responses and calibration, and the raters' feedback. The results are in `results`,
+//! key review with rescoring in `keys`.
 
 use std::collections::BTreeSet;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::bank::ItemBody;
-use crate::store::results::{self, PassOnChange};
 use crate::store::sittings::{self, Sitting};
-use crate::store::users::User;
 use crate::store::{bank as bank_store, ratings};
 
 use crate::web::error::{AppError, AppResult};
@@ -398,178 +395,4 @@ pub async fn save_feedback(
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to(&format!("/scoring/responses/{id}/feedback")).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct KeyForm {
-    #[serde(default)]
-    pub item: String,
-    #[serde(default)]
-    pub version: String,
-    #[serde(default)]
-    pub rule: String,
-    #[serde(default)]
-    pub reason: String,
-}
-
-/// The key decisions and the pass-mark decisions, newest first.
-struct History {
-    keys: Vec<(String, i64, String, String, String)>,
-    pass_on: Vec<PassOnChange>,
-}
-
-fn keys_page(me: &User, csrf: &str, history: &History, outcome: Option<Markup>) -> Markup {
-    views::page(
-        "Key review",
-        Some(&chrome(me, csrf)),
-        html! {
-            h1 { "Key review" }
-            @if let Some(o) = outcome { (o) }
-            p { "Change an item's key, accept two keys, or drop the item from scoring. Every attempt that carried the item is rescored, and the audit log keeps the reason and each candidate's result before and after." }
-            form method="post" action="/keys" {
-                (csrf_field(csrf))
-                label for="item" { "Item id" }
-                input type="text" id="item" name="item" required;
-                label for="version" { "Version" }
-                input type="number" id="version" name="version" min="1" value="1" required;
-                label for="rule" { "New key" }
-                p class="hint" id="rule-hint" { "A letter (B), letters joined by | when several are right (B|D), or the word dropped." }
-                input type="text" id="rule" name="rule" required aria-describedby="rule-hint";
-                label for="reason" { "Reason" }
-                textarea id="reason" name="reason" rows="3" required {}
-                button type="submit" { "Apply and rescore" }
-            }
-            h2 { "Decisions so far" }
-            div class="table-wrap" role="region" tabindex="0" aria-label="Key decisions so far" { table {
-                thead { tr { th scope="col" { "Item" } th scope="col" { "Version" } th scope="col" { "Key" } th scope="col" { "Reason" } th scope="col" { "By" } } }
-                tbody {
-                    @for (item, version, rule, reason, by) in &history.keys {
-                        tr { td { (item) } td { (version) } td { (rule) } td { (reason) } td { (by) } }
-                    }
-                }
-            } }
-            h2 id="pass-on-decisions" { "Which Part One score decides" }
-            p { "The committee's decisions, per sitting, on whether Part One's pass mark applies to raw or equated scores; made on a sitting's results page. The newest of a sitting applies; without one, each blueprint's own policy does." }
-            @if history.pass_on.is_empty() { p { "None so far." } }
-            @else {
-                table id="pass-on-history" {
-                    thead { tr { th scope="col" { "Sitting" } th scope="col" { "Pass mark applies to" } th scope="col" { "Reason" } th scope="col" { "By" } th scope="col" { "When" } } }
-                    tbody {
-                        @for c in &history.pass_on {
-                            tr {
-                                td { a href={ "/scoring/" (c.sitting_id) "/results" } { (c.sitting_name) } }
-                                td { (c.pass_on) } td { (c.reason) } td { (c.changed_by) }
-                                td { (super::proctor::when(c.changed_at)) }
-                            }
-                        }
-                    }
-                }
-            }
-        },
-    )
-}
-
-async fn key_history(state: &AppState) -> AppResult<History> {
-    Ok(History {
-        keys: sqlx::query_as(
-            "SELECT item_id, item_version, rule, reason, changed_by FROM key_changes ORDER BY id DESC",
-        )
-        .fetch_all(&state.db.pool)
-        .await?,
-        pass_on: results::pass_on_changes(&state.db).await?,
-    })
-}
-
-pub async fn keys(
-    State(state): State<AppState>,
-    Committee(ref me): Committee,
-    CsrfToken(csrf): CsrfToken,
-) -> AppResult<Response> {
-    let history = key_history(&state).await?;
-    Ok(keys_page(me, &csrf, &history, None).into_response())
-}
-
-pub async fn change_key(
-    State(state): State<AppState>,
-    Committee(ref me): Committee,
-    CsrfToken(csrf): CsrfToken,
-    Form(f): Form<KeyForm>,
-) -> AppResult<Response> {
-    let mut errors = Vec::new();
-    let version: Option<u32> = f.version.trim().parse().ok();
-    let item = match version {
-        Some(v) => bank_store::item_version(&state.db, f.item.trim(), v).await?,
-        None => {
-            errors.push(format!("Version: \"{}\" is not a whole number.", f.version));
-            None
-        }
-    };
-    let letters: Option<BTreeSet<char>> = match &item {
-        Some(i) => match &i.body {
-            ItemBody::Mcq(m) => Some(m.options.iter().map(|o| o.letter).collect()),
-            ItemBody::Open(_) => {
-                errors.push(format!(
-                    "Item: {} is an open item; it has no key.",
-                    f.item.trim()
-                ));
-                None
-            }
-        },
-        None if version.is_some() => {
-            errors.push(format!(
-                "Item: {} version {} is not in the bank.",
-                f.item.trim(),
-                f.version.trim()
-            ));
-            None
-        }
-        None => None,
-    };
-    let rule = results::parse_rule(&f.rule);
-    match (&rule, &letters) {
-        (None, _) => errors.push(format!(
-            "New key: \"{}\" is not a letter, letters joined by |, or dropped.",
-            f.rule
-        )),
-        (Some(crate::scoring::key::KeyRule::Accept(keys)), Some(letters)) => {
-            if let Some(bad) = keys.iter().find(|k| !letters.contains(k)) {
-                errors.push(format!("New key: {bad} is not an option of this item."));
-            }
-        }
-        _ => {}
-    }
-    if f.reason.trim().is_empty() {
-        errors.push("Reason: say why the key changes; it is kept in the audit log.".into());
-    }
-    let history = key_history(&state).await?;
-    if !errors.is_empty() {
-        let outcome = html! { div class="error" role="alert" { @for e in &errors { p { (e) } } } };
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            keys_page(me, &csrf, &history, Some(outcome)),
-        )
-            .into_response());
-    }
-    let (rule, version) = (rule.expect("checked"), version.expect("checked"));
-    let rescored = results::change_key(
-        &state.db,
-        f.item.trim(),
-        version,
-        &rule,
-        &f.reason,
-        &me.username,
-    )
-    .await?;
-    let history = key_history(&state).await?;
-    let changed = rescored
-        .iter()
-        .filter(|r| r.before.map(|b| b.1) != Some(r.after.1))
-        .count();
-    let outcome = html! {
-        p class="notice" role="status" {
-            (f.item.trim()) " is now scored as " (rule.describe()) ". " (rescored.len()) " result(s) rescored; "
-            (changed) " changed between pass and fail."
-        }
-    };
-    Ok(keys_page(me, &csrf, &history, Some(outcome)).into_response())
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::bank::ItemBody;
 use crate::stats::items::Cell;
 use crate::stats::{item_analysis, ItemAnalysis, ItemKey, Responses};
-use crate::store::{analysis, bank as bank_store, calibration, sittings, Db};
+use crate::store::{analysis, bank as bank_store, calibration, comments, sittings, Db};
 
 use super::stats::{csv_response, heads, num, off_runtime, show, Sort, Table};
 use crate::web::charts;
@@ -105,7 +105,7 @@ pub struct ItemsQuery {
 const FLAG_HELP: &str = "hard: p below 0.30; easy: p above 0.95; low discrimination: point-biserial (rest score) below 0.15; a distractor (a wrong option) that attracts the abler candidates (its point-biserial above 0), or that fewer than 2% chose.";
 
 /// A flag's code name (the CSV's) as people read it.
-fn flag_text(code: &str) -> String {
+pub(super) fn flag_text(code: &str) -> String {
     match code.split_once(':') {
         Some(("distractor_positive", o)) => format!("{o} attracts the able"),
         Some(("distractor_rare", o)) => format!("{o} rarely chosen"),
@@ -416,6 +416,11 @@ pub async fn item_page(
             })
             .unwrap_or_default(),
     };
+    let comments: Vec<_> = comments::of_sitting(&state.db, id)
+        .await?
+        .into_iter()
+        .filter(|c| c.part == 1 && c.target == item)
+        .collect();
     if let Some(name) = q.csv {
         let t = [&distractors, &history]
             .into_iter()
@@ -450,8 +455,16 @@ pub async fn item_page(
         } @else {
             p { "This item was on no scored Part One form of this sitting." }
         }
+        section aria-labelledby="comments-title" {
+            h2 id="comments-title" { "Candidates' comments in this sitting (" (comments.len()) ")" }
+            @if comments.is_empty() {
+                p { "No candidate commented on this question in this sitting." }
+            } @else {
+                (super::keys::comment_list(&comments.iter().collect::<Vec<_>>(), &sitting.time_zone))
+            }
+        }
         (history.html(&format!("/stats/{id}/items/{item}?csv=history")))
-        p { a href="/keys" { "Key review" } ": change the key, accept two keys or drop this item." }
+        p { a href={ "/keys?sitting=" (id) "&item=" (item) "#change" } { "Key review" } ": change the key, accept two keys or drop this item, citing candidates' comments." }
     };
     Ok(views::page(&format!("Item {item}"), Some(&chrome(me, &csrf)), body).into_response())
 }

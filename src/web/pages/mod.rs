@@ -5,6 +5,7 @@ mod decision;
 pub mod dif;
 pub mod exam;
 pub mod item_stats;
+pub mod keys;
 pub mod login;
 pub mod panel;
 pub mod proctor;
@@ -97,6 +98,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/scoring/{id}/results", get(results::results_page))
         .route("/scoring/{id}/results.csv", get(results::results_csv))
+        .route("/scoring/{id}/comments.csv", get(keys::comments_csv))
         .route("/scoring/{id}/results/compute", post(results::compute))
         .route("/scoring/{id}/release", post(results::release))
         .route("/scoring/{id}/pass-on", post(results::change_pass_on))
@@ -104,7 +106,7 @@ pub fn routes() -> Router<AppState> {
             "/scoring/responses/{id}/feedback",
             get(committee::feedback_page).post(committee::save_feedback),
         )
-        .route("/keys", get(committee::keys).post(committee::change_key))
+        .route("/keys", get(keys::keys).post(keys::change_key))
         .route("/stats/{id}/agreement", get(stats::agreement_page))
         .route("/stats/{id}/items", get(item_stats::items_page))
         .route("/stats/{id}/items/{item}", get(item_stats::item_page))

@@ -12,6 +12,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 
 use crate::auth;
+use crate::exam::comment;
 use crate::exam::form::Form;
 use crate::exam::limits;
 use crate::store::attempts::{self, SaveError};
@@ -39,7 +40,8 @@ pub struct ApiSave {
     pub part: u8,
     pub item: String,
     /// For Part One: the shown option position ("" clears); for Part Two: the text; for a
-    /// flag `@flag:ID`: "1" or "0"; for `@choice`: comma-separated vignette ids.
+    /// flag `@flag:ID`: "1" or "0"; for `@choice`: comma-separated vignette ids; for a comment
+    /// `@comment:ID` (a Part One question or a Part Two vignette): its text.
     pub value: String,
     pub seq: u64,
 }
@@ -177,6 +179,10 @@ pub async fn api_save(
         (form.part_one.iter().any(|e| e.item_id == flagged) && matches!(value.as_str(), "0" | "1"))
             .then_some(())
             .ok_or_else(|| AppError::BadRequest("not a flag of this form".into()))
+    } else if let Some(target) = comment::target_of(&s.item) {
+        // A comment on a question or a vignette: saved like an answer, never scored.
+        comment::check(form, s.part, target, &value)
+            .map_err(|e| AppError::BadRequest(e.to_string()))
     } else if s.item == "@choice" {
         let bps = bank_store::blueprints(&state.db).await.unwrap_or_default();
         let k = bps

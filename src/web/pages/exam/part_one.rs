@@ -6,7 +6,9 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::bank::ItemBody;
+use crate::exam::comment;
 use crate::exam::form::Form;
+use crate::exam::limits::{response_chars, thousands};
 use crate::store::attempts::{self, Attempt, CurrentAnswers};
 use crate::store::now_ms;
 use crate::web::error::{AppError, AppResult};
@@ -64,6 +66,8 @@ pub async fn item_page(
         .get(&format!("@strike:{}", entry.item_id))
         .unwrap_or_default()
         .to_string();
+    let comment_key = comment::key(&entry.item_id);
+    let comment_text = answers.get(&comment_key).unwrap_or_default();
     let seq = seq_base(&answers);
     let breaks = reg.breaks_left();
     let now = now_ms();
@@ -104,6 +108,7 @@ pub async fn item_page(
                     input type="checkbox" name="flag" id="flag" value="1" checked[flagged];
                     label for="flag" { "Flag this question to review before submitting" }
                 }
+                (comment_box("question", pos, "comment", &comment_key, comment_text))
                 div class="actions" {
                     @if pos > 1 { button type="submit" name="go" value="prev" class="secondary" { "Save and go to the previous question" } }
                     @if pos < total { button type="submit" name="go" value="next" { "Save and go to the next question" } }
@@ -155,11 +160,33 @@ pub(super) fn navigator(a: &Attempt, answers: &CurrentAnswers, current: usize) -
     }
 }
 
+/// "Comment on this question" (or vignette): a disclosure, open once a comment is saved, with
+/// a labelled text box the page's script saves as the candidate types (as it does a response,
+/// counting characters as the server does), and the page's own form sends without the script.
+pub(super) fn comment_box(what: &str, pos: usize, name: &str, key: &str, text: &str) -> Markup {
+    let count_id = format!("cc-{key}");
+    html! {
+        details class="comment" open[!text.is_empty()] {
+            summary { "Comment on this " (what) @if !text.is_empty() { span class="sr-only" { " (you have commented)" } } }
+            p class="hint" id={ "help-" (name) } {
+                "For the exam committee, who review every " (what) " after the exam: a key that seems wrong, two answers that both seem right, a typo. "
+                "It is never scored and the clock keeps running; it is saved with your answers. At most " (thousands(comment::MAX_CHARS)) " characters."
+            }
+            label for=(name) { "Your comment on " (what) " " (pos) }
+            textarea id=(name) name=(name) rows="4" maxlength=(comment::MAX_CHARS) data-item=(key) data-max=(comment::MAX_CHARS)
+                aria-describedby={ "help-" (name) " " (count_id) } { (text) }
+            p class="hint" id=(count_id) aria-live="polite" { (thousands(response_chars(text))) " of " (thousands(comment::MAX_CHARS)) " characters" }
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ItemForm {
     pub seq: u64,
     pub choice: Option<String>,
     pub flag: Option<String>,
+    /// The comment's text as the page shows it (absent from older pages).
+    pub comment: Option<String>,
     pub go: Option<String>,
 }
 
@@ -179,6 +206,13 @@ pub async fn save_item(
         .checked_sub(1)
         .and_then(|i| a.form.part_one.get(i))
         .ok_or(AppError::NotFound)?;
+    // A comment the server refuses stops the whole form before anything is saved.
+    let comment_key = comment::key(&entry.item_id);
+    let comment_text = f.comment.as_deref().map(comment::from_form);
+    if let Some(text) = &comment_text {
+        comment::check(&a.form, 1, &entry.item_id, text)
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    }
     let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let now = now_ms();
     if let Some(choice) = f.choice.as_deref() {
@@ -191,6 +225,14 @@ pub async fn save_item(
     let key = format!("@flag:{}", entry.item_id);
     if answers.get(&key).map_or(flag == "1", |v| v != flag) {
         save_or_explain(&state, a.id, &key, flag, f.seq + 1, now).await?;
+    }
+    if let Some(text) = comment_text.as_deref() {
+        if answers.get(&comment_key).unwrap_or_default() != text {
+            // A number past every stored save: the page's script may have saved an earlier
+            // draft of this comment under one of this page's numbers, and the text the form
+            // sends is the newest.
+            save_or_explain(&state, a.id, &comment_key, text, seq_base(&answers), now).await?;
+        }
     }
     let total = a.form.part_one.len();
     let to = match f.go.as_deref() {

@@ -9,6 +9,7 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::bank::ItemBody;
+use crate::exam::comment;
 use crate::exam::form::Form;
 use crate::exam::limits::{self, thousands};
 use crate::store::attempts::{self, Attempt, CurrentAnswers};
@@ -20,6 +21,7 @@ use crate::web::views::{self, csrf_field};
 use crate::web::AppState;
 
 use super::breaks::{break_button, paused_page};
+use super::part_one::comment_box;
 use super::{chrome, item_body, save_or_explain, seq_base, timer, vignette_text};
 
 pub(super) fn chosen_set(answers: &CurrentAnswers) -> BTreeSet<String> {
@@ -100,6 +102,8 @@ pub async fn vignettes_page(
     }
     let now = now_ms();
     let is_chosen = chosen.contains(&p.vignette_id);
+    let comment_key = comment::key(&p.vignette_id);
+    let comment_text = answers.get(&comment_key).unwrap_or_default();
     let body = html! {
         (timer(&a, now, &answers))
         h1 { "Part Two: answer " (k) " of these " (n) " vignettes" }
@@ -145,6 +149,7 @@ pub async fn vignettes_page(
                         p class="hint" id={ "wc-" (id) } aria-live="off" { (word_count(current_text)) " words" }
                         p class="hint" id={ "cc-" (id) } aria-live="polite" { (thousands(limits::response_chars(current_text))) " of " (thousands(a.max_response_chars)) " characters" }
                     }
+                    (comment_box("vignette", current + 1, &format!("c:{}", p.vignette_id), &comment_key, comment_text))
                     div class="actions" {
                         button type="submit" name="go" value="stay" { "Save" }
                         @if current + 1 < n { button type="submit" name="go" value={ "v" (current + 2) } class="secondary" { "Save and read vignette " (current + 2) } }
@@ -184,6 +189,7 @@ pub async fn save_vignettes(
         .map_or(0, |b| b.part_two.answer) as usize;
     let answers = attempts::current_answers(&state.db, a.id, newest_event).await?;
     let responses = page_responses(&a, &pairs)?;
+    let comments = page_comments(&a, &pairs)?;
     let now = now_ms();
     let mut next = seq;
     // At most one save per item of the form, and only for a response that changed.
@@ -205,6 +211,15 @@ pub async fn save_vignettes(
         .map_or(!choice.is_empty(), |v| *v != choice)
     {
         save_or_explain(&state, a.id, "@choice", &choice, next, now).await?;
+    }
+    // Past every stored save: the page's script may have saved an earlier draft of a comment
+    // under one of this page's numbers, and the text the form sends is the newest.
+    let mut fresh = seq_base(&answers).max(next + 1);
+    for (key, text) in comments {
+        if answers.get(&key).unwrap_or_default() != text {
+            save_or_explain(&state, a.id, &key, &text, fresh, now).await?;
+            fresh += 1;
+        }
     }
     let go = pairs
         .iter()
@@ -251,6 +266,28 @@ fn page_responses<'p>(
             )));
         }
         check_open_item(&a.form, item, value, a.max_response_chars)?;
+    }
+    Ok(out)
+}
+
+/// The comments a Part Two page sends (`c:VIGNETTE` fields), each checked before anything is
+/// saved: a vignette of this form, given once, short plain text. Keyed as saved.
+fn page_comments(a: &Attempt, pairs: &[(String, String)]) -> AppResult<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (key, value) in pairs {
+        let Some(vignette) = key.strip_prefix("c:") else {
+            continue;
+        };
+        limits::check_save_size(&comment::key(vignette), value)
+            .map_err(|e| AppError::BadRequest(format!("Nothing was saved: {e}")))?;
+        let text = comment::from_form(value);
+        comment::check(&a.form, 2, vignette, &text)
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        if out.insert(comment::key(vignette), text).is_some() {
+            return Err(AppError::BadRequest(format!(
+                "The form sent the comment on {vignette} more than once. Nothing was saved; reload the page."
+            )));
+        }
     }
     Ok(out)
 }
