@@ -143,11 +143,12 @@ fn corrupt(attempt_id: i64, n: i64, what: &str) -> StoreError {
     ))
 }
 
-/// A sitting's comments grouped by what they are on (item or vignette id, in order).
-pub fn by_target(comments: &[Comment]) -> BTreeMap<&str, Vec<&Comment>> {
-    let mut out: BTreeMap<&str, Vec<&Comment>> = BTreeMap::new();
+/// A sitting's comments grouped by what they are on: Part One's questions, then Part Two's
+/// vignettes, each by id.
+pub fn by_target(comments: &[Comment]) -> BTreeMap<(u8, &str), Vec<&Comment>> {
+    let mut out: BTreeMap<(u8, &str), Vec<&Comment>> = BTreeMap::new();
     for c in comments {
-        out.entry(c.target.as_str()).or_default().push(c);
+        out.entry((c.part, c.target.as_str())).or_default().push(c);
     }
     out
 }

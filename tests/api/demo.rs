@@ -364,6 +364,11 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
         .await
         .unwrap();
     let on_flawed: Vec<_> = said.iter().filter(|c| c.target == flawed).collect();
+    println!(
+        "{flawed}: pbis_rest {pbis_rest}, flags {}; {} comment(s) on it",
+        row[10],
+        on_flawed.len()
+    );
     assert!(on_flawed.len() >= 5, "{said:?}");
     assert!(on_flawed.iter().any(|c| c.chose.as_deref() == Some("A")));
     let review = committee.get_text(&format!("/keys?sitting={id}")).await;

@@ -3,6 +3,7 @@
 //! below the web (a sitting, its candidates), `server` the binary run as a process.
 
 pub mod exam;
+pub mod sat;
 pub mod server;
 
 use std::path::{Path, PathBuf};

@@ -186,8 +186,8 @@ pub(super) fn section(review: &Review) -> Markup {
                         (review.comments.len()) " comment(s) on " (grouped.len()) " question(s) and vignette(s) in " (s.name) ". "
                         a href={ "/scoring/" (s.id) "/comments.csv" } { "Download them as CSV" }
                     }
-                    @for (target, list) in &grouped {
-                        @let part = list[0].part;
+                    @for ((part, target), list) in &grouped {
+                        @let part = *part;
                         article class="item-comments" aria-labelledby={ "c-" (target) } {
                             h3 id={ "c-" (target) } {
                                 @if part == 1 { "Question " (target) } @else { "Part Two vignette " (target) }
@@ -221,7 +221,7 @@ pub(super) fn cite_fields(review: &Review, cited: &BTreeSet<String>) -> Markup {
             p class="hint" { "No comment on " (item) " in " (s.name) " to cite." }
         } @else {
             fieldset class="cite" {
-                legend { "Comments on " (item) " in " (s.name) " this decision cites" }
+                legend { "Comments to cite: those on " (item) " in " (s.name) }
                 @for c in &on {
                     @let id = c.cite_id();
                     div class="option" {
