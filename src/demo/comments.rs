@@ -40,6 +40,10 @@ const FOR_A: &[&str] = &[
     "Our CPP training taught us that re-enactment in play can retraumatize a child when the parent cannot tolerate it, which is what happens here when Esperanza turns pale. That makes A correct, not only D.",
     "\"Most appropriate aim\" does not separate A from D. If the therapist helps Esperanza talk about it now, before she is regulated, the child sees his mother fall apart again.",
     "I chose A because of the word \"now\" implied by \"at this point\". I agree D is where the work should go, but not in the same minute the mother goes pale.",
+    "Esperanza is showing a trauma reminder response. Would a CPP therapist really push the narrative right then? I read the question as asking about the next few minutes, so A.",
+    "A possible second key: A. Nothing in the stem says Esperanza is ready to hear that he remembers; the rationale for D assumes she can tolerate it.",
+    "Is the question about the session's aim or about the treatment's aim? If the first, A; if the second, D. A clearer stem would help.",
+    "The key is probably D, but A is not wrong for a 30-month-old who is re-enacting violence in front of a mother who has just turned pale. I would accept both.",
 ];
 
 /// What a candidate who chose the key wrote.
@@ -47,14 +51,14 @@ const FOR_D: &[&str] = &[
     "I chose D, but A is worded the way our CPP training describes this very moment (\"redirect to calmer play\"). I expect many will read A as right; the item may need a clearer stem.",
 ];
 
-/// The comment a candidate leaves on the flawed item, given their answer: about a third of
+/// The comment a candidate leaves on the flawed item, given their answer: about one in six of
 /// those who chose A, and a few who chose the key.
 pub fn comment_on_flaw(email: &str, answer: char, key: char) -> Option<&'static str> {
     let u = uniform(email, "comment");
     let pick = |texts: &'static [&'static str]| {
         texts[(uniform(email, "text") * texts.len() as f64) as usize % texts.len()]
     };
-    if answer == ATTRACTIVE && u < 0.35 {
+    if answer == ATTRACTIVE && u < 0.18 {
         Some(pick(FOR_A))
     } else if answer == key && u < 0.04 {
         Some(pick(FOR_D))
@@ -87,7 +91,7 @@ mod tests {
             .iter()
             .filter(|e| comment_on_flaw(e, 'A', 'D').is_some())
             .count();
-        assert!((500..900).contains(&commented), "{commented}");
+        assert!((250..480).contains(&commented), "{commented}");
         assert!(emails
             .iter()
             .all(|e| comment_on_flaw(e, 'B', 'D').is_none()));
