@@ -158,7 +158,7 @@ fn bad_values_are_all_named_not_just_the_first() {
             "site.toml:3:19: [server] trusted_proxies: item 2: \"the proxy\" is neither an address (10.0.0.1) nor a network (10.0.0.0/8)",
             "site.toml:6:7: [database] url: expected sqlite:FILE or postgres://user@host/db, found \"mysql://imh:****@db/imh\"",
             "site.toml:9:14: [saves] batch_size: expected at most 4096",
-            "site.toml:11:2: unknown section [tls]; expected one of [server], [limits], [database], [saves], [metrics], [log]",
+            "site.toml:11:2: unknown section [tls]; expected one of [server], [limits], [database], [saves], [metrics], [log], [auth]",
             "--client-burst: expected a whole number of at least 1, found \"lots\"",
             "config check: 6 error(s)",
             "",
