@@ -199,7 +199,7 @@ mod tests {
             [
                 "site.toml:2:1: unknown key \"bnd\" in [server]; expected one of bind, secure_cookies, trusted_proxies, header_timeout, idle_timeout, request_timeout, max_connections",
                 "site.toml:3:18: [server] header_timeout: expected whole seconds from 1 to 86400, found \"10s\"",
-                "site.toml:5:2: unknown section [sever]; expected one of [server], [limits], [database], [saves], [metrics], [log]",
+                "site.toml:5:2: unknown section [sever]; expected one of [server], [limits], [database], [saves], [metrics], [log], [auth]",
                 "site.toml:9:1: unknown key \"batch_size\" in [limits]; expected one of credential_checks, client_burst, client_per_minute, body_limit, upload_limit (\"batch_size\" belongs in [saves])",
                 "site.toml:10:16: [limits] client_burst: expected a whole number of at least 1, found 0",
             ]
@@ -212,7 +212,7 @@ mod tests {
             errors("bind = \"0.0.0.0:80\"\nwhatever = 1\n[[saves]]\nbatch_size = 1\n[server.tls]\ncert = \"x\"\n"),
             [
                 "site.toml:1:1: \"bind\" must be in its section: put it under [server]",
-                "site.toml:2:1: unknown key \"whatever\" outside any section; expected one of [server], [limits], [database], [saves], [metrics], [log]",
+                "site.toml:2:1: unknown key \"whatever\" outside any section; expected one of [server], [limits], [database], [saves], [metrics], [log], [auth]",
                 "site.toml:3:3: [saves] must be a table of settings, not an array or a value",
                 "site.toml:5:9: unknown key \"tls\" in [server]; expected one of bind, secure_cookies, trusted_proxies, header_timeout, idle_timeout, request_timeout, max_connections",
             ]

@@ -309,7 +309,10 @@ impl Value for Option<std::path::PathBuf> {
         match v.as_str() {
             Some(s) if s.trim().is_empty() => Ok(None),
             Some(s) => Ok(Some(s.into())),
-            None => Err(format!("expected a file name in quotes, found {}", found(v))),
+            None => Err(format!(
+                "expected a file name in quotes, found {}",
+                found(v)
+            )),
         }
     }
     fn from_texts(texts: &[String]) -> Result<Self, String> {
@@ -317,7 +320,11 @@ impl Value for Option<std::path::PathBuf> {
         Ok((!s.trim().is_empty()).then(|| s.into()))
     }
     fn to_toml(&self) -> String {
-        toml_string(&self.as_ref().map_or(String::new(), |p| p.display().to_string()))
+        toml_string(
+            &self
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string()),
+        )
     }
 }
 
