@@ -328,3 +328,45 @@ fn demo_keeps_its_own_database_whatever_the_file_or_environment_say() {
     assert!(!dir.path().join("from-file.db").exists());
     assert!(!dir.path().join("from-env.db").exists());
 }
+
+#[test]
+fn two_factor_settings_read_roles_and_a_key_file_and_name_a_wrong_role() {
+    let (out, _dir) = check(
+        "[auth]\ntwo_factor_roles = [\"admin\", \"committee\"]\ntwo_factor_key_file = \"/etc/imh/2fa.key\"\n",
+        &["--config", "site.toml"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        line_of(&stdout, "two_factor_roles"),
+        "two_factor_roles = [\"admin\", \"committee\"]  # file site.toml:2"
+    );
+    assert_eq!(
+        line_of(&stdout, "two_factor_key_file"),
+        "two_factor_key_file = \"/etc/imh/2fa.key\"  # file site.toml:3"
+    );
+
+    // The flag takes commas as the variable does, and beats the file.
+    let (out, _dir) = check(
+        "[auth]\ntwo_factor_roles = [\"admin\"]\n",
+        &["--config", "site.toml", "--require-two-factor", "proctor,rater"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        line_of(&text(&out.stdout), "two_factor_roles"),
+        "two_factor_roles = [\"proctor\", \"rater\"]  # flag --require-two-factor"
+    );
+
+    let (out, _dir) = check(
+        "[auth]\ntwo_factor_roles = [\"admin\", \"candidate\"]\n",
+        &["--config", "site.toml"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "site.toml:2:20: [auth] two_factor_roles: item 2: unknown role \"candidate\"; expected admin, proctor, rater, committee or panelist\nconfig check: 1 error(s)\n"
+    );
+}
