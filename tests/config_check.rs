@@ -350,7 +350,12 @@ fn two_factor_settings_read_roles_and_a_key_file_and_name_a_wrong_role() {
     // The flag takes commas as the variable does, and beats the file.
     let (out, _dir) = check(
         "[auth]\ntwo_factor_roles = [\"admin\"]\n",
-        &["--config", "site.toml", "--require-two-factor", "proctor,rater"],
+        &[
+            "--config",
+            "site.toml",
+            "--require-two-factor",
+            "proctor,rater",
+        ],
         &[],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
