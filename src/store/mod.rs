@@ -89,6 +89,9 @@ pub struct Db {
     /// Where the save path records its batches and answers, once a server with a metrics
     /// address says so (see `record_into`); shared by every clone.
     metrics: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<crate::metrics::Metrics>>>,
+    /// When this server last deleted sign-in failures past their window (ms since the epoch;
+    /// see `users::record_login_failure`).
+    pub(crate) failures_purged_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// How long a pooled PostgreSQL connection may lie idle before it is pinged on its next use:
@@ -223,6 +226,7 @@ impl Db {
             wal,
             settings: std::sync::Arc::new(settings.clone()),
             metrics: std::sync::Arc::default(),
+            failures_purged_at: std::sync::Arc::default(),
         };
         db.migrate().await?;
         db.sync_clock().await?;

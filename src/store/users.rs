@@ -285,30 +285,40 @@ pub async fn login_backoff(
         .map(|at| at + LOGIN_WINDOW_MS))
 }
 
-/// Records a failed sign-in, and deletes failures too old to count.
+/// How often a server deletes the failures past their window: they count no more once old
+/// (every read filters by time), so the purge only bounds the table.
+const PURGE_EVERY_MS: i64 = 60_000;
+
+/// Records a failed sign-in, and (at most once a minute) deletes failures too old to count,
+/// in one transaction: a flood of bad sign-ins costs the writer one commit each, not two, so
+/// the candidates' saves queued behind it wait less.
 pub async fn record_login_failure(
     db: &Db,
     client: &str,
     username: &Username,
     now: i64,
 ) -> Result<()> {
-    purge_login_failures(db, now).await?;
+    use std::sync::atomic::Ordering;
+    let last = db.failures_purged_at.load(Ordering::Relaxed);
+    let purge = now - last >= PURGE_EVERY_MS
+        && db
+            .failures_purged_at
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
+    let mut tx = db.write().await?;
+    if purge {
+        sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+            .bind(now - LOGIN_WINDOW_MS)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query("INSERT INTO login_failures (client, account, at) VALUES ($1, $2, $3)")
         .bind(client)
         .bind(account_key(username))
         .bind(now)
-        .execute(&db.writer)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
-}
-
-/// Deletes failures older than the window; returns how many.
-pub async fn purge_login_failures(db: &Db, now: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM login_failures WHERE at <= $1")
-        .bind(now - LOGIN_WINDOW_MS)
-        .execute(&db.writer)
-        .await?
-        .rows_affected())
+    tx.commit().await
 }
 
 /// A successful sign-in forgets this client's failures at that account.
