@@ -61,17 +61,7 @@ pub async fn plan_rereadings(db: &Db, attempt_id: i64) -> Result<Rereadings> {
         .into_iter()
         .filter(|r| !unqualified.contains(&r.id))
         .collect();
-    let load_rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT s.rater_id, COUNT(*) FROM assignments s JOIN responses r ON r.id = s.response_id
-         WHERE r.sitting_id = $1 AND s.withdrawn_at IS NULL GROUP BY s.rater_id",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
-    let load: BTreeMap<i64, u32> = load_rows
-        .into_iter()
-        .map(|(r, n)| (r, u32::try_from(n).unwrap_or(u32::MAX)))
-        .collect();
+    let load = super::assignment::sitting_load(db, sitting_id).await?;
     // A vignette's questions together: whoever read one of them read them all.
     let mut by_vignette: BTreeMap<&str, Vec<&ResponseRow>> = BTreeMap::new();
     for row in &rows {

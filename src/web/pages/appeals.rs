@@ -254,6 +254,24 @@ async fn refused(
         .into_response())
 }
 
+/// After a start or a decision: back to the appeal, or the page again with why not.
+async fn after<T, E: std::fmt::Display>(
+    state: &AppState,
+    me: &crate::store::users::User,
+    csrf: &str,
+    (id, appeal): (i64, i64),
+    done: Option<Result<T, E>>,
+    cannot: &str,
+) -> AppResult<Response> {
+    match done {
+        None => Err(AppError::NotFound),
+        Some(Ok(_)) => {
+            Ok(Redirect::to(&format!("/scoring/{id}/appeals#appeal-{appeal}")).into_response())
+        }
+        Some(Err(e)) => refused(state, me, csrf, id, format!("{cannot}: {e}.")).await,
+    }
+}
+
 /// `POST /scoring/{id}/appeals/{appeal}/start`: Part One recounted, or Part Two's re-readings
 /// assigned.
 pub async fn start(
@@ -264,22 +282,16 @@ pub async fn start(
 ) -> AppResult<Response> {
     the_sitting(&state, id).await?;
     the_appeal(&state, id, appeal).await?;
-    match appeals::start(&state.db, appeal, &me.username).await? {
-        None => Err(AppError::NotFound),
-        Some(Ok(_)) => {
-            Ok(Redirect::to(&format!("/scoring/{id}/appeals#appeal-{appeal}")).into_response())
-        }
-        Some(Err(e)) => {
-            refused(
-                &state,
-                me,
-                &csrf,
-                id,
-                format!("The re-score cannot start: {e}."),
-            )
-            .await
-        }
-    }
+    let done = appeals::start(&state.db, appeal, &me.username).await?;
+    after(
+        &state,
+        me,
+        &csrf,
+        (id, appeal),
+        done,
+        "The re-score cannot start",
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -298,22 +310,16 @@ pub async fn decide(
 ) -> AppResult<Response> {
     the_sitting(&state, id).await?;
     the_appeal(&state, id, appeal).await?;
-    match appeals::decide(&state.db, appeal, &f.reasons, &me.username).await? {
-        None => Err(AppError::NotFound),
-        Some(Ok(_)) => {
-            Ok(Redirect::to(&format!("/scoring/{id}/appeals#appeal-{appeal}")).into_response())
-        }
-        Some(Err(e)) => {
-            refused(
-                &state,
-                me,
-                &csrf,
-                id,
-                format!("The appeal cannot be decided: {e}."),
-            )
-            .await
-        }
-    }
+    let done = appeals::decide(&state.db, appeal, &f.reasons, &me.username).await?;
+    after(
+        &state,
+        me,
+        &csrf,
+        (id, appeal),
+        done,
+        "The appeal cannot be decided",
+    )
+    .await
 }
 
 /// `GET /scoring/{id}/appeals.csv`: every appeal of the sitting and its outcome, one a row;
