@@ -51,7 +51,8 @@ pub async fn two_appeals(db: &Db, sitting_id: i64) -> anyhow::Result<()> {
         else {
             continue;
         };
-        if plan_rereadings(db, a.id).await?.short.is_empty() {
+        // No appeal yet (ids start at 1): every response read before.
+        if plan_rereadings(db, a.id, 0).await?.short.is_empty() {
             upheld = Some(reg.clone());
             break;
         }

@@ -40,7 +40,9 @@ pub async fn start(
     let Some(appeal) = get(db, id).await? else {
         return Ok(None);
     };
-    if appeal.state != State::Open {
+    // Under re-score, Part Two's re-readings whose raters were withdrawn are handed on.
+    let handing_on = appeal.part == 2 && appeal.state == State::Rescoring;
+    if appeal.state != State::Open && !handing_on {
         return Ok(Some(Err(StartRefused::NotOpen)));
     }
     let now = now_ms();
@@ -92,9 +94,12 @@ pub async fn start(
         else {
             return Ok(Some(Err(StartRefused::NoAttempt)));
         };
-        let plan = plan_rereadings(db, attempt.id).await?;
+        let plan = plan_rereadings(db, attempt.id, id).await?;
         if !plan.short.is_empty() {
             return Ok(Some(Err(StartRefused::NoRater(plan.short))));
+        }
+        if handing_on && plan.planned.is_empty() {
+            return Ok(Some(Err(StartRefused::NotOpen)));
         }
         let rule = match registration(db, appeal.registration_id).await? {
             Some(reg) => blueprints(db)
@@ -106,17 +111,28 @@ pub async fn start(
             None => Default::default(),
         };
         tx = db.write().await?;
-        let moved = sqlx::query(
-            "UPDATE appeals SET state = 'rescoring', started_by = $1, started_at = $2, part_two_rule = $3
-             WHERE id = $4 AND state = 'open'",
-        )
-        .bind(by)
-        .bind(now)
-        .bind(rule.code())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let moved = if handing_on {
+            // Still under re-score (not decided meanwhile); nothing of the appeal changes.
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM appeals WHERE id = $1 AND state = 'rescoring'",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?
+        } else {
+            let n = sqlx::query(
+                "UPDATE appeals SET state = 'rescoring', started_by = $1, started_at = $2, part_two_rule = $3
+                 WHERE id = $4 AND state = 'open'",
+            )
+            .bind(by)
+            .bind(now)
+            .bind(rule.code())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            i64::try_from(n).unwrap_or(i64::MAX)
+        };
         if moved == 0 {
             return Ok(Some(Err(StartRefused::NotOpen)));
         }
@@ -128,8 +144,9 @@ pub async fn start(
             by,
             audit::Action::AppealRescore,
             &format!(
-                "appeal {id}: registration {}'s Part Two: {} responses given a blind re-reading by {} rater(s) who had not read them (rater ids {}); rule {rule}",
+                "appeal {id}: registration {}'s Part Two: {} responses given a blind re-reading{} by {} rater(s) who had not read them (rater ids {}); rule {rule}",
                 appeal.registration_id,
+                if handing_on { " in place of a withdrawn rater's" } else { "" },
                 plan.planned.len(),
                 raters.len(),
                 raters.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")

@@ -25,16 +25,21 @@ pub struct Rereadings {
 /// (response, code, vignette, sitting, candidate's organisation, email).
 type ResponseRow = (i64, String, String, i64, String, String);
 
-/// Plans the re-readings of an attempt's Part Two (reads only; `write_rereadings` writes).
-pub async fn plan_rereadings(db: &Db, attempt_id: i64) -> Result<Rereadings> {
+/// Plans the re-readings `appeal_id` lacks of an attempt's Part Two: every response read
+/// before, but one whose re-reading for this appeal is held (a re-reading withdrawn with its
+/// rater is handed on). Reads only; `write_rereadings` writes.
+pub async fn plan_rereadings(db: &Db, attempt_id: i64, appeal_id: i64) -> Result<Rereadings> {
     let rows: Vec<ResponseRow> = sqlx::query_as(
         "SELECT r.id, r.code, r.vignette_id, r.sitting_id, g.organisation, g.email
          FROM responses r JOIN attempts a ON a.id = r.attempt_id
          JOIN registrations g ON g.id = a.registration_id
          WHERE r.attempt_id = $1 AND r.body <> '' AND r.expert_score IS NULL
+           AND NOT EXISTS (SELECT 1 FROM assignments s WHERE s.response_id = r.id
+                           AND s.appeal_id = $2 AND s.withdrawn_at IS NULL)
          ORDER BY r.id",
     )
     .bind(attempt_id)
+    .bind(appeal_id)
     .fetch_all(&db.pool)
     .await?;
     let Some(&(_, _, _, sitting_id, ref organisation, ref email)) = rows.first() else {

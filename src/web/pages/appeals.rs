@@ -130,6 +130,13 @@ fn appeal_section(
                 }
                 AppealState::Rescoring => {
                     @if let Some(r) = review { (review_markup(r, a)) }
+                    @if review.is_some_and(lacks_rereading) {
+                        form method="post" action={ (base) "/start" } {
+                            (csrf_field(csrf))
+                            p { "A re-reading's rater was withdrawn: hand it to another rater who has not read the response." }
+                            button type="submit" { "Assign the missing re-readings" }
+                        }
+                    }
                     form method="post" action={ (base) "/decide" } {
                         (csrf_field(csrf))
                         label for={ "reasons-" (a.id) } { "Reasons for the decision (the candidate reads them)" }
@@ -149,6 +156,12 @@ fn appeal_section(
             }
         }
     }
+}
+
+/// A Part Two response read before that holds no re-reading (its re-reader was withdrawn).
+fn lacks_rereading(r: &Review) -> bool {
+    matches!(r, Review::PartTwo { lines, .. }
+        if lines.iter().any(|l| !l.response.readings.is_empty() && l.response.rereadings.is_empty()))
 }
 
 fn review_markup(r: &Review, a: &Appeal) -> Markup {

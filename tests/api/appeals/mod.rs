@@ -45,10 +45,11 @@ pub(super) async fn released(db: &Db, s: u32) -> Fixture {
     f
 }
 
-/// The appeal's re-readings: (response, rater) with the raters who held it before.
+/// The appeal's re-readings held now: (response, rater).
 async fn rereadings(db: &Db, appeal: i64) -> Vec<(i64, i64)> {
     sqlx::query_as(
-        "SELECT response_id, rater_id FROM assignments WHERE appeal_id = $1 ORDER BY response_id",
+        "SELECT response_id, rater_id FROM assignments WHERE appeal_id = $1 AND withdrawn_at IS NULL
+         ORDER BY response_id",
     )
     .bind(appeal)
     .fetch_all(&db.pool)

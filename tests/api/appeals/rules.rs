@@ -271,3 +271,84 @@ on_both_engines!(
     each_decision_rule_and_the_recount,
     no_re_reading_without_a_fresh_rater,
 );
+
+/// A re-reader withdrawn before reading: the appeal waits, and starting it again hands the
+/// re-readings to another rater who has not read the responses.
+async fn a_withdrawn_re_reader_is_replaced(engine: Engine) {
+    let t = test_db(engine).await;
+    let db = &t.db;
+    let f = released(db, 2).await;
+    let fifth =
+        crate::helpers::add_staff(db, "rater5", imh_exam::auth::Role::Rater, "Southport").await;
+    // Cy (Riverside): every rater but the two who read each vignette may re-read it.
+    let id = appeals::request(db, &f.regs[2], 2, "Re-read.", now_ms())
+        .await
+        .unwrap()
+        .unwrap();
+    appeals::start(db, id, "committee")
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let first: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT response_id, rater_id FROM assignments WHERE appeal_id = $1 ORDER BY response_id",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(first.len(), 6);
+    // The new rater, with nothing read yet, is the least loaded: both vignettes go to them.
+    assert!(first.iter().all(|(_, r)| *r == fifth), "{first:?}");
+    let gone = fifth;
+    imh_exam::store::ratings::withdraw_rater(db, f.sitting.id, gone, "committee")
+        .await
+        .unwrap();
+    let a = appeals::get(db, id).await.unwrap().unwrap();
+    let Some(appeals::Review::PartTwo { outcome, .. }) = appeals::review(db, &a).await.unwrap()
+    else {
+        panic!("a Part Two review")
+    };
+    assert_eq!(outcome, None, "waiting for the withdrawn re-readings");
+    assert!(appeals::start(db, id, "committee")
+        .await
+        .unwrap()
+        .unwrap()
+        .is_ok());
+    let held_before: BTreeSet<(i64, i64)> = sqlx::query_as(
+        "SELECT response_id, rater_id FROM assignments WHERE appeal_id IS NULL OR appeal_id <> $1",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let now: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT response_id, rater_id FROM assignments
+         WHERE appeal_id = $1 AND withdrawn_at IS NULL ORDER BY response_id",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(now.len(), 6, "{now:?}");
+    for (response, rater) in &now {
+        assert_ne!(*rater, gone);
+        assert!(!held_before.contains(&(*response, *rater)));
+    }
+    // Nothing left to hand on.
+    assert_eq!(
+        appeals::start(db, id, "committee").await.unwrap().unwrap(),
+        Err(appeals::StartRefused::NotOpen)
+    );
+    reread(db, id, 2).await;
+    let o = appeals::decide(db, id, "Confirmed.", "committee")
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(!o.changed());
+}
+
+on_both_engines!(a_withdrawn_re_reader_is_replaced);
