@@ -1,12 +1,14 @@
 //! The demo's completed sitting: simulated candidates who took both parts, raters who scored
-//! their open responses (with adjudications and validity responses), and released results, so
-//! every committee page shows real numbers from the first run.
+//! their open responses (with adjudications and validity responses), released results and two
+//! appeals (`appeals`: one upheld, one not), so every committee page shows real numbers from the
+//! first run.
 //!
 //! Candidates have an ability drawn from a normal distribution; an item's difficulty comes from
 //! a hash of its id; the chance of a right answer is logistic in their difference, and wrong
 //! answers favour one distractor, as real ones do. Raters differ in severity. All of it is drawn
 //! from a fixed seed, so every demo database holds the same sitting.
 
+pub mod appeals;
 pub mod comments;
 pub mod study;
 
@@ -250,6 +252,10 @@ pub async fn completed_sitting_named(
     results::release(db, sitting_id, "demo")
         .await?
         .map_err(|e| anyhow::anyhow!("releasing the demo results: {e}"))?;
+    // The demo's own sitting carries two appeals (the committee bench's sittings do not).
+    if name == COMPLETED_SITTING {
+        appeals::two_appeals(db, sitting_id).await?;
+    }
     Ok(sitting_id)
 }
 

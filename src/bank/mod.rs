@@ -3,6 +3,7 @@
 //! `read_dir` is the only function here that touches the file system; everything else works
 //! on the files' text, so the parser and checker are tested without I/O.
 
+pub mod appeals;
 pub mod check;
 pub mod doc;
 pub mod hash;
@@ -18,6 +19,7 @@ pub mod toml_files;
 
 use std::path::Path;
 
+pub use appeals::{AppealRules, PartTwoRule};
 pub use model::*;
 pub use pass_mark::PassMark;
 pub use policy::{FormTolerance, FormsPolicy, NearCutMargin, PassOn};

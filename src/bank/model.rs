@@ -488,6 +488,8 @@ pub struct Blueprint {
     pub break_minutes: u32,
     pub part_one: PartOne,
     pub part_two: PartTwo,
+    /// `[appeals]`: the window after release and Part Two's decision rule.
+    pub appeals: super::appeals::AppealRules,
     pub source: Source,
 }
 

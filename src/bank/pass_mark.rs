@@ -124,11 +124,12 @@ impl PassMark {
         PassMark::from_hundredths(h as u32)
     }
 
-    /// Whether `points` of `max` reach the mark, both exact multiples of ⅙ (Part One points are
-    /// whole). In integers: sixths(points) × 10 000 ≥ sixths(max) × hundredths.
+    /// Whether `points` of `max` reach the mark, both exact multiples of 1/60 (Part One points
+    /// are whole; a response scores a whole reading or the mean of two to six, as near the cut
+    /// or on appeal). In integers: sixtieths(points) × 10 000 ≥ sixtieths(max) × hundredths.
     pub fn reached(self, points: f64, max: f64) -> bool {
-        let sixths = |x: f64| (x * 6.0).round() as i64;
-        max > 0.0 && sixths(points) * 10_000 >= sixths(max) * i64::from(self.0)
+        let sixtieths = |x: f64| (x * 60.0).round() as i64;
+        max > 0.0 && sixtieths(points) * 10_000 >= sixtieths(max) * i64::from(self.0)
     }
 
     /// `reached` for whole raw scores.

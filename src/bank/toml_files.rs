@@ -246,6 +246,8 @@ struct RawBlueprint {
     break_minutes: Option<Spanned<u32>>,
     part_one: RawPartOne,
     part_two: RawPartTwo,
+    #[serde(default)]
+    appeals: Option<super::appeals::RawAppeals>,
 }
 
 /// Parses one blueprint and checks what it says on its own (its numbers and words); whether
@@ -519,6 +521,13 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
         }
     }
 
+    let appeals = raw.appeals.as_ref().map_or_else(Default::default, |a| {
+        a.rules(
+            |span| Source::new(path, line_of(text, span.start)),
+            &mut err,
+        )
+    });
+
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -552,6 +561,7 @@ pub fn blueprint(path: &str, text: &str) -> Result<Blueprint, Vec<Diagnostic>> {
                 .max_characters
                 .map_or(DEFAULT_MAX_CHARACTERS, Spanned::into_inner),
         },
+        appeals,
         source: Source::new(path, 1),
     })
 }

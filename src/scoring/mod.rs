@@ -1,6 +1,8 @@
 //! Scoring (pure): Part One by key, rater assignment, the resolution of readings, calibration
-//! against validity responses, results against the pass marks, and Part One's equated score.
+//! against validity responses, results against the pass marks, Part One's equated score, and
+//! what an appeal's re-score does to a result.
 
+pub mod appeal;
 pub mod assign;
 pub mod equating;
 pub mod key;

@@ -16,9 +16,9 @@ pub struct PartResult {
 
 impl PartResult {
     /// Passed when the percentage of possible points reaches the pass mark. Compared in
-    /// integers (`PassMark::reached`: points and max are exact multiples of ⅙, as a response
-    /// scores a whole reading, the mean of two, or near the cut the mean of three), so 48 of 60
-    /// at 80% passes and 47.5 does not, with no rounding on the way.
+    /// integers (`PassMark::reached`: points and max are exact multiples of 1/60, as a response
+    /// scores a whole reading, the mean of two, near the cut the mean of three, on appeal the
+    /// mean of four), so 48 of 60 at 80% passes and 47.5 does not, with no rounding on the way.
     pub fn new(part: u8, tally: Tally, pass_percent: PassMark) -> Self {
         let passed = pass_percent.reached(tally.points, tally.max);
         PartResult {

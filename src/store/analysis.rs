@@ -375,7 +375,7 @@ pub async fn part_two_readings(
          FROM ratings t JOIN assignments s ON s.id = t.assignment_id
          JOIN responses r ON r.id = s.response_id JOIN attempts a ON a.id = r.attempt_id
          WHERE r.sitting_id = $1 AND t.final = 1 AND s.withdrawn_at IS NULL
-           AND r.expert_score IS NULL
+           AND r.expert_score IS NULL AND s.appeal_id IS NULL
          ORDER BY t.id",
     )
     .bind(sitting_id)

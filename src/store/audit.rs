@@ -102,6 +102,16 @@ pub enum Action {
     TwoFactorReset,
     /// the committee downloaded a sitting's candidate comments.
     CommentsExport,
+    /// a candidate appealed a part's result, with a reason.
+    AppealRequest,
+    /// the committee started an appeal's re-score: Part One recounted, or Part Two's blind
+    /// re-readings assigned.
+    AppealRescore,
+    /// the committee decided an appeal with reasons; a changed result was stored for that
+    /// candidate alone.
+    AppealDecide,
+    /// the committee downloaded a sitting's appeals and outcomes.
+    AppealsExport,
 }
 
 impl Action {
@@ -155,6 +165,10 @@ impl Action {
             Action::TwoFactorRecoveryCodes => "two-factor.recovery_codes",
             Action::TwoFactorReset => "two-factor.reset",
             Action::CommentsExport => "comments.export",
+            Action::AppealRequest => "appeal.request",
+            Action::AppealRescore => "appeal.rescore",
+            Action::AppealDecide => "appeal.decide",
+            Action::AppealsExport => "appeals.export",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod absence;
 pub mod analysis;
+pub mod appeals;
 pub mod attempts;
 pub mod audit;
 pub mod backup;

@@ -74,6 +74,9 @@ async fn the_demo_holds_a_completed_rated_sitting(engine: Engine) {
     let thirds = count(db, "SELECT COUNT(*) FROM assignments WHERE reading = 3").await;
     assert!(thirds > 0);
 
+    // Two appeals, one upheld and one not (`appeals::the_demo_appeals`).
+    crate::appeals::the_demo_appeals(db, id).await;
+
     // How many Part One forms carried each item, counted from the forms themselves.
     let forms_carrying: std::collections::HashMap<String, i64> = sqlx::query_as(
         "SELECT f.object_id, COUNT(*) FROM form_items f JOIN attempts a ON a.id = f.attempt_id

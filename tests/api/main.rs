@@ -4,6 +4,7 @@ mod helpers;
 
 mod abuse;
 mod analytic;
+mod appeals;
 mod auth;
 mod backup;
 mod bank_import;

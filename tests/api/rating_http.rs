@@ -17,7 +17,7 @@ use crate::on_both_engines;
 use crate::scoring::{assignments, responses, sat_sitting, Fixture};
 
 /// Everything that identifies the candidates of the fixture or their sitting.
-async fn identifiers(app: &TestApp, f: &Fixture) -> Vec<String> {
+pub(crate) async fn identifiers(app: &TestApp, f: &Fixture) -> Vec<String> {
     let mut out = vec![f.sitting.name.clone()];
     for (reg, code) in f.regs.iter().zip(&f.codes) {
         out.push(reg.name.clone());
@@ -39,7 +39,7 @@ async fn identifiers(app: &TestApp, f: &Fixture) -> Vec<String> {
 }
 
 /// Fails if `text` (a page or a header) holds any identifier, a date or a clock time.
-fn assert_clean(what: &str, text: &str, forbidden: &[String]) {
+pub(crate) fn assert_clean(what: &str, text: &str, forbidden: &[String]) {
     for f in forbidden {
         assert!(!text.contains(f.as_str()), "{what} shows {f:?}");
     }
@@ -64,6 +64,31 @@ fn links(html: &str) -> Vec<String> {
         .filter(|h| h.starts_with('/') && !h.starts_with("/assets/"))
         .map(|h| h.replace("&amp;", "&"))
         .collect()
+}
+
+/// Walks every page a rater can reach by links from their home and queue, checking each page
+/// and header against `secrets`; returns the pages seen. (The appeals' re-readings are walked
+/// the same way, `appeals.rs`.)
+pub(crate) async fn walk_as_rater(b: &Browser, secrets: &[String]) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut to_visit = vec!["/".to_string(), "/rate".to_string()];
+    while let Some(path) = to_visit.pop() {
+        if !seen.insert(path.clone()) || path == "/logout" {
+            continue;
+        }
+        let res = b.get(&path).await;
+        for (name, value) in res.headers() {
+            assert_clean(
+                &format!("header {name} of {path}"),
+                value.to_str().unwrap_or_default(),
+                secrets,
+            );
+        }
+        let html = res.text().await.unwrap();
+        assert_clean(&path, &html, secrets);
+        to_visit.extend(links(&html));
+    }
+    seen
 }
 
 async fn a_rater_sees_no_candidate_identifier_nor_another_reading(engine: Engine) {
@@ -124,24 +149,7 @@ async fn a_rater_sees_no_candidate_identifier_nor_another_reading(engine: Engine
     secrets.push("OTHER-FEEDBACK-7731".into());
 
     let b = app.signed_in("rater3").await;
-    let mut seen = BTreeSet::new();
-    let mut to_visit = vec!["/".to_string(), "/rate".to_string()];
-    while let Some(path) = to_visit.pop() {
-        if !seen.insert(path.clone()) || path == "/logout" {
-            continue;
-        }
-        let res = b.get(&path).await;
-        for (name, value) in res.headers() {
-            assert_clean(
-                &format!("header {name} of {path}"),
-                value.to_str().unwrap_or_default(),
-                &secrets,
-            );
-        }
-        let html = res.text().await.unwrap();
-        assert_clean(&path, &html, &secrets);
-        to_visit.extend(links(&html));
-    }
+    let seen = walk_as_rater(&b, &secrets).await;
     let codes: Vec<String> = ratings::queue(&app.db, me)
         .await
         .unwrap()
@@ -355,6 +363,14 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
             COMMITTEE,
         ),
         ("GET", format!("/scoring/{sid}/comments.csv"), COMMITTEE),
+        ("GET", format!("/scoring/{sid}/appeals"), COMMITTEE),
+        ("GET", format!("/scoring/{sid}/appeals.csv"), COMMITTEE),
+        ("POST", format!("/scoring/{sid}/appeals/1/start"), COMMITTEE),
+        (
+            "POST",
+            format!("/scoring/{sid}/appeals/1/decide"),
+            COMMITTEE,
+        ),
         ("GET", format!("/stats/{sid}/agreement"), COMMITTEE),
         ("GET", format!("/stats/{sid}/items"), COMMITTEE),
         ("GET", format!("/stats/{sid}/items/TF-0001"), COMMITTEE),
@@ -365,6 +381,7 @@ async fn every_route_admits_only_its_roles(engine: Engine) {
         ("POST", "/keys".into(), COMMITTEE),
         ("GET", "/candidate".into(), "candidate"),
         ("POST", "/candidate/about".into(), "candidate"),
+        ("POST", "/candidate/appeal".into(), "candidate"),
         ("GET", "/exam/1".into(), "candidate"),
         ("GET", "/exam/1/item/1".into(), "candidate"),
         ("POST", "/exam/1/item/1".into(), "candidate"),

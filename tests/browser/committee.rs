@@ -126,8 +126,84 @@ async fn chart_shots(c: &Client, page: &str) {
     }
 }
 
+/// Beside the demo's two decided appeals: one more of each part, so the appeals page shows a
+/// Part One recount with its answers and keys, and a Part Two appeal not started. Returns the
+/// registration id and a fresh access code of a candidate with appeals.
+async fn more_appeals(db: &Db, id: i64) -> (i64, String) {
+    use imh_exam::store::appeals;
+    let taken: Vec<i64> = appeals::of_sitting(db, id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|(a, _)| a.registration_id)
+        .collect();
+    let regs: Vec<_> = sittings::registrations(db, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| !taken.contains(&r.id))
+        .take(2)
+        .collect();
+    let one = appeals::request(
+        db,
+        &regs[0],
+        1,
+        "Please recount: I am sure of question 12.",
+        now_ms(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    appeals::start(db, one, "cora")
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    appeals::request(
+        db,
+        &regs[1],
+        2,
+        "My second vignette deserves another reading.",
+        now_ms(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // The first candidate enters with a code of the test's own (the demo keeps none).
+    let code = imh_exam::auth::new_access_code();
+    sqlx::query(
+        "UPDATE access_codes SET code_hash = $1
+         WHERE id = (SELECT access_code_id FROM registrations WHERE id = $2)",
+    )
+    .bind(imh_exam::auth::sha256_hex(
+        &imh_exam::auth::normalise_access_code(&code),
+    ))
+    .bind(regs[0].id)
+    .execute(&db.writer)
+    .await
+    .unwrap();
+    (regs[0].id, code)
+}
+
+/// The candidate's page with their results and appeals: one under re-score, and the form for
+/// the other part.
+async fn candidate_appeal_page(c: &Client, base: &str, code: &str) -> Vec<String> {
+    c.delete_all_cookies().await.unwrap();
+    go(c, base, "/enter").await;
+    css(c, "#code").await.send_keys(code).await.unwrap();
+    submit(c).await;
+    wait_for_path(c, "/candidate").await;
+    let section = css(c, "#appeals").await.text().await.unwrap();
+    assert!(
+        section.contains("under re-score") && section.contains("Request a re-score"),
+        "{section}"
+    );
+    look(c, "/candidate (candidate: results and appeals)").await
+}
+
 async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String> {
     let mut found = Vec::new();
+    let (_, code) = more_appeals(&db, id).await;
     staff_signs_in(&c, &base, &db, "cora", Role::Committee).await;
 
     // Item statistics: the charts with their legends, the table sorted by a column's link.
@@ -239,6 +315,7 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
         (format!("/scoring/{id}"), "scoring"),
         (format!("/scoring/{id}/results"), "results"),
         (format!("/scoring/{id}/read-behind"), "read-behinds"),
+        (format!("/scoring/{id}/appeals"), "appeals"),
         ("/scoring".to_string(), "sittings"),
         ("/keys".to_string(), "key review"),
     ] {
@@ -255,6 +332,14 @@ async fn committee_flow(c: Client, base: String, db: Db, id: i64) -> Vec<String>
         visit(&c, &base, &path).await;
         found.extend(look(&c, &format!("{path} (committee: a read-behind)")).await);
     }
+    // The appeals: the demo's decided two, a recount under way with its answers and keys.
+    visit(&c, &base, &format!("/scoring/{id}/appeals")).await;
+    let summary = css(&c, "#appeals-summary").await.text().await.unwrap();
+    assert!(
+        summary.starts_with("4 appeal(s), 2 not decided"),
+        "{summary}"
+    );
+    found.extend(candidate_appeal_page(&c, &base, &code).await);
     found
 }
 

@@ -250,3 +250,50 @@ fn a_repeated_area_is_named() {
         "taxonomy.toml:6: area code \"a\" is given twice in domain \"TF\""
     );
 }
+
+#[test]
+fn appeal_settings_parse_default_and_a_bad_one_is_named_at_its_line() {
+    use crate::bank::{AppealRules, PartTwoRule};
+    let sample = include_str!("../../../item-bank/blueprints/level-iii.toml");
+    let bp = blueprint("blueprints/level-iii.toml", sample).unwrap();
+    assert_eq!(
+        bp.appeals,
+        AppealRules::default(),
+        "the sample writes the defaults"
+    );
+    let without = sample.split("\n# Appeals:").next().unwrap();
+    assert!(!without.contains("[appeals]"));
+    let bp = blueprint("blueprints/level-iii.toml", without).unwrap();
+    assert_eq!(bp.appeals, AppealRules::default());
+    let mean = format!("{without}\n[appeals]\nwindow_days = 14\npart_two_rule = \"mean\"\n");
+    let bp = blueprint("blueprints/level-iii.toml", &mean).unwrap();
+    assert_eq!(
+        bp.appeals,
+        AppealRules {
+            window_days: 14,
+            part_two_rule: PartTwoRule::Mean
+        }
+    );
+    // Both mistakes, each at its own line.
+    let bad = format!("{without}\n[appeals]\nwindow_days = 0\npart_two_rule = \"median\"\n");
+    let lines = bad.lines().count();
+    let e = blueprint("blueprints/level-iii.toml", &bad).unwrap_err();
+    let text: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        vec![
+            format!(
+                "blueprints/level-iii.toml:{}: appeals.window_days must be from 1 to 365, found 0",
+                lines - 1
+            ),
+            format!("blueprints/level-iii.toml:{lines}: appeals.part_two_rule must be \"decision-change\" or \"mean\", found \"median\""),
+        ]
+    );
+    let unknown = format!("{without}\n[appeals]\nwindow = 30\n");
+    let e = blueprint("blueprints/level-iii.toml", &unknown).unwrap_err();
+    assert!(
+        e[0].to_string().contains("unknown field `window`"),
+        "{}",
+        e[0]
+    );
+}

@@ -147,7 +147,7 @@ async fn settle_sitting(tx: &mut WriteTx, db: &Db, sitting_id: i64, now: i64) ->
         "SELECT s.response_id, s.reading, t.score FROM assignments s
          JOIN ratings t ON t.assignment_id = s.id JOIN responses r ON r.id = s.response_id
          WHERE r.sitting_id = $1 AND r.settled_at IS NULL AND r.expert_score IS NULL
-           AND s.withdrawn_at IS NULL AND t.final = 1",
+           AND s.withdrawn_at IS NULL AND s.appeal_id IS NULL AND t.final = 1",
     )
     .bind(sitting_id)
     .fetch_all(&mut **tx)

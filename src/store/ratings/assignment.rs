@@ -178,17 +178,7 @@ pub async fn assign_sitting(
         .filter(|r| !unavailable.contains(&r.id) && !unqualified.contains(&r.id))
         .collect();
     let open = open_responses(db, sitting_id).await?;
-    let load_rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT s.rater_id, COUNT(*) FROM assignments s JOIN responses r ON r.id = s.response_id
-         WHERE r.sitting_id = $1 AND s.withdrawn_at IS NULL GROUP BY s.rater_id",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
-    let load: BTreeMap<i64, u32> = load_rows
-        .into_iter()
-        .map(|(r, n)| (r, u32::try_from(n).unwrap_or(u32::MAX)))
-        .collect();
+    let load = sitting_load(db, sitting_id).await?;
     // Which reading numbers each response lacks, in order; responses of one candidate's
     // vignette that lack the same readings go together, to the same raters, so a rater scores
     // every question of the vignette in one place.
@@ -281,6 +271,21 @@ pub async fn assign_sitting(
     .await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Each rater's active readings in a sitting: the load `assign::plan` balances.
+pub(super) async fn sitting_load(db: &Db, sitting_id: i64) -> Result<BTreeMap<i64, u32>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT s.rater_id, COUNT(*) FROM assignments s JOIN responses r ON r.id = s.response_id
+         WHERE r.sitting_id = $1 AND s.withdrawn_at IS NULL GROUP BY s.rater_id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, n)| (r, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect())
 }
 
 /// A rater drops out of a sitting: their unfinished readings are withdrawn (their drafts and

@@ -14,7 +14,8 @@ pub async fn feedback_for(db: &Db, response_id: i64) -> Result<Vec<String>> {
     }
     let rows: Vec<String> = sqlx::query_scalar(
         "SELECT t.feedback FROM assignments s JOIN ratings t ON t.assignment_id = s.id
-         WHERE s.response_id = $1 AND s.withdrawn_at IS NULL AND t.final = 1 AND t.feedback <> ''
+         WHERE s.response_id = $1 AND s.withdrawn_at IS NULL AND s.appeal_id IS NULL
+           AND t.final = 1 AND t.feedback <> ''
          ORDER BY s.reading",
     )
     .bind(response_id)

@@ -15,6 +15,7 @@ use crate::scoring::assign::RaterInfo;
 
 use super::{Db, Result, StoreError};
 
+pub mod appeal;
 mod assignment;
 mod coding;
 mod desk;

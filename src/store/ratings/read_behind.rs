@@ -79,7 +79,7 @@ pub async fn read_behind_sample(db: &Db, sitting_id: i64) -> Result<Vec<ReadBehi
          JOIN users u ON u.id = s.rater_id
          LEFT JOIN read_behinds rb ON rb.assignment_id = s.id
          WHERE r.sitting_id = $1 AND r.expert_score IS NULL AND s.withdrawn_at IS NULL
-           AND EXISTS (SELECT 1 FROM ratings t WHERE t.assignment_id = s.id AND t.final = 1)",
+           AND s.appeal_id IS NULL AND EXISTS (SELECT 1 FROM ratings t WHERE t.assignment_id = s.id AND t.final = 1)",
     )
     .bind(sitting_id)
     .fetch_all(&db.pool)

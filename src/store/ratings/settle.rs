@@ -12,12 +12,13 @@ use super::assignment::assign_sitting;
 use super::in_reading_order;
 use super::read_behind::READING_SCORE;
 
-/// The final scores of a response's active readings, in reading order (1, 2, then 3).
+/// The final scores of a response's active readings, in reading order (1, 2, then 3); an
+/// appeal's re-reading is the appeal's, not resolution's.
 async fn final_readings(db: &Db, response_id: i64) -> Result<Vec<u32>> {
     // A reading the committee overrode on a read-behind counts with the override.
     let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(&format!(
         "SELECT s.reading, {READING_SCORE} FROM assignments s
-         WHERE s.response_id = $1 AND s.withdrawn_at IS NULL
+         WHERE s.response_id = $1 AND s.withdrawn_at IS NULL AND s.appeal_id IS NULL
            AND EXISTS (SELECT 1 FROM ratings t WHERE t.assignment_id = s.id AND t.final = 1)
          ORDER BY s.reading"
     ))

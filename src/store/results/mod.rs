@@ -17,6 +17,7 @@ use super::{audit, now_ms, ratings, Db, Result, StoreError};
 mod activity;
 mod equating;
 mod load;
+pub mod one;
 pub mod pass_mark;
 mod sitting;
 pub use activity::Activity;

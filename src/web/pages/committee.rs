@@ -67,6 +67,7 @@ pub async fn show(
         h1 { "Scoring: " (sitting.name) }
         p {
             a href={ "/scoring/" (id) "/results" } { "Results" } " · "
+            a href={ "/scoring/" (id) "/appeals" } { "Appeals" } " · "
             a href={ "/stats/" (id) "/items" } { "Item statistics" } " · "
             a href={ "/stats/" (id) "/agreement" } { "Rater agreement" } " · "
             a href={ "/scoring/" (id) "/read-behind" } { "Read-behinds" } " · "

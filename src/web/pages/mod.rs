@@ -1,5 +1,6 @@
 //! The pages, a module per audience.
 
+pub mod appeals;
 pub mod committee;
 mod decision;
 pub mod dif;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/enter", get(login::enter_form).post(login::enter))
         .route("/candidate", get(exam::home))
         .route("/candidate/about", post(exam::save_about))
+        .route("/candidate/appeal", post(exam::request_appeal))
         .route("/exam/{part}/start", post(exam::start))
         .route("/exam/{part}", get(exam::part))
         .route(
@@ -99,6 +101,13 @@ pub fn routes() -> Router<AppState> {
         .route("/scoring/{id}/results", get(results::results_page))
         .route("/scoring/{id}/results.csv", get(results::results_csv))
         .route("/scoring/{id}/comments.csv", get(keys::comments_csv))
+        .route("/scoring/{id}/appeals", get(appeals::appeals_page))
+        .route("/scoring/{id}/appeals.csv", get(appeals::appeals_csv))
+        .route("/scoring/{id}/appeals/{appeal}/start", post(appeals::start))
+        .route(
+            "/scoring/{id}/appeals/{appeal}/decide",
+            post(appeals::decide),
+        )
         .route("/scoring/{id}/results/compute", post(results::compute))
         .route("/scoring/{id}/release", post(results::release))
         .route("/scoring/{id}/pass-on", post(results::change_pass_on))

@@ -36,6 +36,10 @@ pub async fn home(
         .collect();
     let report = crate::store::results::report(&state.db, &reg).await?;
     let about = crate::store::analysis::demographics_of(&state.db, reg.id).await?;
+    let appeals = match &report {
+        Some(r) => Some(super::appeal::section(&state, &reg, &sitting, r, &csrf, None, "").await?),
+        None => None,
+    };
     let part_title = |part: u8| -> String {
         let name = bp.map(|b| {
             if part == 1 {
@@ -49,6 +53,7 @@ pub async fn home(
     let body = html! {
         h1 { "Welcome, " (reg.name) }
         @if let Some(r) = &report { (score_report(r)) }
+        @if let Some(a) = appeals { (a) }
         p class="no-print" { (sitting.name) ", level " (reg.level) ". The sitting is open from " (local(sitting.opens_at, &sitting.time_zone)) " to " (local(sitting.closes_at, &sitting.time_zone)) "." }
         @if reg.absent_at.is_some() {
             p class="notice" role="status" { "You were marked absent from this sitting: your parts count as not taken, not as failed. You may register for a later sitting; ask the exam's administrators." }

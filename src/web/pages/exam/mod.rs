@@ -3,12 +3,14 @@
 //! texts are rendered: keys, rationales and rubrics never reach the browser.
 //!
 //! A file per screen: `home` (the candidate's page, results and the optional questions),
+//! `appeal` (asking for a part to be re-scored, and the appeals' states),
 //! `part_one` (the questions), `part_two` (the vignettes), `breaks` (the stopped clock),
 //! `finish` (review, submit, receipt) and `api` (the page script's JSON). This module keeps
 //! what they share, and starting a part. A handler that needs the part open asks for
 //! [`OpenAttempt`](crate::web::roles::OpenAttempt) in its signature.
 
 mod api;
+mod appeal;
 mod breaks;
 mod finish;
 mod home;
@@ -19,6 +21,7 @@ mod part_two;
 pub use api::{
     api_clock, api_event, api_save, api_status, ApiError, ApiEvent, ApiSave, ApiSaved, OpenForm,
 };
+pub use appeal::{request_appeal, AppealForm};
 pub use breaks::{end_break, take_break};
 pub use finish::{receipt_page, review, submit, Confirm};
 pub use home::{home, save_about};
