@@ -2,6 +2,8 @@
 //! `config check`.
 
 mod bank_commands;
+mod logs;
+pub use logs::init_tracing;
 mod qti_commands;
 pub mod settings;
 pub mod two_factor;
@@ -17,7 +19,7 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::auth::{self, Role, Username};
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::store::users::{self, AddUserError, NewUser};
 use crate::store::Db;
 use crate::web::{self, AppState};
@@ -163,40 +165,6 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbSettings,
     },
-}
-
-impl Cli {
-    /// How the command's log lines are written (`[log] format` of serve and demo; text for
-    /// the others).
-    pub fn log_format(&self) -> LogFormat {
-        match &self.command {
-            // Read before the command runs (its errors are reported then): text if unreadable.
-            Command::Serve { settings } => settings
-                .config()
-                .map_or(LogFormat::Text, |config| config.log_format),
-            Command::Demo { settings, .. } => settings
-                .config()
-                .map_or(LogFormat::Text, |config| config.log_format),
-            _ => LogFormat::Text,
-        }
-    }
-}
-
-pub fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "imh_exam=info,tower_http=info,warn".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Text => logs.try_init(),
-        // A line per event: its fields at the top level, the request's span (its id, route,
-        // attempt or sitting) under "span".
-        LogFormat::Json => logs
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
-    };
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
