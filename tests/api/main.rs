@@ -31,6 +31,7 @@ mod rating_http;
 mod registration;
 mod report;
 mod results;
+mod route_roles;
 mod scoring;
 mod studies_committee;
 mod studies_panel;
