@@ -15,7 +15,9 @@
 //! reaches the password check) and oversized requests (3 MiB bodies to the save API and the
 //! sign-in form). Compare its save latencies and the server's peak memory (VmHWM) with a quiet
 //! run. Candidates enter from their own loopback addresses too (two per address), so the
-//! per-client limits apply as in a real sitting, at their defaults.
+//! per-client limits apply as in a real sitting, at their defaults. Every run reports the CPU
+//! the server and the harness (and its attacker threads) used over the window, so a hostile
+//! run shows what the attack costs the server apart from what it costs the shared cores.
 //!
 //! `LOAD_SATURATE=1` instead runs closed loops at saturation (64, 256 and 500 candidates sending
 //! back to back), then `/healthz` alone, and reports saves/s, p50/p99, bytes written per save
@@ -153,6 +155,10 @@ async fn main() {
         }));
     }
     let hostile_mode = setting("LOAD_HOSTILE", 0);
+    // CPU over the window: the server's, and this harness's (candidates and attacker), so a
+    // hostile run shows what the attack costs the server and what it costs the shared cores.
+    let server_cpu_before = common::cpu_time(server.pid());
+    let harness_cpu_before = common::cpu_time(std::process::id());
     let hostile = if hostile_mode > 0 {
         eprintln!("load: 64 hostile clients: bad sign-ins and oversized requests…");
         Some(hostile_clients(&base, stop.clone(), hostile_mode))
@@ -160,6 +166,10 @@ async fn main() {
         None
     };
     tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let server_cpu = common::cpu_time(server.pid()).saturating_sub(server_cpu_before);
+    let harness_cpu = common::cpu_time(std::process::id()).saturating_sub(harness_cpu_before);
+    // The attacker's threads end with it: read them before they are told to stop.
+    let attacker_cpu = common::threads_cpu_time("attacker");
     stop.store(true, Ordering::Relaxed);
     let hostile_counts = hostile.map(|attacker| attacker.join().unwrap());
     let mut latencies = Vec::new();
@@ -230,6 +240,15 @@ async fn main() {
     }
     println!("load: /healthz on the same server: {health_rate:.0} requests/s");
     println!("load: the server's peak resident memory (VmHWM): {peak_rss_mib:.0} MiB");
+    println!(
+        "load: CPU over the window: the server {:.1} s ({:.0} µs a save), the harness {:.1} s (its attacker threads {:.1} s), of {} s × {} cores",
+        server_cpu.as_secs_f64(),
+        server_cpu.as_secs_f64() * 1e6 / in_window.max(1) as f64,
+        harness_cpu.as_secs_f64(),
+        attacker_cpu.as_secs_f64(),
+        seconds,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     if let Some(addr) = &metrics {
         report_metrics(addr, acked).await;
     }

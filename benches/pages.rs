@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::sitting::{Candidate, Prepared};
-use common::Server;
+use common::{cpu_time, Server};
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -33,21 +33,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
         return Duration::ZERO;
     }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// The CPU time a process has used so far (user + system), from /proc/PID/stat in clock ticks
-/// of 10 ms (Linux's USER_HZ on every architecture we build for).
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name may hold spaces; the fields after it are fixed.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
 
 /// The CPU time PostgreSQL's processes have used so far (every process named `postgres`: the

@@ -82,3 +82,38 @@ pub fn csrf_of(html: &str) -> String {
     let start = html.find(marker).expect("a csrf field") + marker.len();
     html[start..start + 64].to_string()
 }
+
+/// The CPU time a process has used so far (user + system), from /proc/PID/stat in clock ticks
+/// of 10 ms (Linux's USER_HZ on every architecture we build for).
+pub fn cpu_time(pid: u32) -> std::time::Duration {
+    stat_cpu(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
+}
+
+/// The CPU time of this process's threads whose name starts with `prefix` (from
+/// /proc/self/task/TID/stat), e.g. the load harness's attacker threads.
+pub fn threads_cpu_time(prefix: &str) -> std::time::Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return std::time::Duration::ZERO;
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|name| name.starts_with(prefix))
+        })
+        .map(|t| stat_cpu(&std::fs::read_to_string(t.path().join("stat")).unwrap_or_default()))
+        .sum()
+}
+
+/// utime + stime of a /proc stat line.
+fn stat_cpu(stat: &str) -> std::time::Duration {
+    // The command name may hold spaces; the fields after it are fixed.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    std::time::Duration::from_millis(ticks * 10)
+}
