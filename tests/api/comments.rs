@@ -5,7 +5,6 @@
 //! (audited) and cites them in a key change (stored and audited).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use imh_exam::exam::comment;
 use imh_exam::store::{attempts, comments};
@@ -423,17 +422,7 @@ async fn acknowledged_comments_survive_a_kill(engine: Engine) {
             }
         }));
     }
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        if acks.lock().unwrap().len() > 200 {
-            break;
-        }
-    }
-    server.kill();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let acks = acks.lock().unwrap().clone();
+    let acks = server.kill_mid_stream(tasks, &acks, 200).await;
     assert!(
         acks.len() > 20,
         "too few comments before the kill: {}",

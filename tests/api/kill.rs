@@ -2,7 +2,6 @@
 //! saving, started again, and every acknowledged save is found in an intact hash chain.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use imh_exam::store::{attempts, now_ms};
 
@@ -41,17 +40,7 @@ async fn acknowledged_saves_survive_a_kill(engine: Engine) {
         }));
     }
     // Let them save for a while, then kill the server in the middle of it.
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        if acks.lock().unwrap().len() > 400 {
-            break;
-        }
-    }
-    server.kill();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let acks = acks.lock().unwrap().clone();
+    let acks = server.kill_mid_stream(tasks, &acks, 400).await;
     assert!(
         acks.len() > 50,
         "too few saves before the kill: {}",

@@ -5,23 +5,6 @@
 
 use super::*;
 
-async fn eval(c: &Client, script: &str) -> Value {
-    c.execute(script, vec![]).await.unwrap()
-}
-
-/// Waits until `script` (a JavaScript expression) gives `want`.
-async fn wait_js(c: &Client, script: &str, want: Value, what: &str) {
-    let wait = Wait::new(what);
-    let check = format!("return {script};");
-    loop {
-        let got = eval(c, &check).await;
-        if got == want {
-            return;
-        }
-        wait.tick(got).await;
-    }
-}
-
 /// From the top of the page, by Tab and Enter alone: opens the comment disclosure and puts the
 /// focus in its text box.
 async fn open_comment_by_keyboard(c: &Client) -> usize {

@@ -77,23 +77,6 @@ async fn attempt_of(db: &Db, reg_id: i64, part: u8) -> attempts::Attempt {
         .expect("the part is started")
 }
 
-async fn eval(c: &Client, script: &str) -> Value {
-    c.execute(script, vec![]).await.unwrap()
-}
-
-/// Waits until `script` (a JavaScript expression) gives `want`.
-async fn wait_js(c: &Client, script: &str, want: Value, what: &str) {
-    let wait = Wait::new(what);
-    let check = format!("return {script};");
-    loop {
-        let got = eval(c, &check).await;
-        if got == want {
-            return;
-        }
-        wait.tick(got).await;
-    }
-}
-
 /// Presses a key on whatever has the focus.
 async fn press(c: &Client, key: Key) {
     keys(c, &key).await;

@@ -28,6 +28,24 @@ impl Wait {
     }
 }
 
+/// Runs `script` (JavaScript with its own `return`) in the page.
+pub(crate) async fn eval(c: &Client, script: &str) -> Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+/// Waits until `script` (a JavaScript expression) gives `want`.
+pub(crate) async fn wait_js(c: &Client, script: &str, want: Value, what: &str) {
+    let wait = Wait::new(what);
+    let check = format!("return {script};");
+    loop {
+        let got = eval(c, &check).await;
+        if got == want {
+            return;
+        }
+        wait.tick(got).await;
+    }
+}
+
 /// Waits until the browser shows `path` and has loaded it.
 pub(crate) async fn wait_for_path(c: &Client, path: &str) {
     let wait = Wait::new(format!("the browser to reach {path}"));

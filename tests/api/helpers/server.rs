@@ -81,6 +81,29 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Lets `tasks` go on (each saving until the server stops answering) until more than
+    /// `enough` saves are acknowledged in `acks` or 2 s pass, kills the server in the middle of
+    /// it, waits for the tasks to notice, and returns every acknowledgement.
+    pub async fn kill_mid_stream<T: Clone>(
+        &mut self,
+        tasks: Vec<tokio::task::JoinHandle<()>>,
+        acks: &std::sync::Arc<std::sync::Mutex<Vec<T>>>,
+        enough: usize,
+    ) -> Vec<T> {
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if acks.lock().unwrap().len() > enough {
+                break;
+            }
+        }
+        self.kill();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let acked = acks.lock().unwrap().clone();
+        acked
+    }
+
     /// SIGTERM, then up to 10 s for the process to end: its exit status, or `None` if it is
     /// still running (it is killed when dropped).
     pub async fn terminate(&mut self) -> Option<ExitStatus> {
