@@ -158,15 +158,18 @@ fn health(_: &Candidate, _: usize) -> String {
 /// is counted as the pages') and a checkpoint; on SQLite the WAL checkpointed into the file.
 async fn settle(url: &str) {
     use sqlx::Connection;
-    let statements: &[&str] = if url.starts_with("postgres") {
-        &["VACUUM (ANALYZE)", "CHECKPOINT"]
+    let statements: Vec<&str> = if url.starts_with("postgres") {
+        vec!["VACUUM (ANALYZE)", "CHECKPOINT"]
     } else {
-        &["ANALYZE", "PRAGMA wal_checkpoint(TRUNCATE)"]
+        // The statistics as the server refreshes them after a bulk load.
+        let mut s = imh_exam::store::SQLITE_STATISTICS.to_vec();
+        s.push("PRAGMA wal_checkpoint(TRUNCATE)");
+        s
     };
     // A connection of its own: the store's reader pool is read-only, and VACUUM may not run
     // inside the writer's transactions.
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-    for sql in statements {
+    for sql in &statements {
         sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
     conn.close().await.unwrap();

@@ -23,7 +23,7 @@ pub mod two_factor;
 pub mod users;
 pub mod write;
 
-pub use write::{WriteHealth, WriteTx};
+pub use write::{WriteHealth, WriteTx, SQLITE_STATISTICS};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -96,6 +96,21 @@ impl Db {
     }
 }
 
+/// How SQLite's planner statistics are refreshed: a sampled ANALYZE, without STAT4's samples.
+///
+/// Our SQLite is built with STAT4 (libsqlite3-sys's bundled build), whose samples make a
+/// statement re-prepare whenever a value bound against an indexed column changes (SQLite: "the
+/// specific value bound to a host parameter ... might influence the choice of query plan"):
+/// every exam page's `expires_at > now` was parsed and planned again at every step (counted
+/// with probes on sqlite3Reprepare: one per step). Our queries look up keys, where
+/// sqlite_stat1's counts are all the planner needs. Dropping the table also changes the
+/// schema, so every connection reloads the fresh statistics.
+pub const SQLITE_STATISTICS: &[&str] = &[
+    "PRAGMA analysis_limit = 1000",
+    "ANALYZE",
+    "DROP TABLE IF EXISTS sqlite_stat4",
+];
+
 impl Db {
     /// Refreshes the query planner's statistics, after a bulk load has changed the tables'
     /// sizes by orders of magnitude, so the plans of the pages that follow do not rest on a
@@ -103,12 +118,13 @@ impl Db {
     /// second on a sitting of 10,000 candidates; PostgreSQL's ANALYZE always samples.
     pub async fn refresh_statistics(&self) -> Result<()> {
         let mut tx = self.write().await?;
-        if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA analysis_limit = 1000")
-                .execute(&mut *tx)
-                .await?;
+        let statements = match self.backend {
+            Backend::Sqlite => SQLITE_STATISTICS,
+            Backend::Postgres => &["ANALYZE"],
+        };
+        for sql in statements {
+            sqlx::query(sql).execute(&mut *tx).await?;
         }
-        sqlx::query("ANALYZE").execute(&mut *tx).await?;
         tx.commit().await
     }
 

@@ -26,6 +26,7 @@ mod exam_pages;
 mod integrity;
 mod kill;
 mod observability;
+mod planner;
 mod rater_quality;
 mod rating_http;
 mod registration;
