@@ -330,6 +330,24 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
 }
 
 /// `response` with a `Retry-After` header of `wait`, rounded up to whole seconds.
+/// Refused for too many failed sign-ins from this client lately (a password or a second
+/// step): 429 with `Retry-After` until `until`, the message in the page `page` makes of it.
+pub fn too_many_failures(
+    until: i64,
+    now: i64,
+    page: impl FnOnce(&String) -> maud::Markup,
+) -> Response {
+    let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
+    let msg = format!(
+        "Too many failed sign-ins from your connection. Wait {} and try again, or ask an administrator.",
+        wait_words(wait)
+    );
+    with_retry_after(
+        (StatusCode::TOO_MANY_REQUESTS, page(&msg)).into_response(),
+        wait,
+    )
+}
+
 pub fn with_retry_after(mut response: Response, wait: Duration) -> Response {
     let secs = retry_after_secs(wait);
     response.headers_mut().insert(

@@ -133,15 +133,9 @@ pub async fn login(
     if let Some(until) = users::login_backoff(&state.db, &client_id, &username, now).await? {
         tracing::warn!(%client, "sign-in refused: too many failures from this client");
         state.count(|m| m.throttled(Door::Login, Throttle::Failures));
-        let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
-        let msg = format!(
-            "Too many failed sign-ins from your connection. Wait {} and try again, or ask an administrator.",
-            limits::wait_words(wait)
-        );
-        return Ok(limits::with_retry_after(
-            refuse(StatusCode::TOO_MANY_REQUESTS, typed, msg),
-            wait,
-        ));
+        return Ok(limits::too_many_failures(until, now, |msg| {
+            login_page(&csrf, &next, typed, Some(msg))
+        }));
     }
     let Some(admission) = state.limits.credentials.admit() else {
         tracing::warn!(%client, "sign-in refused: password checks are all busy");

@@ -1,8 +1,6 @@
 //! The second step of signing in: a code from the app, or a recovery code; or, when the role
 //! requires two-factor sign-in and it is not set up, setting it up.
 
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -83,15 +81,7 @@ async fn backoff(
         client = client_id,
         "second sign-in step refused: too many failures from this client"
     );
-    let wait = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
-    let msg = format!(
-        "Too many failed sign-ins from your connection. Wait {} and try again, or ask an administrator.",
-        limits::wait_words(wait)
-    );
-    Ok(Some(limits::with_retry_after(
-        (StatusCode::TOO_MANY_REQUESTS, page(&msg)).into_response(),
-        wait,
-    )))
+    Ok(Some(limits::too_many_failures(until, now, page)))
 }
 
 /// A wrong code or recovery code counts as a failed sign-in of this client at the account.
