@@ -393,23 +393,7 @@ async fn every_page(c: Client, driver: String, base: String, db: Db) -> Vec<Stri
     attempts::change_clock(&db, a.id, attempts::ClockAction::Resume, now_ms())
         .await
         .unwrap();
-    let wait = Wait::new("the paused page to go back to the question");
-    loop {
-        // Read in one script call: the page moves on by itself, and an element found
-        // before it does would be stale by the time its text is asked for.
-        let h1 = c
-            .execute(
-                "return document.readyState === 'complete' ? (document.querySelector('h1')?.textContent || '') : ''",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let h1 = h1.as_str().unwrap_or_default().to_string();
-        if h1.starts_with("Part One, question") {
-            break;
-        }
-        wait.tick(h1).await;
-    }
+    wait_heading(&c, "Part One, question").await;
 
     // A break, taken by the candidate.
     button(&c, "Take a break (1 approved break left)")
@@ -417,18 +401,15 @@ async fn every_page(c: Client, driver: String, base: String, db: Db) -> Vec<Stri
         .click()
         .await
         .unwrap();
-    wait_for_path(&c, "/exam/1/item/1").await;
-    assert_eq!(
-        css(&c, "h1").await.text().await.unwrap(),
-        "You are on a break"
-    );
+    // The break page has the question's own address: wait for its heading, not the path.
+    wait_heading(&c, "You are on a break").await;
     found.extend(look(&c, "/exam/1/item/1 (on a break)").await);
     button(&c, "End my break and go back to Part One")
         .await
         .click()
         .await
         .unwrap();
-    wait_for_path(&c, "/exam/1/item/1").await;
+    wait_heading(&c, "Part One, question").await;
 
     // The review with its live timer, the receipt.
     go(&c, &base, "/exam/1/review").await;

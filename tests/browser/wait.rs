@@ -46,6 +46,26 @@ pub(crate) async fn wait_js(c: &Client, script: &str, want: Value, what: &str) {
     }
 }
 
+/// Waits until the loaded page's `h1` starts with `prefix`, reading it in one script call: a
+/// page that moves on by itself (or after a click on a form that posts back to the same
+/// address) would leave an element found before the move stale or missing.
+pub(crate) async fn wait_heading(c: &Client, prefix: &str) {
+    let wait = Wait::new(format!("a page headed {prefix:?}"));
+    let script = "return document.readyState === 'complete' \
+                  ? (document.querySelector('h1')?.textContent || '') : ''";
+    loop {
+        // A script run while the page is being replaced may fail; the next tick reads again.
+        let h1 = match c.execute(script, vec![]).await {
+            Ok(v) => v.as_str().unwrap_or_default().trim().to_string(),
+            Err(e) => format!("({e})"),
+        };
+        if h1.starts_with(prefix) {
+            return;
+        }
+        wait.tick(h1).await;
+    }
+}
+
 /// Waits until the browser shows `path` and has loaded it.
 pub(crate) async fn wait_for_path(c: &Client, path: &str) {
     let wait = Wait::new(format!("the browser to reach {path}"));
