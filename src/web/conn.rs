@@ -20,6 +20,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use super::log_gate::{self, LogGate};
+
 /// How connections are bounded.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnLimits {
@@ -47,7 +49,7 @@ pub async fn serve_connections(
     let mut http = hyper::server::conn::http1::Builder::new();
     // Our watchdog keeps the head deadline: hyper's own would also cut idle keep-alives short.
     http.header_read_timeout(None);
-    let mut last_warned: Option<Instant> = None;
+    static OVER_CAP: LogGate = LogGate::new(log_gate::EVERY);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -63,12 +65,12 @@ pub async fn serve_connections(
         let Ok(permit) = open.clone().try_acquire_owned() else {
             // Told and closed at once: no task, no buffer, no wait for a slow reader.
             let _ = stream.try_write(BUSY);
-            if last_warned.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+            if let Some(held) = OVER_CAP.due() {
                 tracing::warn!(
                     max = limits.max_connections,
+                    held,
                     "connection cap reached: refusing new connections with 503"
                 );
-                last_warned = Some(Instant::now());
             }
             continue;
         };

@@ -348,7 +348,16 @@ pub fn too_many_failures(
     )
 }
 
+/// Marks an answer as a deliberate refusal (a rate limit, a full line), told to come back
+/// after `Retry-After`: the request log writes it at debug whatever its status, 503 included,
+/// since anyone can call up as many as they like; the refusing code logs it through a
+/// [`super::log_gate::LogGate`] and the metrics count every one.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal;
+
+/// A refusal's answer: `Retry-After` (whole seconds) and the [`Refusal`] mark.
 pub fn with_retry_after(mut response: Response, wait: Duration) -> Response {
+    response.extensions_mut().insert(Refusal);
     let secs = retry_after_secs(wait);
     response.headers_mut().insert(
         header::RETRY_AFTER,

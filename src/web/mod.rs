@@ -6,6 +6,7 @@ pub mod client;
 pub mod conn;
 pub mod error;
 pub mod limits;
+pub mod log_gate;
 pub mod metrics;
 pub mod observe;
 pub mod pages;

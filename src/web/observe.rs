@@ -142,27 +142,63 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     if let Ok(v) = HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
-    span.in_scope(|| log_answer(status, took));
+    let refusal = response
+        .extensions()
+        .get::<super::limits::Refusal>()
+        .is_some();
+    span.in_scope(|| log_answer(status, refusal, took));
     state.count(|m| m.request(method, route, status, took));
     response
 }
 
 /// The request's log line. Errors of the server at warn and refusals at info, so the id on
 /// any error page a person sees is in the log at its default level; the thousands of saves a
-/// second, and rate-limit refusals (a flood must not become a flood of lines), at debug.
-fn log_answer(status: u16, took: Duration) {
+/// second, and deliberate refusals (429, and a 503 when a line is full: a flood must not
+/// become a flood of lines), at debug.
+fn log_answer(status: u16, refusal: bool, took: Duration) {
     let latency_ms = took.as_secs_f64() * 1000.0;
-    match status {
-        500.. => tracing::warn!(status, latency_ms, "answered"),
-        429 => tracing::debug!(status, latency_ms, "answered"),
-        400..=499 => tracing::info!(status, latency_ms, "answered"),
+    match answer_level(status, refusal) {
+        tracing::Level::WARN => tracing::warn!(status, latency_ms, "answered"),
+        tracing::Level::INFO => tracing::info!(status, latency_ms, "answered"),
         _ => tracing::debug!(status, latency_ms, "answered"),
+    }
+}
+
+/// The level of an answer's log line (see `log_answer`).
+fn answer_level(status: u16, refusal: bool) -> tracing::Level {
+    match status {
+        _ if refusal || status == 429 => tracing::Level::DEBUG,
+        500.. => tracing::Level::WARN,
+        400..=499 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_logged_at_debug_and_a_fault_at_warn() {
+        use axum::response::IntoResponse;
+        use tracing::Level;
+        // The full sign-in line: a 503 anyone can call up, marked by `with_retry_after`.
+        let refused = super::super::limits::with_retry_after(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            Duration::from_secs(1),
+        );
+        assert!(refused
+            .extensions()
+            .get::<super::super::limits::Refusal>()
+            .is_some());
+        assert_eq!(answer_level(503, true), Level::DEBUG);
+        assert_eq!(answer_level(429, false), Level::DEBUG);
+        // A 503 without the mark is the server failing (the database, a timeout).
+        assert_eq!(answer_level(503, false), Level::WARN);
+        assert_eq!(answer_level(500, false), Level::WARN);
+        assert_eq!(answer_level(404, false), Level::INFO);
+        assert_eq!(answer_level(200, false), Level::DEBUG);
+    }
 
     #[test]
     fn request_ids_are_fresh_uuids() {

@@ -18,6 +18,7 @@ use crate::store::users;
 use crate::web::client::Client;
 use crate::web::error::AppResult;
 use crate::web::limits;
+use crate::web::log_gate::{self, LogGate};
 use crate::web::pages::two_factor;
 use crate::web::session::{cookie, removal, CsrfToken, Visitor, CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::views::{self, csrf_field, field_error};
@@ -131,14 +132,20 @@ pub async fn login(
     // Too many failures from this client lately: the password is not even checked, so
     // guessing gains nothing. Other clients, the account's owner among them, are not held up.
     if let Some(until) = users::login_backoff(&state.db, &client_id, &username, now).await? {
-        tracing::warn!(%client, "sign-in refused: too many failures from this client");
+        static REFUSED: LogGate = LogGate::new(log_gate::EVERY);
+        if let Some(held) = REFUSED.due() {
+            tracing::warn!(%client, held, "sign-in refused: too many failures from this client");
+        }
         state.count(|m| m.throttled(Door::Login, Throttle::Failures));
         return Ok(limits::too_many_failures(until, now, |msg| {
             login_page(&csrf, &next, typed, Some(msg))
         }));
     }
     let Some(admission) = state.limits.credentials.admit() else {
-        tracing::warn!(%client, "sign-in refused: password checks are all busy");
+        static BUSY: LogGate = LogGate::new(log_gate::EVERY);
+        if let Some(held) = BUSY.due() {
+            tracing::warn!(%client, held, "sign-in refused: password checks are all busy");
+        }
         state.count(|m| m.throttled(Door::Login, Throttle::Busy));
         return Ok(limits::with_retry_after(
             refuse(

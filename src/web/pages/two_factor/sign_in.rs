@@ -17,6 +17,7 @@ use crate::two_factor::{self as totp, Refusal};
 use crate::web::client::Client;
 use crate::web::error::AppResult;
 use crate::web::limits;
+use crate::web::log_gate::{self, LogGate};
 use crate::web::pages::login::open_session;
 use crate::web::session::CsrfToken;
 use crate::web::AppState;
@@ -77,10 +78,14 @@ async fn backoff(
     let Some(until) = users::login_backoff(&state.db, client_id, &username, now).await? else {
         return Ok(None);
     };
-    tracing::warn!(
-        client = client_id,
-        "second sign-in step refused: too many failures from this client"
-    );
+    static REFUSED: LogGate = LogGate::new(log_gate::EVERY);
+    if let Some(held) = REFUSED.due() {
+        tracing::warn!(
+            client = client_id,
+            held,
+            "second sign-in step refused: too many failures from this client"
+        );
+    }
     Ok(Some(limits::too_many_failures(until, now, page)))
 }
 
