@@ -10,6 +10,8 @@
 #   bash benches/reference/pg_page_query.sh pagesbench 4500 20000
 #
 # Needs pgbench, psql and bc; PostgreSQL on 127.0.0.1:5432 (user postgres). Reads only.
+# The SQL below restates `candidate_attempt`'s (with `reg_sitting_columns`): when that query
+# changes, change it here too, or the figures are of a query the server no longer sends.
 set -euo pipefail
 db=${1:?database name (filled by the pages bench)}
 shift
