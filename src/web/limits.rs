@@ -329,7 +329,6 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
-/// `response` with a `Retry-After` header of `wait`, rounded up to whole seconds.
 /// Refused for too many failed sign-ins from this client lately (a password or a second
 /// step): 429 with `Retry-After` until `until`, the message in the page `page` makes of it.
 pub fn too_many_failures(
@@ -355,7 +354,8 @@ pub fn too_many_failures(
 #[derive(Debug, Clone, Copy)]
 pub struct Refusal;
 
-/// A refusal's answer: `Retry-After` (whole seconds) and the [`Refusal`] mark.
+/// A refusal's answer: `response` with a `Retry-After` header of `wait` (rounded up to whole
+/// seconds) and the [`Refusal`] mark.
 pub fn with_retry_after(mut response: Response, wait: Duration) -> Response {
     response.extensions_mut().insert(Refusal);
     let secs = retry_after_secs(wait);
