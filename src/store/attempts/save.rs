@@ -10,7 +10,10 @@ use crate::store::{Db, Result, StoreError, WriteTx};
 use super::break_limit;
 
 mod shapes;
+mod writer;
 use shapes::{in_chunks, padded, placeholders, rows_of};
+pub use writer::queue_depth;
+use writer::spawn_writer;
 
 /// The largest sequence number a save may carry: they are stored as signed 64-bit integers.
 pub const MAX_SEQ: u64 = i64::MAX as u64;
@@ -106,9 +109,9 @@ pub async fn save(
                 crate::store::Backend::Postgres => db.settings.save_writers.max(1),
             };
             (0..writers)
-                .map(|_| {
+                .map(|n| {
                     let (tx, rx) = tokio::sync::mpsc::channel(4096);
-                    tokio::spawn(write_saves(db.clone(), rx));
+                    spawn_writer(db.clone(), rx, n);
                     tx
                 })
                 .collect::<Vec<_>>()
@@ -134,81 +137,6 @@ pub struct SaveRequest {
     seq: u64,
     now: i64,
     reply: tokio::sync::oneshot::Sender<Result<Saved, SaveError>>,
-}
-
-/// The writer: drains the queue into batches, one transaction each.
-async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
-    let mut wal_checked = std::time::Instant::now();
-    while let Some(first) = rx.recv().await {
-        // Between batches, at most every 20 ms: the write-ahead log's size, cut back when it
-        // passes its bound (a stat, and rarely a full checkpoint). Checked here, where the log
-        // grows, it stays within the bound plus a few batches at any rate of saves.
-        if wal_checked.elapsed() >= std::time::Duration::from_millis(20) {
-            wal_checked = std::time::Instant::now();
-            if let Err(e) = db.bound_wal().await {
-                tracing::warn!(error = %e, "truncating the write-ahead log");
-            }
-        }
-        // The most saves one transaction takes (`[saves] batch_size`): a bound on how long
-        // the first of them waits.
-        let mut batch = take_waiting(first, &mut rx, db.settings.save_batch);
-        // Stable: each attempt's saves keep their order, and PostgreSQL's row locks are taken
-        // in one order by every writer, so two processes' batches cannot deadlock.
-        batch.sort_by_key(|r| r.attempt_id);
-        match save_batch(&db, &batch).await {
-            Ok(results) => {
-                count_answers(&db, &results);
-                for (request, result) in batch.into_iter().zip(results) {
-                    let _ = request.reply.send(result);
-                }
-            }
-            Err(e) => {
-                // Nothing of the batch was committed: try each save on its own, so one bad
-                // save cannot sink the others.
-                tracing::warn!(error = %e, saves = batch.len(), "a batch of saves failed; saving one by one");
-                db.health.failed();
-                for request in batch {
-                    let result = match save_batch(&db, std::slice::from_ref(&request)).await {
-                        Ok(mut results) => results.pop().unwrap_or(Err(SaveError::NotFound)),
-                        Err(e) => Err(SaveError::Store(e)),
-                    };
-                    count_answers(&db, std::slice::from_ref(&result));
-                    let _ = request.reply.send(result);
-                }
-            }
-        }
-    }
-}
-
-/// `first` and whatever else is waiting in `rx` at this moment, up to `max` in all.
-fn take_waiting<T>(first: T, rx: &mut tokio::sync::mpsc::Receiver<T>, max: usize) -> Vec<T> {
-    let mut batch = vec![first];
-    while batch.len() < max {
-        match rx.try_recv() {
-            Ok(r) => batch.push(r),
-            Err(_) => break,
-        }
-    }
-    batch
-}
-
-/// Saves acknowledged and refused, for the metrics (when the server keeps them): one add for
-/// the batch's acknowledgements.
-fn count_answers(db: &Db, results: &[Result<Saved, SaveError>]) {
-    let Some(m) = db.metrics() else {
-        return;
-    };
-    m.saves_acknowledged(results.iter().filter(|r| r.is_ok()).count() as u64);
-    for e in results.iter().filter_map(|r| r.as_ref().err()) {
-        m.save_refused(e.refusal());
-    }
-}
-
-/// Saves waiting in the writers' queues now (not those in the batch being written).
-pub fn queue_depth(db: &Db) -> usize {
-    db.saves.get().map_or(0, |queues| {
-        queues.iter().map(|q| q.max_capacity() - q.capacity()).sum()
-    })
 }
 
 /// What a batch needs to know of one attempt before appending to its chain.
@@ -513,24 +441,4 @@ fn append(
         remaining_ms,
         head: hash,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_batch_takes_what_waits_up_to_the_batch_size() {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-        for i in 1..=9 {
-            tx.try_send(i).unwrap();
-        }
-        assert_eq!(take_waiting(0, &mut rx, 4), [0, 1, 2, 3]);
-        assert_eq!(
-            take_waiting(10, &mut rx, 1),
-            [10],
-            "a batch of one takes nothing more"
-        );
-        assert_eq!(take_waiting(11, &mut rx, 128), [11, 4, 5, 6, 7, 8, 9]);
-    }
 }
