@@ -146,7 +146,8 @@ pub struct DbConfig {
     pub busy_timeout: Duration,
     /// Past this size SQLite's write-ahead log is checkpointed in full and truncated by the
     /// writer (`Db::bound_wal`): under sustained saves the passive checkpoint never reaches its
-    /// end, and the log grew by tens of MiB a second.
+    /// end, and the log grew by tens of MiB a second. Most of the time the writer restarts the
+    /// log well before (after each passive checkpoint), and its file is never cut below this.
     pub wal_limit: u64,
     /// The most saves one transaction takes: a bound on how long the first of them waits.
     pub save_batch: usize,

@@ -85,6 +85,9 @@ pub struct Db {
     pub(crate) part_one: analysis::PartOneCache,
     /// SQLite's write-ahead log file, watched so it stays bounded (see `bound_wal`).
     wal: Option<std::path::PathBuf>,
+    /// Set by a passive checkpoint that copied a log worth restarting: the writer restarts
+    /// the log from its start between two batches (see `bound_wal`).
+    wal_restart_due: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The pools, waits and batches it was opened with.
     pub settings: std::sync::Arc<DbConfig>,
     /// Where the save path records its batches and answers, once a server with a metrics
@@ -99,6 +102,10 @@ pub struct Db {
 /// under load connections never lie this long, so no page pays for a ping; after a quiet spell
 /// (when the database may have restarted) a dead connection is found before a page uses it.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// Pages a passive checkpoint must have copied before the writer restarts the log (1 MiB at
+/// our 1 KiB pages): a smaller log is not worth holding the saves for.
+const WAL_RESTART_FRAMES: i64 = 1024;
 
 type SaveQueues = tokio::sync::OnceCell<Vec<tokio::sync::mpsc::Sender<attempts::SaveRequest>>>;
 
@@ -190,10 +197,15 @@ impl Db {
             sqlx::query("PRAGMA wal_autocheckpoint = 0")
                 .execute(&writer)
                 .await?;
-            // When the log is reset after a full checkpoint, its file is cut back to this.
-            sqlx::query("PRAGMA journal_size_limit = 4194304")
-                .execute(&writer)
-                .await?;
+            // When the log restarts, its file is cut back to the log's bound, not below: a file
+            // cut short grows again at the following commits, and an fsync of a file that grew
+            // also writes its new size.
+            sqlx::query(&format!(
+                "PRAGMA journal_size_limit = {}",
+                settings.wal_limit
+            ))
+            .execute(&writer)
+            .await?;
         }
         // Readers can only read: the engine refuses any write sent to them, so a write that
         // skips the writer (and, on SQLite, races it) fails in every test instead of working
@@ -225,6 +237,7 @@ impl Db {
             part_one: analysis::PartOneCache::default(),
             forms: attempts::FormCache::default(),
             wal,
+            wal_restart_due: std::sync::Arc::default(),
             settings: std::sync::Arc::new(settings.clone()),
             metrics: std::sync::Arc::default(),
             failures_purged_at: std::sync::Arc::default(),
@@ -316,29 +329,51 @@ impl Db {
     }
 
     /// Copies the SQLite write-ahead log back into the database without blocking the writer
-    /// (a passive checkpoint); the server runs it every second. Nothing to do on PostgreSQL.
+    /// (a passive checkpoint); the server runs it every second. When it has copied at least
+    /// [`WAL_RESTART_FRAMES`] pages, the writer is asked to restart the log between two
+    /// batches (see `bound_wal`). Nothing to do on PostgreSQL.
     pub async fn checkpoint(&self) -> Result<()> {
         if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&self.pool)
-                .await?;
+            // (busy, frames in the log, frames copied into the database)
+            let (_, log, copied): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_one(&self.pool)
+                    .await?;
+            if log > 0 && copied >= WAL_RESTART_FRAMES {
+                self.wal_restart_due
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         Ok(())
     }
 
-    /// Keeps SQLite's write-ahead log under `settings.wal_limit`: past it, the writer
-    /// checkpoints the whole log and truncates it, between two batches of saves (readers
-    /// finish their read first; the passive checkpoints have copied most of it already).
-    /// Returns whether it truncated. Nothing to do on PostgreSQL.
+    /// Keeps SQLite's write-ahead log bounded, between two batches of saves, on the writer.
+    /// Under steady saves the log never empties by itself: a passive checkpoint (from a
+    /// reader, beside the writer) copies it into the database, but only a checkpoint that
+    /// holds the writer can start it again from the top. So:
+    /// - after a passive checkpoint copied a log worth it, the writer restarts the log
+    ///   (`RESTART`: it copies what was committed since and waits for readers still on the
+    ///   old log), and the file is written over from its start rather than cut and grown;
+    /// - past `settings.wal_limit` on disk all the same (saves faster than the passive
+    ///   checkpoints copy), it copies the whole log and truncates the file.
+    ///
+    /// Returns whether it restarted or truncated. Nothing to do on PostgreSQL.
     pub async fn bound_wal(&self) -> Result<bool> {
         let Some(wal) = &self.wal else {
             return Ok(false);
         };
         let size = std::fs::metadata(wal).map_or(0, |m| m.len());
-        if size <= self.settings.wal_limit {
+        let mode = if size > self.settings.wal_limit {
+            "TRUNCATE"
+        } else if self
+            .wal_restart_due
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            "RESTART"
+        } else {
             return Ok(false);
-        }
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        };
+        sqlx::query(&format!("PRAGMA wal_checkpoint({mode})"))
             .execute(&self.writer)
             .await?;
         Ok(true)

@@ -37,3 +37,4 @@ mod scoring;
 mod studies_committee;
 mod studies_panel;
 mod two_factor;
+mod wal;
