@@ -335,11 +335,10 @@ impl Db {
     pub async fn checkpoint(&self) -> Result<()> {
         if self.backend == Backend::Sqlite {
             // (busy, frames in the log, frames copied into the database)
-            let (_, log, copied): (i64, i64, i64) =
-                sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                    .fetch_one(&self.pool)
-                    .await?;
-            if log > 0 && copied >= WAL_RESTART_FRAMES {
+            let (_, _, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&self.pool)
+                .await?;
+            if copied >= WAL_RESTART_FRAMES {
                 self.wal_restart_due
                     .store(true, std::sync::atomic::Ordering::Relaxed);
             }
@@ -363,12 +362,13 @@ impl Db {
             return Ok(false);
         };
         let size = std::fs::metadata(wal).map_or(0, |m| m.len());
+        // Taken either way: a truncation restarts the log too.
+        let due = self
+            .wal_restart_due
+            .swap(false, std::sync::atomic::Ordering::Relaxed);
         let mode = if size > self.settings.wal_limit {
             "TRUNCATE"
-        } else if self
-            .wal_restart_due
-            .swap(false, std::sync::atomic::Ordering::Relaxed)
-        {
+        } else if due {
             "RESTART"
         } else {
             return Ok(false);

@@ -308,9 +308,9 @@ async fn submit_when_time_runs_out(db: Db) {
     loop {
         tick.tick().await;
         quarters += 1;
-        // Four times a second: the write-ahead log's size, cut back when it passes its bound.
+        // Four times a second: the write-ahead log restarted or cut back (see `bound_wal`).
         if let Err(e) = db.bound_wal().await {
-            tracing::warn!(error = %e, "truncating the write-ahead log");
+            tracing::warn!(error = %e, "bounding the write-ahead log");
         }
         if !quarters.is_multiple_of(4) {
             continue;

@@ -59,13 +59,14 @@ pub(super) fn spawn_writer(db: Db, rx: tokio::sync::mpsc::Receiver<SaveRequest>,
 async fn write_saves(db: Db, mut rx: tokio::sync::mpsc::Receiver<SaveRequest>) {
     let mut wal_checked = std::time::Instant::now();
     while let Some(first) = rx.recv().await {
-        // Between batches, at most every 20 ms: the write-ahead log's size, cut back when it
-        // passes its bound (a stat, and rarely a full checkpoint). Checked here, where the log
-        // grows, it stays within the bound plus a few batches at any rate of saves.
+        // Between batches, at most every 20 ms: the write-ahead log restarted after a passive
+        // checkpoint, or cut back when it passes its bound (a stat, and now and then a
+        // checkpoint). Checked here, where the log grows, it stays within the bound plus a few
+        // batches at any rate of saves.
         if wal_checked.elapsed() >= std::time::Duration::from_millis(20) {
             wal_checked = std::time::Instant::now();
             if let Err(e) = db.bound_wal().await {
-                tracing::warn!(error = %e, "truncating the write-ahead log");
+                tracing::warn!(error = %e, "bounding the write-ahead log");
             }
         }
         // The most saves one transaction takes (`[saves] batch_size`): a bound on how long
