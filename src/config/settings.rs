@@ -125,7 +125,7 @@ pub static SETTINGS: &[Setting] = &[
         check |u: &String| database_url(u),
         show |c| super::value::toml_string(&super::mask_url(&c.db.url))),
     setting!("database", "reader_pool", Option<u32>, db.reader_pool,
-        "Read-only connections (default: 8 on SQLite, 12 on PostgreSQL).",
+        "Read-only connections (default: 8 on SQLite, 12 on PostgreSQL; two thirds kept for the exam pages' first query, at least 3 in all).",
         show |c| c.db.readers().to_string()),
     setting!("database", "writer_pool", u32, db.writer_pool,
         "Writing connections on PostgreSQL (SQLite always has one)."),

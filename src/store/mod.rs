@@ -15,6 +15,7 @@ pub mod calibration;
 pub mod clock;
 pub mod comments;
 pub mod forms;
+mod kept;
 pub mod ratings;
 pub mod results;
 pub mod sittings;
@@ -96,6 +97,8 @@ pub struct Db {
     /// When this server last deleted sign-in failures past their window (ms since the epoch;
     /// see `users::record_login_failure`).
     pub(crate) failures_purged_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// Read connections kept out of the pool for the exam's hot queries (see `kept`).
+    kept: std::sync::Arc<kept::KeptReaders>,
 }
 
 /// How long a pooled PostgreSQL connection may lie idle before it is pinged on its next use:
@@ -210,9 +213,10 @@ impl Db {
         // Readers can only read: the engine refuses any write sent to them, so a write that
         // skips the writer (and, on SQLite, races it) fails in every test instead of working
         // by luck.
+        let (pooled, kept) = kept::share(settings.readers());
         let readers = PoolShape {
             // Readers work side by side in WAL.
-            size: settings.readers(),
+            size: pooled,
             wait: settings.acquire_timeout,
             access: Access::ReadOnly,
         };
@@ -241,6 +245,7 @@ impl Db {
             settings: std::sync::Arc::new(settings.clone()),
             metrics: std::sync::Arc::default(),
             failures_purged_at: std::sync::Arc::default(),
+            kept: std::sync::Arc::new(kept::KeptReaders::new(kept)),
         };
         db.migrate().await?;
         db.sync_clock().await?;
@@ -407,6 +412,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.kept.close().await;
         self.writer.close().await;
         self.pool.close().await;
     }

@@ -317,7 +317,7 @@ pub async fn candidate_attempt(
     token_hash: &str,
     part: u8,
 ) -> Result<Option<(CandidateRows, Option<(Attempt, Option<i64>)>)>> {
-    let row: Option<SessionAttemptRow> = sqlx::query_as(&format!(
+    let sql = format!(
         "SELECT {},
                 a.id AS a_id, a.registration_id AS a_registration_id, a.part AS a_part,
                 a.started_at AS a_started_at, a.section_ms AS a_section_ms,
@@ -336,12 +336,12 @@ pub async fn candidate_attempt(
          LEFT JOIN attempts a ON a.registration_id = r.id AND a.part = $3
          WHERE se.token_hash = $1 AND se.expires_at > $2",
         crate::store::sittings::reg_sitting_columns()
-    ))
-    .bind(token_hash)
-    .bind(crate::store::now_ms())
-    .bind(i64::from(part))
-    .fetch_optional(&db.pool)
-    .await?;
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(token_hash)
+        .bind(crate::store::now_ms())
+        .bind(i64::from(part));
+    let row: Option<SessionAttemptRow> = db.hot_optional(query).await?;
     let Some(mut row) = row else { return Ok(None) };
     let attempt = match row.attempt() {
         Some(a) => Some((with_cached_form(db, a).await?, row.newest_n)),

@@ -166,17 +166,15 @@ pub async fn candidate_by_session(
     db: &Db,
     token_hash: &str,
 ) -> Result<Option<(Registration, Sitting)>> {
-    let row: Option<RegSittingRow> = sqlx::query_as(&format!(
+    let sql = format!(
         "SELECT {} FROM sessions se
          JOIN registrations r ON r.access_code_id = se.access_code_id
          JOIN sittings si ON si.id = r.sitting_id
          WHERE se.token_hash = $1 AND se.expires_at > $2",
         reg_sitting_columns()
-    ))
-    .bind(token_hash)
-    .bind(now_ms())
-    .fetch_optional(&db.pool)
-    .await?;
+    );
+    let row = sqlx::query_as(&sql).bind(token_hash).bind(now_ms());
+    let row: Option<RegSittingRow> = db.hot_optional(row).await?;
     row.map(reg_sitting_from).transpose()
 }
 
