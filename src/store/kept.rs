@@ -38,6 +38,8 @@ pub fn share(readers: u32) -> (u32, usize) {
 pub struct KeptReaders {
     idle: Mutex<Vec<(AnyConnection, Instant)>>,
     places: Arc<Semaphore>,
+    /// How many may be out at once.
+    most: usize,
 }
 
 impl KeptReaders {
@@ -45,6 +47,7 @@ impl KeptReaders {
         KeptReaders {
             idle: Mutex::new(Vec::new()),
             places: Arc::new(Semaphore::new(kept)),
+            most: kept,
         }
     }
 
@@ -101,6 +104,12 @@ impl DerefMut for Kept<'_> {
 }
 
 impl Db {
+    /// The most read connections this server opens: the pool's and the kept ones, together
+    /// what `[database] reader_pool` names.
+    pub fn read_connections(&self) -> usize {
+        self.pool.options().get_max_connections() as usize + self.kept.most
+    }
+
     /// A kept read connection, or `None` when all are in use (then use `pool`).
     pub(crate) async fn kept_reader(&self) -> Result<Option<Kept<'_>>> {
         let home = &*self.kept;

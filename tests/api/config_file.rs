@@ -75,7 +75,8 @@ async fn the_store_opens_the_pools_the_settings_name(engine: Engine) {
     .await
     .unwrap();
     let (readers, writer) = (db.pool.options(), db.writer.options());
-    assert_eq!(readers.get_max_connections(), 3);
+    // Read connections in all: the pool's and those kept for the candidates' pages.
+    assert_eq!(db.read_connections(), 3);
     assert_eq!(readers.get_acquire_timeout(), Duration::from_secs(4));
     match engine {
         // SQLite has one writer whatever the file says, with its own wait.
@@ -91,7 +92,7 @@ async fn the_store_opens_the_pools_the_settings_name(engine: Engine) {
     // The defaults: the engine's reader pool.
     let default = Db::connect(&t.url).await.unwrap();
     let expected = if engine == Engine::Sqlite { 8 } else { 12 };
-    assert_eq!(default.pool.options().get_max_connections(), expected);
+    assert_eq!(default.read_connections(), expected);
     db.close().await;
     default.close().await;
 }
