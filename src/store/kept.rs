@@ -59,9 +59,13 @@ impl KeptReaders {
             let _ = conn.close().await;
         }
     }
-}
 
-impl KeptReaders {
+    /// The most recently given back idle connection, the list's lock released (never held
+    /// across an await).
+    fn take_idle(&self) -> Option<(AnyConnection, Instant)> {
+        self.idle().pop()
+    }
+
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(AnyConnection, Instant)>> {
         // Nothing panics while holding it: a poisoned list is still a list.
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
@@ -116,11 +120,11 @@ impl Db {
         let Ok(place) = home.places.clone().try_acquire_owned() else {
             return Ok(None);
         };
-        loop {
-            let Some((mut conn, since)) = home.idle().pop() else {
-                break;
-            };
-            if since.elapsed() > PING_AFTER_IDLE && conn.ping().await.is_err() {
+        while let Some((mut conn, since)) = home.take_idle() {
+            if self.backend == super::Backend::Postgres
+                && since.elapsed() > PING_AFTER_IDLE
+                && conn.ping().await.is_err()
+            {
                 // Dead (the database restarted meanwhile, say): dropped, try the next.
                 continue;
             }
@@ -137,9 +141,7 @@ impl Db {
             _place: place,
         }))
     }
-}
 
-impl Db {
     /// Runs `query` for at most one row on a kept connection (on the pool when none is free):
     /// for the query every candidate page starts with.
     pub(crate) async fn hot_optional<'q, O>(
